@@ -1,0 +1,90 @@
+import SodiumKit
+
+/// The single-file form of an envelope: signed header ‖ chunk table ‖ body chunks.
+///
+/// This is what `lienthong` writes for export and what tests and benchmarks read; a spool may
+/// store the three parts separately. The header is self-delimiting (its length is in its prefix),
+/// the table has `chunkCount × 32` bytes, the body follows the signed layout.
+///
+/// Security note: `readHeader` and `readTable` take untrusted input; they check each declared
+/// length against the limits before buffering it.
+public enum EnvelopeFile {
+    /// Reads and parses the header from the start of `source` (signature not yet checked).
+    public static func readHeader(from source: any ByteSource, limits: EnvelopeLimits = .default) throws -> EnvelopeHeader {
+        let prefix = try source.readExactly(EnvelopeHeader.prefixByteCount, what: "envelope header")
+        let length = try EnvelopeHeader.declaredLength(prefix: prefix, limits: limits)
+        let rest = try source.readExactly(length - prefix.count, what: "envelope header")
+        return try EnvelopeHeader.parse(prefix + rest, limits: limits)
+    }
+
+    /// Reads the chunk table that follows the header.
+    public static func readTable(from source: any ByteSource, header: EnvelopeHeader) throws -> ChunkTable {
+        try ChunkTable(bytes: source.readExactly(header.layout.chunkCount * ChunkTable.entryByteCount, what: "chunk table"))
+    }
+
+    /// Seals a payload stream into a new envelope file at `path` (fsync'd before returning).
+    ///
+    /// The header and table are only known once the body is sealed, but their sizes are known
+    /// up front, so the body is written after a reserved gap and the header is written into it.
+    public static func seal(_ p: SealParameters, signer: SigningKeyPair, payloadSize: UInt64,
+                            source: any ByteSource, to path: String) throws -> SealedEnvelope {
+        try EnvelopeSealer.validate(p, payloadSize: payloadSize)
+        let layout = ChunkLayout(payloadSize: payloadSize, chunkSize: p.chunkSize)
+        let headerSize = EnvelopeHeader.encodedSize(origin: p.origin, recipients: p.recipients.map(\.id))
+        let reserved = headerSize + layout.chunkCount * ChunkTable.entryByteCount
+        let sink = try FileSink(path: path, mode: 0o600)
+        do {
+            try [UInt8](repeating: 0, count: reserved).withUnsafeBytes { try sink.write($0) }
+            let sealed = try EnvelopeSealer.seal(p, signer: signer, payloadSize: payloadSize, source: source, body: sink)
+            precondition(sealed.header.encoded.count == headerSize, "header size prediction is wrong")
+            try sink.write(sealed.header.encoded + sealed.table.bytes, at: 0)
+            try sink.close()
+            return sealed
+        } catch {
+            try? sink.close()
+            unlink(path)
+            throw error
+        }
+    }
+}
+
+/// Sealing and opening whole documents: metadata plus attached files, streamed.
+public enum DocumentEnvelope {
+    /// Seals a document to an envelope file. Refuses secret documents (the secrecy policy).
+    public static func seal(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters,
+                            signer: SigningKeyPair, to path: String) throws -> SealedEnvelope {
+        try metadata.checkSecrecyPolicy()
+        guard parameters.kind == .document else {
+            throw EnvelopeError(.invalidArgument, "a document must be sealed with kind 'document'")
+        }
+        let encoder = try PayloadEncoder(kind: .document, metadata: try JSONCoding.encode(metadata), files: files)
+        return try EnvelopeFile.seal(parameters, signer: signer, payloadSize: encoder.totalSize, source: encoder, to: path)
+    }
+
+    /// Opens an envelope file addressed to `recipient`, checking everything, and streams the
+    /// document into `receiver`. Returns the verified header.
+    @discardableResult
+    public static func open(path: String, originKey: (NodeID) throws -> SigningPublicKey, recipient: NodeID,
+                            keys: BoxKeyPair, now: Int64, into receiver: any PayloadReceiver,
+                            limits: EnvelopeLimits = .default) throws -> EnvelopeHeader {
+        let source = try FileSource(path: path)
+        let header = try EnvelopeFile.readHeader(from: source, limits: limits)
+        let table = try EnvelopeFile.readTable(from: source, header: header)
+        let opener = try EnvelopeOpener(header: header, table: table, originKey: try originKey(header.origin),
+                                        recipient: recipient, keys: keys, now: now)
+        let decoder = PayloadDecoder(receiver: receiver)
+        try opener.open(body: source, into: decoder)
+        try decoder.finish()
+        var probe: UInt8 = 0
+        guard try withUnsafeMutableBytes(of: &probe, { try source.read(into: $0) }) == 0 else {
+            throw EnvelopeError(.malformed, "envelope file \(path) has bytes after its last chunk")
+        }
+        return header
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,65 @@
+/// Size limits checked before anything is buffered. Nodes may tighten them in configuration.
+public struct EnvelopeLimits: Sendable, Equatable {
+    /// Largest signed header accepted (recipient list included).
+    public var maxHeaderBytes: Int
+    /// Most recipients one envelope may name.
+    public var maxRecipients: Int
+    /// Largest plaintext payload.
+    public var maxPayloadBytes: UInt64
+    /// Allowed plaintext chunk sizes.
+    public var chunkSizeRange: ClosedRange<Int>
+
+    public init(maxHeaderBytes: Int = 1 << 20, maxRecipients: Int = 4096,
+                maxPayloadBytes: UInt64 = 4 << 30, chunkSizeRange: ClosedRange<Int> = 1024...(4 << 20)) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxRecipients = maxRecipients
+        self.maxPayloadBytes = maxPayloadBytes
+        self.chunkSizeRange = chunkSizeRange
+    }
+
+    /// The format's defaults: 1 MiB header, 4,096 recipients, 4 GiB payload, chunks 1 KiB…4 MiB.
+    public static let `default` = EnvelopeLimits()
+
+    /// The largest chunk table these limits allow, in entries.
+    public var maxChunkCount: Int {
+        Int(min(UInt64(Int32.max), maxPayloadBytes / UInt64(chunkSizeRange.lowerBound) + 1))
+    }
+}
+
+/// Where each ciphertext chunk starts and how long it is, derived from the signed sizes.
+public struct ChunkLayout: Sendable, Equatable {
+    public let payloadSize: UInt64
+    public let chunkSize: Int
+    public let chunkCount: Int
+
+    /// Chunk count for a payload: at least one chunk (an empty payload is one empty final chunk).
+    public static func chunkCount(payloadSize: UInt64, chunkSize: Int) -> Int {
+        payloadSize == 0 ? 1 : Int((payloadSize + UInt64(chunkSize) - 1) / UInt64(chunkSize))
+    }
+
+    public init(payloadSize: UInt64, chunkSize: Int) {
+        self.payloadSize = payloadSize
+        self.chunkSize = chunkSize
+        self.chunkCount = Self.chunkCount(payloadSize: payloadSize, chunkSize: chunkSize)
+    }
+
+    /// Plaintext bytes in chunk `index`.
+    public func plaintextLength(of index: Int) -> Int {
+        index < chunkCount - 1 ? chunkSize : Int(payloadSize - UInt64(chunkCount - 1) * UInt64(chunkSize))
+    }
+
+    /// Ciphertext bytes in chunk `index` (plaintext + secretstream overhead).
+    public func ciphertextLength(of index: Int) -> Int {
+        plaintextLength(of: index) + SecretStream.chunkOverhead
+    }
+
+    /// Offset of chunk `index` in the body.
+    public func ciphertextOffset(of index: Int) -> UInt64 {
+        UInt64(index) * UInt64(chunkSize + SecretStream.chunkOverhead)
+    }
+
+    /// Total ciphertext bytes of the body.
+    public var bodySize: UInt64 { payloadSize + UInt64(chunkCount) * UInt64(SecretStream.chunkOverhead) }
+}
+
+import SodiumKit

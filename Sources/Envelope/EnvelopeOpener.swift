@@ -1,0 +1,95 @@
+import SodiumKit
+
+/// Opens an envelope addressed to this node: checks everything, then decrypts the body as a stream.
+///
+/// Checks, in order, each failing with a named `EnvelopeError` code: the origin's signature
+/// (`signatureInvalid`), expiry (`expired`), that this node is a recipient (`notARecipient`), the
+/// chunk table against the signed digest (`chunkTableMismatch`), then per chunk its length and
+/// digest (`chunkDigestMismatch`) and its authentication tag (`decryptionFailed`); a body that
+/// ends early is `truncated`. No plaintext of a chunk is released before its digest has matched.
+///
+/// Security note: the header, table and body are untrusted until these checks pass; the opened
+/// content key stays in `SecretBytes` and must never leave this type.
+public struct EnvelopeOpener {
+    public let header: EnvelopeHeader
+    public let table: ChunkTable
+    private let contentKey: SecretBytes
+
+    public init(header: EnvelopeHeader, table: ChunkTable, originKey: SigningPublicKey,
+                recipient: NodeID, keys: BoxKeyPair, now: Int64) throws {
+        try header.verifySignature(originKey: originKey)
+        try header.checkNotExpired(now: now)
+        let sealed = try header.sealedKey(for: recipient)
+        try table.check(against: header)
+        do {
+            contentKey = try keys.openSealed(sealed)
+        } catch {
+            throw EnvelopeError(.decryptionFailed, "the content key sealed to \(recipient) does not open with this node's encryption key (were the node keys replaced?)", cause: "\(error)")
+        }
+        guard contentKey.count == SecretStream.keyByteCount else {
+            throw EnvelopeError(.decryptionFailed, "the sealed content key has the wrong length")
+        }
+        self.header = header
+        self.table = table
+    }
+
+    /// Reads the whole body from `body`, verifies and decrypts it, and writes the plaintext to `sink`.
+    public func open(body: any ByteSource, into sink: any ByteSink) throws {
+        let layout = header.layout
+        let puller: SecretStreamPuller
+        do {
+            puller = try SecretStreamPuller(key: contentKey, header: header.streamHeader)
+        } catch {
+            throw EnvelopeError(.decryptionFailed, "the body's stream header is invalid", cause: "\(error)")
+        }
+        let capacity = batchCapacity(chunkSize: layout.chunkSize)
+        let cipher = ChunkBatch(capacity: capacity, slotSize: layout.chunkSize + SecretStream.chunkOverhead)
+        let plain = ChunkBatch(capacity: capacity, slotSize: layout.chunkSize)
+        let mismatches = UnsafeMutableBufferPointer<Bool>.allocate(capacity: capacity)
+        defer { mismatches.deallocate() }
+        let table = self.table
+
+        var next = 0
+        while next < layout.chunkCount {
+            let count = min(capacity, layout.chunkCount - next), first = next
+            for j in 0..<count {
+                cipher.lengths[j] = layout.ciphertextLength(of: first + j)
+                try body.readExactly(into: UnsafeMutableRawBufferPointer(rebasing: cipher.slot(j)[0..<cipher.lengths[j]]),
+                                     what: "envelope body (chunk \(first + j) of \(layout.chunkCount))")
+            }
+            var decryptFailure: Int? = nil
+            var finalMisplaced: Int? = nil
+            // Digests on one lane, decryption on the other; plaintext is released only if both pass.
+            try TwoLanes.run(items: count, item: { j in
+                var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+                let ok = withUnsafeMutableBytes(of: &digest) { d in
+                    Blake2b.hash32(cipher.filled(j), into: d)
+                    return table.entry(first + j).withUnsafeBytes { e in d.elementsEqual(e) }
+                }
+                mismatches[j] = !ok
+            }, sequential: {
+                for j in 0..<count {
+                    do {
+                        let r = try puller.pull(cipher.filled(j), into: plain.slot(j))
+                        plain.lengths[j] = r.count
+                        if r.isFinal != (first + j == layout.chunkCount - 1) { finalMisplaced = first + j; return }
+                    } catch {
+                        decryptFailure = first + j
+                        return
+                    }
+                }
+            })
+            if let bad = (0..<count).first(where: { mismatches[$0] }) {
+                throw EnvelopeError(.chunkDigestMismatch, "chunk \(first + bad) of envelope \(header.id.hex.prefix(16))… does not match its signed digest (altered in transit or on disk)")
+            }
+            if let index = decryptFailure {
+                throw EnvelopeError(.decryptionFailed, "chunk \(index) of envelope \(header.id.hex.prefix(16))… fails authentication")
+            }
+            if let index = finalMisplaced {
+                throw EnvelopeError(.decryptionFailed, "chunk \(index) carries the wrong end-of-stream tag (chunks reordered or cut)")
+            }
+            for j in 0..<count { try sink.write(plain.filled(j)) }
+            next += count
+        }
+    }
+}

@@ -42,9 +42,9 @@ public struct EnvelopeOpener {
         } catch {
             throw EnvelopeError(.decryptionFailed, "the body's stream header is invalid", cause: "\(error)")
         }
-        let capacity = batchCapacity(chunkSize: layout.chunkSize)
-        let cipher = ChunkBatch(capacity: capacity, slotSize: layout.chunkSize + SecretStream.chunkOverhead)
-        let plain = ChunkBatch(capacity: capacity, slotSize: layout.chunkSize)
+        let capacity = batchCapacity(layout)
+        let cipher = ChunkBatch(capacity: capacity, slotSize: largestChunk(layout) + SecretStream.chunkOverhead, holdsPlaintext: false)
+        let plain = ChunkBatch(capacity: capacity, slotSize: max(1, largestChunk(layout)), holdsPlaintext: true)
         let mismatches = UnsafeMutableBufferPointer<Bool>.allocate(capacity: capacity)
         defer { mismatches.deallocate() }
         let table = self.table
@@ -52,32 +52,29 @@ public struct EnvelopeOpener {
         var next = 0
         while next < layout.chunkCount {
             let count = min(capacity, layout.chunkCount - next), first = next
-            for j in 0..<count {
+            var decryptFailure: Int? = nil
+            var finalMisplaced: Int? = nil
+            // One lane reads and decrypts chunk by chunk; both lanes hash each chunk once it is
+            // read. Plaintext is released only after the whole batch has passed both checks.
+            try TwoLanes.run(count: count, consumeAfterProduce: true, produce: { j in
                 cipher.lengths[j] = layout.ciphertextLength(of: first + j)
                 try body.readExactly(into: UnsafeMutableRawBufferPointer(rebasing: cipher.slot(j)[0..<cipher.lengths[j]]),
                                      what: "envelope body (chunk \(first + j) of \(layout.chunkCount))")
-            }
-            var decryptFailure: Int? = nil
-            var finalMisplaced: Int? = nil
-            // Digests on one lane, decryption on the other; plaintext is released only if both pass.
-            try TwoLanes.run(items: count, item: { j in
+                guard decryptFailure == nil, finalMisplaced == nil else { return }
+                do {
+                    let r = try puller.pull(cipher.filled(j), into: plain.slot(j))
+                    plain.lengths[j] = r.count
+                    if r.isFinal != (first + j == layout.chunkCount - 1) { finalMisplaced = first + j }
+                } catch {
+                    decryptFailure = first + j
+                }
+            }, consume: { j in
                 var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
                 let ok = withUnsafeMutableBytes(of: &digest) { d in
                     Blake2b.hash32(cipher.filled(j), into: d)
                     return table.entry(first + j).withUnsafeBytes { e in d.elementsEqual(e) }
                 }
                 mismatches[j] = !ok
-            }, sequential: {
-                for j in 0..<count {
-                    do {
-                        let r = try puller.pull(cipher.filled(j), into: plain.slot(j))
-                        plain.lengths[j] = r.count
-                        if r.isFinal != (first + j == layout.chunkCount - 1) { finalMisplaced = first + j; return }
-                    } catch {
-                        decryptFailure = first + j
-                        return
-                    }
-                }
             })
             if let bad = (0..<count).first(where: { mismatches[$0] }) {
                 throw EnvelopeError(.chunkDigestMismatch, "chunk \(first + bad) of envelope \(header.id.hex.prefix(16))… does not match its signed digest (altered in transit or on disk)")

@@ -48,7 +48,7 @@ public struct SealedEnvelope: Sendable, Equatable {
 /// Seals a plaintext stream into an envelope: a fresh content key, secretstream chunks, the
 /// per-chunk digest table, the content key sealed to each recipient, the origin's signature.
 ///
-/// Memory is bounded by two batches of about 1 MiB, whatever the payload size.
+/// Memory is bounded by one batch of about 4 MiB, whatever the payload size.
 ///
 /// Security note: reads the caller's plaintext and holds the content key (in `SecretBytes`,
 /// wiped on release); it must never write plaintext or the content key anywhere but the
@@ -63,38 +63,27 @@ public enum EnvelopeSealer {
         let pusher = try SecretStreamPusher(key: key)
         let table = UnsafeMutableRawBufferPointer.allocate(byteCount: layout.chunkCount * 32, alignment: 8)
         defer { table.deallocate() }
-        let capacity = batchCapacity(chunkSize: p.chunkSize)
-        let slotSize = p.chunkSize + SecretStream.chunkOverhead
-        var current = ChunkBatch(capacity: capacity, slotSize: slotSize)
-        var previous = ChunkBatch(capacity: capacity, slotSize: slotSize)
-        let plain = UnsafeMutableRawBufferPointer.allocate(byteCount: p.chunkSize, alignment: 64)
+        let capacity = batchCapacity(layout)
+        let batch = ChunkBatch(capacity: capacity, slotSize: largestChunk(layout) + SecretStream.chunkOverhead, holdsPlaintext: false)
+        let plain = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, largestChunk(layout)), alignment: 64)
         defer { Sodium.memzero(plain); plain.deallocate() }
 
-        var next = 0
-        // Pipeline: encrypt batch k while the other lane hashes batch k-1, then write k-1 out.
-        while next < layout.chunkCount || previous.count > 0 {
-            let count = min(capacity, layout.chunkCount - next)
-            let batch = current, first = next
-            let hashed = previous
-            try TwoLanes.run(items: hashed.count, item: { j in
-                Blake2b.hash32(hashed.filled(j), into: UnsafeMutableRawBufferPointer(
-                    rebasing: table[((hashed.firstIndex + j) * 32)..<((hashed.firstIndex + j + 1) * 32)]))
-            }, sequential: {
-                for j in 0..<count {
-                    let index = first + j
-                    let length = layout.plaintextLength(of: index)
-                    let input = UnsafeMutableRawBufferPointer(rebasing: plain[0..<length])
-                    try source.readExactly(into: input, what: "payload")
-                    try pusher.push(UnsafeRawBufferPointer(input), into: batch.slot(j), isFinal: index == layout.chunkCount - 1)
-                    batch.lengths[j] = length + SecretStream.chunkOverhead
-                }
+        var first = 0
+        while first < layout.chunkCount {
+            let count = min(capacity, layout.chunkCount - first), base = first
+            // One lane reads and encrypts chunk by chunk; both lanes hash each chunk once it exists.
+            try TwoLanes.run(count: count, consumeAfterProduce: true, produce: { j in
+                let index = base + j
+                let length = layout.plaintextLength(of: index)
+                let input = UnsafeMutableRawBufferPointer(rebasing: plain[0..<length])
+                try source.readExactly(into: input, what: "payload")
+                try pusher.push(UnsafeRawBufferPointer(input), into: batch.slot(j), isFinal: index == layout.chunkCount - 1)
+                batch.lengths[j] = length + SecretStream.chunkOverhead
+            }, consume: { j in
+                Blake2b.hash32(batch.filled(j), into: UnsafeMutableRawBufferPointer(rebasing: table[((base + j) * 32)..<((base + j + 1) * 32)]))
             })
-            for j in 0..<hashed.count { try body.write(hashed.filled(j)) }
-            batch.firstIndex = first
-            batch.count = count
-            next += count
-            previous.count = 0
-            swap(&current, &previous)
+            for j in 0..<count { try body.write(batch.filled(j)) }
+            first += count
         }
         var probe: UInt8 = 0
         guard try withUnsafeMutableBytes(of: &probe, { try source.read(into: $0) }) == 0 else {

@@ -1,5 +1,8 @@
 import Dispatch
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs one sequential job and a set of independent items on two cores at once.
 ///
@@ -7,42 +10,71 @@ import Synchronization
 /// chunk digests beside the cipher (the cipher lane joins the hashing once it is done) keeps
 /// sealing and opening near the speed of the cipher alone instead of the sum of both.
 enum TwoLanes {
-    static func run(items: Int, item: (Int) -> Void, sequential: () throws -> Void) throws {
-        guard items > 0 else { return try sequential() }
-        let failure = Mutex<(any Error)?>(nil)
-        try withoutActuallyEscaping(sequential) { sequential in
-            try withoutActuallyEscaping(item) { item in
-                let work = Work(sequential: sequential, item: item, items: items)
+    /// Runs `produce(0..<count)` in order on one lane and `consume(0..<count)` on both lanes.
+    /// With `consumeAfterProduce`, `consume(j)` starts only once `produce(j)` has finished
+    /// (sealing: hash a chunk once it is encrypted); without it, the two are independent
+    /// (opening: hash and decrypt the same chunk side by side). The first error from `produce`
+    /// stops the run and is rethrown.
+    static func run(count: Int, consumeAfterProduce: Bool,
+                    produce: (Int) throws -> Void, consume: (Int) -> Void) throws {
+        guard count > 1 else {
+            for j in 0..<count { try produce(j); consume(j) }
+            return
+        }
+        try withoutActuallyEscaping(produce) { produce in
+            try withoutActuallyEscaping(consume) { consume in
+                let work = Work(count: count, waits: consumeAfterProduce, produce: produce, consume: consume)
                 DispatchQueue.concurrentPerform(iterations: 2) { lane in
-                    if lane == 0 {
-                        do { try work.sequential() } catch { failure.withLock { $0 = error } }
-                    }
-                    work.drain()
+                    if lane == 0 { work.produceAll() }
+                    work.consumeAll()
                 }
-                if let error = failure.withLock({ $0 }) { throw error }
+                if let error = work.failure.withLock({ $0 }) { throw error }
             }
         }
     }
 
-    /// The two jobs, handed to the lanes. @unchecked Sendable: `concurrentPerform` joins both lanes
-    /// before returning, so nothing escapes, and the callers' jobs touch disjoint memory.
+    /// The shared state of one run. @unchecked Sendable: `concurrentPerform` joins both lanes
+    /// before `run` returns, so nothing escapes, and the callers' closures touch disjoint slots.
     private final class Work: @unchecked Sendable {
-        let sequential: () throws -> Void
-        let item: (Int) -> Void
-        let items: Int
-        let next = Atomic<Int>(0)
+        let count: Int
+        let waits: Bool
+        let produce: (Int) throws -> Void
+        let consume: (Int) -> Void
+        let produced = Atomic<Int>(0)
+        let nextConsumer = Atomic<Int>(0)
+        let aborted = Atomic<Bool>(false)
+        let failure = Mutex<(any Error)?>(nil)
 
-        init(sequential: @escaping () throws -> Void, item: @escaping (Int) -> Void, items: Int) {
-            self.sequential = sequential
-            self.item = item
-            self.items = items
+        init(count: Int, waits: Bool, produce: @escaping (Int) throws -> Void, consume: @escaping (Int) -> Void) {
+            self.count = count
+            self.waits = waits
+            self.produce = produce
+            self.consume = consume
         }
 
-        func drain() {
-            while true {
-                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if i >= items { return }
-                item(i)
+        func produceAll() {
+            for j in 0..<count {
+                do { try produce(j) } catch {
+                    failure.withLock { $0 = error }
+                    aborted.store(true, ordering: .releasing)
+                    return
+                }
+                produced.store(j + 1, ordering: .releasing)
+            }
+        }
+
+        func consumeAll() {
+            while !aborted.load(ordering: .acquiring) {
+                let i = nextConsumer.wrappingAdd(1, ordering: .relaxed).oldValue
+                if i >= count { return }
+                if waits {
+                    // A short wait: producing one chunk takes tens of microseconds.
+                    while produced.load(ordering: .acquiring) <= i {
+                        if aborted.load(ordering: .acquiring) { return }
+                        sched_yield()
+                    }
+                }
+                consume(i)
             }
         }
     }
@@ -55,15 +87,19 @@ final class ChunkBatch: @unchecked Sendable {
     let capacity: Int
     let slotSize: Int
     let storage: UnsafeMutableRawBufferPointer
-    var lengths: [Int]
-    var firstIndex = 0
-    var count = 0
+    /// Raw storage, not an Array: the two lanes read and write different elements at once.
+    let lengths: UnsafeMutableBufferPointer<Int>
 
-    init(capacity: Int, slotSize: Int) {
+    /// Plaintext is wiped on release; ciphertext need not be.
+    let holdsPlaintext: Bool
+
+    init(capacity: Int, slotSize: Int, holdsPlaintext: Bool) {
         self.capacity = capacity
         self.slotSize = slotSize
+        self.holdsPlaintext = holdsPlaintext
         storage = .allocate(byteCount: max(1, capacity * slotSize), alignment: 64)
-        lengths = Array(repeating: 0, count: capacity)
+        lengths = .allocate(capacity: max(1, capacity))
+        lengths.initialize(repeating: 0)
     }
 
     func slot(_ j: Int) -> UnsafeMutableRawBufferPointer {
@@ -75,12 +111,19 @@ final class ChunkBatch: @unchecked Sendable {
     }
 
     deinit {
-        Sodium.memzero(storage)  // may hold plaintext
+        if holdsPlaintext { Sodium.memzero(storage) }
         storage.deallocate()
+        lengths.deallocate()
     }
 }
 
-/// Chunks per batch: about 1 MiB of work per lane hand-off, at least one chunk.
-func batchCapacity(chunkSize: Int) -> Int { max(1, min(64, (1 << 20) / max(1, chunkSize))) }
+/// Chunks per batch: about 4 MiB per hand-off between the lanes (fewer hand-offs, less overhead),
+/// and no more than the envelope has (a 4 KiB document must not allocate and wipe 1 MiB).
+func batchCapacity(_ layout: ChunkLayout) -> Int {
+    max(1, min(layout.chunkCount, 256, (4 << 20) / max(1, layout.chunkSize)))
+}
+
+/// Plaintext bytes of the largest chunk: the chunk size, or less for a one-chunk envelope.
+func largestChunk(_ layout: ChunkLayout) -> Int { layout.plaintextLength(of: 0) }
 
 import SodiumKit

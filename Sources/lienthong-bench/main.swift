@@ -138,13 +138,14 @@ func cryptoBench() throws {
     func sealOpen(_ size: Int) throws -> (seal: Double, open: Double) {
         let payload = Sodium.randomBytes(size)
         var seals: [Double] = [], opens: [Double] = []
+        // One untimed seal keeps a body to open; timed seals write to a discarding sink, so
+        // the figures are the envelope code's, not a growing in-memory buffer's.
+        let body = MemorySink()
+        let s = try EnvelopeSealer.seal(p.parameters(), signer: p.origin, payloadSize: UInt64(size), source: MemorySource(payload), body: body)
         for _ in 0..<runs {
-            let body = MemorySink()
-            var sealed: SealedEnvelope?
             seals.append(try seconds {
-                sealed = try EnvelopeSealer.seal(p.parameters(), signer: p.origin, payloadSize: UInt64(size), source: MemorySource(payload), body: body)
+                _ = try EnvelopeSealer.seal(p.parameters(), signer: p.origin, payloadSize: UInt64(size), source: MemorySource(payload), body: DiscardSink())
             })
-            guard let s = sealed else { throw BenchError(description: "seal produced nothing") }
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             opens.append(try seconds {
                 let opener = try EnvelopeOpener(header: s.header, table: s.table, originKey: p.origin.publicKey,

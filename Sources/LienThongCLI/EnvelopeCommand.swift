@@ -1,0 +1,216 @@
+import ArgumentParser
+import Foundation
+import Envelope
+import SodiumKit
+import Topology
+
+/// `lienthong envelope …`: seal, inspect and open envelope files offline.
+///
+/// These work without a running node: for carrying a document on a USB stick, for checking what a
+/// relay would check, and for the demo until the daemon arrives.
+struct EnvelopeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "envelope",
+        abstract: "Seal, inspect and open envelope files without a running node.",
+        subcommands: [Seal.self, Inspect.self, Open.self])
+
+    struct Seal: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Seal a document (metadata and files) into an envelope file, signed by this node.",
+            discussion: """
+                Example: lienthong envelope seal --home ./tinh-uy --to-subtree 000.00.00.H27 \\
+                  --subject "Về tăng cường chuyển đổi số" --code-number 21 --code-notation CT/TU \\
+                  --document-type "Chỉ thị" --urgency khan --file chi-thi-21.pdf --out 21-CT-TU.lte
+                Documents marked Mật, Tối mật or Tuyệt mật are refused: they may not travel on this exchange.
+                """)
+
+        @OptionGroup var home: HomeOptions
+        @Option(help: ArgumentHelp("Recipient node ids, comma-separated.", valueName: "ID[,ID…]")) var to: String?
+        @Option(help: ArgumentHelp("Send to every node below this one in the tree.", valueName: "ID")) var toSubtree: String?
+        @Option(help: "Urgency: thuong, khan, thuong-khan, hoa-toc, hoa-toc-hen-gio.") var urgency: String = "thuong"
+        @Option(help: ArgumentHelp("How long until the envelope expires: e.g. 30m, 12h, 7d.", valueName: "DURATION")) var expires: String = "7d"
+        @Option(help: "Trích yếu: what the document is about.") var subject: String
+        @Option(help: "Số, e.g. 21.") var codeNumber: String?
+        @Option(help: "Ký hiệu, e.g. CT/TU.") var codeNotation: String?
+        @Option(help: "Loại văn bản, e.g. \"Chỉ thị\".") var documentType: String?
+        @Option(help: "Độ mật: Thường (default), Mật, Tối mật, Tuyệt mật.") var secrecy: String = "Thường"
+        @Option(name: .customLong("file"), help: ArgumentHelp("A file to attach (repeat for several).", valueName: "PATH")) var files: [String] = []
+        @Option(help: ArgumentHelp("Envelope file to write.", valueName: "FILE")) var out: String
+
+        func run() throws {
+            let node = try LoadedNode(home: home.home)
+            let recipients = try RecipientSelection.resolve(to: to, toSubtree: toSubtree, topology: node.topology)
+            guard let u = Urgency(parsing: urgency) else {
+                throw ValidationError("unknown urgency '\(urgency)'; use thuong, khan, thuong-khan, hoa-toc or hoa-toc-hen-gio")
+            }
+            guard let level = SecrecyLevel(rawValue: secrecy) ?? SecrecyLevel.allCases.first(where: { "\($0)" == secrecy }) else {
+                throw ValidationError("unknown secrecy level '\(secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
+            }
+            let lifetime = try DurationText.parseMilliseconds(expires)
+            let sealRecipients = try recipients.map { id -> SealRecipient in
+                guard let key = node.topology[id]?.encryptionKey else {
+                    throw CLIError("SEAL-NO-KEY", "recipient \(id) has no encryption key in the topology; ask the province IT team to add it")
+                }
+                return SealRecipient(id: id, encryptionKey: key)
+            }
+            let attached = files.map { path in
+                AttachedFile(name: (path as NSString).lastPathComponent, mediaType: MediaType.guess(path), content: .path(path))
+            }
+            let now = CLITime.nowMilliseconds()
+            let metadata = DocumentMetadata(subject: subject, codeNumber: codeNumber, codeNotation: codeNotation,
+                                            documentType: documentType, promulgationDate: CLITime.today(), secrecyLevel: level,
+                                            organName: node.topology[node.id]?.name)
+            let params = SealParameters(kind: .document, urgency: u, origin: node.id, recipients: sealRecipients,
+                                        createdAt: now, expiresAt: now + lifetime)
+            let sealed = try DocumentEnvelope.seal(metadata: metadata, files: attached, parameters: params, signer: node.signingKeys, to: out)
+            print(sealed.id.hex)
+            FileHandle.standardError.write(Data("Sealed \(out): \(recipients.count) recipient(s), \(sealed.header.layout.payloadSize) payload bytes in \(sealed.header.layout.chunkCount) chunk(s), \(u.displayName).\n".utf8))
+        }
+    }
+
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check an envelope file the way a relay does: signature and every chunk, with no secret key.",
+            discussion: "Example: lienthong envelope inspect 21-CT-TU.lte --topology Topology/hoa-binh.json")
+
+        @Argument(help: ArgumentHelp("The envelope file.", valueName: "FILE")) var file: String
+        @Option(help: ArgumentHelp("Topology with the origin's public key.", valueName: "FILE")) var topology: String
+
+        func run() throws {
+            let t = try Topology.load(path: topology)
+            let source = try FileSource(path: file)
+            let header = try EnvelopeFile.readHeader(from: source)
+            guard let key = t[header.origin]?.signingKey else {
+                throw CLIError("INSPECT-UNKNOWN-ORIGIN", "origin \(header.origin) has no signing key in \(topology)")
+            }
+            try header.verifySignature(originKey: key)
+            let verifier = try ChunkVerifier(header: header, table: try EnvelopeFile.readTable(from: source, header: header))
+            var buffer = [UInt8](repeating: 0, count: header.layout.chunkSize + SecretStream.chunkOverhead)
+            for i in 0..<header.layout.chunkCount {
+                let n = header.layout.ciphertextLength(of: i)
+                try buffer.withUnsafeMutableBytes { b in
+                    let slice = UnsafeMutableRawBufferPointer(rebasing: b[0..<n])
+                    try source.readExactly(into: slice, what: "chunk \(i)")
+                    try verifier.verify(index: i, ciphertext: UnsafeRawBufferPointer(slice))
+                }
+            }
+            print("Envelope \(header.id.hex)")
+            print("  kind \(header.kind), urgency \(header.urgency.displayName), from \(header.origin) (\(t[header.origin]?.name ?? "?"))")
+            print("  to \(header.recipients.count) recipient(s): \(header.recipientIDs.prefix(5).map(\.rawValue).joined(separator: ", "))\(header.recipients.count > 5 ? ", …" : "")")
+            print("  created \(CLITime.format(header.createdAt)), expires \(CLITime.format(header.expiresAt))")
+            print("  payload \(header.layout.payloadSize) bytes in \(header.layout.chunkCount) chunk(s) of \(header.layout.chunkSize)")
+            print("  signature valid; all \(header.layout.chunkCount) chunk digests match (checked without any secret key)")
+        }
+    }
+
+    struct Open: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open an envelope addressed to this node and write the document into a directory.",
+            discussion: "Example: lienthong envelope open 21-CT-TU.lte --home ./xa-thai-binh --out ./21-CT-TU")
+
+        @Argument(help: ArgumentHelp("The envelope file.", valueName: "FILE")) var file: String
+        @OptionGroup var home: HomeOptions
+        @Option(help: ArgumentHelp("Directory to write metadata.json and the files into.", valueName: "DIR")) var out: String
+
+        func run() throws {
+            let node = try LoadedNode(home: home.home)
+            let writer = try DirectoryPayloadWriter(directory: out)
+            let header = try DocumentEnvelope.open(path: file, originKey: { origin in
+                guard let key = node.topology[origin]?.signingKey else {
+                    throw CLIError("OPEN-UNKNOWN-ORIGIN", "origin \(origin) is not in this node's topology (or has no key)")
+                }
+                return key
+            }, recipient: node.id, keys: node.boxKeys, now: CLITime.nowMilliseconds(), into: writer)
+            let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(writer.metadataBytes))
+            print("Opened \(header.id.hex) from \(header.origin) (\(node.topology[header.origin]?.name ?? "?"))")
+            print("  \(metadata.reference.map { $0 + ": " } ?? "")\(metadata.subject)")
+            print("  \(writer.fileNames.count) file(s) written to \(out): \(writer.fileNames.joined(separator: ", "))")
+        }
+    }
+}
+
+/// A node home with its keys and topology loaded.
+struct LoadedNode {
+    let id: NodeID
+    let topology: Topology
+    let signingKeys: SigningKeyPair
+    let boxKeys: BoxKeyPair
+
+    init(home path: String) throws {
+        let (home, config) = try NodeHome.open(path)
+        id = config.node
+        topology = try Topology.load(path: home.topologyPath)
+        guard topology[id] != nil else {
+            throw CLIError("HOME-NOT-IN-TOPOLOGY", "this node (\(id)) is not in its own topology \(home.topologyPath)")
+        }
+        signingKeys = try SigningKeyPair(keyFile: home.signingKeyPath)
+        boxKeys = try BoxKeyPair(keyFile: home.boxKeyPath)
+    }
+}
+
+/// `--to` / `--to-subtree` into a checked list of recipients.
+enum RecipientSelection {
+    static func resolve(to: String?, toSubtree: String?, topology: Topology) throws -> [NodeID] {
+        switch (to, toSubtree) {
+        case (nil, nil), (.some, .some):
+            throw ValidationError("give exactly one of --to ID[,ID…] or --to-subtree ID")
+        case (let list?, nil):
+            let ids = try list.split(separator: ",").map { try NodeID(String($0).trimmingCharacters(in: .whitespaces)) }
+            for id in ids where topology[id] == nil {
+                throw CLIError("RECIPIENT-UNKNOWN", "recipient \(id) is not in the topology; check it with `lienthong topology validate`")
+            }
+            guard !ids.isEmpty else { throw ValidationError("--to needs at least one node id") }
+            return Array(Set(ids)).sorted()
+        case (nil, let root?):
+            let id = try NodeID(root)
+            guard topology[id] != nil else { throw CLIError("RECIPIENT-UNKNOWN", "node \(id) is not in the topology") }
+            let below = topology.descendants(of: id)
+            guard !below.isEmpty else { throw CLIError("RECIPIENT-EMPTY", "node \(id) has no nodes below it") }
+            return below.sorted()
+        }
+    }
+}
+
+/// Small helpers for times and durations on the command line.
+enum CLITime {
+    static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    static func today() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd"
+        f.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
+        return f.string(from: Date())
+    }
+    static func format(_ ms: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+}
+
+enum DurationText {
+    /// `30m`, `12h`, `7d` (or plain seconds) into milliseconds.
+    static func parseMilliseconds(_ text: String) throws -> Int64 {
+        let units: [Character: Int64] = ["s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
+        let unit = text.last.flatMap { units[$0] }
+        let number = unit == nil ? text : String(text.dropLast())
+        guard let n = Int64(number), n > 0, n <= 3650 * 86_400 else {
+            throw ValidationError("'\(text)' is not a duration; use e.g. 30m, 12h or 7d")
+        }
+        return n * (unit ?? 1000)
+    }
+}
+
+enum MediaType {
+    static func guess(_ path: String) -> String {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "pdf": "application/pdf"
+        case "txt", "md": "text/plain; charset=utf-8"
+        case "doc": "application/msword"
+        case "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        case "xml": "application/xml"
+        case "jpg", "jpeg": "image/jpeg"
+        case "png": "image/png"
+        default: "application/octet-stream"
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Envelope
+import Topology
+
+/// `lienthong init`: creates a node home with fresh keys.
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a node home: configuration, a copy of the topology, and new keys.",
+        discussion: """
+            Run once on the agency's computer. It creates DIR with the node's secret keys
+            (readable only by you) and prints the public keys: send those to the province IT
+            team so they can add them to the topology file.
+            Example: lienthong init --node 000.00.01.H27 --topology Topology/hoa-binh.json --home /var/lib/lienthong
+            """)
+
+    @Option(help: ArgumentHelp("This node's id, as written in the topology (e.g. 000.00.01.H27).", valueName: "ID"))
+    var node: String
+
+    @Option(help: ArgumentHelp("The province topology file (JSON).", valueName: "FILE"))
+    var topology: String
+
+    @OptionGroup var home: HomeOptions
+
+    func run() throws {
+        let id = try NodeID(node)
+        let topo = try Topology.load(path: topology)
+        guard let entry = topo[id] else {
+            throw CLIError("INIT-UNKNOWN-NODE", "node \(id) is not in \(topology); check the id with `lienthong topology validate \(topology)`")
+        }
+        let bytes = try topo.encoded()
+        let (h, sign, box) = try NodeHome.create(at: home.home, node: id, topologyBytes: bytes)
+        print("Created node home \(h.path) for \(id) (\(entry.name)).")
+        print("Signing key (Ed25519):    \(Base64.encode(sign.publicKey.bytes))  fingerprint \(sign.publicKey.fingerprint)")
+        print("Encryption key (X25519):  \(Base64.encode(box.publicKey.bytes))  fingerprint \(box.publicKey.fingerprint)")
+        print("Send \(h.publicKeysPath) to the province IT team to have these keys added to the topology.")
+    }
+}
+
+import SodiumKit

@@ -1,0 +1,41 @@
+/// LienThongCLI: the `lienthong` operator command.
+///
+/// One file per command group (after swift-argument-parser's `Examples/math`): `init`, `keys`,
+/// `topology`. Each `run()` is thin; the work is in the modules below.
+///
+/// Security note: the CLI reads operator-supplied paths and topology files (validated by the
+/// Topology module) and creates key files; it prints public keys and fingerprints only, never a
+/// secret key, and creates node homes owner-only (0700, keys 0600).
+import ArgumentParser
+
+public struct LienThongCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lienthong",
+        abstract: "LienThong: liên thông văn bản, store-and-forward exchange of official documents.",
+        discussion: """
+            Each agency runs one LienThong node. This command sets a node up and inspects the
+            province network's topology. Start with `lienthong init`, or provision a whole test
+            network with `lienthong topology provision`.
+            """,
+        subcommands: [InitCommand.self, KeysCommand.self, TopologyCommand.self, EnvelopeCommand.self]
+    )
+
+    public init() {}
+}
+
+/// The node home every node-level command works on.
+struct HomeOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The node's home directory (config, keys, topology).", valueName: "DIR"))
+    var home: String
+}
+
+/// An error the CLI reports itself: a code, what went wrong and what to do.
+struct CLIError: Error, CustomStringConvertible {
+    let code: String
+    let message: String
+    init(_ code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    var description: String { "[\(code)] \(message)" }
+}

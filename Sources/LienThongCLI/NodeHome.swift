@@ -1,0 +1,94 @@
+import Foundation
+import Envelope
+import SodiumKit
+import Topology
+
+/// The files of a node home:
+///
+/// ```
+/// DIR/               0700
+///   node.json        config: format, node id, topology file name
+///   topology.json    the node's copy of the province topology
+///   keys/            0700
+///     sign.key       Ed25519 secret key, 0600
+///     box.key        X25519 secret key, 0600
+///     public.json    the public halves, to hand to the topology maintainer
+/// ```
+struct NodeHome {
+    static let configFormat = "lienthong-node-v1"
+
+    struct Config: Codable {
+        var format: String
+        var node: NodeID
+        var topology: String
+    }
+
+    let path: String
+    var configPath: String { path + "/node.json" }
+    var topologyPath: String { path + "/topology.json" }
+    var signingKeyPath: String { path + "/keys/sign.key" }
+    var boxKeyPath: String { path + "/keys/box.key" }
+    var publicKeysPath: String { path + "/keys/public.json" }
+
+    /// Creates a new home with fresh keys. Refuses a directory that already holds a node.
+    @discardableResult
+    static func create(at path: String, node: NodeID, topologyBytes: [UInt8],
+                       keys: (SigningKeyPair, BoxKeyPair)? = nil) throws -> (NodeHome, SigningKeyPair, BoxKeyPair) {
+        let home = NodeHome(path: path)
+        let fm = FileManager.default
+        guard !fm.fileExists(atPath: home.configPath) else {
+            throw CLIError("HOME-EXISTS", "\(path) already holds a node (\(home.configPath)); choose another --home or remove it first")
+        }
+        do {
+            try fm.createDirectory(atPath: path + "/keys", withIntermediateDirectories: true)
+            try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+            try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path + "/keys")
+        } catch {
+            throw CLIError("HOME-IO", "cannot create node home \(path): \(error.localizedDescription)")
+        }
+        let (sign, box) = keys ?? (SigningKeyPair(), BoxKeyPair())
+        try sign.write(to: home.signingKeyPath)
+        try box.write(to: home.boxKeyPath)
+        try write(try json(PublicKeys(node: node, signingKey: Base64.encode(sign.publicKey.bytes),
+                                      encryptionKey: Base64.encode(box.publicKey.bytes))), to: home.publicKeysPath)
+        try write(topologyBytes, to: home.topologyPath)
+        try write(try json(Config(format: configFormat, node: node, topology: "topology.json")), to: home.configPath)
+        return (home, sign, box)
+    }
+
+    /// Opens an existing home, with a clear error when it is not one.
+    static func open(_ path: String) throws -> (NodeHome, Config) {
+        let home = NodeHome(path: path)
+        guard let data = FileManager.default.contents(atPath: home.configPath) else {
+            throw CLIError("HOME-MISSING", "\(path) is not a LienThong node home (no node.json); create one with `lienthong init`")
+        }
+        let config: Config
+        do { config = try JSONDecoder().decode(Config.self, from: data) } catch {
+            throw CLIError("HOME-CONFIG", "\(home.configPath) is damaged: \(error)")
+        }
+        guard config.format == configFormat else {
+            throw CLIError("HOME-CONFIG", "\(home.configPath) has format '\(config.format)', this version reads '\(configFormat)'")
+        }
+        return (home, config)
+    }
+
+    struct PublicKeys: Codable {
+        var node: NodeID
+        var signingKey: String
+        var encryptionKey: String
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return Array(try e.encode(value)) + [0x0a]
+    }
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CLIError("HOME-IO", "cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}

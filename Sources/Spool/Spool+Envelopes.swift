@@ -1,0 +1,220 @@
+import Foundation
+import GRDB
+import Envelope
+
+/// A whole envelope to accept in one transaction (small documents, local sends, batches).
+public struct IncomingEnvelope: Sendable {
+    public let verifier: ChunkVerifier
+    public let chunks: [[UInt8]]
+    /// `local` for this node's own sends, else the peer it came from.
+    public let from: String
+    public let custody: Custody
+
+    /// `verifier` must come from a header whose signature the caller has checked.
+    public init(verifier: ChunkVerifier, chunks: [[UInt8]], from: String, custody: Custody) {
+        self.verifier = verifier
+        self.chunks = chunks
+        self.from = from
+        self.custody = custody
+    }
+
+    public var header: EnvelopeHeader { verifier.header }
+}
+
+extension Spool {
+    // MARK: - Chunk by chunk (resumable)
+
+    /// Registers an offered envelope, or finds how much of it the spool already holds.
+    /// The caller has verified the header's signature; the chunk table is checked here.
+    public func begin(_ verifier: ChunkVerifier, from: String, now: Int64) throws -> BeginResult {
+        let h = verifier.header
+        let id = Data(h.id.bytes)
+        return try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM seen WHERE id = ?", arguments: [id]) == true { return .duplicate }
+            if let stored = try Int.fetchOne(db, sql: "SELECT chunks_stored FROM envelope WHERE id = ?", arguments: [id]) {
+                return .resume(from: stored)
+            }
+            try insertEnvelope(db, h, table: verifier.table, from: from, now: now, complete: false)
+            return .resume(from: 0)
+        }
+    }
+
+    /// Stores chunks `first ..< first + chunks.count`, each verified against the signed digest
+    /// first. Chunks before a bad one are kept; the bad one is refused (`chunkRejected`) and
+    /// never stored, so the sender can be asked for it again. Returns the new resume point.
+    @discardableResult
+    public func appendChunks(_ verifier: ChunkVerifier, first: Int, chunks: [[UInt8]]) throws -> Int {
+        var good = 0
+        var failure: (any Error)?
+        for (i, chunk) in chunks.enumerated() {
+            do { try verifier.verify(index: first + i, ciphertext: chunk) } catch {
+                failure = error
+                break
+            }
+            good += 1
+        }
+        let id = Data(verifier.header.id.bytes)
+        let stored = try write { db -> Int in
+            guard let row = try Row.fetchOne(db, sql: "SELECT chunks_stored, complete FROM envelope WHERE id = ?", arguments: [id]) else {
+                throw SpoolError(.notFound, "envelope \(verifier.header.id.hex.prefix(16))… is not being received (call begin first)")
+            }
+            let have: Int = row["chunks_stored"]
+            guard first == have else {
+                throw SpoolError(.invalidState, "envelope \(verifier.header.id.hex.prefix(16))… holds \(have) chunks; chunk \(first) cannot be stored next")
+            }
+            guard good > 0 else { return have }
+            let statement = try db.cachedStatement(sql: "INSERT INTO chunk (envelope_id, idx, data) VALUES (?, ?, ?)")
+            for i in 0..<good {
+                try statement.execute(arguments: [id, first + i, Data(chunks[i])])
+            }
+            try db.execute(sql: "UPDATE envelope SET chunks_stored = ? WHERE id = ?", arguments: [have + good, id])
+            return have + good
+        }
+        if let failure {
+            throw SpoolError(.chunkRejected, "chunk \(first + good) of envelope \(verifier.header.id.hex.prefix(16))… does not match its signed digest; not stored", cause: "\(failure)")
+        }
+        return stored
+    }
+
+    /// The custody transaction for an envelope whose chunks are all stored: marks it complete,
+    /// enqueues it for every next hop and/or delivers it to the inbox, records it as seen and
+    /// audits it — all in one commit. Only after this returns may the sender be acknowledged.
+    public func complete(_ id: EnvelopeID, custody: Custody, now: Int64) throws -> AcceptResult {
+        let key = Data(id.bytes)
+        return try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM seen WHERE id = ?", arguments: [key]) == true { return .duplicate }
+            guard let row = try Row.fetchOne(db, sql: "SELECT header, chunk_count, chunks_stored, received_from FROM envelope WHERE id = ?", arguments: [key]) else {
+                throw SpoolError(.notFound, "envelope \(id.hex.prefix(16))… is not in the spool")
+            }
+            let count: Int = row["chunk_count"], stored: Int = row["chunks_stored"]
+            guard stored == count else {
+                throw SpoolError(.invalidState, "envelope \(id.hex.prefix(16))… has \(stored) of \(count) chunks; it cannot be accepted yet")
+            }
+            let header = try EnvelopeHeader.parse(Array(row["header"] as Data))
+            try db.execute(sql: "UPDATE envelope SET complete = 1 WHERE id = ?", arguments: [key])
+            try commitCustody(db, header, custody: custody, from: row["received_from"], now: now)
+            return .accepted
+        }
+    }
+
+    // MARK: - Whole envelopes
+
+    /// Accepts a complete envelope in one transaction (the custody rule). A duplicate is
+    /// acknowledged and not stored again.
+    public func accept(_ incoming: IncomingEnvelope, now: Int64) throws -> AcceptResult {
+        try acceptBatch([incoming], now: now)[0]
+    }
+
+    /// Accepts many envelopes in one transaction: one fsync for the lot (group commit).
+    /// A chunk that fails verification fails the whole batch before anything is written.
+    public func acceptBatch(_ batch: [IncomingEnvelope], now: Int64) throws -> [AcceptResult] {
+        for e in batch {
+            guard e.chunks.count == e.header.layout.chunkCount else {
+                throw SpoolError(.invalidArgument, "envelope \(e.header.id.hex.prefix(16))… has \(e.chunks.count) of \(e.header.layout.chunkCount) chunks")
+            }
+            for (i, c) in e.chunks.enumerated() {
+                do { try e.verifier.verify(index: i, ciphertext: c) } catch {
+                    throw SpoolError(.chunkRejected, "chunk \(i) of envelope \(e.header.id.hex.prefix(16))… does not match its signed digest; envelope refused", cause: "\(error)")
+                }
+            }
+        }
+        return try write { db in
+            var results: [AcceptResult] = []
+            results.reserveCapacity(batch.count)
+            let seen = try db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?")
+            let insertChunk = try db.cachedStatement(sql: "INSERT INTO chunk (envelope_id, idx, data) VALUES (?, ?, ?)")
+            for e in batch {
+                let key = Data(e.header.id.bytes)
+                if try Bool.fetchOne(seen, arguments: [key]) == true {
+                    results.append(.duplicate)
+                    continue
+                }
+                // A partial copy (an earlier interrupted transfer) gives way to the complete one.
+                try db.execute(sql: "DELETE FROM envelope WHERE id = ?", arguments: [key])
+                try insertEnvelope(db, e.header, table: e.verifier.table, from: e.from, now: now, complete: true)
+                for (i, c) in e.chunks.enumerated() { try insertChunk.execute(arguments: [key, i, Data(c)]) }
+                try commitCustody(db, e.header, custody: e.custody, from: e.from, now: now)
+                results.append(.accepted)
+            }
+            return results
+        }
+    }
+
+    // MARK: - Reading back
+
+    /// The signed header and chunk table of a stored envelope (complete or partial).
+    public func storedEnvelope(_ id: EnvelopeID) throws -> (header: EnvelopeHeader, table: ChunkTable, chunksStored: Int, complete: Bool)? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT header, chunk_table, chunks_stored, complete FROM envelope WHERE id = ?",
+                                             arguments: [Data(id.bytes)]) else { return nil }
+            let header = try EnvelopeHeader.parse(Array(row["header"] as Data))
+            return (header, try ChunkTable(bytes: Array(row["chunk_table"] as Data)), row["chunks_stored"], row["complete"])
+        }
+    }
+
+    /// Up to `limit` stored chunks from `first` on: an envelope streams out a few chunks at a time.
+    public func chunks(of id: EnvelopeID, from first: Int, limit: Int) throws -> [[UInt8]] {
+        try read { db in
+            try Data.fetchAll(db, sql: "SELECT data FROM chunk WHERE envelope_id = ? AND idx >= ? ORDER BY idx LIMIT ?",
+                              arguments: [Data(id.bytes), first, limit]).map { Array($0) }
+        }
+    }
+
+    /// Whether an envelope id is in the seen-set (accepted here before).
+    public func hasSeen(_ id: EnvelopeID) throws -> Bool {
+        try read { try Bool.fetchOne($0, sql: "SELECT 1 FROM seen WHERE id = ?", arguments: [Data(id.bytes)]) == true }
+    }
+
+    // MARK: - Shared pieces of the custody transactions
+
+    func insertEnvelope(_ db: Database, _ h: EnvelopeHeader, table: ChunkTable, from: String, now: Int64, complete: Bool) throws {
+        try db.execute(sql: """
+            INSERT INTO envelope (id, header, chunk_table, origin, kind, urgency, created_at, expires_at, payload_size, body_size,
+                                  chunk_count, chunks_stored, complete, received_from, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [Data(h.id.bytes), Data(h.encoded), Data(table.bytes), h.origin.rawValue, Int(h.kind.rawValue),
+                             Int(h.urgency.rawValue), h.createdAt, h.expiresAt, Int64(h.layout.payloadSize), Int64(h.layout.bodySize),
+                             h.layout.chunkCount, complete ? h.layout.chunkCount : 0, complete, from, now])
+    }
+
+    func commitCustody(_ db: Database, _ h: EnvelopeHeader, custody: Custody, from: String, now: Int64) throws {
+        let key = Data(h.id.bytes)
+        let enqueue = try db.cachedStatement(sql: """
+            INSERT INTO queue_entry (envelope_id, peer, recipients, state, priority, enqueued_at, attempts, next_attempt_at, expires_at)
+            VALUES (?, ?, ?, 'ready', ?, ?, 0, ?, ?)
+            """)
+        for (peer, recipients) in custody.nextHops.sorted(by: { $0.key < $1.key }) {
+            try enqueue.execute(arguments: [key, peer.rawValue, recipients.map(\.rawValue).joined(separator: ","),
+                                            h.urgency.rank, now, now, h.expiresAt])
+        }
+        if custody.deliverLocally {
+            try db.execute(sql: "INSERT INTO inbox (envelope_id, origin, received_at, status, status_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [key, h.origin.rawValue, now, ReceiptStatus.arrived.rawValue, now])
+        }
+        if custody.trackAsOrigin {
+            let track = try db.cachedStatement(sql: "INSERT OR IGNORE INTO receipt (envelope_id, recipient, status, rank, updated_at) VALUES (?, ?, ?, ?, ?)")
+            for r in h.recipients { try track.execute(arguments: [key, r.id.rawValue, ReceiptStatus.pending.rawValue, ReceiptStatus.pending.rank, now]) }
+        }
+        try db.cachedStatement(sql: "INSERT INTO seen (id, first_seen_at, expires_at) VALUES (?, ?, ?)").execute(arguments: [key, now, h.expiresAt])
+        let hops = custody.nextHops.keys.sorted().map(\.rawValue)
+        let detail = "kind=\(h.kind) urgency=\(h.urgency.cliName) size=\(h.layout.bodySize) next=\(hops.isEmpty ? "-" : hops.joined(separator: ","))\(custody.deliverLocally ? " inbox" : "")"
+        try AuditLog.append(db, at: now, event: .accepted, envelope: h.id, peer: from, actor: from == "local" ? "node" : from, detail: detail)
+        if custody.deliverLocally {
+            try AuditLog.append(db, at: now, event: .delivered, envelope: h.id, actor: "node", detail: "inbox")
+        }
+        if custody.nextHops.isEmpty && !custody.deliverLocally {
+            try dropBodyIfUnused(db, h.id)
+        }
+    }
+
+    /// Deletes an envelope's body and row once nothing needs them (no queue entry, not in the
+    /// inbox). The seen-set entry stays, so a late copy is still recognised.
+    func dropBodyIfUnused(_ db: Database, _ id: EnvelopeID) throws {
+        let key = Data(id.bytes)
+        let queued = try Bool.fetchOne(db, sql: "SELECT 1 FROM queue_entry WHERE envelope_id = ? LIMIT 1", arguments: [key]) == true
+        let inInbox = try Bool.fetchOne(db, sql: "SELECT 1 FROM inbox WHERE envelope_id = ?", arguments: [key]) == true
+        let tracked = try Bool.fetchOne(db, sql: "SELECT 1 FROM receipt WHERE envelope_id = ? LIMIT 1", arguments: [key]) == true
+        guard !queued && !inInbox && !tracked else { return }
+        try db.execute(sql: "DELETE FROM envelope WHERE id = ?", arguments: [key])
+    }
+}

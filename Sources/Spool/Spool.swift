@@ -1,0 +1,104 @@
+/// Spool: the node's durable store — envelopes and their chunks, outbound queues, the dedup
+/// seen-set, the inbox, receipts for documents this node sent, and a hash-chained audit log.
+///
+/// One SQLite database per node (WAL, `synchronous=FULL`: a commit is on disk before anyone is
+/// told). The spool exposes named transactions, not tables (GRDB's `AppDatabase` pattern):
+/// `begin` / `appendChunks` / `complete` (or `accept` for a whole envelope) are the single gate
+/// by which envelopes enter; `claim`, `ack`, `deferEntry`, `quarantine`, `hold`, `release`,
+/// `retry`, `delete`, `expire` move queue entries through their states (after Postfix:
+/// ready ≈ incoming/active, inflight = active, deferred, held = hold, quarantined = corrupt).
+///
+/// Custody rule: accepting an envelope is one transaction (stored + enqueued for every next hop
+/// or delivered to the inbox + seen + audited), committed before the caller may acknowledge
+/// upstream; acknowledging downstream custody is one transaction (entry removed + audited).
+///
+/// Security note: the spool stores bytes received from peers. It verifies every chunk against
+/// the digest its origin signed before storing it (the caller verifies the header's signature
+/// against the topology first), never interprets plaintext (it has no keys), and never deletes
+/// an envelope that is still queued or in the inbox.
+import Foundation
+import GRDB
+import Envelope
+import SodiumKit
+
+public final class Spool: Sendable {
+    /// The database file.
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the spool at `path`, applies migrations, sets
+    /// `synchronous=FULL` on the writer, and returns in-flight entries to ready.
+    ///
+    /// - Parameter integrityCheck: run SQLite's `quick_check` first (the daemon does at start-up),
+    ///   so a damaged file is refused before anything is written to it.
+    /// - Parameter busyTimeout: how long to wait for another process's lock before `locked`.
+    public init(path: String, integrityCheck: Bool = false, busyTimeout: Double = 5) throws {
+        self.path = path
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.foreignKeysEnabled = true
+        config.label = "spool"
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw SpoolError.from(error, path: path)
+        }
+        try run {
+            try pool.barrierWriteWithoutTransaction { db in
+                // GRDB sets synchronous=NORMAL on the writer when it enables WAL, after any
+                // prepareDatabase hook; set FULL here, once the writer connection exists.
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                if integrityCheck {
+                    let result = try String.fetchAll(db, sql: "PRAGMA quick_check")
+                    guard result == ["ok"] else {
+                        throw SpoolError(.corrupt, "\(path) fails SQLite's integrity check; stop, keep the file for analysis, restore from backup",
+                                         cause: result.prefix(3).joined(separator: "; "))
+                    }
+                }
+                if try SpoolMigrations.migrator.hasBeenSuperseded(db) {
+                    throw SpoolError(.newerVersion, "\(path) was written by a newer LienThong (it has migrations this build does not know); upgrade this node instead of downgrading")
+                }
+            }
+            try SpoolMigrations.migrator.migrate(pool)
+        }
+        _ = try resetInFlight()
+    }
+
+    /// `PRAGMA synchronous` as the writer connection sees it (2 = FULL).
+    public func writerSynchronousSetting() throws -> Int {
+        try run { try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 } }
+    }
+
+    /// `PRAGMA journal_mode` on the writer.
+    public func journalMode() throws -> String {
+        try run { try pool.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode") ?? "" } }
+    }
+
+    /// Caps the database size (SQLite `max_page_count`) on the writer; used by tests to
+    /// provoke SQLITE_FULL exactly as a full disk does.
+    func setMaxPageCount(_ pages: Int) throws {
+        try run { try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA max_page_count = \(pages)") } }
+    }
+
+    /// Size of the database and its WAL, in bytes.
+    public func diskSize() -> UInt64 {
+        [path, path + "-wal"].reduce(0) { total, p in
+            total + ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? UInt64) ?? 0)
+        }
+    }
+
+    /// Runs `body`, mapping SQLite errors to `SpoolError`s that say what to do.
+    func run<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch { throw SpoolError.from(error, path: path) }
+    }
+
+    /// A write transaction with SQLite errors mapped.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try run { try pool.write(body) }
+    }
+
+    /// A read with SQLite errors mapped.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try run { try pool.read(body) }
+    }
+}

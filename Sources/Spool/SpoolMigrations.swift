@@ -1,0 +1,100 @@
+import GRDB
+
+/// The spool's schema, as named migrations.
+///
+/// Rule: a migration that has landed is never edited; changes come as new migrations appended
+/// below. A database that has applied a migration this build does not know was written by a newer
+/// LienThong, and is refused (`SpoolError.newerVersion`).
+enum SpoolMigrations {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-envelopes-queues-inbox-receipts-audit") { db in
+            // Envelopes, partial or complete. Bodies live in `chunk`, one row per verified chunk,
+            // always stored in order, so `chunks_stored` is also the resume point.
+            try db.execute(sql: """
+                CREATE TABLE envelope (
+                  id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 32),
+                  header BLOB NOT NULL,
+                  chunk_table BLOB NOT NULL,
+                  origin TEXT NOT NULL,
+                  kind INTEGER NOT NULL,
+                  urgency INTEGER NOT NULL,
+                  created_at INTEGER NOT NULL,
+                  expires_at INTEGER NOT NULL,
+                  payload_size INTEGER NOT NULL,
+                  body_size INTEGER NOT NULL,
+                  chunk_count INTEGER NOT NULL,
+                  chunks_stored INTEGER NOT NULL DEFAULT 0,
+                  complete INTEGER NOT NULL DEFAULT 0,
+                  received_from TEXT NOT NULL,
+                  received_at INTEGER NOT NULL
+                );
+                CREATE INDEX envelope_by_expiry ON envelope(expires_at);
+                CREATE TABLE chunk (
+                  envelope_id BLOB NOT NULL REFERENCES envelope(id) ON DELETE CASCADE,
+                  idx INTEGER NOT NULL,
+                  data BLOB NOT NULL,
+                  PRIMARY KEY (envelope_id, idx)
+                );
+                CREATE TABLE queue_entry (
+                  id INTEGER PRIMARY KEY,
+                  envelope_id BLOB NOT NULL REFERENCES envelope(id),
+                  peer TEXT NOT NULL,
+                  recipients TEXT NOT NULL,
+                  state TEXT NOT NULL CHECK (state IN ('ready', 'inflight', 'deferred', 'held', 'quarantined')),
+                  held_state TEXT,
+                  priority INTEGER NOT NULL,
+                  enqueued_at INTEGER NOT NULL,
+                  attempts INTEGER NOT NULL DEFAULT 0,
+                  next_attempt_at INTEGER NOT NULL,
+                  last_error TEXT,
+                  expires_at INTEGER NOT NULL,
+                  UNIQUE (envelope_id, peer)
+                );
+                CREATE INDEX queue_by_peer ON queue_entry(peer, state, priority DESC, enqueued_at, id);
+                CREATE INDEX queue_by_expiry ON queue_entry(expires_at);
+                CREATE TABLE seen (
+                  id BLOB PRIMARY KEY NOT NULL,
+                  first_seen_at INTEGER NOT NULL,
+                  expires_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX seen_by_expiry ON seen(expires_at);
+                CREATE TABLE inbox (
+                  envelope_id BLOB PRIMARY KEY NOT NULL REFERENCES envelope(id),
+                  origin TEXT NOT NULL,
+                  received_at INTEGER NOT NULL,
+                  status TEXT NOT NULL,
+                  status_at INTEGER NOT NULL,
+                  reason TEXT
+                );
+                CREATE TABLE receipt (
+                  envelope_id BLOB NOT NULL,
+                  recipient TEXT NOT NULL,
+                  status TEXT NOT NULL,
+                  rank INTEGER NOT NULL,
+                  reason TEXT,
+                  updated_at INTEGER NOT NULL,
+                  PRIMARY KEY (envelope_id, recipient)
+                );
+                CREATE TABLE audit (
+                  seq INTEGER PRIMARY KEY,
+                  at INTEGER NOT NULL,
+                  event TEXT NOT NULL,
+                  envelope_id BLOB,
+                  peer TEXT,
+                  actor TEXT NOT NULL,
+                  detail TEXT,
+                  prev_hash BLOB NOT NULL,
+                  hash BLOB NOT NULL
+                );
+                CREATE INDEX audit_by_envelope ON audit(envelope_id);
+                CREATE TABLE audit_head (
+                  one INTEGER PRIMARY KEY CHECK (one = 1),
+                  seq INTEGER NOT NULL,
+                  hash BLOB NOT NULL
+                );
+                """)
+        }
+        return m
+    }
+}

@@ -12,7 +12,7 @@ struct EnvelopeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "envelope",
         abstract: "Seal, inspect and open envelope files without a running node.",
-        subcommands: [Seal.self, Inspect.self, Open.self])
+        subcommands: [Seal.self, Inspect.self, Open.self, Import.self])
 
     struct Seal: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -125,6 +125,37 @@ struct EnvelopeCommand: ParsableCommand {
             print("Opened \(header.id.hex) from \(header.origin) (\(node.topology[header.origin]?.name ?? "?"))")
             print("  \(metadata.reference.map { $0 + ": " } ?? "")\(metadata.subject)")
             print("  \(writer.fileNames.count) file(s) written to \(out): \(writer.fileNames.joined(separator: ", "))")
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take an envelope file into this node's spool: check it, then queue it for its next hops or deliver it here.",
+            discussion: """
+                The envelope goes through the same checks as one arriving on a link (origin signature
+                against the topology, expiry, recipients, every chunk digest) and the same custody
+                transaction. A second import of the same envelope is recognised and changes nothing.
+                Example: lienthong envelope import 21-CT-TU.lte --home ./tinh-uy
+                """)
+
+        @Argument(help: ArgumentHelp("The envelope file.", valueName: "FILE")) var file: String
+        @OptionGroup var home: HomeOptions
+        @Option(help: ArgumentHelp("The neighbour it came from, if it came from one (its recipients are not sent back there).", valueName: "ID"))
+        var from: String?
+
+        func run() throws {
+            let node = try SpoolHome(home.home)
+            let ingress = Ingress(me: node.config.node, topology: node.topology, spool: node.spool)
+            let (header, result, custody) = try ingress.acceptFile(file, from: from ?? "local", now: CLITime.nowMilliseconds())
+            switch result {
+            case .duplicate:
+                print("\(header.id.hex): already accepted here; nothing changed")
+            case .accepted:
+                let hops = custody.nextHops.keys.sorted().map { "\($0) (\(custody.nextHops[$0]?.count ?? 0) recipient(s))" }
+                print("\(header.id.hex): accepted")
+                if !hops.isEmpty { print("  queued for \(hops.count) next hop(s): \(hops.joined(separator: ", "))") }
+                if custody.deliverLocally { print("  delivered to this node's inbox") }
+            }
         }
     }
 }

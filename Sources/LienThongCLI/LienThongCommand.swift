@@ -17,7 +17,7 @@ public struct LienThongCommand: ParsableCommand {
             province network's topology. Start with `lienthong init`, or provision a whole test
             network with `lienthong topology provision`.
             """,
-        subcommands: [InitCommand.self, KeysCommand.self, TopologyCommand.self, EnvelopeCommand.self]
+        subcommands: [InitCommand.self, KeysCommand.self, TopologyCommand.self, EnvelopeCommand.self, QueueCommand.self, AuditCommand.self]
     )
 
     public init() {}

@@ -46,6 +46,22 @@ public struct QueueEntry: Sendable, Equatable, Codable {
     public let nextAttemptAt: Int64
     public let lastError: String?
     public let expiresAt: Int64
+
+    public init(envelopeID: EnvelopeID, peer: NodeID, state: QueueState, urgency: Urgency, origin: NodeID, recipients: [NodeID],
+                bodySize: UInt64, enqueuedAt: Int64, attempts: Int, nextAttemptAt: Int64, lastError: String?, expiresAt: Int64) {
+        self.envelopeID = envelopeID
+        self.peer = peer
+        self.state = state
+        self.urgency = urgency
+        self.origin = origin
+        self.recipients = recipients
+        self.bodySize = bodySize
+        self.enqueuedAt = enqueuedAt
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.expiresAt = expiresAt
+    }
 }
 
 /// What `begin` found for an offered envelope.

@@ -8,6 +8,7 @@ import Glibc
 import Foundation
 import Envelope
 import SodiumKit
+import Spool
 
 struct BenchError: Error, CustomStringConvertible { let description: String }
 
@@ -192,8 +193,9 @@ do {
     switch CommandLine.arguments.dropFirst().first {
     case "memory": try memoryCheck()
     case "crypto": try cryptoBench()
+    case "spool": try spoolBench()
     default:
-        FileHandle.standardError.write(Data("usage: lienthong-bench crypto [--runs N] | memory --mib N [--max-rss-mib M]\n".utf8))
+        FileHandle.standardError.write(Data("usage: lienthong-bench crypto [--runs N] | memory --mib N [--max-rss-mib M] | spool [--runs N] [--list N]\n".utf8))
         exit(2)
     }
 } catch {

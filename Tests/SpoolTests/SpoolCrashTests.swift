@@ -98,9 +98,9 @@ func testkitPath() throws -> String {
         let f = try SpoolFixture()
         let spool = try f.open()
         for _ in 0..<4 { _ = try spool.accept(try f.incoming(try f.envelope()), now: SpoolFixture.now) }
-        try spool.pool.writeWithoutTransaction { try $0.execute(sql: "DELETE FROM audit WHERE seq = 4") }
-        let v4 = try spool.verifyAudit()
-        #expect(!v4.ok && v4.brokenAt == 4 && v4.problem?.contains("missing") == true)
+        try spool.pool.writeWithoutTransaction { try $0.execute(sql: "DELETE FROM audit WHERE seq = 2") }
+        let v2 = try spool.verifyAudit()
+        #expect(!v2.ok && v2.brokenAt == 2 && v2.problem?.contains("missing") == true)
         // Removing the newest row (the tail) is caught through the recorded head.
         let g = try SpoolFixture()
         let other = try g.open()

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import Envelope
+import Spool
+@testable import LienThongCLI
+
+/// Output snapshots: the exact text and JSON operators and scripts see, for fixed entries and a
+/// fixed clock. A change here is a change to a documented interface (docs/OPERATIONS.md).
+@Suite struct QueueReportTests {
+    static let now: Int64 = 1_764_000_000_000
+    static func id(_ byte: UInt8) -> EnvelopeID { try! EnvelopeID(bytes: [UInt8](repeating: byte, count: 32)) }
+    static func n(_ s: String) -> NodeID { try! NodeID(s) }
+
+    let entries = [
+        QueueEntry(envelopeID: id(0xab), peer: n("000.01.00.H27"), state: .deferred, urgency: .hoaToc, origin: n("000.00.01.H27"),
+                   recipients: [n("000.01.01.H27"), n("000.01.02.H27")], bodySize: 4_113, enqueuedAt: now - 192_000, attempts: 2,
+                   nextAttemptAt: now + 28_000, lastError: "connection reset", expiresAt: now + 86_400_000),
+        QueueEntry(envelopeID: id(0x01), peer: n("000.02.00.H27"), state: .ready, urgency: .thuong, origin: n("000.00.01.H27"),
+                   recipients: [n("000.02.01.H27")], bodySize: 20_971_840, enqueuedAt: now - 7_500_000, attempts: 0,
+                   nextAttemptAt: now - 7_500_000, lastError: nil, expiresAt: now + 86_400_000),
+        QueueEntry(envelopeID: id(0x02), peer: n("000.01.00.H27"), state: .held, urgency: .khan, origin: n("000.00.03.H27"),
+                   recipients: [n("000.01.01.H27")], bodySize: 900, enqueuedAt: now - 40_000_000, attempts: 1,
+                   nextAttemptAt: now, lastError: nil, expiresAt: now + 1),
+    ]
+
+    @Test func listText() {
+        #expect(QueueReport.listText(entries, now: Self.now) == """
+            ID                PEER           STATE     URGENCY  SIZE      AGE     TRIES  NEXT    LAST ERROR
+            abababababababab  000.01.00.H27  deferred  Hỏa tốc  4.0 KiB   3m12s   2      in 28s  connection reset
+            0101010101010101  000.02.00.H27  ready     Thường   20.0 MiB  2h05m   0      now
+            0202020202020202  000.01.00.H27  held      Khẩn     900 B     11h06m  1      -
+            -- 3 entries, 20.0 MiB
+
+            """)
+        #expect(QueueReport.listText([], now: Self.now) == "Queue is empty.\n")
+    }
+
+    @Test func listJSON() throws {
+        let text = try QueueReport.listJSON(Array(entries.prefix(1)), now: Self.now)
+        #expect(text == """
+            {
+              "count" : 1,
+              "entries" : [
+                {
+                  "ageSeconds" : 192,
+                  "attempts" : 2,
+                  "enqueuedAt" : 1763999808000,
+                  "expiresAt" : 1764086400000,
+                  "id" : "abababababababababababababababababababababababababababababababab",
+                  "lastError" : "connection reset",
+                  "nextAttemptAt" : 1764000028000,
+                  "origin" : "000.00.01.H27",
+                  "peer" : "000.01.00.H27",
+                  "recipients" : [
+                    "000.01.01.H27",
+                    "000.01.02.H27"
+                  ],
+                  "size" : 4113,
+                  "state" : "deferred",
+                  "urgency" : "hoa-toc"
+                }
+              ],
+              "now" : 1764000000000,
+              "totalBytes" : 4113
+            }
+
+            """)
+    }
+
+    @Test func shapeTextAndJSON() throws {
+        let shape = QueueReport.shape(entries, now: Self.now)
+        #expect(QueueReport.shapeText(shape) == """
+            PEER           T  0-5m  5-10m  10-20m  20-40m  40-80m  80-160m  160-320m  320-640m  640m+  OLDEST
+            TOTAL          3     1      0       0       0       0        1         0         0      1  11h06m
+            000.01.00.H27  2     1      0       0       0       0        0         0         0      1  11h06m
+            000.02.00.H27  1     0      0       0       0       0        1         0         0      0   2h05m
+
+            """)
+        let json = try QueueReport.json(shape)
+        let decoded = try JSONDecoder().decode(QueueReport.ShapeJSON.self, from: Data(json.utf8))
+        #expect(decoded.total.counts == [1, 0, 0, 0, 0, 1, 0, 0, 1])
+        #expect(decoded.buckets.first == "0-5m" && decoded.buckets.last == "640m+")
+        #expect(decoded.peers.map(\.oldestAgeSeconds) == [40_000, 7_500])
+    }
+
+    @Test func ages() {
+        #expect([0, 59_999, 60_000, 3_599_000, 3_600_000, 86_399_000, 86_400_000, 200_000_000].map(QueueReport.age)
+                == ["0s", "59s", "1m00s", "59m59s", "1h00m", "23h59m", "1d00h", "2d07h"])
+    }
+}

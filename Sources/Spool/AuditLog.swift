@@ -22,6 +22,16 @@ public struct AuditRecord: Sendable, Equatable, Codable {
     /// Who: `node`, a peer id, or `operator:<name>`.
     public let actor: String
     public let detail: String?
+
+    public init(seq: Int64, at: Int64, event: AuditEvent, envelopeID: EnvelopeID?, peer: String?, actor: String, detail: String?) {
+        self.seq = seq
+        self.at = at
+        self.event = event
+        self.envelopeID = envelopeID
+        self.peer = peer
+        self.actor = actor
+        self.detail = detail
+    }
 }
 
 /// The outcome of `Spool.verifyAudit()`.

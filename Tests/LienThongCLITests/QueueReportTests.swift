@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Envelope
 import Spool
+import SodiumKit
 @testable import LienThongCLI
 
 /// Output snapshots: the exact text and JSON operators and scripts see, for fixed entries and a
@@ -86,5 +87,44 @@ import Spool
     @Test func ages() {
         #expect([0, 59_999, 60_000, 3_599_000, 3_600_000, 86_399_000, 86_400_000, 200_000_000].map(QueueReport.age)
                 == ["0s", "59s", "1m00s", "59m59s", "1h00m", "23h59m", "1d00h", "2d07h"])
+    }
+}
+
+@Suite struct QueueShowReportTests {
+    @Test func showTextAndJSON() throws {
+        let now = QueueReportTests.now
+        let origin = SigningKeyPair(), box = BoxKeyPair()
+        let params = SealParameters(kind: .document, urgency: .thuongKhan, origin: QueueReportTests.n("000.00.01.H27"),
+                                    recipients: [SealRecipient(id: QueueReportTests.n("000.01.01.H27"), encryptionKey: box.publicKey),
+                                                 SealRecipient(id: QueueReportTests.n("000.01.02.H27"), encryptionKey: box.publicKey)],
+                                    createdAt: now - 600_000, expiresAt: now + 86_400_000)
+        let sealed = try EnvelopeSealer.seal(params, signer: origin, payloadSize: 100_000, source: MemorySource([UInt8](repeating: 1, count: 100_000)), body: DiscardSink())
+        let entry = QueueEntry(envelopeID: sealed.id, peer: QueueReportTests.n("000.01.00.H27"), state: .inflight, urgency: .thuongKhan,
+                               origin: params.origin, recipients: params.recipients.map(\.id), bodySize: sealed.header.layout.bodySize,
+                               enqueuedAt: now - 300_000, attempts: 1, nextAttemptAt: now - 300_000, lastError: nil, expiresAt: params.expiresAt)
+        let audit = [AuditRecord(seq: 7, at: now - 300_000, event: .accepted, envelopeID: sealed.id, peer: "000.00.00.H27", actor: "000.00.00.H27",
+                                 detail: "kind=document urgency=thuong-khan size=100034 next=000.01.00.H27")]
+        let view = try QueueReport.show(header: sealed.header, chunksStored: 2, complete: true, entries: [entry], audit: audit, now: now)
+        let text = QueueReport.showText(view, now: now, names: { $0 == "000.00.01.H27" ? "Tỉnh ủy Hòa Bình" : nil })
+            .replacingOccurrences(of: sealed.id.hex, with: "<ID>")
+        #expect(text == """
+            Envelope <ID>
+              kind        document
+              urgency     Thượng khẩn
+              origin      000.00.01.H27 (Tỉnh ủy Hòa Bình)
+              created     2025-11-24 15:50:00Z (10m00s ago)
+              expires     2025-11-25 16:00:00Z (in 1d00h)
+              size        97.7 KiB in 2 chunk(s), 2 stored, complete
+              recipients  2: 000.01.01.H27, 000.01.02.H27
+            Queue entries (one per next hop):
+              → 000.01.00.H27  inflight  tries 1  for 2 recipient(s)
+            Audit:
+              #7 2025-11-24 15:55:00Z accepted peer=000.00.00.H27 by 000.00.00.H27: kind=document urgency=thuong-khan size=100034 next=000.01.00.H27
+
+            """)
+        let json = try QueueReport.json(view).replacingOccurrences(of: sealed.id.hex, with: "<ID>")
+        #expect(json.contains("\"chunksStored\" : 2") && json.contains("\"urgency\" : \"thuong-khan\"") && json.contains("\"state\" : \"inflight\""))
+        let decoded = try JSONDecoder().decode(QueueReport.ShowJSON.self, from: Data(try QueueReport.json(view).utf8))
+        #expect(decoded.recipients == ["000.01.01.H27", "000.01.02.H27"] && decoded.audit == audit && decoded.entries.count == 1)
     }
 }

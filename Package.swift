@@ -16,6 +16,8 @@ let package = Package(
         // Package.resolved is not committed.
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // libsodium, through a system-library target. Only SodiumKit imports it.
@@ -32,10 +34,25 @@ let package = Package(
             name: "Spool",
             dependencies: ["Envelope", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Link protocol: frames, handshake, session messages. NIOCore only, no sockets.
+        .target(
+            name: "Wire",
+            dependencies: ["Envelope", "SodiumKit", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Link sessions between neighbours over TCP, moving envelopes spool to spool.
+        .target(
+            name: "Link",
+            dependencies: [
+                "Wire", "Spool", "Topology", "Envelope", "SodiumKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "LienThongCLI",
             dependencies: [
-                "Envelope", "Topology", "SodiumKit", "Spool",
+                "Envelope", "Topology", "SodiumKit", "Spool", "Link",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -46,6 +63,8 @@ let package = Package(
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
         .testTarget(name: "EnvelopeTests", dependencies: ["Envelope", "SodiumKit"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "Envelope", "SodiumKit"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Envelope", "SodiumKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "LinkTests", dependencies: ["Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "Envelope", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "LienThongCLITests", dependencies: ["LienThongCLI", "Topology", "SodiumKit", "Spool", "Envelope"]),
     ],

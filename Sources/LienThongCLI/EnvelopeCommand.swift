@@ -3,6 +3,7 @@ import Foundation
 import Envelope
 import SodiumKit
 import Topology
+import Link
 
 /// `lienthong envelope …`: seal, inspect and open envelope files offline.
 ///

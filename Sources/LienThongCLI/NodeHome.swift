@@ -92,3 +92,7 @@ struct NodeHome {
         }
     }
 }
+
+extension NodeHome {
+    var spoolPath: String { path + "/spool.sqlite" }
+}

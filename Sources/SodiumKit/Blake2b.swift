@@ -78,3 +78,17 @@ public enum Fingerprint {
         return groups.joined(separator: ":")
     }
 }
+
+extension Blake2b {
+    /// Keyed BLAKE2b-256 (a MAC / KDF): `key` 16…64 bytes. Returns the digest as a secret.
+    public static func keyedHash(_ bytes: [UInt8], key: SecretBytes) -> SecretBytes {
+        Sodium.ensureInitialized()
+        precondition((16...64).contains(key.count), "BLAKE2b key must be 16…64 bytes")
+        return SecretBytes(count: 32) { out in
+            key.withUnsafeBytes { k in
+                _ = crypto_generichash(out.baseAddress!.assumingMemoryBound(to: UInt8.self), 32, bytes, UInt64(bytes.count),
+                                       k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count)
+            }
+        }
+    }
+}

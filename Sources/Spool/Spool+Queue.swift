@@ -33,6 +33,34 @@ extension Spool {
         }
     }
 
+    /// Several ACKs from one peer in one transaction (acks are batched on the link).
+    /// Returns how many entries were removed.
+    @discardableResult
+    public func ackBatch(_ ids: [EnvelopeID], peer: NodeID, now: Int64) throws -> Int {
+        try write { db in
+            var removed = 0
+            let delete = try db.cachedStatement(sql: "DELETE FROM queue_entry WHERE envelope_id = ? AND peer = ?")
+            for id in ids {
+                try delete.execute(arguments: [Data(id.bytes), peer.rawValue])
+                guard db.changesCount > 0 else { continue }
+                removed += 1
+                try AuditLog.append(db, at: now, event: .acked, envelope: id, peer: peer.rawValue, actor: peer.rawValue)
+                try dropBodyIfUnused(db, id)
+            }
+            return removed
+        }
+    }
+
+    /// A session with `peer` ended: its in-flight entries return to ready (not acknowledged, so
+    /// not delivered as far as this node knows; the next session offers them again).
+    @discardableResult
+    public func requeueInFlight(peer: NodeID) throws -> Int {
+        try write { db in
+            try db.execute(sql: "UPDATE queue_entry SET state = 'ready' WHERE state = 'inflight' AND peer = ?", arguments: [peer.rawValue])
+            return db.changesCount
+        }
+    }
+
     /// A transfer failed for a temporary reason: the entry waits `delay` ms (from `RetryPolicy`).
     public func deferEntry(_ id: EnvelopeID, peer: NodeID, error: String, delay: Int64, now: Int64) throws {
         try write { db in

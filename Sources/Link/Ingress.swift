@@ -1,0 +1,109 @@
+import Foundation
+import Envelope
+import SodiumKit
+import Spool
+import Topology
+import Wire
+
+/// The checks every envelope passes before the spool takes custody of it, and the routing that
+/// decides where it goes: one queue entry per next hop on the tree, or the inbox.
+///
+/// Link sessions and the CLI's `envelope import` use this one gate (after Postfix: one way into
+/// the queue).
+///
+/// Security note: everything here is untrusted until checked: the header is parsed under size
+/// limits, its signature is checked against the origin's key pinned in the topology, every
+/// recipient must be in the topology, and every chunk is verified (by the spool) before it is
+/// stored. Nothing is acknowledged before the spool's custody transaction has committed.
+public struct Ingress: Sendable {
+    public let me: NodeID
+    public let topology: Topology
+    public let spool: Spool
+    public var limits: EnvelopeLimits
+
+    public init(me: NodeID, topology: Topology, spool: Spool, limits: EnvelopeLimits = .default) {
+        self.me = me
+        self.topology = topology
+        self.spool = spool
+        self.limits = limits
+    }
+
+    /// Checks a header: signature by a known origin, not expired, every recipient known, sizes
+    /// within this node's limits. Throws `IngressError` with the refusal reason to send back.
+    public func check(_ header: EnvelopeHeader, now: Int64) throws {
+        let id = header.id.hex.prefix(16)
+        guard let origin = topology[header.origin] else {
+            throw IngressError(.unknownOrigin, "envelope \(id)… comes from \(header.origin), which is not in the topology")
+        }
+        guard let key = origin.signingKey else {
+            throw IngressError(.unknownOrigin, "the topology has no signing key for \(header.origin); cannot verify envelope \(id)…")
+        }
+        do { try header.verifySignature(originKey: key) } catch {
+            throw IngressError(.badSignature, "envelope \(id)… does not carry a valid signature of its origin \(header.origin)")
+        }
+        do { try header.checkNotExpired(now: now) } catch {
+            throw IngressError(.expired, "envelope \(id)… expired before it arrived")
+        }
+        guard header.layout.payloadSize <= limits.maxPayloadBytes, header.recipients.count <= limits.maxRecipients,
+              header.encoded.count <= limits.maxHeaderBytes else {
+            throw IngressError(.tooLarge, "envelope \(id)… is over this node's size limits")
+        }
+        for r in header.recipientIDs where topology[r] == nil {
+            throw IngressError(.unknownRecipient, "envelope \(id)… names recipient \(r), which is not in the topology")
+        }
+    }
+
+    /// Where an envelope goes from here. Recipients that lie towards the peer it came from were
+    /// that side's to serve, so that next hop is dropped (on a tree this is exact).
+    public func custody(for header: EnvelopeHeader, from: String) throws -> Custody {
+        let plan = try topology.nextHops(from: me, recipients: header.recipientIDs)
+        var hops = plan.byNextHop
+        if let peer = try? NodeID(from) {
+            // An envelope that came from `peer` only because some recipients lie on our side:
+            // if nothing is for us or beyond us, it was not routed here.
+            let forUs = plan.local || hops.keys.contains { $0 != peer }
+            guard forUs || from == "local" else {
+                throw IngressError(.notRoutedHere, "envelope \(header.id.hex.prefix(16))… from \(peer) has no recipient on this side of the tree")
+            }
+            hops[peer] = nil
+        }
+        return Custody(nextHops: hops, deliverLocally: plan.local, trackAsOrigin: header.origin == me)
+    }
+
+    /// Checks and stores an envelope file (header ‖ table ‖ body), chunk by chunk, then runs the
+    /// custody transaction. Resumes a partial copy left by an interrupted import.
+    public func acceptFile(_ path: String, from: String, now: Int64) throws -> (EnvelopeHeader, AcceptResult, Custody) {
+        let source = try FileSource(path: path)
+        let header = try EnvelopeFile.readHeader(from: source, limits: limits)
+        try check(header, now: now)
+        let verifier = try ChunkVerifier(header: header, table: try EnvelopeFile.readTable(from: source, header: header))
+        let custody = try custody(for: header, from: from)
+        guard case .resume(let start) = try spool.begin(verifier, from: from, now: now) else {
+            return (header, .duplicate, custody)
+        }
+        var batch: [[UInt8]] = []
+        var first = start
+        for i in 0..<header.layout.chunkCount {
+            let chunk = try source.readExactly(header.layout.ciphertextLength(of: i), what: "envelope body")
+            guard i >= start else { continue }
+            batch.append(chunk)
+            if batch.count == 64 || i == header.layout.chunkCount - 1 {
+                try spool.appendChunks(verifier, first: first, chunks: batch)
+                first += batch.count
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        return (header, try spool.complete(header.id, custody: custody, now: now), custody)
+    }
+}
+
+/// Why the gate refused an envelope; maps onto the link's refusal reasons.
+public struct IngressError: Error, CustomStringConvertible, Sendable {
+    public let reason: RefusalReason
+    public let message: String
+    public init(_ reason: RefusalReason, _ message: String) {
+        self.reason = reason
+        self.message = message
+    }
+    public var description: String { "[INGRESS-\(reason)] \(message)" }
+}

@@ -1,0 +1,27 @@
+import Envelope
+import Spool
+
+/// Timeouts and limits of link sessions. Defaults are documented in docs/PROTOCOL.md §6.
+public struct LinkConfiguration: Sendable {
+    /// A handshake must finish within this time, or the connection is closed.
+    public var handshakeTimeout: Duration = .seconds(10)
+    /// A peer silent for this long is dropped.
+    public var idleTimeout: Duration = .seconds(60)
+    /// How often to ping a peer when nothing else was sent.
+    public var keepaliveInterval: Duration = .seconds(15)
+    /// Chunk bytes sent but not yet reported stored by the receiver, per session.
+    public var window: Int = 4 << 20
+    /// Envelopes offered and not yet answered or finished, per session.
+    public var maxOutstandingOffers: Int = 256
+    /// How often an idle sender looks for new queue entries.
+    public var queuePollInterval: Duration = .milliseconds(200)
+    /// Envelopes of at most this many chunks are held in memory until complete and committed in
+    /// groups (one fsync for many); larger ones are stored chunk batch by chunk batch (resumable).
+    public var smallEnvelopeChunks: Int = 1
+    /// Largest frame accepted.
+    public var maxFrameSize: Int = 8 << 20
+    /// Per-entry retry policy after a temporary refusal or failure.
+    public var retry = RetryPolicy()
+
+    public init() {}
+}

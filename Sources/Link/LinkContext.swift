@@ -1,0 +1,56 @@
+import Foundation
+import Logging
+import NIOPosix
+import Envelope
+import SodiumKit
+import Spool
+import Topology
+import Wire
+
+/// What a node gives its link sessions: identity, topology, spool, where to run blocking work.
+/// Passed explicitly (no globals).
+public struct LinkContext: Sendable {
+    public let me: NodeID
+    public let keys: SigningKeyPair
+    public let topology: Topology
+    public let spool: Spool
+    public let ingress: Ingress
+    /// Spool transactions (blocking SQLite calls with fsync) run here, not on event loops.
+    public let blockingPool: NIOThreadPool
+    public let configuration: LinkConfiguration
+    public let logger: Logger
+    public let replayGuard: ReplayGuard
+    /// Milliseconds since the epoch.
+    public let clock: @Sendable () -> Int64
+
+    public init(me: NodeID, keys: SigningKeyPair, topology: Topology, spool: Spool, blockingPool: NIOThreadPool,
+                configuration: LinkConfiguration = LinkConfiguration(), logger: Logger,
+                replayGuard: ReplayGuard = ReplayGuard(),
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.me = me
+        self.keys = keys
+        self.topology = topology
+        self.spool = spool
+        self.ingress = Ingress(me: me, topology: topology, spool: spool)
+        self.blockingPool = blockingPool
+        self.configuration = configuration
+        self.logger = logger
+        self.replayGuard = replayGuard
+        self.clock = clock
+    }
+
+    var network: String { topology.network }
+
+    /// The acceptor's view: any neighbour in the topology may connect, with its pinned key.
+    var acceptorIdentity: AcceptorIdentity {
+        let topology = self.topology, me = self.me
+        return AcceptorIdentity(network: topology.network, me: me, keys: keys, neighbourKey: { id in
+            topology.neighbours(of: me).contains(id) ? topology[id]?.signingKey : nil
+        }, replayGuard: replayGuard)
+    }
+
+    /// Runs a blocking spool operation off the event loops.
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await blockingPool.runIfActive(body)
+    }
+}

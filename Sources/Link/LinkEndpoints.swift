@@ -1,0 +1,110 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Envelope
+import Topology
+import Wire
+
+/// Accepting and dialling link connections: the TCP side of the link protocol.
+public enum LinkEndpoints {
+    /// A channel speaking the link protocol: bounded frame decoder, frame encoder.
+    static func configure(_ channel: any Channel, maxFrameSize: Int) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrameSize)))
+            try channel.pipeline.syncOperations.addHandler(FrameEncoder())
+            return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+    }
+
+    /// Listens on `host:port` (0 picks a port; `onBound` gets it) and serves each neighbour that
+    /// connects, until cancelled. `onSession` hears how each connection ended.
+    public static func listen(host: String, port: Int, context: LinkContext, group: any EventLoopGroup,
+                              onBound: @Sendable (Int) -> Void = { _ in },
+                              onSession: @escaping @Sendable (Result<SessionSummary, any Error>) -> Void = { _ in }) async throws {
+        let maxFrame = context.configuration.maxFrameSize
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in configure(channel, maxFrameSize: maxFrame) }
+        onBound(server.channel.localAddress?.port ?? port)
+        try await server.executeThenClose { connections in
+            try await withThrowingDiscardingTaskGroup { tasks in
+                for try await connection in connections {
+                    tasks.addTask {
+                        do { onSession(.success(try await accept(connection, context: context))) } catch { onSession(.failure(error)) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Dials `target` at `endpoint` and runs one session until it ends.
+    public static func dial(_ target: NodeID, at endpoint: Endpoint, context: LinkContext, group: any EventLoopGroup) async throws -> SessionSummary {
+        guard let targetKey = context.topology[target]?.signingKey else {
+            throw WireError(.wrongPeer, "\(target) has no signing key in the topology; cannot authenticate it")
+        }
+        let maxFrame = context.configuration.maxFrameSize
+        let connection = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(10))
+            .connect(host: endpoint.host, port: endpoint.port) { channel in configure(channel, maxFrameSize: maxFrame) }
+        let identity = DiallerIdentity(network: context.network, me: context.me, keys: context.keys, target: target, targetKey: targetKey)
+        return try await connection.executeThenClose { inbound, outbound in
+            var frames = inbound.makeAsyncIterator()
+            let deadline = closeAfter(context.configuration.handshakeTimeout, connection.channel)
+            var dialler = HandshakeDialler(identity: identity)
+            try await outbound.write(ByteBuffer(bytes: dialler.start(now: context.clock())))
+            var crypto: SessionCrypto?
+            while crypto == nil {
+                guard let frame = try await frames.next() else {
+                    throw WireError(.timeout, "\(target) closed the connection or did not finish the handshake in time")
+                }
+                switch try dialler.receive(Array(buffer: frame)) {
+                case .send(let replies): for r in replies { try await outbound.write(ByteBuffer(bytes: r)) }
+                case .established(let c): crypto = c
+                }
+            }
+            deadline.cancel()
+            guard let crypto else { throw WireError(.timeout, "handshake did not complete") }
+            let session = LinkSession(context: context, crypto: crypto, channel: connection.channel)
+            return await session.run(inbound: &frames, outbound: outbound)
+        }
+    }
+
+    /// The acceptor's side of one connection: handshake (refusing with a reason), then the session.
+    static func accept(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, context: LinkContext) async throws -> SessionSummary {
+        try await connection.executeThenClose { inbound, outbound in
+            var frames = inbound.makeAsyncIterator()
+            let deadline = closeAfter(context.configuration.handshakeTimeout, connection.channel)
+            var acceptor = HandshakeAcceptor(identity: context.acceptorIdentity)
+            var crypto: SessionCrypto?
+            while crypto == nil {
+                guard let frame = try await frames.next() else {
+                    let e = WireError(.timeout, "the dialler closed the connection or did not finish the handshake within \(context.configuration.handshakeTimeout)")
+                    context.logger.notice("handshake refused", metadata: ["reason": "\(e)", "remote": "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+                    throw e
+                }
+                switch acceptor.receive(Array(buffer: frame), now: context.clock()) {
+                case .send(let replies):
+                    for r in replies { try await outbound.write(ByteBuffer(bytes: r)) }
+                case .established(let c, let replies):
+                    for r in replies { try await outbound.write(ByteBuffer(bytes: r)) }
+                    crypto = c
+                case .refuse(let error, let replies):
+                    context.logger.notice("handshake refused", metadata: ["reason": "\(error)", "remote": "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+                    for r in replies { try? await outbound.write(ByteBuffer(bytes: r)) }
+                    throw error
+                }
+            }
+            deadline.cancel()
+            guard let crypto else { throw WireError(.timeout, "handshake did not complete") }
+            let session = LinkSession(context: context, crypto: crypto, channel: connection.channel)
+            return await session.run(inbound: &frames, outbound: outbound)
+        }
+    }
+
+    /// Closes `channel` after `duration` unless cancelled: the handshake deadline.
+    static func closeAfter(_ duration: Duration, _ channel: any Channel) -> Scheduled<Void> {
+        channel.eventLoop.scheduleTask(in: .milliseconds(duration.milliseconds)) { channel.close(promise: nil) }
+    }
+}

@@ -1,0 +1,383 @@
+import Logging
+import NIOCore
+import Synchronization
+import Envelope
+import SodiumKit
+import Spool
+import Wire
+
+/// Work for the committer: everything that writes the spool on the receiving side, in order.
+enum InboundWork: Sendable {
+    /// A small envelope, complete in memory: committed with others in one transaction.
+    case small(IncomingEnvelope)
+    /// A large envelope offered: register it (or find how much is already stored).
+    case begin(ChunkVerifier, Custody)
+    /// A verified chunk of a large envelope.
+    case chunk(EnvelopeID, Int, [UInt8])
+}
+
+/// A queue of work with a wake-up for its single consumer.
+final class WorkQueue<Item: Sendable>: Sendable {
+    private let items = Mutex<[Item]>([])
+    let wakeup = Wakeup()
+
+    func push(_ item: Item) {
+        items.withLock { $0.append(item) }
+        wakeup.signal()
+    }
+
+    func takeAll() -> [Item] { items.withLock { all in defer { all = [] }; return all } }
+}
+
+/// One established, encrypted session with a neighbour: envelopes flow both ways at once.
+///
+/// Five tasks: the reader (decrypts, answers offers, verifies chunks), the committer (every spool
+/// write of the receiving side, grouped: many small envelopes per transaction, chunk batches for
+/// large ones; ACK only after commit), the sender (offers from our queue for this peer, chunks by
+/// urgency within the window), the writer (frames to the socket in order, at the socket's pace)
+/// and the watchdog (keepalive pings, idle timeout).
+///
+/// Security note: the peer is authenticated, but its messages are still checked: every offered
+/// header goes through the ingress gate (signature, origin, recipients, expiry, limits, route),
+/// every chunk is verified against the signed digest before it is kept, and an answer about an
+/// envelope we did not offer is ignored.
+final class LinkSession: Sendable {
+    let context: LinkContext
+    let peer: NodeID
+    let channel: any Channel
+    let opener: FrameOpenerBox
+    let writer: FrameWriter
+    let outbound: Mutex<OutboundState>
+    let wakeSender = Wakeup()
+    let work = WorkQueue<InboundWork>()
+    let lastHeard: Atomic<Int64>
+    let summary: Mutex<SessionSummary>
+    let logger: Logger
+
+    /// @unchecked: the opener is used by the reader only.
+    struct FrameOpenerBox: @unchecked Sendable { let opener: FrameOpener }
+
+    init(context: LinkContext, crypto: SessionCrypto, channel: any Channel) {
+        self.context = context
+        self.peer = crypto.peer
+        self.channel = channel
+        self.opener = FrameOpenerBox(opener: crypto.opener)
+        self.writer = FrameWriter(sealer: crypto.sealer)
+        self.outbound = Mutex(OutboundState(window: context.configuration.window))
+        self.lastHeard = Atomic(context.clock())
+        self.summary = Mutex(SessionSummary(peer: crypto.peer.rawValue))
+        var logger = context.logger
+        logger[metadataKey: "peer"] = "\(crypto.peer)"
+        self.logger = logger
+    }
+
+    /// Runs until the peer closes, the link fails, or the task is cancelled.
+    func run(inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+             outbound channelOut: NIOAsyncChannelOutboundWriter<ByteBuffer>) async -> SessionSummary {
+        logger.info("link up")
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.guarded("writer") { try await self.writer.drain(into: channelOut) } }
+            group.addTask { await self.guarded("sender") { try await self.senderLoop() } }
+            group.addTask { await self.guarded("committer") { try await self.committerLoop() } }
+            group.addTask { await self.guarded("watchdog") { try await self.watchdog() } }
+            do {
+                try await readerLoop(&inbound)
+                setReason("closed by peer")
+            } catch is CancellationError {
+                setReason("shutting down")
+                try? writer.send(.close(.shuttingDown, "node shutting down"))
+            } catch {
+                setReason("\(error)")
+                logger.warning("link failed", metadata: ["error": "\(error)"])
+                try? writer.send(.close(.protocolError, "\(error)"))
+            }
+            writer.finish()
+            // Give the writer a moment to flush the CLOSE, then stop everything.
+            try? await Task.sleep(for: .milliseconds(20))
+            group.cancelAll()
+        }
+        channel.close(promise: nil)
+        // Entries claimed for this peer and not acknowledged go back to ready.
+        _ = try? await context.blocking { [spool = context.spool, peer] in try spool.requeueInFlight(peer: peer) }
+        var s = summary.withLock { $0 }
+        s.chunkBytesSent = outbound.withLock { $0.chunkBytesSent }
+        logger.info("link down", metadata: ["reason": "\(s.closeReason)", "sent": "\(s.envelopesSent)", "received": "\(s.envelopesReceived)"])
+        return s
+    }
+
+    private func setReason(_ r: String) {
+        summary.withLock { if $0.closeReason.isEmpty { $0.closeReason = r } }
+    }
+
+    /// Runs a child task; any failure ends the session (closing the channel ends the reader).
+    private func guarded(_ name: String, _ body: () async throws -> Void) async {
+        do { try await body() } catch is CancellationError {} catch {
+            setReason("\(name): \(error)")
+            logger.warning("\(name) failed", metadata: ["error": "\(error)"])
+            channel.close(promise: nil)
+        }
+    }
+
+    // MARK: - Reader
+
+    private func readerLoop(_ inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator) async throws {
+        while let frame = try await inbound.next() {
+            try Task.checkCancellation()
+            lastHeard.store(context.clock(), ordering: .relaxed)
+            let message = try opener.opener.open(Array(buffer: frame))
+            switch message {
+            case .offer(let header, let table):
+                try await receiveOffer(header: header, table: table)
+            case .chunk(let id, let index, let data):
+                try receiveChunk(id, index, data)
+            case .have, .sendFrom, .refuse, .stored, .ack:
+                let effects = try outbound.withLock { try $0.receive(message) }
+                try await apply(effects)
+                wakeSender.signal()
+            case .ping(let n):
+                try writer.send(.pong(n))
+            case .pong:
+                break
+            case .close(let reason, let text):
+                setReason("peer closed: \(reason) \(text)")
+                return
+            }
+        }
+    }
+
+    /// Verifiers of envelopes being received, by id (reader only).
+    private let receiving = Mutex<[EnvelopeID: (verifier: ChunkVerifier, custody: Custody, small: [[UInt8]]?)]>([:])
+
+    private func receiveOffer(header headerBytes: [UInt8], table: [UInt8]) async throws {
+        let now = context.clock()
+        let header: EnvelopeHeader
+        do {
+            header = try EnvelopeHeader.parse(headerBytes, limits: context.ingress.limits)
+        } catch {
+            let id = try EnvelopeID(bytes: Blake2b.hash(headerBytes))  // what its id would be
+            return try refuse(id, (error as? EnvelopeError)?.code == .tooLarge ? .tooLarge : .malformed, "\(error)")
+        }
+        let id = header.id
+        let verifier: ChunkVerifier
+        let custody: Custody
+        do {
+            try context.ingress.check(header, now: now)
+            do { verifier = try ChunkVerifier(header: header, table: try ChunkTable(bytes: table)) } catch {
+                throw IngressError(.chunkTableMismatch, "the chunk table does not match the signed header")
+            }
+            custody = try context.ingress.custody(for: header, from: peer.rawValue)
+        } catch let e as IngressError {
+            return try refuse(id, e.reason, e.message)
+        }
+        if header.layout.chunkCount <= context.configuration.smallEnvelopeChunks {
+            let seen = try await context.blocking { [spool = context.spool] in try spool.hasSeen(id) }
+            if seen {
+                try writer.send(.have(id))
+                return
+            }
+            receiving.withLock { $0[id] = (verifier, custody, []) }
+            try writer.send(.sendFrom(id, 0))
+        } else {
+            receiving.withLock { $0[id] = (verifier, custody, nil) }
+            work.push(.begin(verifier, custody))
+        }
+    }
+
+    private func refuse(_ id: EnvelopeID, _ reason: RefusalReason, _ text: String) throws {
+        logger.notice("refused an envelope", metadata: ["envelope": "\(id.hex.prefix(16))", "reason": "\(reason)", "detail": "\(text)"])
+        try writer.send(.refuse(id, reason, String(text.prefix(200))))
+    }
+
+    private func receiveChunk(_ id: EnvelopeID, _ index: Int, _ data: [UInt8]) throws {
+        guard let r = receiving.withLock({ $0[id] }) else { return }  // stale or unknown: ignore
+        do {
+            try r.verifier.verify(index: index, ciphertext: data)
+        } catch {
+            // Never kept, never forwarded: ask for this chunk again.
+            logger.notice("chunk failed verification; asking again", metadata: ["envelope": "\(id.hex.prefix(16))", "chunk": "\(index)"])
+            try writer.send(.sendFrom(id, index))
+            return
+        }
+        summary.withLock { $0.chunkBytesReceived += UInt64(data.count) }
+        if var small = r.small {
+            guard index == small.count else { return }
+            small.append(data)
+            if small.count == r.verifier.header.layout.chunkCount {
+                receiving.withLock { $0[id] = nil }
+                work.push(.small(IncomingEnvelope(verifier: r.verifier, chunks: small, from: peer.rawValue, custody: r.custody)))
+            } else {
+                receiving.withLock { $0[id]?.small = small }
+            }
+        } else {
+            work.push(.chunk(id, index, data))
+        }
+    }
+
+    // MARK: - Committer
+
+    private func committerLoop() async throws {
+        var large: [EnvelopeID: (verifier: ChunkVerifier, custody: Custody, next: Int)] = [:]
+        while !Task.isCancelled {
+            let items = work.takeAll()
+            guard !items.isEmpty else {
+                await work.wakeup.wait(timeout: .milliseconds(500))
+                continue
+            }
+            let spool = context.spool, now = context.clock()
+            // Small envelopes: one transaction for all of them, then one ACK frame.
+            let smalls = items.compactMap { if case .small(let e) = $0 { e } else { nil } }
+            if !smalls.isEmpty {
+                do {
+                    let results = try await context.blocking { try spool.acceptBatch(smalls, now: now) }
+                    let accepted = zip(smalls, results).filter { $0.1 == .accepted }.count
+                    summary.withLock { $0.envelopesReceived += accepted }
+                    for chunk in stride(from: 0, to: smalls.count, by: SessionMessage.maxAckIDs) {
+                        try writer.send(.ack(smalls[chunk..<min(smalls.count, chunk + SessionMessage.maxAckIDs)].map(\.header.id)))
+                    }
+                } catch {
+                    for e in smalls { try refuse(e.header.id, Self.reason(for: error), "\(error)") }
+                }
+            }
+            // Large envelopes: begin, then consecutive chunks per envelope in one transaction each.
+            var i = 0
+            while i < items.count {
+                switch items[i] {
+                case .small:
+                    i += 1
+                case .begin(let verifier, let custody):
+                    i += 1
+                    let id = verifier.header.id
+                    do {
+                        switch try await context.blocking({ try spool.begin(verifier, from: self.peer.rawValue, now: now) }) {
+                        case .duplicate:
+                            receiving.withLock { $0[id] = nil }
+                            try writer.send(.have(id))
+                        case .resume(let k):
+                            large[id] = (verifier, custody, k)
+                            if k == verifier.header.layout.chunkCount {
+                                try await completeLarge(id, &large)
+                            } else {
+                                try writer.send(.sendFrom(id, k))
+                            }
+                        }
+                    } catch {
+                        receiving.withLock { $0[id] = nil }
+                        try refuse(id, Self.reason(for: error), "\(error)")
+                    }
+                case .chunk(let id, let first, _):
+                    var chunks: [[UInt8]] = []
+                    while i < items.count, case .chunk(let cid, let index, let data) = items[i], cid == id {
+                        if index == first + chunks.count { chunks.append(data) }
+                        i += 1
+                    }
+                    guard let state = large[id], first == state.next else { continue }  // stale after a re-request
+                    do {
+                        let batch = chunks
+                        let stored = try await context.blocking { try spool.appendChunks(state.verifier, first: first, chunks: batch) }
+                        large[id]?.next = stored
+                        try writer.send(.stored(id, stored))
+                        if stored == state.verifier.header.layout.chunkCount { try await completeLarge(id, &large) }
+                    } catch {
+                        large[id] = nil
+                        receiving.withLock { $0[id] = nil }
+                        try refuse(id, Self.reason(for: error), "\(error)")
+                    }
+                }
+            }
+        }
+    }
+
+    private func completeLarge(_ id: EnvelopeID, _ large: inout [EnvelopeID: (verifier: ChunkVerifier, custody: Custody, next: Int)]) async throws {
+        guard let state = large[id] else { return }
+        let spool = context.spool, now = context.clock()
+        let result = try await context.blocking { try spool.complete(id, custody: state.custody, now: now) }
+        large[id] = nil
+        receiving.withLock { $0[id] = nil }
+        if result == .accepted { summary.withLock { $0.envelopesReceived += 1 } }
+        try writer.send(.ack([id]))
+    }
+
+    static func reason(for error: any Error) -> RefusalReason {
+        if let s = error as? SpoolError, s.code == .diskFull { return .diskFull }
+        return .temporaryFailure
+    }
+
+    // MARK: - Sender
+
+    private func senderLoop() async throws {
+        let config = context.configuration
+        let spool = context.spool, peer = self.peer
+        var nextPoll: Int64 = 0
+        while !Task.isCancelled {
+            var worked = false
+            let room = config.maxOutstandingOffers - outbound.withLock { $0.outstanding }
+            let now = context.clock()
+            if room > 0 && now >= nextPoll {
+                let offers = try await context.blocking { () -> [(QueueEntry, EnvelopeHeader, ChunkTable)] in
+                    try spool.claim(peer: peer, now: now, limit: room).compactMap { e in
+                        guard let stored = try spool.storedEnvelope(e.envelopeID), stored.complete else { return nil }
+                        return (e, stored.header, stored.table)
+                    }
+                }
+                for (entry, header, table) in offers {
+                    outbound.withLock { $0.offered(entry, layout: header.layout) }
+                    try writer.send(.offer(header: header.encoded, table: table.bytes))
+                }
+                worked = !offers.isEmpty
+                if offers.count < room { nextPoll = now + config.queuePollInterval.milliseconds }
+            }
+            // Chunks, most urgent first, while the window and the socket keep up.
+            while writer.pending.load(ordering: .relaxed) < config.window, let next = outbound.withLock({ $0.nextChunk() }) {
+                let data = try await context.blocking { try spool.chunks(of: next.id, from: next.index, limit: 1).first }
+                guard let data else { throw SpoolError(.notFound, "chunk \(next.index) of \(next.id.hex.prefix(16))… vanished from the spool") }
+                try writer.send(.chunk(next.id, next.index, data))
+                worked = true
+            }
+            if !worked { await wakeSender.wait(timeout: config.queuePollInterval) }
+        }
+    }
+
+    private func apply(_ effects: [OutboundState.Effect]) async throws {
+        let spool = context.spool, peer = self.peer, now = context.clock(), retry = context.configuration.retry
+        for effect in effects {
+            switch effect {
+            case .acknowledged(let ids):
+                let n = try await context.blocking { try spool.ackBatch(ids, peer: peer, now: now) }
+                summary.withLock { $0.envelopesSent += n }
+            case .deferEntry(let id, let why):
+                logger.notice("peer refused an envelope for now", metadata: ["envelope": "\(id.hex.prefix(16))", "reason": "\(why)"])
+                var rng = SystemRandomNumberGenerator()
+                let attempts = try await context.blocking { try spool.queueEntries(peer: peer, envelope: id).first?.attempts ?? 1 }
+                let delay = retry.delay(attempts: attempts, using: &rng)
+                try await context.blocking { try spool.deferEntry(id, peer: peer, error: why, delay: delay, now: now) }
+            case .quarantine(let id, let why):
+                logger.warning("peer refused an envelope for good; quarantined", metadata: ["envelope": "\(id.hex.prefix(16))", "reason": "\(why)"])
+                try await context.blocking { try spool.quarantine(id, peer: peer, reason: why, now: now) }
+            }
+        }
+    }
+
+    // MARK: - Watchdog
+
+    private func watchdog() async throws {
+        let config = context.configuration
+        var n: UInt64 = 0
+        while !Task.isCancelled {
+            try await Task.sleep(for: min(config.keepaliveInterval, config.idleTimeout))
+            let silent = context.clock() - lastHeard.load(ordering: .relaxed)
+            if Duration.milliseconds(silent) >= config.idleTimeout {
+                setReason("peer silent for \(silent / 1000) s (idle timeout)")
+                logger.notice("dropping a silent peer", metadata: ["silentSeconds": "\(silent / 1000)"])
+                channel.close(promise: nil)
+                return
+            }
+            n += 1
+            try writer.send(.ping(n))
+        }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

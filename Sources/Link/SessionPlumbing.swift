@@ -1,0 +1,97 @@
+import NIOCore
+import Synchronization
+import Wire
+
+/// Wakes a waiting task; a signal sent while nobody waits is kept for the next wait.
+final class Wakeup: Sendable {
+    private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func signal() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { s in
+            if let w = s.waiter {
+                s.waiter = nil
+                return w
+            }
+            s.pending = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    /// Returns when signalled, cancelled, or after `timeout`.
+    func wait(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForSignal() }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForSignal() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow: Bool = state.withLock { s in
+                    if s.pending {
+                        s.pending = false
+                        return true
+                    }
+                    s.waiter = c
+                    return false
+                }
+                if resumeNow { c.resume() }
+            }
+        } onCancel: {
+            self.signal()
+        }
+    }
+}
+
+/// Encrypts session messages in order and hands them to the single writer task, counting the
+/// bytes not yet written so the sender can hold back when the socket is slow (NIO writability).
+final class FrameWriter: Sendable {
+    private let state: Mutex<FrameSealerBox>
+    private let continuation: AsyncStream<ByteBuffer>.Continuation
+    let frames: AsyncStream<ByteBuffer>
+    let pending = Atomic<Int>(0)
+    let bytesOut = Atomic<Int>(0)
+
+    /// @unchecked: the sealer is only touched under the mutex.
+    struct FrameSealerBox: @unchecked Sendable { let sealer: FrameSealer }
+
+    init(sealer: FrameSealer) {
+        state = Mutex(FrameSealerBox(sealer: sealer))
+        (frames, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+    }
+
+    /// Seals and queues one message. Order of calls is order on the wire.
+    func send(_ message: SessionMessage) throws {
+        try state.withLock { box in
+            let bytes = try box.sealer.seal(message)
+            pending.wrappingAdd(bytes.count, ordering: .relaxed)
+            continuation.yield(ByteBuffer(bytes: bytes))
+        }
+    }
+
+    func finish() { continuation.finish() }
+
+    /// The writer task: writes queued frames to the channel in order.
+    func drain(into outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+        for await frame in frames {
+            let n = frame.readableBytes
+            try await outbound.write(frame)
+            pending.wrappingSubtract(n, ordering: .relaxed)
+            bytesOut.wrappingAdd(n, ordering: .relaxed)
+        }
+    }
+}
+
+/// Counters of one session, for the summary and for `peers`.
+public struct SessionSummary: Sendable, Equatable {
+    public var peer: String
+    public var envelopesSent = 0
+    public var envelopesReceived = 0
+    public var chunkBytesSent: UInt64 = 0
+    public var chunkBytesReceived: UInt64 = 0
+    public var closeReason = ""
+}

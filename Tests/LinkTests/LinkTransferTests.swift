@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import Envelope
+import Spool
+import Wire
+@testable import Link
+
+@Suite(.serialized) struct LinkTransferTests {
+    @Test func envelopesFlowBothWaysExactlyOnce() async throws {
+        let net = try LinkTestNet()
+        defer { net.shutdown() }
+        let hub = LinkTestNet.hub, district = LinkTestNet.district
+        var down: Set<EnvelopeID> = [], up: Set<EnvelopeID> = []
+        for _ in 0..<1000 { down.insert(try net.send(from: hub, to: [district], size: 4096)) }
+        for _ in 0..<1000 { up.insert(try net.send(from: district, to: [hub], size: 4096)) }
+        down.insert(try net.send(from: hub, to: [district], size: 50 << 20))
+        up.insert(try net.send(from: district, to: [hub], size: 50 << 20))
+
+        let (port, listener) = try await net.listen(hub)
+        let session = try net.dial(district, to: hub, port: port)
+        let hubSpool = try net.spool(hub), districtSpool = try net.spool(district)
+        let done = try await net.waitUntil(timeout: .seconds(120)) {
+            try hubSpool.queueEntries().isEmpty && districtSpool.queueEntries().isEmpty
+                && hubSpool.inbox(limit: 5000).count == 1001 && districtSpool.inbox(limit: 5000).count == 1001
+        }
+        session.cancel()
+        listener.cancel()
+        _ = try? await session.value
+        #expect(done)
+        // Exactly once: every envelope in the right inbox once, and nowhere else.
+        #expect(Set(try districtSpool.inbox(limit: 5000).map(\.envelopeID)) == down)
+        #expect(Set(try hubSpool.inbox(limit: 5000).map(\.envelopeID)) == up)
+        #expect(try hubSpool.verifyAudit().ok && districtSpool.verifyAudit().ok)
+        // Each side's audit shows one ACK per envelope it handed over.
+        #expect(try districtSpool.auditRecords(limit: 10_000).filter { $0.event == .acked }.count == 1001)
+    }
+
+    @Test func anUrgentEnvelopeOvertakesABulkOneBetweenChunks() async throws {
+        let net = try LinkTestNet()
+        defer { net.shutdown() }
+        let hub = LinkTestNet.hub, district = LinkTestNet.district
+        var config = LinkConfiguration()
+        config.window = 256 << 10
+        config.queuePollInterval = .milliseconds(20)
+        let bulk = try net.send(from: hub, to: [district], size: 60 << 20, urgency: .thuong)
+        let (port, listener) = try await net.listen(hub, configuration: config)
+        let session = try net.dial(district, to: hub, port: port, configuration: config)
+        let districtSpool = try net.spool(district)
+        // Once the bulk transfer has started, an urgent one is sent.
+        #expect(try await net.waitUntil { (try districtSpool.storedEnvelope(bulk)?.chunksStored ?? 0) > 20 })
+        let urgent = try net.send(from: hub, to: [district], size: 2 << 20, urgency: .hoaToc)
+        #expect(try await net.waitUntil { try districtSpool.inboxEntry(urgent) != nil })
+        let bulkStoredWhenUrgentArrived = try districtSpool.storedEnvelope(bulk)
+        #expect(bulkStoredWhenUrgentArrived?.complete == false)  // overtaken, not queued behind
+        #expect(try await net.waitUntil { try districtSpool.inboxEntry(bulk) != nil })
+        session.cancel()
+        listener.cancel()
+        _ = try? await session.value
+    }
+}

@@ -51,6 +51,7 @@ final class LinkSession: Sendable {
     let wakeSender = Wakeup()
     let work = WorkQueue<InboundWork>()
     let lastHeard: Atomic<Int64>
+    let readerDone = Atomic<Bool>(false)
     let summary: Mutex<SessionSummary>
     let logger: Logger
 
@@ -78,18 +79,25 @@ final class LinkSession: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.guarded("writer") { try await self.writer.drain(into: channelOut) } }
             group.addTask { await self.guarded("sender") { try await self.senderLoop() } }
-            group.addTask { await self.guarded("committer") { try await self.committerLoop() } }
             group.addTask { await self.guarded("watchdog") { try await self.watchdog() } }
-            do {
-                try await readerLoop(&inbound)
-                setReason("closed by peer")
-            } catch is CancellationError {
-                setReason("shutting down")
-                try? writer.send(.close(.shuttingDown, "node shutting down"))
-            } catch {
-                setReason("\(error)")
-                logger.warning("link failed", metadata: ["error": "\(error)"])
-                try? writer.send(.close(.protocolError, "\(error)"))
+            await withTaskGroup(of: Void.self) { receiving in
+                receiving.addTask { await self.guarded("committer") { try await self.committerLoop() } }
+                do {
+                    try await readerLoop(&inbound)
+                    setReason("closed by peer")
+                } catch is CancellationError {
+                    setReason("shutting down")
+                    try? writer.send(.close(.shuttingDown, "node shutting down"))
+                } catch {
+                    setReason("\(error)")
+                    logger.warning("link failed", metadata: ["error": "\(error)"])
+                    try? writer.send(.close(.protocolError, "\(error)"))
+                }
+                // Whatever arrived and verified is committed before the session ends, so a cut
+                // link resumes after the last chunk that reached us.
+                readerDone.store(true, ordering: .releasing)
+                work.wakeup.signal()
+                await receiving.waitForAll()
             }
             writer.finish()
             // Give the writer a moment to flush the CLOSE, then stop everything.
@@ -217,9 +225,10 @@ final class LinkSession: Sendable {
 
     private func committerLoop() async throws {
         var large: [EnvelopeID: (verifier: ChunkVerifier, custody: Custody, next: Int)] = [:]
-        while !Task.isCancelled {
+        while true {
             let items = work.takeAll()
             guard !items.isEmpty else {
+                if readerDone.load(ordering: .acquiring) || Task.isCancelled { return }
                 await work.wakeup.wait(timeout: .milliseconds(500))
                 continue
             }

@@ -108,8 +108,9 @@ final class LinkTestNet: @unchecked Sendable {
     }
 
     /// Starts `id`'s listener on 127.0.0.1 (port chosen by the system); returns the port and the task.
-    func listen(_ id: NodeID, configuration: LinkConfiguration = LinkConfiguration(), sessions: SessionLog? = nil) async throws -> (Int, Task<Void, any Error>) {
-        let ctx = try context(id, configuration: configuration)
+    func listen(_ id: NodeID, configuration: LinkConfiguration = LinkConfiguration(), sessions: SessionLog? = nil,
+                topology: Topology? = nil) async throws -> (Int, Task<Void, any Error>) {
+        let ctx = try context(id, configuration: configuration, topology: topology)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = self.group
         let task = Task {
@@ -128,6 +129,29 @@ final class LinkTestNet: @unchecked Sendable {
         return Task { try await LinkEndpoints.dial(target, at: try Endpoint(host: "127.0.0.1", port: port), context: ctx, group: group) }
     }
 
+    /// Keeps a session from `from` to `target` up (dialling again whenever it ends) until
+    /// `condition` holds; returns how many sessions it took.
+    func redialUntil(_ from: NodeID, to target: NodeID, port: Int, maxSessions: Int, timeout: Duration = .seconds(120),
+                     _ condition: () throws -> Bool) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        var sessions = 0
+        var current: Task<SessionSummary, any Error>?
+        let ended = Counter()
+        while try !condition() && ContinuousClock.now < deadline {
+            if current == nil || ended.value.load(ordering: .relaxed) == sessions {
+                guard sessions < maxSessions else { break }
+                sessions += 1
+                let task = try dial(from, to: target, port: port)
+                current = task
+                Task { _ = await task.result; ended.value.wrappingAdd(1, ordering: .relaxed) }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        current?.cancel()
+        _ = await current?.result
+        return sessions
+    }
+
     /// Polls `condition` until it holds or `timeout` passes.
     func waitUntil(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
@@ -144,6 +168,8 @@ final class LinkTestNet: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: dir)
     }
 }
+
+final class Counter: Sendable { let value = Atomic<Int>(0) }
 
 /// How accepted connections ended.
 final class SessionLog: Sendable {

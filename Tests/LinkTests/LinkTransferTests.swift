@@ -58,3 +58,38 @@ import Wire
         _ = try? await session.value
     }
 }
+
+@Suite(.serialized) struct LinkResumeTests {
+    @Test(arguments: [UInt64(1), 42])
+    func aCutLinkResumesFromTheLastStoredChunk(seed: UInt64) async throws {
+        let net = try LinkTestNet()
+        defer { net.shutdown() }
+        let hub = LinkTestNet.hub, district = LinkTestNet.district
+        let id = try net.send(from: district, to: [hub], size: 50 << 20)
+        let stored = try #require(try net.spool(district).storedEnvelope(id))
+        let body = Int(stored.header.layout.bodySize)
+        let offer = stored.header.encoded.count + stored.table.bytes.count + 64
+        let (hubPort, listener) = try await net.listen(hub)
+        let proxy = CuttingProxy(upstreamPort: hubPort, seed: seed, cutRange: (2 << 20)...(9 << 20), maxCuts: 5)
+        let (proxyPort, proxyTask) = try await proxy.start(group: net.group)
+        let hubSpool = try net.spool(hub)
+        // The district redials whenever its link drops, as its daemon will.
+        let districtSpool = try net.spool(district)
+        let sessions = try await net.redialUntil(district, to: hub, port: proxyPort, maxSessions: 20) {
+            try hubSpool.inboxEntry(id) != nil && districtSpool.queueEntries().isEmpty
+        }
+        #expect(sessions == 6)
+        proxyTask.cancel()
+        listener.cancel()
+        #expect(try hubSpool.inboxEntry(id) != nil)
+        let cuts = proxy.cuts.load(ordering: .relaxed), forwarded = proxy.forwardedUp.load(ordering: .relaxed)
+        #expect(cuts == 5)
+        // Everything that crossed the link: the body once with its framing (58 bytes per chunk
+        // frame), plus at most one chunk per cut, plus per session its handshake and the offer
+        // (signed header and chunk table, sent again after each reconnection).
+        let chunk = 65_536 + 17, chunks = body / chunk + 1
+        let allowance = body + chunks * 58 + cuts * chunk + (cuts + 1) * (offer + 1024)
+        #expect(forwarded <= allowance, "forwarded \(forwarded) for a body of \(body) with \(cuts) cuts (allowed \(allowance))")
+        print("resume: seed \(seed): \(cuts) cuts, \(forwarded) bytes crossed for a \(body)-byte body (\(String(format: "%.4f", Double(forwarded) / Double(body))))")
+    }
+}

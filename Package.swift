@@ -57,7 +57,11 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "lienthong", dependencies: ["LienThongCLI"]),
-        .executableTarget(name: "lienthong-bench", dependencies: ["Envelope", "SodiumKit", "Spool"]),
+        .executableTarget(name: "lienthong-bench", dependencies: [
+            "Envelope", "SodiumKit", "Spool", "Topology", "Link",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Test support: helper processes the tests start and kill (never installed).
         .executableTarget(name: "lienthong-testkit", dependencies: ["Envelope", "SodiumKit", "Spool"]),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),

@@ -1,0 +1,178 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Envelope
+import Link
+import SodiumKit
+import Spool
+import Topology
+
+/// Two nodes on loopback (district → hub, the real link code and real spools), next to raw NIO
+/// loopback throughput and the spool's durable chunk-write rate, measured in the same run.
+func linkBench() async throws {
+    let small = argument("--small", default: 5000)
+    let runs = argument("--runs", default: 3)
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    let pool = NIOThreadPool(numberOfThreads: 2)
+    pool.start()
+    print("link: district → hub on 127.0.0.1, WAL + synchronous=FULL at both ends, median of \(runs) runs")
+
+    var raw: [Double] = [], smallRates: [Double] = [], largeRates: [Double] = [], spoolRates: [Double] = []
+    for _ in 0..<runs {
+        raw.append(try await rawLoopbackMBps(group: group, bytes: 1 << 30))
+        let net = try BenchNet(group: group, pool: pool)
+        defer { net.cleanup() }
+        for _ in 0..<small { try net.send(size: 4096) }
+        smallRates.append(Double(small) / (try await net.transfer(expect: small)))
+        let net2 = try BenchNet(group: group, pool: pool)
+        defer { net2.cleanup() }
+        for _ in 0..<5 { try net2.send(size: 20 << 20) }
+        let body = Double(try net2.district.queueEntries().reduce(0) { $0 + $1.bodySize })
+        largeRates.append(body / 1e6 / (try await net2.transfer(expect: 5)))
+        spoolRates.append(try net2.spoolWriteMBps())
+    }
+    try await pool.shutdownGracefully()
+    try await group.shutdownGracefully()
+    print(String(format: "raw NIO loopback (1 GiB, one connection): %.0f MB/s", median(raw)))
+    print(String(format: "spool durable chunk writes (20 MiB envelope): %.0f MB/s", median(spoolRates)))
+    print(String(format: "link, %d × 4 KiB durable envelopes: %.0f envelopes/s", small, median(smallRates)))
+    print(String(format: "link, 5 × 20 MiB: %.0f MB/s (%.0f%% of raw loopback, %.0f%% of the spool's durable write rate)",
+                 median(largeRates), 100 * median(largeRates) / median(raw), 100 * median(largeRates) / median(spoolRates)))
+}
+
+/// A hub and one district with fresh keys and spools in a temporary directory.
+final class BenchNet: @unchecked Sendable {
+    let dir = NSTemporaryDirectory() + "lienthong-linkbench-\(UUID().uuidString)"
+    let topology: Topology
+    let keys: [NodeID: (SigningKeyPair, BoxKeyPair)]
+    let hubID: NodeID, districtID: NodeID
+    let hub: Spool, district: Spool
+    let group: any EventLoopGroup
+    let pool: NIOThreadPool
+
+    init(group: any EventLoopGroup, pool: NIOThreadPool) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var t = try Topology.load(path: "Topology/small.json")
+        var k: [NodeID: (SigningKeyPair, BoxKeyPair)] = [:]
+        for n in t.nodes {
+            let pair = (SigningKeyPair(), BoxKeyPair())
+            k[n.id] = pair
+            t = t.settingKeys(for: n.id, signing: pair.0.publicKey, encryption: pair.1.publicKey)
+        }
+        topology = t
+        keys = k
+        hubID = t.root.id
+        districtID = t.children(of: t.root.id)[0]
+        hub = try Spool(path: dir + "/hub.sqlite")
+        district = try Spool(path: dir + "/district.sqlite")
+        self.group = group
+        self.pool = pool
+    }
+
+    func send(size: Int) throws {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let params = SealParameters(kind: .document, urgency: .thuong, origin: districtID,
+                                    recipients: [SealRecipient(id: hubID, encryptionKey: keys[hubID]!.1.publicKey)],
+                                    createdAt: now, expiresAt: now + 3_600_000)
+        let body = MemorySink()
+        let s = try EnvelopeSealer.seal(params, signer: keys[districtID]!.0, payloadSize: UInt64(size), source: MemorySource(Sodium.randomBytes(size)), body: body)
+        let layout = s.header.layout
+        let chunks = (0..<layout.chunkCount).map { i -> [UInt8] in
+            let o = Int(layout.ciphertextOffset(of: i))
+            return Array(body.bytes[o..<(o + layout.ciphertextLength(of: i))])
+        }
+        _ = try district.accept(IncomingEnvelope(verifier: try ChunkVerifier(header: s.header, table: s.table), chunks: chunks, from: "local",
+                                                 custody: Custody(nextHops: [hubID: [hubID]], deliverLocally: false)), now: now)
+    }
+
+    func context(_ id: NodeID, _ spool: Spool) -> LinkContext {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        return LinkContext(me: id, keys: keys[id]!.0, topology: topology, spool: spool, blockingPool: pool, logger: logger)
+    }
+
+    /// Starts the hub's listener and the district's link; returns the seconds until `expect`
+    /// envelopes are durably in the hub's inbox.
+    func transfer(expect: Int) async throws -> Double {
+        let hubContext = context(hubID, hub), districtContext = context(districtID, district)
+        let (ports, cont) = AsyncStream.makeStream(of: Int.self)
+        let group = self.group, hubID = self.hubID
+        let listener = Task { try await LinkEndpoints.listen(host: "127.0.0.1", port: 0, context: hubContext, group: group, onBound: { cont.yield($0) }) }
+        var it = ports.makeAsyncIterator()
+        guard let port = await it.next() else { throw BenchError(description: "listener did not start") }
+        let start = ContinuousClock.now
+        let link = Task { try await LinkEndpoints.dial(hubID, at: try Endpoint(host: "127.0.0.1", port: port), context: districtContext, group: group) }
+        while try hub.inbox(limit: expect + 1).count < expect {
+            try await Task.sleep(for: .milliseconds(5))
+            guard ContinuousClock.now - start < .seconds(600) else { throw BenchError(description: "transfer did not finish") }
+        }
+        let d = ContinuousClock.now - start
+        link.cancel()
+        listener.cancel()
+        _ = await link.result
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    /// The spool's durable chunk-write rate for one 20 MiB envelope (64 chunks per transaction).
+    func spoolWriteMBps() throws -> Double {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let params = SealParameters(kind: .document, urgency: .thuong, origin: districtID,
+                                    recipients: [SealRecipient(id: hubID, encryptionKey: keys[hubID]!.1.publicKey)], createdAt: now, expiresAt: now + 3_600_000)
+        let body = MemorySink()
+        let s = try EnvelopeSealer.seal(params, signer: keys[districtID]!.0, payloadSize: 20 << 20, source: MemorySource(Sodium.randomBytes(20 << 20)), body: body)
+        let layout = s.header.layout
+        let chunks = (0..<layout.chunkCount).map { i -> [UInt8] in
+            let o = Int(layout.ciphertextOffset(of: i))
+            return Array(body.bytes[o..<(o + layout.ciphertextLength(of: i))])
+        }
+        let spool = try Spool(path: dir + "/write.sqlite")
+        let verifier = try ChunkVerifier(header: s.header, table: s.table)
+        let t = try seconds {
+            _ = try spool.begin(verifier, from: "bench", now: now)
+            var i = 0
+            while i < chunks.count {
+                try spool.appendChunks(verifier, first: i, chunks: Array(chunks[i..<min(chunks.count, i + 64)]))
+                i += 64
+            }
+        }
+        return Double(layout.bodySize) / 1e6 / t
+    }
+
+    func cleanup() { try? FileManager.default.removeItem(atPath: dir) }
+}
+
+/// Raw NIO loopback: one connection, 64 KiB writes, a server that counts and discards.
+func rawLoopbackMBps(group: any EventLoopGroup, bytes: Int) async throws -> Double {
+    final class Sink: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        var received = 0
+        let target: Int
+        let done: EventLoopPromise<Void>
+        init(target: Int, done: EventLoopPromise<Void>) { self.target = target; self.done = done }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            received += unwrapInboundIn(data).readableBytes
+            if received >= target { done.succeed() }
+        }
+    }
+    let done = group.next().makePromise(of: Void.self)
+    let server = try await ServerBootstrap(group: group).serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Sink(target: bytes, done: done)) } }
+        .bind(host: "127.0.0.1", port: 0).get()
+    let client = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: server.localAddress?.port ?? 0).get()
+    let chunk = ByteBuffer(bytes: Sodium.randomBytes(64 << 10))
+    let start = ContinuousClock.now
+    var sent = 0
+    while sent < bytes {
+        // Respect writability, as the link does.
+        try await client.eventLoop.submit { client.write(chunk, promise: nil) }.get()
+        sent += chunk.readableBytes
+        if sent % (8 << 20) == 0 { try await client.writeAndFlush(ByteBuffer()).get() }
+    }
+    client.flush()
+    try await done.futureResult.get()
+    let d = ContinuousClock.now - start
+    try await client.close()
+    try await server.close()
+    return Double(bytes) / 1e6 / (Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
+}

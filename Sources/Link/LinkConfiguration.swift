@@ -10,9 +10,9 @@ public struct LinkConfiguration: Sendable {
     /// How often to ping a peer when nothing else was sent.
     public var keepaliveInterval: Duration = .seconds(15)
     /// Chunk bytes sent but not yet reported stored by the receiver, per session.
-    public var window: Int = 4 << 20
+    public var window: Int = 16 << 20
     /// Envelopes offered and not yet answered or finished, per session.
-    public var maxOutstandingOffers: Int = 256
+    public var maxOutstandingOffers: Int = 1024
     /// How often an idle sender looks for new queue entries.
     public var queuePollInterval: Duration = .milliseconds(200)
     /// Envelopes of at most this many chunks are held in memory until complete and committed in

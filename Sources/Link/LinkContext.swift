@@ -20,12 +20,14 @@ public struct LinkContext: Sendable {
     public let configuration: LinkConfiguration
     public let logger: Logger
     public let replayGuard: ReplayGuard
+    /// Serialises sessions with the same peer.
+    public let sessions: PeerSessions
     /// Milliseconds since the epoch.
     public let clock: @Sendable () -> Int64
 
     public init(me: NodeID, keys: SigningKeyPair, topology: Topology, spool: Spool, blockingPool: NIOThreadPool,
                 configuration: LinkConfiguration = LinkConfiguration(), logger: Logger,
-                replayGuard: ReplayGuard = ReplayGuard(),
+                replayGuard: ReplayGuard = ReplayGuard(), sessions: PeerSessions = PeerSessions(),
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.me = me
         self.keys = keys
@@ -36,6 +38,7 @@ public struct LinkContext: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.replayGuard = replayGuard
+        self.sessions = sessions
         self.clock = clock
     }
 

@@ -75,6 +75,7 @@ final class LinkSession: Sendable {
     /// Runs until the peer closes, the link fails, or the task is cancelled.
     func run(inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
              outbound channelOut: NIOAsyncChannelOutboundWriter<ByteBuffer>) async -> SessionSummary {
+        await context.sessions.acquire(peer)
         logger.info("link up")
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.guarded("writer") { try await self.writer.drain(into: channelOut) } }
@@ -107,6 +108,7 @@ final class LinkSession: Sendable {
         channel.close(promise: nil)
         // Entries claimed for this peer and not acknowledged go back to ready.
         _ = try? await context.blocking { [spool = context.spool, peer] in try spool.requeueInFlight(peer: peer) }
+        await context.sessions.release(peer)
         var s = summary.withLock { $0 }
         s.chunkBytesSent = outbound.withLock { $0.chunkBytesSent }
         logger.info("link down", metadata: ["reason": "\(s.closeReason)", "sent": "\(s.envelopesSent)", "received": "\(s.envelopesReceived)"])
@@ -118,11 +120,13 @@ final class LinkSession: Sendable {
     }
 
     /// Runs a child task; any failure ends the session (closing the channel ends the reader).
+    /// A failed writer does not close: the peer has gone, but frames it sent before going may
+    /// still be buffered, and the reader must get (and the committer store) every one of them.
     private func guarded(_ name: String, _ body: () async throws -> Void) async {
         do { try await body() } catch is CancellationError {} catch {
             setReason("\(name): \(error)")
             logger.warning("\(name) failed", metadata: ["error": "\(error)"])
-            channel.close(promise: nil)
+            if name != "writer" { channel.close(promise: nil) }
         }
     }
 
@@ -178,11 +182,8 @@ final class LinkSession: Sendable {
             return try refuse(id, e.reason, e.message)
         }
         if header.layout.chunkCount <= context.configuration.smallEnvelopeChunks {
-            let seen = try await context.blocking { [spool = context.spool] in try spool.hasSeen(id) }
-            if seen {
-                try writer.send(.have(id))
-                return
-            }
+            // No spool round trip per offer: a duplicate is found by the group commit, which
+            // stores nothing for it and still acknowledges it (custody was already ours).
             receiving.withLock { $0[id] = (verifier, custody, []) }
             try writer.send(.sendFrom(id, 0))
         } else {
@@ -335,11 +336,18 @@ final class LinkSession: Sendable {
                 worked = !offers.isEmpty
                 if offers.count < room { nextPoll = now + config.queuePollInterval.milliseconds }
             }
-            // Chunks, most urgent first, while the window and the socket keep up.
-            while writer.pending.load(ordering: .relaxed) < config.window, let next = outbound.withLock({ $0.nextChunk() }) {
-                let data = try await context.blocking { try spool.chunks(of: next.id, from: next.index, limit: 1).first }
-                guard let data else { throw SpoolError(.notFound, "chunk \(next.index) of \(next.id.hex.prefix(16))… vanished from the spool") }
-                try writer.send(.chunk(next.id, next.index, data))
+            // Chunks, most urgent first, while the window and the socket keep up; read from the
+            // spool a batch at a time (one trip to the blocking pool for many chunks).
+            while writer.pending.load(ordering: .relaxed) < config.window {
+                var picks: [(id: EnvelopeID, index: Int)] = []
+                while picks.count < 64, let next = outbound.withLock({ $0.nextChunk() }) { picks.append(next) }
+                guard !picks.isEmpty else { break }
+                let batch = picks
+                let chunks = try await context.blocking { try batch.map { p in try spool.chunks(of: p.id, from: p.index, limit: 1).first } }
+                for (p, data) in zip(picks, chunks) {
+                    guard let data else { throw SpoolError(.notFound, "chunk \(p.index) of \(p.id.hex.prefix(16))… vanished from the spool") }
+                    try writer.send(.chunk(p.id, p.index, data))
+                }
                 worked = true
             }
             if !worked { await wakeSender.wait(timeout: config.queuePollInterval) }

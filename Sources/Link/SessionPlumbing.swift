@@ -95,3 +95,33 @@ public struct SessionSummary: Sendable, Equatable {
     public var chunkBytesReceived: UInt64 = 0
     public var closeReason = ""
 }
+
+/// One session per peer at a time: a new session with a peer waits until the previous one has
+/// committed everything it received and returned its in-flight entries. Otherwise a quick
+/// reconnection would resume from a point the old session is still writing past.
+public actor PeerSessions {
+    private var busy: Set<NodeID> = []
+    private var waiters: [NodeID: [CheckedContinuation<Void, Never>]] = [:]
+
+    public init() {}
+
+    func acquire(_ peer: NodeID) async {
+        if !busy.contains(peer) {
+            busy.insert(peer)
+            return
+        }
+        await withCheckedContinuation { waiters[peer, default: []].append($0) }
+    }
+
+    func release(_ peer: NodeID) {
+        if var queue = waiters[peer], !queue.isEmpty {
+            let next = queue.removeFirst()
+            waiters[peer] = queue
+            next.resume()  // the slot passes straight to the next session
+        } else {
+            busy.remove(peer)
+        }
+    }
+}
+
+import Envelope

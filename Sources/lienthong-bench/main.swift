@@ -12,14 +12,6 @@ import Spool
 
 struct BenchError: Error, CustomStringConvertible { let description: String }
 
-/// Carries an error out of the benchmark task.
-final class FailureBox: @unchecked Sendable {
-    private var error: (any Error)?
-    private let lock = NSLock()
-    func set(_ e: any Error) { lock.lock(); error = e; lock.unlock() }
-    func get() -> (any Error)? { lock.lock(); defer { lock.unlock() }; return error }
-}
-
 func argument(_ name: String, default value: Int) -> Int {
     let args = CommandLine.arguments
     guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return value }
@@ -202,16 +194,7 @@ do {
     case "memory": try memoryCheck()
     case "crypto": try cryptoBench()
     case "spool": try spoolBench()
-    case "link":
-        // The link benchmark is async (real NIO sockets); run it to completion from main.
-        let done = DispatchSemaphore(value: 0)
-        let failure = FailureBox()
-        Task {
-            do { try await linkBench() } catch { failure.set(error) }
-            done.signal()
-        }
-        done.wait()
-        if let e = failure.get() { throw e }
+    case "link": try await linkBench()
     default:
         FileHandle.standardError.write(Data("usage: lienthong-bench crypto [--runs N] | memory --mib N [--max-rss-mib M] | spool [--runs N] [--list N] | link [--runs N] [--small N]\n".utf8))
         exit(2)

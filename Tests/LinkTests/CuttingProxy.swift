@@ -51,19 +51,31 @@ final class CuttingProxy: Sendable {
                         var sent = 0
                         for try await var buffer in cin {
                             if sent + buffer.readableBytes > budget {
-                                // Deliver exactly `budget` bytes (flushed to the socket), then cut.
+                                // Deliver exactly `budget` bytes (flushed to the socket), then cut:
+                                // the client is dropped; the server sees the stream end (FIN, so
+                                // nothing it already received is destroyed by a reset).
                                 if let part = buffer.readSlice(length: budget - sent) { try await upstream.channel.writeAndFlush(part) }
                                 self.forwardedUp.wrappingAdd(budget - sent, ordering: .relaxed)
                                 self.cuts.wrappingAdd(1, ordering: .relaxed)
-                                throw CancellationError()  // cut: both sides close
+                                client.channel.close(promise: nil)
+                                try await upstream.channel.close(mode: .output)
+                                return
                             }
                             sent += buffer.readableBytes
+                            // Written and flushed before it is counted: what is counted crossed.
+                            try await upstream.channel.writeAndFlush(buffer)
                             self.forwardedUp.wrappingAdd(buffer.readableBytes, ordering: .relaxed)
-                            try await uout.write(buffer)
                         }
+                        upstream.channel.close(promise: nil)
                     }
-                    g.addTask { for try await buffer in uin { try await cout.write(buffer) } }
-                    _ = try? await g.next()
+                    g.addTask {
+                        // Server → client; after a cut, drained and dropped until the server closes.
+                        for try await buffer in uin { try? await cout.write(buffer) }
+                        client.channel.close(promise: nil)
+                    }
+                    while let result = await g.nextResult() {
+                        if case .failure = result { break }
+                    }
                     g.cancelAll()
                     client.channel.close(promise: nil)
                     upstream.channel.close(promise: nil)

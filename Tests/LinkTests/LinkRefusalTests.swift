@@ -123,7 +123,7 @@ import Wire
         let why = try dspool.queueEntries(state: .quarantined).first?.lastError ?? ""
         #expect(why.contains("unknownRecipient") && why.contains("permanent"))
         #expect(net.logs.contains("refused an envelope"))
-        #expect(try dspool.queueEntries(state: .ready).isEmpty && dspool.queueEntries(state: .inflight).isEmpty)
+        #expect(try await net.waitUntil { try dspool.queueEntries(state: .ready).isEmpty && dspool.queueEntries(state: .inflight).isEmpty })
         session.cancel()
         listener.cancel()
     }

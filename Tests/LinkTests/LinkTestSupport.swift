@@ -46,8 +46,10 @@ final class LinkTestNet: @unchecked Sendable {
     let topology: Topology
     let signing: [NodeID: SigningKeyPair]
     let boxes: [NodeID: BoxKeyPair]
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-    let pool = NIOThreadPool(numberOfThreads: 2)
+    // Shared for the whole test process and never shut down: sessions a test has cancelled may
+    // still be winding down on them when the next test starts.
+    let group = MultiThreadedEventLoopGroup.singleton
+    let pool = NIOThreadPool.singleton
     let logs = LogCapture()
     var spools: [NodeID: Spool] = [:]
 
@@ -66,7 +68,6 @@ final class LinkTestNet: @unchecked Sendable {
         topology = configure(t)
         signing = s
         boxes = b
-        pool.start()
     }
 
     func spool(_ id: NodeID) throws -> Spool {
@@ -163,8 +164,6 @@ final class LinkTestNet: @unchecked Sendable {
     }
 
     func shutdown() {
-        try? pool.syncShutdownGracefully()
-        try? group.syncShutdownGracefully()
         try? FileManager.default.removeItem(atPath: dir)
     }
 }

@@ -85,8 +85,9 @@ import Wire
         let cuts = proxy.cuts.load(ordering: .relaxed), forwarded = proxy.forwardedUp.load(ordering: .relaxed)
         #expect(cuts == 5)
         // Everything that crossed the link: the body once with its framing (58 bytes per chunk
-        // frame), plus at most one chunk per cut, plus per session its handshake and the offer
-        // (signed header and chunk table, sent again after each reconnection).
+        // frame), plus per session its handshake and the offer (signed header and chunk table,
+        // sent again after each reconnection), plus at most one chunk per cut (the one being sent
+        // when the link broke).
         let chunk = 65_536 + 17, chunks = body / chunk + 1
         let allowance = body + chunks * 58 + cuts * chunk + (cuts + 1) * (offer + 1024)
         #expect(forwarded <= allowance, "forwarded \(forwarded) for a body of \(body) with \(cuts) cuts (allowed \(allowance))")

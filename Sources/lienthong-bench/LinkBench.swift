@@ -20,14 +20,11 @@ func linkBench() async throws {
 
     var raw: [Double] = [], smallRates: [Double] = [], largeRates: [Double] = [], spoolRates: [Double] = []
     for _ in 0..<runs {
-        progress("raw loopback")
         raw.append(try await rawLoopbackMBps(group: group, bytes: 1 << 30))
-        progress("small envelopes")
         let net = try BenchNet(group: group, pool: pool)
         defer { net.cleanup() }
         for _ in 0..<small { try net.send(size: 4096) }
         smallRates.append(Double(small) / (try await net.transfer(expect: small)))
-        progress("large envelopes")
         let net2 = try BenchNet(group: group, pool: pool)
         defer { net2.cleanup() }
         for _ in 0..<5 { try net2.send(size: 20 << 20) }
@@ -43,8 +40,6 @@ func linkBench() async throws {
     print(String(format: "link, 5 × 20 MiB: %.0f MB/s (%.0f%% of raw loopback, %.0f%% of the spool's durable write rate)",
                  median(largeRates), 100 * median(largeRates) / median(raw), 100 * median(largeRates) / median(spoolRates)))
 }
-
-func progress(_ s: String) { FileHandle.standardError.write(Data("… \(s)\n".utf8)) }
 
 /// A hub and one district with fresh keys and spools in a temporary directory.
 final class BenchNet: @unchecked Sendable {

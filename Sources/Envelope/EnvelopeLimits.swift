@@ -58,6 +58,14 @@ public struct ChunkLayout: Sendable, Equatable {
         UInt64(index) * UInt64(chunkSize + SecretStream.chunkOverhead)
     }
 
+    /// Splits a whole body held in memory into its ciphertext chunks (small envelopes, tests).
+    public func split(body: [UInt8]) -> [[UInt8]] {
+        (0..<chunkCount).map { i in
+            let start = Int(ciphertextOffset(of: i))
+            return Array(body[start..<min(body.count, start + ciphertextLength(of: i))])
+        }
+    }
+
     /// Total ciphertext bytes of the body.
     public var bodySize: UInt64 { payloadSize + UInt64(chunkCount) * UInt64(SecretStream.chunkOverhead) }
 }

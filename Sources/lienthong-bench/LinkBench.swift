@@ -78,10 +78,7 @@ final class BenchNet: @unchecked Sendable {
         let body = MemorySink()
         let s = try EnvelopeSealer.seal(params, signer: keys[districtID]!.0, payloadSize: UInt64(size), source: MemorySource(Sodium.randomBytes(size)), body: body)
         let layout = s.header.layout
-        let chunks = (0..<layout.chunkCount).map { i -> [UInt8] in
-            let o = Int(layout.ciphertextOffset(of: i))
-            return Array(body.bytes[o..<(o + layout.ciphertextLength(of: i))])
-        }
+        let chunks = layout.split(body: body.bytes)
         _ = try district.accept(IncomingEnvelope(verifier: try ChunkVerifier(header: s.header, table: s.table), chunks: chunks, from: "local",
                                                  custody: Custody(nextHops: [hubID: [hubID]], deliverLocally: false)), now: now)
     }
@@ -122,10 +119,7 @@ final class BenchNet: @unchecked Sendable {
         let body = MemorySink()
         let s = try EnvelopeSealer.seal(params, signer: keys[districtID]!.0, payloadSize: 20 << 20, source: MemorySource(Sodium.randomBytes(20 << 20)), body: body)
         let layout = s.header.layout
-        let chunks = (0..<layout.chunkCount).map { i -> [UInt8] in
-            let o = Int(layout.ciphertextOffset(of: i))
-            return Array(body.bytes[o..<(o + layout.ciphertextLength(of: i))])
-        }
+        let chunks = layout.split(body: body.bytes)
         let spool = try Spool(path: dir + "/write.sqlite")
         let verifier = try ChunkVerifier(header: s.header, table: s.table)
         let t = try seconds {

@@ -22,10 +22,7 @@ func spoolBench() throws {
         let body = MemorySink()
         let s = try EnvelopeSealer.seal(params, signer: p.origin, payloadSize: UInt64(size), source: MemorySource(Sodium.randomBytes(size)), body: body)
         let layout = s.header.layout
-        let chunks = (0..<layout.chunkCount).map { i -> [UInt8] in
-            let o = Int(layout.ciphertextOffset(of: i))
-            return Array(body.bytes[o..<(o + layout.ciphertextLength(of: i))])
-        }
+        let chunks = layout.split(body: body.bytes)
         return IncomingEnvelope(verifier: try ChunkVerifier(header: s.header, table: s.table), chunks: chunks, from: "000.00.00.H27",
                                 custody: Custody(nextHops: [peer: [p.recipientID]], deliverLocally: false))
     }

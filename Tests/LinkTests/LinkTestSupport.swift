@@ -96,10 +96,7 @@ final class LinkTestNet: @unchecked Sendable {
         let body = MemorySink()
         let sealed = try EnvelopeSealer.seal(params, signer: signing[origin]!, payloadSize: UInt64(size), source: MemorySource(Sodium.randomBytes(size)), body: body)
         let layout = sealed.header.layout
-        let chunks = (0..<layout.chunkCount).map { i -> [UInt8] in
-            let o = Int(layout.ciphertextOffset(of: i))
-            return Array(body.bytes[o..<(o + layout.ciphertextLength(of: i))])
-        }
+        let chunks = layout.split(body: body.bytes)
         let ingress = Ingress(me: origin, topology: topology, spool: try spool(origin))
         try ingress.check(sealed.header, now: now)
         let incoming = IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: chunks, from: "local",

@@ -32,10 +32,7 @@ final class SpoolFixture {
         let sealed = try EnvelopeSealer.seal(params, signer: origin, payloadSize: UInt64(size), source: MemorySource(Sodium.randomBytes(size)), body: body)
         try sealed.header.verifySignature(originKey: origin.publicKey)
         let layout = sealed.header.layout
-        let chunks = (0..<layout.chunkCount).map { i -> [UInt8] in
-            let start = Int(layout.ciphertextOffset(of: i))
-            return Array(body.bytes[start..<(start + layout.ciphertextLength(of: i))])
-        }
+        let chunks = layout.split(body: body.bytes)
         return (try ChunkVerifier(header: sealed.header, table: sealed.table), chunks)
     }
 

@@ -54,15 +54,16 @@ enum AuditLog {
     /// Appends one event inside the caller's transaction.
     static func append(_ db: Database, at: Int64, event: AuditEvent, envelope: EnvelopeID? = nil, peer: String? = nil,
                        actor: String, detail: String? = nil) throws {
-        let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE one = 1")
+        // Cached statements: this runs once per event, inside hot custody transactions.
+        let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_head WHERE one = 1"))
         let seq: Int64 = (head?["seq"] ?? 0) + 1
         let prev: [UInt8] = head.map { Array(($0["hash"] as Data?) ?? Data()) } ?? genesis
         let hash = digest(prev: prev, seq: seq, at: at, event: event.rawValue, envelope: envelope?.bytes, peer: peer, actor: actor, detail: detail)
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO audit (seq, at, event, envelope_id, peer, actor, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [seq, at, event.rawValue, envelope.map { Data($0.bytes) }, peer, actor, detail, Data(prev), Data(hash)])
-        try db.execute(sql: "INSERT INTO audit_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                       arguments: [seq, Data(hash)])
+            """).execute(arguments: [seq, at, event.rawValue, envelope.map { Data($0.bytes) }, peer, actor, detail, Data(prev), Data(hash)])
+        try db.cachedStatement(sql: "INSERT INTO audit_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")
+            .execute(arguments: [seq, Data(hash)])
     }
 
     static func digest(prev: [UInt8], seq: Int64, at: Int64, event: String, envelope: [UInt8]?, peer: String?, actor: String, detail: String?) -> [UInt8] {

@@ -130,7 +130,7 @@ extension Spool {
                     continue
                 }
                 // A partial copy (an earlier interrupted transfer) gives way to the complete one.
-                try db.execute(sql: "DELETE FROM envelope WHERE id = ?", arguments: [key])
+                try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [key])
                 try insertEnvelope(db, e.header, table: e.verifier.table, from: e.from, now: now, complete: true)
                 for (i, c) in e.chunks.enumerated() { try insertChunk.execute(arguments: [key, i, Data(c)]) }
                 try commitCustody(db, e.header, custody: e.custody, from: e.from, now: now)
@@ -168,11 +168,11 @@ extension Spool {
     // MARK: - Shared pieces of the custody transactions
 
     func insertEnvelope(_ db: Database, _ h: EnvelopeHeader, table: ChunkTable, from: String, now: Int64, complete: Bool) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO envelope (id, header, chunk_table, origin, kind, urgency, created_at, expires_at, payload_size, body_size,
                                   chunk_count, chunks_stored, complete, received_from, received_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [Data(h.id.bytes), Data(h.encoded), Data(table.bytes), h.origin.rawValue, Int(h.kind.rawValue),
+            """).execute(arguments: [Data(h.id.bytes), Data(h.encoded), Data(table.bytes), h.origin.rawValue, Int(h.kind.rawValue),
                              Int(h.urgency.rawValue), h.createdAt, h.expiresAt, Int64(h.layout.payloadSize), Int64(h.layout.bodySize),
                              h.layout.chunkCount, complete ? h.layout.chunkCount : 0, complete, from, now])
     }
@@ -188,8 +188,8 @@ extension Spool {
                                             h.urgency.rank, now, now, h.expiresAt])
         }
         if custody.deliverLocally {
-            try db.execute(sql: "INSERT INTO inbox (envelope_id, origin, received_at, status, status_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [key, h.origin.rawValue, now, ReceiptStatus.arrived.rawValue, now])
+            try db.cachedStatement(sql: "INSERT INTO inbox (envelope_id, origin, received_at, status, status_at) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [key, h.origin.rawValue, now, ReceiptStatus.arrived.rawValue, now])
         }
         if custody.trackAsOrigin {
             let track = try db.cachedStatement(sql: "INSERT OR IGNORE INTO receipt (envelope_id, recipient, status, rank, updated_at) VALUES (?, ?, ?, ?, ?)")
@@ -211,10 +211,11 @@ extension Spool {
     /// inbox). The seen-set entry stays, so a late copy is still recognised.
     func dropBodyIfUnused(_ db: Database, _ id: EnvelopeID) throws {
         let key = Data(id.bytes)
-        let queued = try Bool.fetchOne(db, sql: "SELECT 1 FROM queue_entry WHERE envelope_id = ? LIMIT 1", arguments: [key]) == true
-        let inInbox = try Bool.fetchOne(db, sql: "SELECT 1 FROM inbox WHERE envelope_id = ?", arguments: [key]) == true
-        let tracked = try Bool.fetchOne(db, sql: "SELECT 1 FROM receipt WHERE envelope_id = ? LIMIT 1", arguments: [key]) == true
-        guard !queued && !inInbox && !tracked else { return }
-        try db.execute(sql: "DELETE FROM envelope WHERE id = ?", arguments: [key])
+        let needed = try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM queue_entry WHERE envelope_id = ?1) OR EXISTS (SELECT 1 FROM inbox WHERE envelope_id = ?1)
+                OR EXISTS (SELECT 1 FROM receipt WHERE envelope_id = ?1)
+            """), arguments: [key]) == true
+        guard !needed else { return }
+        try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [key])
     }
 }

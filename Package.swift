@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lienthong", targets: ["lienthong"]),
+        .executable(name: "lienthongd", targets: ["lienthongd"]),
         .executable(name: "lienthong-bench", targets: ["lienthong-bench"]),
         .executable(name: "lienthong-testkit", targets: ["lienthong-testkit"]),
     ],
@@ -18,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         // libsodium, through a system-library target. Only SodiumKit imports it.
@@ -49,14 +51,31 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The operator's control protocol: request/response types and the bounded line codec.
+        // Pure (Foundation only), so the daemon, the CLI and the fuzzers share one parser.
+        .target(name: "Control"),
+        // The node: daemon services (listener, uplinks, scheduler, janitor, control server) and
+        // the operations the CLI runs through it.
+        .target(
+            name: "Node",
+            dependencies: [
+                "Control", "Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "LienThongCLI",
             dependencies: [
-                "Envelope", "Topology", "SodiumKit", "Spool", "Link",
+                "Node", "Control", "Envelope", "Topology", "SodiumKit", "Spool", "Link",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "lienthong", dependencies: ["LienThongCLI"]),
+        .executableTarget(name: "lienthongd", dependencies: ["LienThongCLI"]),
         .executableTarget(name: "lienthong-bench", dependencies: [
             "Envelope", "SodiumKit", "Spool", "Topology", "Link",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
@@ -71,6 +90,9 @@ let package = Package(
         .testTarget(name: "LinkTests", dependencies: ["Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "Envelope", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "LienThongCLITests", dependencies: ["LienThongCLI", "Topology", "SodiumKit", "Spool", "Envelope"]),
+        .testTarget(name: "ControlTests", dependencies: ["Control"]),
+        // Real lienthongd processes on 127.0.0.1 (the executables are built first).
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Control", "Spool", "Topology", "Envelope", "SodiumKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,6 +4,7 @@ import Envelope
 import SodiumKit
 import Topology
 import Link
+import Node
 
 /// `lienthong envelope …`: seal, inspect and open envelope files offline.
 ///
@@ -162,23 +163,8 @@ struct EnvelopeCommand: ParsableCommand {
 }
 
 /// A node home with its keys and topology loaded.
-struct LoadedNode {
-    let id: NodeID
-    let topology: Topology
-    let signingKeys: SigningKeyPair
-    let boxKeys: BoxKeyPair
-
-    init(home path: String) throws {
-        let (home, config) = try NodeHome.open(path)
-        id = config.node
-        topology = try Topology.load(path: home.topologyPath)
-        guard topology[id] != nil else {
-            throw CLIError("HOME-NOT-IN-TOPOLOGY", "this node (\(id)) is not in its own topology \(home.topologyPath)")
-        }
-        signingKeys = try SigningKeyPair(keyFile: home.signingKeyPath)
-        boxKeys = try BoxKeyPair(keyFile: home.boxKeyPath)
-    }
-}
+/// The CLI's name for a loaded node home.
+typealias LoadedNode = NodeIdentity
 
 /// `--to` / `--to-subtree` into a checked list of recipients.
 enum RecipientSelection {
@@ -232,17 +218,3 @@ enum DurationText {
     }
 }
 
-enum MediaType {
-    static func guess(_ path: String) -> String {
-        switch (path as NSString).pathExtension.lowercased() {
-        case "pdf": "application/pdf"
-        case "txt", "md": "text/plain; charset=utf-8"
-        case "doc": "application/msword"
-        case "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        case "xml": "application/xml"
-        case "jpg", "jpeg": "image/jpeg"
-        case "png": "image/png"
-        default: "application/octet-stream"
-        }
-    }
-}

@@ -8,16 +8,19 @@
 /// secret key, and creates node homes owner-only (0700, keys 0600).
 import ArgumentParser
 
-public struct LienThongCommand: ParsableCommand {
+@available(macOS 10.15, *)
+public struct LienThongCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "lienthong",
         abstract: "LienThong: liên thông văn bản, store-and-forward exchange of official documents.",
         discussion: """
-            Each agency runs one LienThong node. This command sets a node up and inspects the
-            province network's topology. Start with `lienthong init`, or provision a whole test
-            network with `lienthong topology provision`.
+            Each agency runs one LienThong node (`lienthongd --home DIR`). This command sets a
+            node up, sends documents, reads the inbox, tracks receipts and steers the queues of
+            the running node through its control socket (or, with --offline, on its spool).
+            Start with `lienthong init`, or provision a test network with `lienthong topology provision`.
             """,
-        subcommands: [InitCommand.self, KeysCommand.self, TopologyCommand.self, EnvelopeCommand.self, QueueCommand.self, AuditCommand.self]
+        subcommands: [InitCommand.self, KeysCommand.self, TopologyCommand.self, RunCommand.self, SendCommand.self, InboxCommand.self,
+                      TrackCommand.self, PeersCommand.self, StatusCommand.self, QueueCommand.self, AuditCommand.self, EnvelopeCommand.self]
     )
 
     public init() {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Node
 import Foundation
 import Envelope
 import SodiumKit

@@ -22,23 +22,27 @@ public struct LinkContext: Sendable {
     public let replayGuard: ReplayGuard
     /// Serialises sessions with the same peer.
     public let sessions: PeerSessions
+    /// Live per-peer link state, for operators.
+    public let monitor: LinkMonitor
     /// Milliseconds since the epoch.
     public let clock: @Sendable () -> Int64
 
     public init(me: NodeID, keys: SigningKeyPair, topology: Topology, spool: Spool, blockingPool: NIOThreadPool,
                 configuration: LinkConfiguration = LinkConfiguration(), logger: Logger,
-                replayGuard: ReplayGuard = ReplayGuard(), sessions: PeerSessions = PeerSessions(),
+                replayGuard: ReplayGuard = ReplayGuard(), sessions: PeerSessions = PeerSessions(), monitor: LinkMonitor = LinkMonitor(),
+                limits: EnvelopeLimits = .default,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.me = me
         self.keys = keys
         self.topology = topology
         self.spool = spool
-        self.ingress = Ingress(me: me, topology: topology, spool: spool)
+        self.ingress = Ingress(me: me, topology: topology, spool: spool, limits: limits)
         self.blockingPool = blockingPool
         self.configuration = configuration
         self.logger = logger
         self.replayGuard = replayGuard
         self.sessions = sessions
+        self.monitor = monitor
         self.clock = clock
     }
 

@@ -76,9 +76,10 @@ final class LinkSession: Sendable {
     func run(inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
              outbound channelOut: NIOAsyncChannelOutboundWriter<ByteBuffer>) async -> SessionSummary {
         await context.sessions.acquire(peer)
+        context.monitor.sessionUp(peer, now: context.clock())
         logger.info("link up")
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.guarded("writer") { try await self.writer.drain(into: channelOut) } }
+            group.addTask { await self.guarded("writer") { try await self.writer.drain(into: channelOut) { [monitor = self.context.monitor, peer = self.peer] n in monitor.sent(peer, bytes: n) } } }
             group.addTask { await self.guarded("sender") { try await self.senderLoop() } }
             group.addTask { await self.guarded("watchdog") { try await self.watchdog() } }
             await withTaskGroup(of: Void.self) { receiving in
@@ -108,8 +109,9 @@ final class LinkSession: Sendable {
         channel.close(promise: nil)
         // Entries claimed for this peer and not acknowledged go back to ready.
         _ = try? await context.blocking { [spool = context.spool, peer] in try spool.requeueInFlight(peer: peer) }
-        await context.sessions.release(peer)
         var s = summary.withLock { $0 }
+        context.monitor.sessionDown(peer, reason: s.closeReason)
+        await context.sessions.release(peer)
         s.chunkBytesSent = outbound.withLock { $0.chunkBytesSent }
         logger.info("link down", metadata: ["reason": "\(s.closeReason)", "sent": "\(s.envelopesSent)", "received": "\(s.envelopesReceived)"])
         return s
@@ -135,7 +137,9 @@ final class LinkSession: Sendable {
     private func readerLoop(_ inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator) async throws {
         while let frame = try await inbound.next() {
             try Task.checkCancellation()
-            lastHeard.store(context.clock(), ordering: .relaxed)
+            let now = context.clock()
+            lastHeard.store(now, ordering: .relaxed)
+            context.monitor.received(peer, bytes: frame.readableBytes, now: now)
             let message = try opener.opener.open(Array(buffer: frame))
             switch message {
             case .offer(let header, let table):

@@ -76,12 +76,13 @@ final class FrameWriter: Sendable {
     func finish() { continuation.finish() }
 
     /// The writer task: writes queued frames to the channel in order.
-    func drain(into outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+    func drain(into outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, written: (Int) -> Void = { _ in }) async throws {
         for await frame in frames {
             let n = frame.readableBytes
             try await outbound.write(frame)
             pending.wrappingSubtract(n, ordering: .relaxed)
             bytesOut.wrappingAdd(n, ordering: .relaxed)
+            written(n)
         }
     }
 }

@@ -108,6 +108,35 @@ extension Spool {
     /// Accepts many envelopes in one transaction: one fsync for the lot (group commit).
     /// A chunk that fails verification fails the whole batch before anything is written.
     public func acceptBatch(_ batch: [IncomingEnvelope], now: Int64) throws -> [AcceptResult] {
+        try verifyWhole(batch)
+        return try write { db in try acceptVerified(db, batch, now: now) }
+    }
+
+    /// The body of `acceptBatch`, for transactions that accept envelopes alongside other work
+    /// (a receipt sent with the status change that caused it). Chunks are already verified.
+    func acceptVerified(_ db: Database, _ batch: [IncomingEnvelope], now: Int64) throws -> [AcceptResult] {
+        var results: [AcceptResult] = []
+        results.reserveCapacity(batch.count)
+        let seen = try db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?")
+        let insertChunk = try db.cachedStatement(sql: "INSERT INTO chunk (envelope_id, idx, data) VALUES (?, ?, ?)")
+        for e in batch {
+            let key = Data(e.header.id.bytes)
+            if try Bool.fetchOne(seen, arguments: [key]) == true {
+                results.append(.duplicate)
+                continue
+            }
+            // A partial copy (an earlier interrupted transfer) gives way to the complete one.
+            try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [key])
+            try insertEnvelope(db, e.header, table: e.verifier.table, from: e.from, now: now, complete: true)
+            for (i, c) in e.chunks.enumerated() { try insertChunk.execute(arguments: [key, i, Data(c)]) }
+            try commitCustody(db, e.header, custody: e.custody, from: e.from, now: now)
+            results.append(.accepted)
+        }
+        return results
+    }
+
+    /// Verifies every chunk of whole envelopes before a transaction stores them.
+    func verifyWhole(_ batch: [IncomingEnvelope]) throws {
         for e in batch {
             guard e.chunks.count == e.header.layout.chunkCount else {
                 throw SpoolError(.invalidArgument, "envelope \(e.header.id.hex.prefix(16))… has \(e.chunks.count) of \(e.header.layout.chunkCount) chunks")
@@ -117,26 +146,6 @@ extension Spool {
                     throw SpoolError(.chunkRejected, "chunk \(i) of envelope \(e.header.id.hex.prefix(16))… does not match its signed digest; envelope refused", cause: "\(error)")
                 }
             }
-        }
-        return try write { db in
-            var results: [AcceptResult] = []
-            results.reserveCapacity(batch.count)
-            let seen = try db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?")
-            let insertChunk = try db.cachedStatement(sql: "INSERT INTO chunk (envelope_id, idx, data) VALUES (?, ?, ?)")
-            for e in batch {
-                let key = Data(e.header.id.bytes)
-                if try Bool.fetchOne(seen, arguments: [key]) == true {
-                    results.append(.duplicate)
-                    continue
-                }
-                // A partial copy (an earlier interrupted transfer) gives way to the complete one.
-                try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [key])
-                try insertEnvelope(db, e.header, table: e.verifier.table, from: e.from, now: now, complete: true)
-                for (i, c) in e.chunks.enumerated() { try insertChunk.execute(arguments: [key, i, Data(c)]) }
-                try commitCustody(db, e.header, custody: e.custody, from: e.from, now: now)
-                results.append(.accepted)
-            }
-            return results
         }
     }
 

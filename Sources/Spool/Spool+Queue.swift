@@ -171,7 +171,10 @@ extension Spool {
     /// Removes entries whose envelope has expired and returns them, so the node can send an
     /// "undeliverable" notice to each origin. Also drops expired partial envelopes.
     public func expire(now: Int64) throws -> [UndeliverableEvent] {
-        try write { db in
+        try write { db in try expireInTransaction(db, now: now) }
+    }
+
+    func expireInTransaction(_ db: Database, now: Int64) throws -> [UndeliverableEvent] {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT q.envelope_id, q.peer, q.recipients, q.expires_at, e.origin, e.kind FROM queue_entry q
                 JOIN envelope e ON e.id = q.envelope_id WHERE q.expires_at <= ? ORDER BY q.id
@@ -190,7 +193,6 @@ extension Spool {
             }
             try db.execute(sql: "DELETE FROM envelope WHERE complete = 0 AND expires_at <= ?", arguments: [now])
             return events
-        }
     }
 
     /// Forgets seen-set entries whose envelopes expired more than `grace` ms ago. Until then a

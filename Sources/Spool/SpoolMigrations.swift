@@ -95,6 +95,15 @@ enum SpoolMigrations {
                 );
                 """)
         }
+        m.registerMigration("v2-inbox-settlement") { db in
+            // A delivered envelope is "settled" once the node has acted on it in the same
+            // transaction as that action: a 01 receipt sent for a document, a receipt or an
+            // undeliverable notice applied to the tracking table.
+            try db.execute(sql: """
+                ALTER TABLE inbox ADD COLUMN settled INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX inbox_unsettled ON inbox(received_at) WHERE settled = 0;
+                """)
+        }
         return m
     }
 }

@@ -1,4 +1,4 @@
 // The operator CLI. All logic lives in LienThongCLI so it can be tested and fuzzed without a main.
 import LienThongCLI
 
-LienThongCommand.main()
+await Entry.main(LienThongCommand.self)

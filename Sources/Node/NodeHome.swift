@@ -14,37 +14,39 @@ import Topology
 ///     box.key        X25519 secret key, 0600
 ///     public.json    the public halves, to hand to the topology maintainer
 /// ```
-struct NodeHome {
-    static let configFormat = "lienthong-node-v1"
+public struct NodeHome: Sendable {
+    public static let configFormat = "lienthong-node-v1"
 
-    struct Config: Codable {
-        var format: String
-        var node: NodeID
-        var topology: String
+    public struct Config: Codable, Sendable {
+        public var format: String
+        public var node: NodeID
+        public var topology: String
+        /// Optional tuning (docs/OPERATIONS.md); absent means every documented default.
+        public var settings: NodeSettings?
     }
 
-    let path: String
-    var configPath: String { path + "/node.json" }
-    var topologyPath: String { path + "/topology.json" }
-    var signingKeyPath: String { path + "/keys/sign.key" }
-    var boxKeyPath: String { path + "/keys/box.key" }
-    var publicKeysPath: String { path + "/keys/public.json" }
+    public let path: String
+    public var configPath: String { path + "/node.json" }
+    public var topologyPath: String { path + "/topology.json" }
+    public var signingKeyPath: String { path + "/keys/sign.key" }
+    public var boxKeyPath: String { path + "/keys/box.key" }
+    public var publicKeysPath: String { path + "/keys/public.json" }
 
     /// Creates a new home with fresh keys. Refuses a directory that already holds a node.
     @discardableResult
-    static func create(at path: String, node: NodeID, topologyBytes: [UInt8],
+    public static func create(at path: String, node: NodeID, topologyBytes: [UInt8],
                        keys: (SigningKeyPair, BoxKeyPair)? = nil) throws -> (NodeHome, SigningKeyPair, BoxKeyPair) {
         let home = NodeHome(path: path)
         let fm = FileManager.default
         guard !fm.fileExists(atPath: home.configPath) else {
-            throw CLIError("HOME-EXISTS", "\(path) already holds a node (\(home.configPath)); choose another --home or remove it first")
+            throw NodeError("HOME-EXISTS", "\(path) already holds a node (\(home.configPath)); choose another --home or remove it first")
         }
         do {
             try fm.createDirectory(atPath: path + "/keys", withIntermediateDirectories: true)
             try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
             try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path + "/keys")
         } catch {
-            throw CLIError("HOME-IO", "cannot create node home \(path): \(error.localizedDescription)")
+            throw NodeError("HOME-IO", "cannot create node home \(path): \(error.localizedDescription)")
         }
         let (sign, box) = keys ?? (SigningKeyPair(), BoxKeyPair())
         try sign.write(to: home.signingKeyPath)
@@ -52,47 +54,51 @@ struct NodeHome {
         try write(try json(PublicKeys(node: node, signingKey: Base64.encode(sign.publicKey.bytes),
                                       encryptionKey: Base64.encode(box.publicKey.bytes))), to: home.publicKeysPath)
         try write(topologyBytes, to: home.topologyPath)
-        try write(try json(Config(format: configFormat, node: node, topology: "topology.json")), to: home.configPath)
+        try write(try json(Config(format: configFormat, node: node, topology: "topology.json", settings: nil)), to: home.configPath)
         return (home, sign, box)
     }
 
     /// Opens an existing home, with a clear error when it is not one.
-    static func open(_ path: String) throws -> (NodeHome, Config) {
+    public static func open(_ path: String) throws -> (NodeHome, Config) {
         let home = NodeHome(path: path)
         guard let data = FileManager.default.contents(atPath: home.configPath) else {
-            throw CLIError("HOME-MISSING", "\(path) is not a LienThong node home (no node.json); create one with `lienthong init`")
+            throw NodeError("HOME-MISSING", "\(path) is not a LienThong node home (no node.json); create one with `lienthong init`")
         }
         let config: Config
         do { config = try JSONDecoder().decode(Config.self, from: data) } catch {
-            throw CLIError("HOME-CONFIG", "\(home.configPath) is damaged: \(error)")
+            throw NodeError("HOME-CONFIG", "\(home.configPath) is damaged: \(error)")
         }
         guard config.format == configFormat else {
-            throw CLIError("HOME-CONFIG", "\(home.configPath) has format '\(config.format)', this version reads '\(configFormat)'")
+            throw NodeError("HOME-CONFIG", "\(home.configPath) has format '\(config.format)', this version reads '\(configFormat)'")
         }
         return (home, config)
     }
 
-    struct PublicKeys: Codable {
-        var node: NodeID
-        var signingKey: String
-        var encryptionKey: String
+    public struct PublicKeys: Codable {
+        public var node: NodeID
+        public var signingKey: String
+        public var encryptionKey: String
     }
 
-    static func json<T: Encodable>(_ value: T) throws -> [UInt8] {
+    public static func json<T: Encodable>(_ value: T) throws -> [UInt8] {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return Array(try e.encode(value)) + [0x0a]
     }
 
-    static func write(_ bytes: [UInt8], to path: String) throws {
+    public static func write(_ bytes: [UInt8], to path: String) throws {
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw CLIError("HOME-IO", "cannot write \(path): \(error.localizedDescription)")
+            throw NodeError("HOME-IO", "cannot write \(path): \(error.localizedDescription)")
         }
     }
 }
 
 extension NodeHome {
-    var spoolPath: String { path + "/spool.sqlite" }
+    public var spoolPath: String { path + "/spool.sqlite" }
+    /// The daemon's control socket (owner-only).
+    public var controlSocketPath: String { path + "/control.sock" }
+    /// Scratch space for sealing documents before the spool takes them.
+    public var scratchPath: String { path + "/tmp" }
 }

@@ -1,0 +1,90 @@
+import Foundation
+
+/// The error type of the Control module.
+public struct ControlError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Code: String, Sendable {
+        /// A request or response line over its limit (refused before buffering the rest).
+        case tooLarge = "CONTROL-TOO-LARGE"
+        /// Not a JSON request this version understands.
+        case malformed = "CONTROL-MALFORMED"
+        /// No daemon answers on the socket.
+        case notRunning = "CONTROL-NOT-RUNNING"
+        case io = "CONTROL-IO"
+    }
+    public let code: Code
+    public let message: String
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    public var description: String { "[\(code.rawValue)] \(message)" }
+}
+
+/// The request line: `{"v":1,"request":{…}}`.
+struct RequestLine: Codable {
+    var v: Int
+    var request: ControlRequest
+}
+
+/// Encoding and strict decoding of control lines.
+public enum ControlCodec {
+    public static func encode(_ request: ControlRequest) throws -> [UInt8] {
+        Array(try JSONEncoder().encode(RequestLine(v: ControlLimits.version, request: request))) + [0x0a]
+    }
+
+    /// Parses one request line (without its newline). Untrusted input: size first, then JSON.
+    public static func decodeRequest(_ line: [UInt8]) throws -> ControlRequest {
+        guard line.count <= ControlLimits.maxRequestBytes else {
+            throw ControlError(.tooLarge, "a control request is at most \(ControlLimits.maxRequestBytes) bytes")
+        }
+        let parsed: RequestLine
+        do { parsed = try JSONDecoder().decode(RequestLine.self, from: Data(line)) } catch {
+            throw ControlError(.malformed, "not a control request this node understands (\(String(describing: error).prefix(200)))")
+        }
+        guard parsed.v == ControlLimits.version else {
+            throw ControlError(.malformed, "control request version \(parsed.v); this node speaks version \(ControlLimits.version) (are lienthong and lienthongd the same release?)")
+        }
+        return parsed.request
+    }
+
+    public static func encode(_ response: ControlResponse) throws -> [UInt8] {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try e.encode(response)) + [0x0a]
+    }
+
+    public static func decodeResponse(_ line: [UInt8]) throws -> ControlResponse {
+        do { return try JSONDecoder().decode(ControlResponse.self, from: Data(line)) } catch {
+            throw ControlError(.malformed, "the node's answer is not a control response (\(String(describing: error).prefix(200)))")
+        }
+    }
+}
+
+/// Splits a byte stream into lines, refusing a line longer than `maxLine` as soon as it is seen
+/// (the bytes of an oversized line are never buffered past the limit).
+public struct LineFramer: Sendable {
+    public let maxLine: Int
+    private var buffer: [UInt8] = []
+
+    public init(maxLine: Int) { self.maxLine = maxLine }
+
+    /// Feeds bytes; returns the complete lines they finish.
+    public mutating func feed(_ bytes: some Sequence<UInt8>) throws -> [[UInt8]] {
+        var lines: [[UInt8]] = []
+        for b in bytes {
+            if b == 0x0a {
+                lines.append(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            } else {
+                guard buffer.count < maxLine else {
+                    throw ControlError(.tooLarge, "a control line is longer than \(maxLine) bytes")
+                }
+                buffer.append(b)
+            }
+        }
+        return lines
+    }
+
+    /// Bytes of an unfinished line.
+    public var pending: Int { buffer.count }
+}

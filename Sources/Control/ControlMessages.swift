@@ -1,0 +1,113 @@
+/// Control: the operator's protocol between `lienthong` and a running `lienthongd`.
+///
+/// One request per connection on the node's Unix socket (`DIR/control.sock`, owner-only): the
+/// client writes one JSON line, the server answers with one JSON line and closes. Formats are in
+/// docs/OPERATIONS.md ("Control socket"). This module is pure (Foundation only) so the daemon,
+/// the CLI and the fuzzers share one parser.
+///
+/// Security note: the server parses requests from any process that can open the socket; the
+/// socket is 0600 inside a 0700 home, so that is the node's owner. Requests are size-limited
+/// before buffering (`ControlLimits`), decoded strictly, and never echo secrets; responses carry
+/// public data only (ids, statuses, counts, document metadata the owner may read anyway).
+import Foundation
+
+/// Limits of the control protocol, checked before buffering.
+public enum ControlLimits {
+    /// Longest request line.
+    public static let maxRequestBytes = 64 * 1024
+    /// Longest response line the client accepts.
+    public static let maxResponseBytes = 64 << 20
+    /// Version of the request/response format.
+    public static let version = 1
+}
+
+/// What the operator asks the node to do.
+public enum ControlRequest: Codable, Sendable, Equatable {
+    case status
+    case peers
+    case send(SendRequest)
+    case inboxList(limit: Int)
+    case inboxShow(id: String)
+    case inboxExport(id: String, out: String)
+    case inboxSetStatus(id: String, status: String, reason: String?)
+    case track(id: String?)
+    case queue(QueueAction)
+}
+
+/// `lienthong send`.
+public struct SendRequest: Codable, Sendable, Equatable {
+    public var to: [String]
+    public var urgency: String
+    public var expiresInMs: Int64
+    public var subject: String
+    public var codeNumber: String?
+    public var codeNotation: String?
+    public var documentType: String?
+    public var secrecy: String
+    public var files: [String]
+
+    public init(to: [String], urgency: String, expiresInMs: Int64, subject: String, codeNumber: String? = nil,
+                codeNotation: String? = nil, documentType: String? = nil, secrecy: String = "Thường", files: [String]) {
+        self.to = to
+        self.urgency = urgency
+        self.expiresInMs = expiresInMs
+        self.subject = subject
+        self.codeNumber = codeNumber
+        self.codeNotation = codeNotation
+        self.documentType = documentType
+        self.secrecy = secrecy
+        self.files = files
+    }
+}
+
+/// `lienthong queue hold|release|retry|delete` against the running node.
+public struct QueueAction: Codable, Sendable, Equatable {
+    public enum Verb: String, Codable, Sendable { case hold, release, retry, delete }
+    public var verb: Verb
+    /// Envelope ids or prefixes; empty with `all` set acts on every entry.
+    public var ids: [String]
+    public var all: Bool
+    public var peer: String?
+    public var reason: String?
+    public var actor: String
+
+    public init(verb: Verb, ids: [String], all: Bool, peer: String?, reason: String?, actor: String) {
+        self.verb = verb
+        self.ids = ids
+        self.all = all
+        self.peer = peer
+        self.reason = reason
+        self.actor = actor
+    }
+}
+
+/// The node's answer: a result, or an error with a code and an actionable message.
+public struct ControlResponse: Codable, Sendable, Equatable {
+    public var ok: Bool
+    public var error: ControlFailure?
+    public var result: ControlResult?
+
+    public static func success(_ r: ControlResult) -> ControlResponse { ControlResponse(ok: true, error: nil, result: r) }
+    public static func failure(_ code: String, _ message: String) -> ControlResponse {
+        ControlResponse(ok: false, error: ControlFailure(code: code, message: message), result: nil)
+    }
+}
+
+public struct ControlFailure: Codable, Sendable, Equatable {
+    public var code: String
+    public var message: String
+}
+
+/// One result type per request.
+public enum ControlResult: Codable, Sendable, Equatable {
+    case status(NodeStatusReport)
+    case peers([PeerReport])
+    case sent(SentReport)
+    case inbox([InboxItem])
+    case document(DocumentView)
+    case exported(ExportReport)
+    case statusChanged(changed: Bool)
+    case tracking(TrackReport)
+    case sentList([TrackSummary])
+    case queueChanged(count: Int)
+}

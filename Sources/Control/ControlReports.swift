@@ -1,0 +1,187 @@
+import Foundation
+
+/// `lienthong status`.
+public struct NodeStatusReport: Codable, Sendable, Equatable {
+    public var node: String
+    public var name: String
+    /// Seconds since the daemon started; nil when read offline.
+    public var uptimeSeconds: Int64?
+    public var queueByState: [String: Int]
+    public var queueTotal: Int
+    /// Age in seconds of the oldest queue entry; nil when the queue is empty.
+    public var oldestEntryAgeSeconds: Int64?
+    public var inboxDocuments: Int
+    public var sentDocuments: Int
+    public var spoolBytes: UInt64
+
+    public init(node: String, name: String, uptimeSeconds: Int64?, queueByState: [String: Int], queueTotal: Int,
+                oldestEntryAgeSeconds: Int64?, inboxDocuments: Int, sentDocuments: Int, spoolBytes: UInt64) {
+        self.node = node
+        self.name = name
+        self.uptimeSeconds = uptimeSeconds
+        self.queueByState = queueByState
+        self.queueTotal = queueTotal
+        self.oldestEntryAgeSeconds = oldestEntryAgeSeconds
+        self.inboxDocuments = inboxDocuments
+        self.sentDocuments = sentDocuments
+        self.spoolBytes = spoolBytes
+    }
+}
+
+/// One neighbour in `lienthong peers`. Times are milliseconds since the epoch.
+public struct PeerReport: Codable, Sendable, Equatable {
+    public var peer: String
+    public var name: String
+    /// `parent`, `failover-parent`, `child` or `failover-child`.
+    public var role: String
+    public var connected: Bool
+    public var connectedSince: Int64?
+    public var lastContact: Int64?
+    public var backlogEntries: Int
+    public var backlogBytes: UInt64
+    public var bytesIn: UInt64
+    public var bytesOut: UInt64
+    public var sessions: Int
+    /// Parents only: the current reconnect backoff and when the next dial is due.
+    public var backoffMs: Int64?
+    public var nextDialAt: Int64?
+    public var lastError: String?
+
+    public init(peer: String, name: String, role: String, connected: Bool, connectedSince: Int64?, lastContact: Int64?,
+                backlogEntries: Int, backlogBytes: UInt64, bytesIn: UInt64, bytesOut: UInt64, sessions: Int,
+                backoffMs: Int64?, nextDialAt: Int64?, lastError: String?) {
+        self.peer = peer
+        self.name = name
+        self.role = role
+        self.connected = connected
+        self.connectedSince = connectedSince
+        self.lastContact = lastContact
+        self.backlogEntries = backlogEntries
+        self.backlogBytes = backlogBytes
+        self.bytesIn = bytesIn
+        self.bytesOut = bytesOut
+        self.sessions = sessions
+        self.backoffMs = backoffMs
+        self.nextDialAt = nextDialAt
+        self.lastError = lastError
+    }
+}
+
+/// `lienthong send`.
+public struct SentReport: Codable, Sendable, Equatable {
+    public var id: String
+    public var recipients: Int
+    public var payloadBytes: UInt64
+    public var nextHops: [String]
+    public init(id: String, recipients: Int, payloadBytes: UInt64, nextHops: [String]) {
+        self.id = id
+        self.recipients = recipients
+        self.payloadBytes = payloadBytes
+        self.nextHops = nextHops
+    }
+}
+
+/// One document in `lienthong inbox list`.
+public struct InboxItem: Codable, Sendable, Equatable {
+    public var id: String
+    public var origin: String
+    public var originName: String
+    public var urgency: String
+    public var receivedAt: Int64
+    public var status: String
+    public var statusAt: Int64
+    public var payloadBytes: UInt64
+    public init(id: String, origin: String, originName: String, urgency: String, receivedAt: Int64, status: String, statusAt: Int64, payloadBytes: UInt64) {
+        self.id = id
+        self.origin = origin
+        self.originName = originName
+        self.urgency = urgency
+        self.receivedAt = receivedAt
+        self.status = status
+        self.statusAt = statusAt
+        self.payloadBytes = payloadBytes
+    }
+}
+
+/// `lienthong inbox show`: the item plus its opened metadata and file list.
+public struct DocumentView: Codable, Sendable, Equatable {
+    public var item: InboxItem
+    public var subject: String
+    public var reference: String?
+    public var documentType: String?
+    public var files: [FileEntry]
+    public struct FileEntry: Codable, Sendable, Equatable {
+        public var name: String
+        public var mediaType: String
+        public var size: UInt64
+        public init(name: String, mediaType: String, size: UInt64) {
+            self.name = name
+            self.mediaType = mediaType
+            self.size = size
+        }
+    }
+    public init(item: InboxItem, subject: String, reference: String?, documentType: String?, files: [FileEntry]) {
+        self.item = item
+        self.subject = subject
+        self.reference = reference
+        self.documentType = documentType
+        self.files = files
+    }
+}
+
+/// `lienthong inbox export`.
+public struct ExportReport: Codable, Sendable, Equatable {
+    public var id: String
+    public var directory: String
+    public var files: [String]
+    public init(id: String, directory: String, files: [String]) {
+        self.id = id
+        self.directory = directory
+        self.files = files
+    }
+}
+
+/// `lienthong track ID`: per-recipient statuses of a document this node sent.
+public struct TrackReport: Codable, Sendable, Equatable {
+    public var id: String
+    public var recipients: Int
+    /// Status code (`00` … `06`, `undeliverable`) → how many recipients are at it.
+    public var counts: [String: Int]
+    public var entries: [Entry]
+    public struct Entry: Codable, Sendable, Equatable {
+        public var recipient: String
+        public var name: String
+        public var status: String
+        public var statusName: String
+        public var reason: String?
+        public var updatedAt: Int64
+        public init(recipient: String, name: String, status: String, statusName: String, reason: String?, updatedAt: Int64) {
+            self.recipient = recipient
+            self.name = name
+            self.status = status
+            self.statusName = statusName
+            self.reason = reason
+            self.updatedAt = updatedAt
+        }
+    }
+    public init(id: String, recipients: Int, counts: [String: Int], entries: [Entry]) {
+        self.id = id
+        self.recipients = recipients
+        self.counts = counts
+        self.entries = entries
+    }
+}
+
+/// `lienthong track` with no id: the documents this node sent.
+public struct TrackSummary: Codable, Sendable, Equatable {
+    public var id: String
+    public var sentAt: Int64
+    public var recipients: Int
+    public var arrived: Int
+    public init(id: String, sentAt: Int64, recipients: Int, arrived: Int) {
+        self.id = id
+        self.sentAt = sentAt
+        self.recipients = recipients
+        self.arrived = arrived
+    }
+}

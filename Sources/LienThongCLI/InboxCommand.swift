@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Control
+import Node
+
+/// `lienthong inbox …`: documents delivered to this node, and the clerk's processing statuses
+/// (each status goes back to the sender as a signed receipt).
+struct InboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inbox",
+        abstract: "Documents delivered here: list, show, export; record processing statuses (sent back to the sender).",
+        discussion: """
+            Statuses (Decree 30/2020): 01 đã đến (sent automatically on arrival), 02 từ chối (reject, with
+            --reason), 03 đã tiếp nhận (accept), 04 phân công (assign), 05 đang xử lý (processing),
+            06 hoàn thành (done). A status only moves forward.
+            """,
+        subcommands: [List.self, Show.self, Export.self, Accept.self, Assign.self, Processing.self, Done.self, Reject.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List delivered documents, newest first.")
+        @OptionGroup var node: NodeAccess
+        @Option(help: "At most this many.") var limit: Int = 100
+        @Flag(help: "Print JSON for scripts.") var json = false
+
+        func run() throws {
+            guard case .inbox(let items) = try node.perform(.inboxList(limit: limit)) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer") }
+            if json { print(try Output.json(items), terminator: ""); return }
+            guard !items.isEmpty else { print("The inbox is empty."); return }
+            print("\("ID", padded: 18)\("FROM", padded: 16)\("URGENCY", padded: 13)\("STATUS", padded: 8)\("SIZE", padded: 11)RECEIVED")
+            for i in items {
+                print("\(String(i.id.prefix(16)), padded: 18)\(i.origin, padded: 16)\(i.urgency, padded: 13)\(i.status, padded: 8)\(Output.bytes(i.payloadBytes), padded: 11)\(Output.time(i.receivedAt))")
+            }
+            print("\(items.count) document(s).")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one document: metadata and attached files (opened with this node's key).")
+        @OptionGroup var node: NodeAccess
+        @Argument(help: ArgumentHelp("Envelope id or a unique prefix.", valueName: "ID")) var id: String
+        @Flag(help: "Print JSON for scripts.") var json = false
+
+        func run() throws {
+            guard case .document(let d) = try node.perform(.inboxShow(id: id)) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer") }
+            if json { print(try Output.json(d), terminator: ""); return }
+            print("Document \(d.item.id)")
+            print("  from      \(d.item.origin) (\(d.item.originName))")
+            if let r = d.reference { print("  số/ký hiệu \(r)") }
+            if let t = d.documentType { print("  loại      \(t)") }
+            print("  trích yếu \(d.subject)")
+            print("  urgency   \(d.item.urgency); status \(d.item.status) since \(Output.time(d.item.statusAt))")
+            print("  received  \(Output.time(d.item.receivedAt))")
+            for f in d.files { print("  file      \(f.name) (\(f.mediaType), \(Output.bytes(f.size)))") }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a document's metadata.json and files into a directory.")
+        @OptionGroup var node: NodeAccess
+        @Argument(help: ArgumentHelp("Envelope id or a unique prefix.", valueName: "ID")) var id: String
+        @Option(help: ArgumentHelp("Directory to create.", valueName: "DIR")) var out: String
+
+        func run() throws {
+            guard case .exported(let r) = try node.perform(.inboxExport(id: id, out: NodeAccess.absolute(out))) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer") }
+            print("Exported \(r.id.prefix(16))… to \(r.directory): \(r.files.joined(separator: ", "))")
+        }
+    }
+
+    /// The status verbs share this: id, optional reason, send the status.
+    struct StatusOptions: ParsableArguments {
+        @OptionGroup var node: NodeAccess
+        @Argument(help: ArgumentHelp("Envelope id or a unique prefix.", valueName: "ID")) var id: String
+
+        func set(_ status: String, _ name: String, reason: String? = nil) throws {
+            guard case .statusChanged(let changed) = try node.perform(.inboxSetStatus(id: id, status: status, reason: reason)) else {
+                throw CLIError("CONTROL-UNEXPECTED", "unexpected answer")
+            }
+            print(changed ? "Status \(status) \(name) recorded; the receipt is on its way to the sender."
+                          : "Unchanged: the document is already at or past \(status) (statuses only move forward).")
+        }
+    }
+
+    struct Accept: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "03 đã tiếp nhận: the document is registered.")
+        @OptionGroup var options: StatusOptions
+        func run() throws { try options.set("03", "đã tiếp nhận") }
+    }
+
+    struct Assign: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "04 phân công: the document is assigned for handling.")
+        @OptionGroup var options: StatusOptions
+        func run() throws { try options.set("04", "phân công") }
+    }
+
+    struct Processing: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "05 đang xử lý: the document is being handled.")
+        @OptionGroup var options: StatusOptions
+        func run() throws { try options.set("05", "đang xử lý") }
+    }
+
+    struct Done: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "06 hoàn thành: handling is complete.")
+        @OptionGroup var options: StatusOptions
+        func run() throws { try options.set("06", "hoàn thành") }
+    }
+
+    struct Reject: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "02 từ chối: refuse the document, with a reason the sender will see.")
+        @OptionGroup var options: StatusOptions
+        @Option(help: "Why the document is refused.") var reason: String
+        func run() throws { try options.set("02", "từ chối", reason: reason) }
+    }
+}

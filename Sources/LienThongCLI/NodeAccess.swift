@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Control
+import Node
+import Spool
+
+/// How node-level commands reach the node: through the running daemon's control socket, or,
+/// with `--offline`, straight on the spool (for when the daemon is down).
+struct NodeAccess: ParsableArguments {
+    @OptionGroup var home: HomeOptions
+    @Flag(help: "Work on the node's spool directly instead of through the running lienthongd (use when it is down).")
+    var offline = false
+
+    func perform(_ request: ControlRequest) throws -> ControlResult {
+        if offline {
+            let identity = try NodeIdentity(home: home.home)
+            let spool = try Spool(path: identity.home.spoolPath)
+            return try NodeOperations(identity: identity, spool: spool).perform(request)
+        }
+        let (h, _) = try NodeHome.open(home.home)
+        let response: ControlResponse
+        do { response = try ControlClient(socketPath: h.controlSocketPath).call(request) } catch let e as ControlError {
+            throw CLIError(e.code.rawValue, e.message)
+        }
+        guard response.ok, let result = response.result else {
+            throw CLIError(response.error?.code ?? "CONTROL-EMPTY", response.error?.message ?? "the node gave no answer")
+        }
+        return result
+    }
+
+    /// Paths the daemon opens must not depend on the CLI's working directory.
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}
+
+/// Output helpers shared by the node-level commands.
+enum Output {
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try e.encode(value), as: UTF8.self) + "\n"
+    }
+
+    static func time(_ ms: Int64?) -> String { ms.map(CLITime.format) ?? "-" }
+
+    static func bytes(_ n: UInt64) -> String {
+        switch n {
+        case ..<1024: "\(n) B"
+        case ..<(1 << 20): String(format: "%.1f KiB", Double(n) / 1024)
+        case ..<(1 << 30): String(format: "%.1f MiB", Double(n) / 1_048_576)
+        default: String(format: "%.2f GiB", Double(n) / 1_073_741_824)
+        }
+    }
+
+    static func age(_ seconds: Int64) -> String {
+        switch seconds {
+        case ..<60: "\(seconds)s"
+        case ..<3600: "\(seconds / 60)m\(seconds % 60)s"
+        case ..<86400: "\(seconds / 3600)h\(seconds % 3600 / 60)m"
+        default: "\(seconds / 86400)d\(seconds % 86400 / 3600)h"
+        }
+    }
+
+    static func unexpected(_ r: ControlResult) -> CLIError {
+        CLIError("CONTROL-UNEXPECTED", "the node answered with \(r); are lienthong and lienthongd the same release?")
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Logging
+import Node
+
+/// `lienthong run --home DIR` and the `lienthongd` executable: run the node until SIGTERM/SIGINT.
+@available(macOS 10.15, *)
+public struct DaemonCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lienthongd",
+        abstract: "Run a LienThong node: links to parent and children, receipts, expiry, the control socket.",
+        discussion: """
+            Stops gracefully on SIGTERM or SIGINT: each link stops at a chunk boundary after
+            committing what arrived; a restart resumes. Operate it with `lienthong … --home DIR`.
+            """)
+
+    @OptionGroup var home: HomeOptions
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+
+    public init() {}
+
+    public func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("unknown log level '\(logLevel)'; use trace, debug, info, notice, warning or error")
+        }
+        try await Daemon.run(home: home.home, logLevel: level)
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the node in the foreground (the same as lienthongd --home DIR).")
+
+    @OptionGroup var daemon: DaemonCommand
+
+    func run() async throws { try await daemon.run() }
+}
+
+/// Entry point for the executables' `main.swift`: top-level code would otherwise pick
+/// ArgumentParser's synchronous `main()`, which refuses an async root command.
+@available(macOS 10.15, *)
+public enum Entry {
+    public static func main<C: AsyncParsableCommand>(_ command: C.Type) async {
+        await command.main(nil)
+    }
+}

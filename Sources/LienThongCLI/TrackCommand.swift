@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Control
+import Node
+
+/// `lienthong track [ID]`: who has received a document this node sent, and how far each got.
+struct TrackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "track",
+        abstract: "Per-recipient status of a document this node sent (or, without ID, the documents sent).",
+        discussion: "Example: lienthong track 3fa2c1 --home ./tinh-uy   (counts per status, then the recipients still missing)")
+
+    @OptionGroup var node: NodeAccess
+    @Argument(help: ArgumentHelp("Envelope id or a unique prefix.", valueName: "ID")) var id: String?
+    @Flag(help: "Print JSON for scripts.") var json = false
+    @Flag(help: "List every recipient, not only those still missing.") var all = false
+
+    func run() throws {
+        switch try node.perform(.track(id: id)) {
+        case .tracking(let t):
+            if json { print(try Output.json(t), terminator: ""); return }
+            print(TrackText.render(t, all: all), terminator: "")
+        case .sentList(let list):
+            if json { print(try Output.json(list), terminator: ""); return }
+            guard !list.isEmpty else { print("This node has sent no tracked document."); return }
+            for s in list { print("\(s.id.prefix(16))  sent \(Output.time(s.sentAt))  arrived \(s.arrived)/\(s.recipients)") }
+        default:
+            throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to track")
+        }
+    }
+}
+
+enum TrackText {
+    static let order = ["06", "02", "05", "04", "03", "01", "undeliverable", "00"]
+    static let names = ["00": "chưa có phản hồi", "01": "đã đến", "02": "từ chối", "03": "đã tiếp nhận", "04": "phân công",
+                        "05": "đang xử lý", "06": "hoàn thành", "undeliverable": "không chuyển được"]
+
+    static func render(_ t: TrackReport, all: Bool) -> String {
+        var out = "Document \(t.id)\n"
+        let arrived = t.entries.filter { $0.status != "00" && $0.status != "undeliverable" }.count
+        out += "  \(arrived)/\(t.recipients) recipients have it\n"
+        for code in order where (t.counts[code] ?? 0) > 0 {
+            out += "  \(code == "undeliverable" ? "--" : code) \(names[code] ?? code, padded: 20)\(t.counts[code] ?? 0)\n"
+        }
+        let shown = all ? t.entries : t.entries.filter { $0.status == "00" || $0.status == "undeliverable" }
+        if !shown.isEmpty {
+            out += all ? "  Recipients:\n" : "  Still missing:\n"
+            for e in shown {
+                out += "    \(e.recipient, padded: 16)\(e.name, padded: 28)\(e.statusName, padded: 20)\(Output.time(e.updatedAt))\(e.reason.map { "  (\($0))" } ?? "")\n"
+            }
+        }
+        return out
+    }
+}

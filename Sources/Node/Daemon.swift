@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+
+/// `lienthongd --home DIR`: the node as one `ServiceGroup` — listener for children, uplink to
+/// the parent, delivery (receipts), janitor, control server — with graceful shutdown on
+/// SIGTERM/SIGINT: link sessions stop at a chunk boundary after committing what arrived.
+///
+/// Security note: the daemon holds the node's secret keys and its spool; it accepts TCP only
+/// from neighbours the topology pins (the link handshake), and control requests only on an
+/// owner-only Unix socket. Only one daemon runs per home (an exclusive lock on `DIR/lienthongd.lock`).
+public enum Daemon {
+    public static func run(home: String, logLevel: Logger.Level = .info) async throws {
+        let identity = try NodeIdentity(home: home)
+        var logger = Logger(label: "lienthongd")
+        logger.logLevel = logLevel
+        logger[metadataKey: "node"] = "\(identity.id)"
+        let lock = try HomeLock(identity.home.path + "/lienthongd.lock")
+        defer { lock.release() }
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        let runtime = try NodeRuntime(identity: identity, blockingPool: pool, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        logger.info("node starting", metadata: ["name": "\(identity.name)", "spool": "\(identity.home.spoolPath)"])
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: ControlService(runtime: runtime)),
+                .init(service: ListenerService(runtime: runtime), successTerminationBehavior: .ignore),
+                .init(service: UplinkService(runtime: runtime), successTerminationBehavior: .ignore),
+                .init(service: DeliveryService(runtime: runtime)),
+                .init(service: JanitorService(runtime: runtime)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do { try await group.run() } catch {
+            try? await pool.shutdownGracefully()
+            throw error
+        }
+        try? await pool.shutdownGracefully()
+        logger.info("node stopped")
+    }
+}
+
+/// An exclusive `flock` on a file in the node home, held while the daemon runs.
+struct HomeLock: ~Copyable {
+    let fd: Int32
+
+    init(_ path: String) throws {
+        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw NodeError("NODE-LOCK", "cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw NodeError("NODE-ALREADY-RUNNING", "another lienthongd holds \(path); only one daemon may run on a node home")
+        }
+    }
+
+    func release() { close(fd) }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Envelope
+import Spool
+
+/// Acts on what was delivered here: sends the 01 receipt for every document (in the same
+/// transaction that marks it settled), applies receipts and undeliverable notices to the
+/// tracking table. The node's "scheduler": link senders pick queue entries themselves.
+struct DeliveryService: Service {
+    let runtime: NodeRuntime
+
+    func run() async throws {
+        try await untilShutdown {
+            while !Task.isCancelled {
+                let settled: Int
+                do { settled = try await self.settleOnce() } catch {
+                    runtime.logger.warning("settling deliveries failed; will retry", metadata: ["error": "\(error)"])
+                    settled = 0
+                    try await Task.sleep(for: .seconds(1))
+                }
+                if settled == 0 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+        }
+    }
+
+    /// One batch: returns how many deliveries were settled.
+    func settleOnce() async throws -> Int {
+        try await runtime.blocking { [runtime] in
+            let spool = runtime.spool, notices = runtime.operations.notices, now = runtime.clock()
+            let pending = try spool.unsettledDeliveries(limit: 256)
+            guard !pending.isEmpty else { return 0 }
+            var work: [Spool.Settlement] = []
+            for d in pending {
+                switch d.kind {
+                case .document:
+                    do {
+                        work.append(.document(d.envelopeID, receipt: try notices.receipt(for: d.envelopeID, origin: d.origin, status: .arrived, reason: nil, now: now)))
+                    } catch {
+                        runtime.logger.warning("cannot send the 01 receipt; the document stays in the inbox", metadata: ["envelope": "\(d.envelopeID.hex.prefix(16))", "error": "\(error)"])
+                        work.append(.document(d.envelopeID, receipt: nil))
+                    }
+                case .receipt, .control:
+                    do {
+                        work.append(.tracking(d.envelopeID, updates: try notices.read(d, spool: spool)))
+                    } catch {
+                        runtime.logger.warning("discarded an unreadable receipt or notice", metadata: ["envelope": "\(d.envelopeID.hex.prefix(16))", "from": "\(d.origin)", "error": "\(error)"])
+                        work.append(.discard(d.envelopeID, reason: "\(error)".prefix(200).description))
+                    }
+                }
+            }
+            try spool.settle(work, now: now)
+            return pending.count
+        }
+    }
+}
+
+/// Expiry (with an undeliverable notice to each origin, in the same transaction) and seen-set pruning.
+struct JanitorService: Service {
+    let runtime: NodeRuntime
+
+    func run() async throws {
+        let interval = runtime.settings.janitorIntervalMs ?? 1_000
+        try await untilShutdown {
+            while !Task.isCancelled {
+                do { try await self.sweep() } catch {
+                    runtime.logger.warning("janitor sweep failed; will retry", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: .milliseconds(interval))
+            }
+        }
+    }
+
+    func sweep() async throws {
+        try await runtime.blocking { [runtime] in
+            let now = runtime.clock(), notices = runtime.operations.notices
+            let events = try runtime.spool.expire(now: now) { events in
+                // Only documents get notices: a lost receipt or notice must not breed more.
+                try events.filter { $0.kind == .document }.map { try notices.undeliverable($0, now: now) }
+            }
+            for e in events {
+                runtime.logger.notice("envelope expired undelivered", metadata: ["envelope": "\(e.envelopeID.hex.prefix(16))", "peer": "\(e.peer)",
+                                                                                  "recipients": "\(e.recipients.count)", "origin": "\(e.origin)"])
+            }
+            try runtime.spool.pruneSeen(now: now)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Envelope
+import SodiumKit
+import Topology
+
+/// A node home loaded for work: its id, topology, settings and both key pairs.
+///
+/// Security note: holds the node's secret keys (in `SecretBytes`, zeroed on release); they are
+/// used to sign, to open content keys and to authenticate links, and never written to logs or
+/// to the control socket.
+public struct NodeIdentity: Sendable {
+    public let home: NodeHome
+    public let id: NodeID
+    public let topology: Topology
+    public let settings: NodeSettings
+    public let signingKeys: SigningKeyPair
+    public let boxKeys: BoxKeyPair
+
+    public init(home path: String) throws {
+        let (home, config) = try NodeHome.open(path)
+        self.home = home
+        id = config.node
+        settings = config.settings ?? NodeSettings()
+        topology = try Topology.load(path: home.topologyPath)
+        guard topology[id] != nil else {
+            throw NodeError("HOME-NOT-IN-TOPOLOGY", "this node (\(id)) is not in its own topology \(home.topologyPath)")
+        }
+        signingKeys = try SigningKeyPair(keyFile: home.signingKeyPath)
+        boxKeys = try BoxKeyPair(keyFile: home.boxKeyPath)
+        guard topology[id]?.signingKey == nil || topology[id]?.signingKey == signingKeys.publicKey else {
+            throw NodeError("HOME-KEY-MISMATCH", "the topology pins a different signing key for \(id) than \(home.signingKeyPath); the keys or the topology were replaced")
+        }
+    }
+
+    public var name: String { topology[id]?.name ?? id.rawValue }
+}
+
+/// Guesses a media type from a file name, for attached files.
+public enum MediaType {
+    public static func guess(_ path: String) -> String {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "pdf": "application/pdf"
+        case "txt", "md": "text/plain; charset=utf-8"
+        case "doc": "application/msword"
+        case "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        case "xml": "application/xml"
+        case "json": "application/json"
+        case "png": "image/png"
+        case "jpg", "jpeg": "image/jpeg"
+        default: "application/octet-stream"
+        }
+    }
+}

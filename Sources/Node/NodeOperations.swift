@@ -1,0 +1,244 @@
+import Foundation
+import Control
+import Envelope
+import Link
+import SodiumKit
+import Spool
+import Topology
+
+/// What operators do to a node: the control server runs these for the CLI, and the CLI runs
+/// them itself with `--offline` when the daemon is down. Either way they go through the same
+/// gate (`Ingress`) and the same spool transactions as link traffic.
+///
+/// Security note: requests come from the node's owner (the control socket is 0600 in a 0700
+/// home). Paths they name are read (attachments) or created (exports) with the daemon's rights;
+/// envelope ids and statuses are parsed strictly; secrets never appear in results.
+public struct NodeOperations: Sendable {
+    public let identity: NodeIdentity
+    public let spool: Spool
+    public let ingress: Ingress
+    public let notices: Notices
+    public let clock: @Sendable () -> Int64
+    /// Live link state (nil offline).
+    public let monitor: LinkMonitor?
+    /// When the daemon started (nil offline).
+    public let startedAt: Int64?
+
+    public init(identity: NodeIdentity, spool: Spool, limits: EnvelopeLimits = .default, monitor: LinkMonitor? = nil, startedAt: Int64? = nil,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+        self.identity = identity
+        self.spool = spool
+        self.ingress = Ingress(me: identity.id, topology: identity.topology, spool: spool, limits: limits)
+        self.notices = Notices(identity: identity, ingress: ingress)
+        self.monitor = monitor
+        self.startedAt = startedAt
+        self.clock = clock
+    }
+
+    /// Runs one control request.
+    public func perform(_ request: ControlRequest) throws -> ControlResult {
+        switch request {
+        case .status: return .status(try status())
+        case .peers: return .peers(try peers())
+        case .send(let r): return .sent(try send(r))
+        case .inboxList(let limit): return .inbox(try inbox(limit: limit))
+        case .inboxShow(let id): return .document(try show(id))
+        case .inboxExport(let id, let out): return .exported(try export(id, to: out))
+        case .inboxSetStatus(let id, let status, let reason): return .statusChanged(changed: try setStatus(id, status, reason: reason))
+        case .track(let id?): return .tracking(try track(id))
+        case .track(nil): return .sentList(try sentList())
+        case .queue(let action): return .queueChanged(count: try queue(action))
+        }
+    }
+
+    // MARK: - Sending
+
+    public func send(_ r: SendRequest) throws -> SentReport {
+        let topology = identity.topology
+        guard !r.to.isEmpty else { throw NodeError("SEND-NO-RECIPIENT", "give at least one recipient (--to ID[,ID…] or --to-subtree ID)") }
+        let recipients = try Array(Set(r.to.map { try NodeID($0) })).sorted()
+        let sealRecipients = try recipients.map { id -> SealRecipient in
+            guard let key = topology[id]?.encryptionKey else {
+                throw NodeError("SEND-UNKNOWN-RECIPIENT", "recipient \(id) is not in the topology or has no encryption key; check it with `lienthong topology validate`")
+            }
+            return SealRecipient(id: id, encryptionKey: key)
+        }
+        guard let urgency = Urgency(parsing: r.urgency) else {
+            throw NodeError("SEND-URGENCY", "unknown urgency '\(r.urgency)'; use thuong, khan, thuong-khan, hoa-toc or hoa-toc-hen-gio")
+        }
+        guard let secrecy = SecrecyLevel(rawValue: r.secrecy) ?? SecrecyLevel.allCases.first(where: { "\($0)" == r.secrecy }) else {
+            throw NodeError("SEND-SECRECY", "unknown secrecy level '\(r.secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
+        }
+        guard r.expiresInMs > 0 else { throw NodeError("SEND-EXPIRY", "the expiry must be in the future") }
+        for path in r.files where !FileManager.default.isReadableFile(atPath: path) {
+            throw NodeError("SEND-FILE", "cannot read \(path); give a readable file (an absolute path when the daemon runs elsewhere)")
+        }
+        let now = clock()
+        let files = r.files.map { AttachedFile(name: ($0 as NSString).lastPathComponent, mediaType: MediaType.guess($0), content: .path($0)) }
+        let metadata = DocumentMetadata(subject: r.subject, codeNumber: r.codeNumber, codeNotation: r.codeNotation,
+                                        documentType: r.documentType, promulgationDate: Self.today(now), secrecyLevel: secrecy,
+                                        organName: identity.name)
+        let params = SealParameters(kind: .document, urgency: urgency, origin: identity.id, recipients: sealRecipients,
+                                    createdAt: now, expiresAt: now + r.expiresInMs)
+        try FileManager.default.createDirectory(atPath: identity.home.scratchPath, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let scratch = identity.home.scratchPath + "/send-\(UUID().uuidString).lte"
+        defer { unlink(scratch) }
+        _ = try DocumentEnvelope.seal(metadata: metadata, files: files, parameters: params, signer: identity.signingKeys, to: scratch)
+        let (header, _, custody) = try ingress.acceptFile(scratch, from: "local", now: now)
+        return SentReport(id: header.id.hex, recipients: recipients.count, payloadBytes: header.layout.payloadSize,
+                          nextHops: custody.nextHops.keys.sorted().map(\.rawValue))
+    }
+
+    static func today(_ ms: Int64) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd"
+        f.timeZone = TimeZone(identifier: "Asia/Ho_Chi_Minh")
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    // MARK: - Inbox
+
+    public func inbox(limit: Int) throws -> [InboxItem] {
+        try spool.inboxDocuments(limit: max(1, min(limit, 100_000))).map(item)
+    }
+
+    func item(_ e: InboxEntry) -> InboxItem {
+        InboxItem(id: e.envelopeID.hex, origin: e.origin.rawValue, originName: identity.topology[e.origin]?.name ?? "?",
+                  urgency: e.urgency.cliName, receivedAt: e.receivedAt, status: e.status.rawValue, statusAt: e.statusAt, payloadBytes: e.payloadSize)
+    }
+
+    func inboxID(_ text: String) throws -> (EnvelopeID, InboxEntry) {
+        let candidates = text.count == 64 ? [try EnvelopeID(hex: text)] : try spool.envelopeIDs(matchingPrefix: text)
+        let found = try candidates.compactMap { id in try spool.inboxEntry(id).flatMap { $0.kind == .document ? (id, $0) : nil } }
+        switch found.count {
+        case 1: return found[0]
+        case 0: throw NodeError("INBOX-NOT-FOUND", "no document in this node's inbox has id \(text); see `lienthong inbox list`")
+        default: throw NodeError("INBOX-AMBIGUOUS", "\(text) matches \(found.count) documents; give more of the id")
+        }
+    }
+
+    public func show(_ text: String) throws -> DocumentView {
+        let (id, entry) = try inboxID(text)
+        let listing = ListingPayload()
+        try DeliveredEnvelope.open(id, spool: spool, identity: identity, into: listing, checkExpiry: false)
+        let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(listing.metadataBytes))
+        return DocumentView(item: item(entry), subject: metadata.subject, reference: metadata.reference, documentType: metadata.documentType,
+                            files: listing.files.map { .init(name: $0.name, mediaType: $0.mediaType, size: $0.size) })
+    }
+
+    public func export(_ text: String, to out: String) throws -> ExportReport {
+        let (id, _) = try inboxID(text)
+        let writer = try DirectoryPayloadWriter(directory: out)
+        try DeliveredEnvelope.open(id, spool: spool, identity: identity, into: writer, checkExpiry: false)
+        return ExportReport(id: id.hex, directory: out, files: writer.fileNames)
+    }
+
+    /// A clerk's status (03, 04, 05, 06, or 02 with a reason); the receipt goes to the origin in
+    /// the same transaction. Returns false when the document is already at or past that status.
+    public func setStatus(_ text: String, _ statusText: String, reason: String?) throws -> Bool {
+        guard let status = ReceiptStatus(rawValue: statusText), [.rejected, .accepted, .assigned, .processing, .done].contains(status) else {
+            throw NodeError("INBOX-STATUS", "'\(statusText)' is not a status a clerk sets; use 02 (reject, with a reason), 03, 04, 05 or 06")
+        }
+        if status == .rejected && (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            throw NodeError("INBOX-REASON", "a rejection (02 từ chối) needs a reason: --reason TEXT")
+        }
+        let (id, entry) = try inboxID(text)
+        let now = clock()
+        let receipt = try notices.receipt(for: id, origin: entry.origin, status: status, reason: reason, now: now)
+        return try spool.setInboxStatus(id, status, reason: reason, actor: Self.actor(), now: now, receipt: receipt)
+    }
+
+    /// Who is acting, for the audit log.
+    static func actor() -> String {
+        let env = ProcessInfo.processInfo.environment
+        return "operator:\(env["SUDO_USER"] ?? env["USER"] ?? "unknown")"
+    }
+
+    // MARK: - Tracking
+
+    public func track(_ text: String) throws -> TrackReport {
+        let ids = text.count == 64 ? [try EnvelopeID(hex: text)] : try spool.trackedIDs(matchingPrefix: text)
+        guard ids.count == 1, let id = ids.first else {
+            throw NodeError(ids.isEmpty ? "TRACK-NOT-FOUND" : "TRACK-AMBIGUOUS",
+                            ids.isEmpty ? "this node sent no document with id \(text); see `lienthong track`" : "\(text) matches \(ids.count) documents; give more of the id")
+        }
+        let rows = try spool.tracking(id)
+        guard !rows.isEmpty else { throw NodeError("TRACK-NOT-FOUND", "this node sent no document with id \(text); see `lienthong track`") }
+        var counts: [String: Int] = [:]
+        for r in rows { counts[r.status.rawValue, default: 0] += 1 }
+        return TrackReport(id: id.hex, recipients: rows.count, counts: counts, entries: rows.map {
+            .init(recipient: $0.recipient.rawValue, name: identity.topology[$0.recipient]?.name ?? "?", status: $0.status.rawValue,
+                  statusName: $0.status.displayName, reason: $0.reason, updatedAt: $0.updatedAt)
+        })
+    }
+
+    public func sentList() throws -> [TrackSummary] {
+        try spool.sentDocuments(limit: 200).map { id, at in
+            let rows = try spool.tracking(id)
+            return TrackSummary(id: id.hex, sentAt: at, recipients: rows.count, arrived: rows.filter { $0.status.rank >= ReceiptStatus.arrived.rank }.count)
+        }
+    }
+
+    // MARK: - Queue
+
+    public func queue(_ a: QueueAction) throws -> Int {
+        let peer = try a.peer.map { try NodeID($0) }
+        let selector: QueueSelector
+        if a.all {
+            selector = .all(peer: peer)
+        } else {
+            guard !a.ids.isEmpty else { throw NodeError("QUEUE-SELECT", "name envelope ids (or prefixes), or --all") }
+            selector = .envelopes(try a.ids.map(resolveQueued), peer: peer)
+        }
+        let now = clock()
+        switch a.verb {
+        case .hold: return try spool.hold(selector, actor: a.actor, now: now)
+        case .release: return try spool.release(selector, actor: a.actor, now: now)
+        case .retry: return try spool.retry(selector, actor: a.actor, now: now)
+        case .delete:
+            guard let reason = a.reason, !reason.isEmpty else { throw NodeError("QUEUE-REASON", "deleting needs a reason (--reason TEXT): it goes into the audit log") }
+            return try spool.delete(selector, actor: a.actor, reason: reason, now: now)
+        }
+    }
+
+    func resolveQueued(_ text: String) throws -> EnvelopeID {
+        if text.count == 64 { return try EnvelopeID(hex: text) }
+        let matches = try spool.envelopeIDs(matchingPrefix: text)
+        switch matches.count {
+        case 1: return matches[0]
+        case 0: throw NodeError("QUEUE-NOT-FOUND", "no envelope in the spool starts with \(text)")
+        default: throw NodeError("QUEUE-AMBIGUOUS", "\(text) matches \(matches.count) envelopes; give more of the id")
+        }
+    }
+
+    // MARK: - Status and peers
+
+    public func status() throws -> NodeStatusReport {
+        let s = try spool.statistics()
+        let now = clock()
+        return NodeStatusReport(node: identity.id.rawValue, name: identity.name, uptimeSeconds: startedAt.map { (now - $0) / 1000 },
+                                queueByState: s.entriesByState, queueTotal: s.entriesByState.values.reduce(0, +),
+                                oldestEntryAgeSeconds: s.oldestEnqueuedAt.map { max(0, now - $0) / 1000 }, inboxDocuments: s.inboxDocuments,
+                                sentDocuments: s.sentDocuments, spoolBytes: spool.diskSize())
+    }
+
+    public func peers() throws -> [PeerReport] {
+        let t = identity.topology, me = identity.id
+        let backlog = try spool.backlog()
+        let live = monitor?.snapshot() ?? [:]
+        let parents = t.parents(of: me)
+        func role(_ p: NodeID) -> String {
+            if let i = parents.firstIndex(of: p) { return i == 0 ? "parent" : "failover-parent" }
+            return t.children(of: me).contains(p) ? "child" : "failover-child"
+        }
+        return t.neighbours(of: me).map { p in
+            let l = live[p] ?? LinkMonitor.PeerState()
+            let b = backlog[p] ?? PeerBacklog(entries: 0, bytes: 0)
+            return PeerReport(peer: p.rawValue, name: t[p]?.name ?? "?", role: role(p), connected: l.connected, connectedSince: l.since,
+                              lastContact: l.lastContact, backlogEntries: b.entries, backlogBytes: b.bytes, bytesIn: l.bytesIn,
+                              bytesOut: l.bytesOut, sessions: l.sessions, backoffMs: l.backoffMs, nextDialAt: l.nextDialAt,
+                              lastError: l.lastDialError ?? l.lastCloseReason)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import NIOCore
+import NIOPosix
+import Envelope
+import Link
+import Spool
+import Topology
+import Wire
+
+/// Everything the daemon's services share, passed explicitly (no globals).
+public struct NodeRuntime: Sendable {
+    public let identity: NodeIdentity
+    public let spool: Spool
+    public let link: LinkContext
+    public let operations: NodeOperations
+    public let group: any EventLoopGroup
+    public let logger: Logger
+    public let startedAt: Int64
+
+    public var settings: NodeSettings { identity.settings }
+    public var clock: @Sendable () -> Int64 { link.clock }
+
+    /// Opens the spool (returning in-flight entries to ready: whatever was handed to a link when
+    /// the node stopped was not acknowledged) and builds the shared context.
+    public init(identity: NodeIdentity, blockingPool: NIOThreadPool, group: any EventLoopGroup, logger: Logger) throws {
+        let spool = try Spool(path: identity.home.spoolPath)
+        let reset = try spool.resetInFlight()
+        if reset > 0 { logger.notice("in-flight entries returned to ready", metadata: ["count": "\(reset)"]) }
+        let monitor = LinkMonitor()
+        let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        self.identity = identity
+        self.spool = spool
+        self.link = LinkContext(me: identity.id, keys: identity.signingKeys, topology: identity.topology, spool: spool,
+                                blockingPool: blockingPool, configuration: identity.settings.link, logger: logger,
+                                monitor: monitor, clock: clock)
+        self.startedAt = clock()
+        self.operations = NodeOperations(identity: identity, spool: spool, monitor: monitor, startedAt: startedAt, clock: clock)
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Runs blocking spool work off the event loops.
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await link.blockingPool.runIfActive(body)
+    }
+}
+
+/// Runs a service body until it ends or the node shuts down: graceful shutdown cancels it, and
+/// a cancellation is a normal end, not a failure of the service group.
+func untilShutdown(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    do { try await cancelWhenGracefulShutdown(body) } catch is CancellationError {}
+}

@@ -1,0 +1,39 @@
+import Link
+import Spool
+
+/// Tuning a node home may set in `node.json` under `"settings"`; every field is optional and
+/// defaults as documented in docs/OPERATIONS.md. Tests and the demo use it for short timers.
+public struct NodeSettings: Codable, Sendable, Equatable {
+    /// First reconnect delay to a parent, ms (default 1,000).
+    public var reconnectBaseMs: Int64?
+    /// Longest reconnect delay, ms (default 60,000).
+    public var reconnectCapMs: Int64?
+    /// A primary parent unreachable this long makes the node dial its next parent, ms (default 120,000).
+    public var failoverAfterMs: Int64?
+    /// How often the janitor runs (expiry, seen-set pruning), ms (default 1,000).
+    public var janitorIntervalMs: Int64?
+    /// Link idle timeout, ms (default 60,000) and keepalive, ms (default 15,000).
+    public var idleTimeoutMs: Int64?
+    public var keepaliveMs: Int64?
+    /// How often an idle link sender polls its queue, ms (default 200).
+    public var queuePollMs: Int64?
+    /// First retry delay after a temporary refusal, ms (default 10,000).
+    public var retryBaseMs: Int64?
+    /// Listen address override (default: the node's endpoint in the topology).
+    public var listenHost: String?
+
+    public init() {}
+
+    var reconnect: LinkBackoff {
+        LinkBackoff(base: reconnectBaseMs ?? 1_000, cap: reconnectCapMs ?? 60_000)
+    }
+
+    var link: LinkConfiguration {
+        var c = LinkConfiguration()
+        if let v = idleTimeoutMs { c.idleTimeout = .milliseconds(v) }
+        if let v = keepaliveMs { c.keepaliveInterval = .milliseconds(v) }
+        if let v = queuePollMs { c.queuePollInterval = .milliseconds(v) }
+        if let v = retryBaseMs { c.retry = RetryPolicy(base: v) }
+        return c
+    }
+}

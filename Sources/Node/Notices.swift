@@ -1,0 +1,177 @@
+import Foundation
+import Envelope
+import Link
+import SodiumKit
+import Spool
+import Topology
+
+/// The payload of a receipt envelope (kind `receipt`): one recipient's status for one document,
+/// sent by that recipient to the document's origin. The recipient is the receipt's signed
+/// origin, so a node can only ever report its own status. Format in docs/PROTOCOL.md §7.
+public struct ReceiptBody: Codable, Sendable, Equatable {
+    public static let formatName = "lienthong-receipt-v1"
+    public var format: String
+    public var envelope: String
+    public var status: String
+    public var reason: String?
+    public var at: Int64
+}
+
+/// The payload of an undeliverable notice (kind `control`): the node where a document expired
+/// tells the origin which recipients it did not reach.
+public struct UndeliverableBody: Codable, Sendable, Equatable {
+    public static let formatName = "lienthong-undeliverable-v1"
+    public var format: String
+    public var envelope: String
+    public var recipients: [String]
+    public var expiredAt: Int64
+    public var at: Int64
+}
+
+/// Seals receipts and notices and reads them back.
+///
+/// Security note: receipts and notices arrive from other nodes. They are opened only after the
+/// spool's gate checked their origin's signature; their bodies are size-limited JSON; a receipt
+/// is applied only for the recipient that signed it, and statuses only move forward, so a
+/// hostile node can at worst report its own status falsely or claim "undeliverable" (the lowest
+/// rank, overridden by any real receipt).
+public struct Notices: Sendable {
+    public let identity: NodeIdentity
+    public let ingress: Ingress
+    /// Receipts and notices live this long (ms).
+    public var lifetime: Int64 = 30 * 86_400_000
+
+    public init(identity: NodeIdentity, ingress: Ingress) {
+        self.identity = identity
+        self.ingress = ingress
+    }
+
+    /// A receipt for `document` (sent by `origin`) with `status`, ready for the spool.
+    public func receipt(for document: EnvelopeID, origin: NodeID, status: ReceiptStatus, reason: String?, now: Int64) throws -> IncomingEnvelope {
+        let body = ReceiptBody(format: ReceiptBody.formatName, envelope: document.hex, status: status.rawValue, reason: reason, at: now)
+        return try seal(kind: .receipt, to: origin, metadata: try JSONEncoder().encode(body), now: now)
+    }
+
+    /// An undeliverable notice for an expired queue entry.
+    public func undeliverable(_ event: UndeliverableEvent, now: Int64) throws -> IncomingEnvelope {
+        let body = UndeliverableBody(format: UndeliverableBody.formatName, envelope: event.envelopeID.hex,
+                                     recipients: event.recipients.map(\.rawValue), expiredAt: event.expiresAt, at: now)
+        return try seal(kind: .control, to: event.origin, metadata: try JSONEncoder().encode(body), now: now)
+    }
+
+    private func seal(kind: EnvelopeKind, to origin: NodeID, metadata: Data, now: Int64) throws -> IncomingEnvelope {
+        guard let key = identity.topology[origin]?.encryptionKey else {
+            throw NodeError("NOTICE-NO-KEY", "cannot send a \(kind) to \(origin): the topology has no encryption key for it")
+        }
+        let encoder = try PayloadEncoder(kind: kind, metadata: Array(metadata), files: [])
+        let params = SealParameters(kind: kind, urgency: .khan, origin: identity.id,
+                                    recipients: [SealRecipient(id: origin, encryptionKey: key)], createdAt: now, expiresAt: now + lifetime)
+        let sink = MemorySink()
+        let sealed = try EnvelopeSealer.seal(params, signer: identity.signingKeys, payloadSize: encoder.totalSize, source: encoder, body: sink)
+        // The same gate as every other envelope: signature, topology, limits, route.
+        try ingress.check(sealed.header, now: now)
+        let custody = try ingress.custody(for: sealed.header, from: "local")
+        return IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table),
+                                chunks: sealed.header.layout.split(body: sink.bytes), from: "local", custody: custody)
+    }
+
+    /// Opens a receipt or notice delivered to this node and turns it into tracking updates.
+    public func read(_ delivery: UnsettledDelivery, spool: Spool) throws -> [Spool.ReceiptUpdate] {
+        let payload = MemoryPayload()
+        let header = try DeliveredEnvelope.open(delivery.envelopeID, spool: spool, identity: identity, into: payload, checkExpiry: true)
+        guard payload.metadataBytes.count <= 64 * 1024 else {
+            throw NodeError("NOTICE-MALFORMED", "a \(delivery.kind) from \(header.origin) is larger than any receipt")
+        }
+        switch delivery.kind {
+        case .receipt:
+            let body = try JSONDecoder().decode(ReceiptBody.self, from: Data(payload.metadataBytes))
+            guard body.format == ReceiptBody.formatName, let status = ReceiptStatus(rawValue: body.status), status != .pending, status != .undeliverable else {
+                throw NodeError("NOTICE-MALFORMED", "a receipt from \(header.origin) has format \(body.format) / status \(body.status)")
+            }
+            return [Spool.ReceiptUpdate(envelopeID: try EnvelopeID(hex: body.envelope), recipient: header.origin, status: status,
+                                        reason: body.reason.map { String($0.prefix(500)) }, at: header.createdAt)]
+        case .control:
+            let body = try JSONDecoder().decode(UndeliverableBody.self, from: Data(payload.metadataBytes))
+            guard body.format == UndeliverableBody.formatName else {
+                throw NodeError("NOTICE-MALFORMED", "a notice from \(header.origin) has format \(body.format)")
+            }
+            let id = try EnvelopeID(hex: body.envelope)
+            return try body.recipients.prefix(10_000).map {
+                Spool.ReceiptUpdate(envelopeID: id, recipient: try NodeID($0), status: .undeliverable,
+                                    reason: "expired at \(header.origin)", at: header.createdAt)
+            }
+        case .document:
+            return []
+        }
+    }
+}
+
+/// Opening an envelope delivered to this node straight from the spool, chunk batch by chunk
+/// batch (never the whole body in memory).
+public enum DeliveredEnvelope {
+    @discardableResult
+    public static func open(_ id: EnvelopeID, spool: Spool, identity: NodeIdentity, into receiver: any PayloadReceiver,
+                            checkExpiry: Bool) throws -> EnvelopeHeader {
+        guard let stored = try spool.storedEnvelope(id), stored.complete else {
+            throw NodeError("INBOX-NOT-FOUND", "envelope \(id.hex.prefix(16))… is not (completely) in this node's spool")
+        }
+        guard let key = identity.topology[stored.header.origin]?.signingKey else {
+            throw NodeError("INBOX-UNKNOWN-ORIGIN", "origin \(stored.header.origin) has no signing key in this node's topology")
+        }
+        // A clerk may export a document after it expired: expiry governs transport, not reading.
+        let now = checkExpiry ? Int64(Date().timeIntervalSince1970 * 1000) : stored.header.createdAt
+        let opener = try EnvelopeOpener(header: stored.header, table: stored.table, originKey: key,
+                                        recipient: identity.id, keys: identity.boxKeys, now: now)
+        let decoder = PayloadDecoder(receiver: receiver)
+        try opener.open(body: SpoolBodySource(spool: spool, id: id), into: decoder)
+        try decoder.finish()
+        return stored.header
+    }
+}
+
+/// A `ByteSource` over an envelope's stored chunks, read a few at a time.
+final class SpoolBodySource: ByteSource {
+    let spool: Spool
+    let id: EnvelopeID
+    private var next = 0
+    private var current: [UInt8] = []
+    private var offset = 0
+    private var done = false
+
+    init(spool: Spool, id: EnvelopeID) {
+        self.spool = spool
+        self.id = id
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        while offset == current.count {
+            guard !done else { return 0 }
+            let batch = try spool.chunks(of: id, from: next, limit: 16)
+            if batch.isEmpty {
+                done = true
+                return 0
+            }
+            next += batch.count
+            current = batch.flatMap { $0 }
+            offset = 0
+        }
+        let n = min(buffer.count, current.count - offset)
+        current.withUnsafeBytes { src in
+            base.copyMemory(from: src.baseAddress.map { $0 + offset } ?? UnsafeRawPointer(base), byteCount: n)
+        }
+        offset += n
+        return n
+    }
+}
+
+/// A payload receiver that keeps the metadata and the file list, not the file bytes.
+final class ListingPayload: PayloadReceiver {
+    private(set) var metadataBytes: [UInt8] = []
+    private(set) var files: [(name: String, mediaType: String, size: UInt64)] = []
+
+    func receive(kind: EnvelopeKind, metadata: [UInt8]) throws { metadataBytes = metadata }
+    func beginFile(name: String, mediaType: String, size: UInt64) throws { files.append((name, mediaType, size)) }
+    func fileBytes(_ bytes: UnsafeRawBufferPointer) throws {}
+    func endFile() throws {}
+}

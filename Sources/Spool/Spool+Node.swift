@@ -1,0 +1,236 @@
+import Foundation
+import GRDB
+import Envelope
+
+/// A delivered envelope the node has not acted on yet (see `settle`).
+public struct UnsettledDelivery: Sendable, Equatable {
+    public let envelopeID: EnvelopeID
+    public let kind: EnvelopeKind
+    public let origin: NodeID
+}
+
+/// Totals for `lienthong status`.
+public struct SpoolStatistics: Sendable, Equatable, Codable {
+    public var entriesByState: [String: Int]
+    public var oldestEnqueuedAt: Int64?
+    public var inboxDocuments: Int
+    public var envelopes: Int
+    public var sentDocuments: Int
+}
+
+/// What waits for one peer, for `lienthong peers`.
+public struct PeerBacklog: Sendable, Equatable, Codable {
+    public var entries: Int
+    public var bytes: UInt64
+    public init(entries: Int, bytes: UInt64) {
+        self.entries = entries
+        self.bytes = bytes
+    }
+}
+
+extension Spool {
+    // MARK: - Settling deliveries
+
+    /// Delivered envelopes the node has not yet acted on, oldest first.
+    public func unsettledDeliveries(limit: Int) throws -> [UnsettledDelivery] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.envelope_id, i.origin, e.kind FROM inbox i JOIN envelope e ON e.id = i.envelope_id
+                WHERE i.settled = 0 ORDER BY i.received_at, i.envelope_id LIMIT ?
+                """, arguments: [limit]).map { row in
+                guard let kind = EnvelopeKind(rawValue: UInt8(row["kind"] as Int)) else {
+                    throw SpoolError(.corrupt, "an inbox row has an unknown kind")
+                }
+                return UnsettledDelivery(envelopeID: try EnvelopeID(bytes: Array(row["envelope_id"] as Data)), kind: kind, origin: try NodeID(row["origin"]))
+            }
+        }
+    }
+
+    /// What acting on one delivery means for the spool.
+    public enum Settlement: Sendable {
+        /// A document arrived: send the 01 receipt with it.
+        case document(EnvelopeID, receipt: IncomingEnvelope?)
+        /// A receipt or notice for a document this node sent: apply these statuses, then drop it
+        /// from the inbox (it was for the node, not for a clerk).
+        case tracking(EnvelopeID, updates: [ReceiptUpdate])
+        /// Could not be acted on (e.g. a forged receipt): drop it, recording why.
+        case discard(EnvelopeID, reason: String)
+    }
+
+    /// One per-recipient status change carried by a receipt or an undeliverable notice.
+    public struct ReceiptUpdate: Sendable, Equatable {
+        public let envelopeID: EnvelopeID
+        public let recipient: NodeID
+        public let status: ReceiptStatus
+        public let reason: String?
+        public let at: Int64
+        public init(envelopeID: EnvelopeID, recipient: NodeID, status: ReceiptStatus, reason: String?, at: Int64) {
+            self.envelopeID = envelopeID
+            self.recipient = recipient
+            self.status = status
+            self.reason = reason
+            self.at = at
+        }
+    }
+
+    /// Acts on deliveries in one transaction: the receipts they cause are accepted (and routed)
+    /// in the same commit that marks them settled, so a crash never loses or repeats one.
+    public func settle(_ settlements: [Settlement], now: Int64) throws {
+        let emitted = settlements.compactMap { if case .document(_, let r?) = $0 { r } else { nil } }
+        try verifyWhole(emitted)
+        try write { db in
+            _ = try acceptVerified(db, emitted, now: now)
+            let mark = try db.cachedStatement(sql: "UPDATE inbox SET settled = 1 WHERE envelope_id = ?")
+            for s in settlements {
+                switch s {
+                case .document(let id, _):
+                    try mark.execute(arguments: [Data(id.bytes)])
+                case .tracking(let id, let updates):
+                    for u in updates { _ = try applyReceipt(db, u) }
+                    try removeFromInbox(db, id, now: now, why: "applied")
+                case .discard(let id, let reason):
+                    try removeFromInbox(db, id, now: now, why: "discarded: " + reason)
+                }
+            }
+        }
+    }
+
+    private func removeFromInbox(_ db: Database, _ id: EnvelopeID, now: Int64, why: String) throws {
+        try db.execute(sql: "DELETE FROM inbox WHERE envelope_id = ?", arguments: [Data(id.bytes)])
+        try AuditLog.append(db, at: now, event: .status, envelope: id, actor: "node", detail: why)
+        try dropBodyIfUnused(db, id)
+    }
+
+    /// Applies one receipt inside a transaction; unknown documents and backward moves change nothing.
+    func applyReceipt(_ db: Database, _ u: ReceiptUpdate) throws -> Bool {
+        let key = Data(u.envelopeID.bytes)
+        guard let rank = try Int.fetchOne(db.cachedStatement(sql: "SELECT rank FROM receipt WHERE envelope_id = ? AND recipient = ?"),
+                                          arguments: [key, u.recipient.rawValue]),
+              u.status.rank > rank else { return false }
+        try db.cachedStatement(sql: "UPDATE receipt SET status = ?, rank = ?, reason = ?, updated_at = ? WHERE envelope_id = ? AND recipient = ?")
+            .execute(arguments: [u.status.rawValue, u.status.rank, u.reason, u.at, key, u.recipient.rawValue])
+        try AuditLog.append(db, at: u.at, event: .receipt, envelope: u.envelopeID, peer: u.recipient.rawValue, actor: u.recipient.rawValue,
+                            detail: u.status.rawValue + (u.reason.map { " " + $0 } ?? ""))
+        return true
+    }
+
+    /// A clerk's status change on an inbox document, with the receipt that tells the origin,
+    /// in one transaction. Returns false (and sends nothing) when the status would not move forward.
+    @discardableResult
+    public func setInboxStatus(_ id: EnvelopeID, _ status: ReceiptStatus, reason: String?, actor: String, now: Int64,
+                               receipt: IncomingEnvelope) throws -> Bool {
+        try verifyWhole([receipt])
+        return try write { db in
+            guard let current = try String.fetchOne(db, sql: "SELECT status FROM inbox WHERE envelope_id = ?", arguments: [Data(id.bytes)])
+                .flatMap(ReceiptStatus.init(rawValue:)) else {
+                throw SpoolError(.notFound, "envelope \(id.hex.prefix(16))… is not in this node's inbox")
+            }
+            guard status.rank > current.rank else { return false }
+            try db.execute(sql: "UPDATE inbox SET status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
+                           arguments: [status.rawValue, now, reason, Data(id.bytes)])
+            try AuditLog.append(db, at: now, event: .status, envelope: id, actor: actor, detail: status.rawValue + (reason.map { " " + $0 } ?? ""))
+            _ = try acceptVerified(db, [receipt], now: now)
+            return true
+        }
+    }
+
+    /// The documents in the inbox for clerks (receipts and notices addressed to the node itself
+    /// are settled and removed by the node).
+    public func inboxDocuments(limit: Int = 1000) throws -> [InboxEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: Self.inboxSelect + " WHERE e.kind = ? ORDER BY i.received_at DESC, i.envelope_id LIMIT ?",
+                             arguments: [Int(EnvelopeKind.document.rawValue), limit]).map(Self.inboxEntry)
+        }
+    }
+
+    // MARK: - Expiry with notices
+
+    /// `expire`, with the notices to the origins accepted in the same transaction: an envelope
+    /// never leaves the queue without its undeliverable notice being queued.
+    public func expire(now: Int64, notices: ([UndeliverableEvent]) throws -> [IncomingEnvelope]) throws -> [UndeliverableEvent] {
+        try write { db in
+            let events = try expireInTransaction(db, now: now)
+            let emitted = try notices(events)
+            try verifyWhole(emitted)
+            _ = try acceptVerified(db, emitted, now: now)
+            return events
+        }
+    }
+
+    // MARK: - Figures for operators
+
+    public func statistics() throws -> SpoolStatistics {
+        try read { db in
+            var byState: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM queue_entry GROUP BY state") {
+                byState[row["state"]] = row["n"]
+            }
+            return SpoolStatistics(
+                entriesByState: byState,
+                oldestEnqueuedAt: try Int64.fetchOne(db, sql: "SELECT min(enqueued_at) FROM queue_entry"),
+                inboxDocuments: try Int.fetchOne(db, sql: "SELECT count(*) FROM inbox i JOIN envelope e ON e.id = i.envelope_id WHERE e.kind = ?",
+                                                 arguments: [Int(EnvelopeKind.document.rawValue)]) ?? 0,
+                envelopes: try Int.fetchOne(db, sql: "SELECT count(*) FROM envelope") ?? 0,
+                sentDocuments: try Int.fetchOne(db, sql: "SELECT count(DISTINCT envelope_id) FROM receipt") ?? 0)
+        }
+    }
+
+    /// Entries and body bytes waiting per peer (quarantined entries excluded: they never leave by themselves).
+    public func backlog() throws -> [NodeID: PeerBacklog] {
+        try read { db in
+            var out: [NodeID: PeerBacklog] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT q.peer, count(*) AS n, sum(e.body_size) AS bytes FROM queue_entry q JOIN envelope e ON e.id = q.envelope_id
+                WHERE q.state != 'quarantined' GROUP BY q.peer
+                """) {
+                out[try NodeID(row["peer"])] = PeerBacklog(entries: row["n"], bytes: UInt64(row["bytes"] as Int64))
+            }
+            return out
+        }
+    }
+
+    /// Documents this node sent (tracked), newest first: id and when.
+    public func sentDocuments(limit: Int = 100) throws -> [(EnvelopeID, Int64)] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT r.envelope_id, coalesce(e.created_at, min(r.updated_at)) AS at FROM receipt r LEFT JOIN envelope e ON e.id = r.envelope_id
+                GROUP BY r.envelope_id ORDER BY at DESC LIMIT ?
+                """,
+                             arguments: [limit]).map { (try EnvelopeID(bytes: Array($0["envelope_id"] as Data)), $0["at"]) }
+        }
+    }
+
+    /// Ids of sent (tracked) documents starting with `prefix`.
+    public func trackedIDs(matchingPrefix prefix: String) throws -> [EnvelopeID] {
+        let p = prefix.lowercased()
+        guard p.count >= 4, p.allSatisfy(\.isHexDigit) else {
+            throw SpoolError(.invalidArgument, "'\(prefix)' is not an envelope id or a prefix of at least 4 hex digits")
+        }
+        return try read { db in
+            try Data.fetchAll(db, sql: "SELECT DISTINCT envelope_id FROM receipt WHERE hex(envelope_id) LIKE ? ORDER BY envelope_id",
+                              arguments: [p.uppercased() + "%"]).map { try EnvelopeID(bytes: Array($0)) }
+        }
+    }
+}
+
+extension Spool {
+    /// Failover: entries waiting for `from` (ready or deferred) are handed to `to`, which routes
+    /// them on. Held and quarantined entries stay where the operator left them.
+    @discardableResult
+    public func retarget(from: NodeID, to: NodeID, now: Int64) throws -> Int {
+        try write { db in
+            let ids = try Data.fetchAll(db, sql: "SELECT envelope_id FROM queue_entry WHERE peer = ? AND state IN ('ready', 'deferred') ORDER BY id",
+                                        arguments: [from.rawValue])
+            var moved = 0
+            for key in ids {
+                try db.execute(sql: "UPDATE OR IGNORE queue_entry SET peer = ?, state = 'ready', next_attempt_at = ? WHERE envelope_id = ? AND peer = ?",
+                               arguments: [to.rawValue, now, key, from.rawValue])
+                guard db.changesCount > 0 else { continue }
+                moved += 1
+                try AuditLog.append(db, at: now, event: .retried, envelope: try EnvelopeID(bytes: Array(key)), peer: to.rawValue, actor: "node",
+                                    detail: "failover from \(from)")
+            }
+            return moved
+        }
+    }
+}

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Node
 import Foundation
+import Control
 import Envelope
 import Spool
 import Topology
 
 /// `lienthong queue …`: the operator's view of the outbound queues (after Postfix's postqueue,
-/// postsuper and qshape). Works on the node home's spool directly.
+/// postsuper and qshape). Listing reads the spool (safe beside the running node: SQLite WAL);
+/// hold, release, retry and delete go through the running node, or the spool with --offline.
 struct QueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue",
@@ -66,7 +68,7 @@ struct QueueCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop entries from being sent until released (like postsuper -h).")
         @OptionGroup var target: Target
         func run() throws {
-            try target.apply("held") { spool, selector, actor, now in try spool.hold(selector, actor: actor, now: now) }
+            try target.apply(.hold)
         }
     }
 
@@ -74,7 +76,7 @@ struct QueueCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Release held or quarantined entries (like postsuper -H).")
         @OptionGroup var target: Target
         func run() throws {
-            try target.apply("released") { spool, selector, actor, now in try spool.release(selector, actor: actor, now: now) }
+            try target.apply(.release)
         }
     }
 
@@ -82,7 +84,7 @@ struct QueueCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make deferred entries due now instead of after their backoff (like postqueue -i).")
         @OptionGroup var target: Target
         func run() throws {
-            try target.apply("due now") { spool, selector, actor, now in try spool.retry(selector, actor: actor, now: now) }
+            try target.apply(.retry)
         }
     }
 
@@ -106,8 +108,7 @@ struct QueueCommand: ParsableCommand {
                 print("Delete \(count) queue entr\(count == 1 ? "y" : "ies")? Type 'yes' to confirm: ", terminator: "")
                 guard readLine()?.lowercased() == "yes" else { print("Nothing deleted."); return }
             }
-            let n = try node.spool.delete(selector, actor: SpoolHome.actor(), reason: reason, now: CLITime.nowMilliseconds())
-            print("Deleted \(n) queue entr\(n == 1 ? "y" : "ies").")
+            try target.apply(.delete, reason: reason)
         }
     }
 
@@ -126,7 +127,8 @@ struct QueueCommand: ParsableCommand {
 
     /// IDs or --all, optionally one peer: what hold/release/retry/delete act on.
     struct Target: ParsableArguments {
-        @OptionGroup var home: HomeOptions
+        @OptionGroup var node: NodeAccess
+        var home: HomeOptions { node.home }
         @Argument(help: ArgumentHelp("Envelope ids (or unique prefixes).", valueName: "ID")) var ids: [String] = []
         @Flag(help: "Every entry (of --peer, if given).") var all = false
         @Option(help: ArgumentHelp("Only entries for this peer.", valueName: "ID")) var peer: String?
@@ -140,10 +142,12 @@ struct QueueCommand: ParsableCommand {
             return all ? .all(peer: p) : .envelopes(try ids.map(node.resolve), peer: p)
         }
 
-        func apply(_ verb: String, _ action: (Spool, QueueSelector, String, Int64) throws -> Int) throws {
-            let node = try SpoolHome(home.home)
-            let n = try action(node.spool, try selector(node), SpoolHome.actor(), CLITime.nowMilliseconds())
-            print("\(n) queue entr\(n == 1 ? "y" : "ies") \(verb).")
+        /// Through the running node (it acts at once), or on the spool with --offline.
+        func apply(_ verb: QueueAction.Verb, reason: String? = nil) throws {
+            let action = QueueAction(verb: verb, ids: ids, all: all, peer: peer, reason: reason, actor: SpoolHome.actor())
+            guard case .queueChanged(let n) = try node.perform(.queue(action)) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer") }
+            let done = ["hold": "held", "release": "released", "retry": "due now", "delete": "deleted"][verb.rawValue] ?? verb.rawValue
+            print("\(n) queue entr\(n == 1 ? "y" : "ies") \(done).")
         }
     }
 }

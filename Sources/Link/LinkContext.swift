@@ -56,8 +56,18 @@ public struct LinkContext: Sendable {
         }, replayGuard: replayGuard)
     }
 
-    /// Runs a blocking spool operation off the event loops.
-    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await blockingPool.runIfActive(body)
+    /// Runs a blocking spool operation off the event loops. Not cancelled with the calling task:
+    /// a session that is shutting down still commits what it received (and a spool transaction
+    /// is never abandoned half-way by a cancellation; SQLite's atomicity covers a crash).
+    public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+            blockingPool.submit { state in
+                guard case .active = state else {
+                    c.resume(throwing: SpoolError(.io, "the node is stopping; the spool operation was not run"))
+                    return
+                }
+                c.resume(with: Result(catching: body))
+            }
+        }
     }
 }

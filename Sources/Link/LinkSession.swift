@@ -84,22 +84,25 @@ final class LinkSession: Sendable {
             group.addTask { await self.guarded("watchdog") { try await self.watchdog() } }
             await withTaskGroup(of: Void.self) { receiving in
                 receiving.addTask { await self.guarded("committer") { try await self.committerLoop() } }
+                var farewell: SessionMessage?
                 do {
                     try await readerLoop(&inbound)
                     setReason("closed by peer")
                 } catch is CancellationError {
                     setReason("shutting down")
-                    try? writer.send(.close(.shuttingDown, "node shutting down"))
+                    farewell = .close(.shuttingDown, "node shutting down")
                 } catch {
                     setReason("\(error)")
                     logger.warning("link failed", metadata: ["error": "\(error)"])
-                    try? writer.send(.close(.protocolError, "\(error)"))
+                    farewell = .close(.protocolError, "\(error)")
                 }
-                // Whatever arrived and verified is committed before the session ends, so a cut
-                // link resumes after the last chunk that reached us.
+                // Whatever arrived and verified is committed before the session ends (and its
+                // STORED/ACK sent), so a cut link resumes after the last chunk that reached us.
+                // CLOSE is the last frame: it ends the sending stream.
                 readerDone.store(true, ordering: .releasing)
                 work.wakeup.signal()
                 await receiving.waitForAll()
+                if let farewell { try? writer.send(farewell) }
             }
             writer.finish()
             // Give the writer a moment to flush the CLOSE, then stop everything.
@@ -267,6 +270,7 @@ final class LinkSession: Sendable {
                             receiving.withLock { $0[id] = nil }
                             try writer.send(.have(id))
                         case .resume(let k):
+                            if k > 0 { logger.info("resuming a partial envelope", metadata: ["envelope": "\(id.hex.prefix(16))", "fromChunk": "\(k)"]) }
                             large[id] = (verifier, custody, k)
                             if k == verifier.header.layout.chunkCount {
                                 try await completeLarge(id, &large)

@@ -43,7 +43,7 @@ public struct NodeRuntime: Sendable {
 
     /// Runs blocking spool work off the event loops.
     func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await link.blockingPool.runIfActive(body)
+        try await link.blocking(body)
     }
 }
 

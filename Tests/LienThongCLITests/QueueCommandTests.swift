@@ -34,23 +34,23 @@ import Topology
         try lienthong("queue", "list", "--home", "\(dir)/net/\(hub)", "--state", "ready", "--json")
         try lienthong("queue", "show", prefix, "--home", "\(dir)/net/\(hub)")
         try lienthong("queue", "shape", "--home", "\(dir)/net/\(hub)", "--json")
-        try lienthong("queue", "hold", prefix, "--peer", districts[0], "--home", "\(dir)/net/\(hub)")
+        try lienthong("queue", "hold", "--offline", prefix, "--peer", districts[0], "--home", "\(dir)/net/\(hub)")
         spool = try Spool(path: "\(dir)/net/\(hub)/spool.sqlite")
         #expect(try spool.queueEntries(state: .held).map(\.peer.rawValue) == [districts[0]])
-        try lienthong("queue", "release", "--all", "--home", "\(dir)/net/\(hub)")
+        try lienthong("queue", "release", "--offline", "--all", "--home", "\(dir)/net/\(hub)")
         #expect(try spool.queueEntries(state: .ready).count == 2)
-        try lienthong("queue", "retry", "--all", "--home", "\(dir)/net/\(hub)")
+        try lienthong("queue", "retry", "--offline", "--all", "--home", "\(dir)/net/\(hub)")
         // Delete without --yes and without a terminal is refused; with --yes it is audited.
         if isatty(0) == 0 {
-            #expect(errorText { try lienthong("queue", "delete", prefix, "--home", "\(dir)/net/\(hub)") }?.contains("QUEUE-CONFIRM") == true)
+            #expect(errorText { try lienthong("queue", "delete", "--offline", prefix, "--home", "\(dir)/net/\(hub)") }?.contains("QUEUE-CONFIRM") == true)
         }
-        try lienthong("queue", "delete", prefix, "--peer", districts[1], "--yes", "--reason", "test", "--home", "\(dir)/net/\(hub)")
+        try lienthong("queue", "delete", "--offline", prefix, "--peer", districts[1], "--yes", "--reason", "test", "--home", "\(dir)/net/\(hub)")
         #expect(try spool.queueEntries().count == 1)
         let last = try #require(try spool.auditRecords().last)
         #expect(last.event == .deleted && last.actor.hasPrefix("operator:") && last.detail == "test")
         try lienthong("audit", "verify", "--home", "\(dir)/net/\(hub)")
         try lienthong("audit", "list", "--home", "\(dir)/net/\(hub)", "--envelope", prefix)
-        #expect(errorText { try lienthong("queue", "hold", "--home", "\(dir)/net/\(hub)") } != nil)  // neither ids nor --all
+        #expect(errorText { try lienthong("queue", "hold", "--offline", "--home", "\(dir)/net/\(hub)") } != nil)  // neither ids nor --all
         #expect(errorText { try lienthong("queue", "show", "ffffffff", "--home", "\(dir)/net/\(hub)") }?.contains("QUEUE-NOT-FOUND") == true)
 
         // A district receiving it from the hub queues it for its communes only, never back up.

@@ -67,7 +67,7 @@ public struct Ingress: Sendable {
             }
             hops[peer] = nil
         }
-        return Custody(nextHops: hops, deliverLocally: plan.local, trackAsOrigin: header.origin == me)
+        return Custody(nextHops: hops, deliverLocally: plan.local, trackAsOrigin: header.origin == me && header.kind == .document)
     }
 
     /// Checks and stores an envelope file (header ‖ table ‖ body), chunk by chunk, then runs the

@@ -122,6 +122,8 @@ struct NodeNetworkTests {
         // Every status was received in turn (03 … 06 recorded at the origin).
         let statuses = try audit(net, hub, id).filter { $0.event == "receipt" }.compactMap { $0.detail?.prefix(2) }
         #expect(statuses.map(String.init) == ["01", "03", "04", "05", "06"])
+        // Receipts are not documents: the origin tracks exactly the two it sent.
+        #expect(try net.json(NodeStatusReport.self, hub, "status").sentDocuments == 2)
         // A status never moves back.
         #expect(try net.cli(commune12, "inbox", "accept", id).contains("Unchanged"))
         net.stopAll()

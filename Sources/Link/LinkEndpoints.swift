@@ -103,6 +103,19 @@ public enum LinkEndpoints {
         }
     }
 
+    /// Whether something accepts TCP connections at `endpoint` (connects, then closes at once).
+    /// Used to notice that a primary parent is back while linked to a failover parent.
+    public static func accepts(_ endpoint: Endpoint, group: any EventLoopGroup) async -> Bool {
+        do {
+            let channel = try await ClientBootstrap(group: group).connectTimeout(.seconds(3))
+                .connect(host: endpoint.host, port: endpoint.port).get()
+            try? await channel.close()
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// Closes `channel` after `duration` unless cancelled: the handshake deadline.
     static func closeAfter(_ duration: Duration, _ channel: any Channel) -> Scheduled<Void> {
         channel.eventLoop.scheduleTask(in: .milliseconds(duration.milliseconds)) { channel.close(promise: nil) }

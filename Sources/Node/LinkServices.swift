@@ -35,8 +35,9 @@ struct ListenerService: Service {
 ///
 /// Failover rule (docs/OPERATIONS.md): a node with several parents dials its primary parent;
 /// when the primary has been unreachable for `failoverAfterMs` it dials the next parent in the
-/// topology's order and hands that parent the entries waiting for the primary; when that link
-/// drops it starts again from the primary.
+/// topology's order. Whichever parent it dials is handed the entries waiting for the others. While
+/// on a failover parent it checks every `failoverAfterMs` whether the primary accepts connections
+/// again, and if so closes the failover link (gracefully) and returns to the primary.
 struct UplinkService: Service {
     let runtime: NodeRuntime
 
@@ -44,6 +45,11 @@ struct UplinkService: Service {
         let parents = runtime.identity.topology.parents(of: runtime.identity.id)
         guard !parents.isEmpty else { return }
         try await untilShutdown { try await self.loop(parents) }
+    }
+
+    private enum Outcome: Sendable {
+        case session(SessionSummary)
+        case primaryIsBack
     }
 
     private func loop(_ parents: [NodeID]) async throws {
@@ -58,20 +64,28 @@ struct UplinkService: Service {
             guard let endpoint = runtime.identity.topology[parent]?.endpoint else {
                 throw NodeError("NODE-NO-ENDPOINT", "parent \(parent) has no endpoint in the topology; cannot dial it")
             }
-            if current > 0 {
-                let moved = try await runtime.blocking { [spool = runtime.spool, primary = parents[0]] in
-                    try spool.retarget(from: primary, to: parent, now: clock())
+            if parents.count > 1 {
+                // Entries wait for the parent the node dials, whichever the router chose.
+                let moved = try await runtime.blocking { [spool = runtime.spool] in
+                    try parents.filter { $0 != parent }.reduce(0) { $0 + (try spool.retarget(from: $1, to: parent, now: clock())) }
                 }
-                if moved > 0 { logger.notice("failover: entries for the primary parent handed to this one", metadata: ["parent": "\(parent)", "count": "\(moved)"]) }
+                if moved > 0 { logger.notice("queue entries handed to the parent being dialled", metadata: ["parent": "\(parent)", "count": "\(moved)"]) }
             }
             monitor.setDial(parent, backoffMs: nil, nextDialAt: nil, error: nil)
             var failure: String
             do {
-                let summary = try await LinkEndpoints.dial(parent, at: endpoint, context: runtime.link, group: runtime.group)
-                backoff.recordSuccess()
-                unreachableSince = nil
-                failure = summary.closeReason
-                if current > 0 { current = 0 }  // after a failover link ends, try the primary first again
+                switch try await dial(parent, endpoint, probing: current > 0 ? parents[0] : nil, every: failoverAfter) {
+                case .session(let summary):
+                    backoff.recordSuccess()
+                    unreachableSince = nil
+                    failure = summary.closeReason
+                    if current > 0 { current = 0 }  // after a failover link ends, try the primary first again
+                case .primaryIsBack:
+                    logger.notice("primary parent reachable again; leaving the failover parent", metadata: ["parent": "\(parents[0])"])
+                    current = 0
+                    backoff.recordSuccess()
+                    continue
+                }
             } catch is CancellationError {
                 return
             } catch {
@@ -91,6 +105,27 @@ struct UplinkService: Service {
                 continue
             }
             try await Task.sleep(for: .milliseconds(max(0, next - now)))
+        }
+    }
+
+    /// One session with `parent`; on a failover parent, raced against a periodic check that the
+    /// primary accepts connections again (which ends the session gracefully).
+    private func dial(_ parent: NodeID, _ endpoint: Endpoint, probing primary: NodeID?, every interval: Int64) async throws -> Outcome {
+        let runtime = self.runtime
+        guard let primary, let primaryEndpoint = runtime.identity.topology[primary]?.endpoint else {
+            return .session(try await LinkEndpoints.dial(parent, at: endpoint, context: runtime.link, group: runtime.group))
+        }
+        return try await withThrowingTaskGroup(of: Outcome.self) { group in
+            group.addTask { .session(try await LinkEndpoints.dial(parent, at: endpoint, context: runtime.link, group: runtime.group)) }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: .milliseconds(interval))
+                    if await LinkEndpoints.accepts(primaryEndpoint, group: runtime.group) { return .primaryIsBack }
+                }
+            }
+            guard let first = try await group.next() else { throw CancellationError() }
+            group.cancelAll()
+            return first
         }
     }
 }

@@ -7,6 +7,11 @@ public struct UnsettledDelivery: Sendable, Equatable {
     public let envelopeID: EnvelopeID
     public let kind: EnvelopeKind
     public let origin: NodeID
+    public init(envelopeID: EnvelopeID, kind: EnvelopeKind, origin: NodeID) {
+        self.envelopeID = envelopeID
+        self.kind = kind
+        self.origin = origin
+    }
 }
 
 /// Totals for `lienthong status`.

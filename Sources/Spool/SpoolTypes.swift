@@ -87,6 +87,15 @@ public struct UndeliverableEvent: Sendable, Equatable {
     /// The recipients behind that peer that did not get it.
     public let recipients: [NodeID]
     public let expiresAt: Int64
+
+    public init(envelopeID: EnvelopeID, origin: NodeID, kind: EnvelopeKind, peer: NodeID, recipients: [NodeID], expiresAt: Int64) {
+        self.envelopeID = envelopeID
+        self.origin = origin
+        self.kind = kind
+        self.peer = peer
+        self.recipients = recipients
+        self.expiresAt = expiresAt
+    }
 }
 
 /// Which queue entries an operator command acts on.

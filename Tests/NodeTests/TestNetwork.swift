@@ -15,7 +15,7 @@ final class TestNetwork: @unchecked Sendable {
     }()
 
     /// Provisions `topology` (default: the 7-node small tree) with short timers for tests.
-    init(topology: String = "Topology/small.json") throws {
+    init(topology: String = "Topology/small.json", settings extra: [String: Int] = [:]) throws {
         dir = NSTemporaryDirectory() + "lt-node-\(UUID().uuidString.prefix(8))"
         let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path,
                           Self.repositoryRoot + "/.build/debug"]
@@ -24,12 +24,12 @@ final class TestNetwork: @unchecked Sendable {
         }
         binaries = found
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        _ = try cli(["topology", "provision", Self.repositoryRoot + "/" + topology, "--out", dir + "/net", "--base-port", "\(try Self.freePortBase(count: 16))"])
+        _ = try cli(["topology", "provision", topology.hasPrefix("/") ? topology : Self.repositoryRoot + "/" + topology, "--out", dir + "/net", "--base-port", "\(try Self.freePortBase(count: 16))"])
         for node in try FileManager.default.contentsOfDirectory(atPath: dir + "/net") where node.hasPrefix("0") {
             let path = home(node) + "/node.json"
             var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
             config["settings"] = ["reconnectBaseMs": 100, "reconnectCapMs": 1000, "janitorIntervalMs": 200, "queuePollMs": 50,
-                                  "retryBaseMs": 500, "keepaliveMs": 2000, "idleTimeoutMs": 15000]
+                                  "retryBaseMs": 500, "keepaliveMs": 2000, "idleTimeoutMs": 15000].merging(extra) { $1 }
             try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: path))
         }
     }

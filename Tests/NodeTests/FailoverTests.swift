@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import Control
+
+/// A commune with two parents (its district, then a neighbouring district as failover).
+@Suite(.serialized)
+struct FailoverTests {
+    /// small.json with commune 000.01.01 also listing district 000.02.00 as a failover parent.
+    static func topology() throws -> String {
+        let source = try String(contentsOfFile: TestNetwork.repositoryRoot + "/Topology/small.json", encoding: .utf8)
+        let changed = source.replacingOccurrences(of: #""id": "000.01.01.H27", "name": "Phường Thái Bình", "level": "commune", "gso": "04789", "parents": ["000.01.00.H27"]"#,
+                                                  with: #""id": "000.01.01.H27", "name": "Phường Thái Bình", "level": "commune", "gso": "04789", "parents": ["000.01.00.H27", "000.02.00.H27"]"#)
+        guard changed != source else { throw TestFailure("small.json changed; update the failover test's topology edit") }
+        let path = NSTemporaryDirectory() + "lt-failover-\(UUID().uuidString.prefix(8)).json"
+        try changed.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func aCommuneFailsOverToItsSecondParentAndReturnsWhenThePrimaryIsBack() throws {
+        let topology = try Self.topology()
+        defer { unlink(topology) }
+        let net = try TestNetwork(topology: topology, settings: ["failoverAfterMs": 1000])
+        // The primary parent (district 1) is down from the start.
+        try net.start([hub, district2, commune11])
+        let id = try net.send(from: commune11, to: hub, subject: "Báo cáo qua đường dự phòng")
+        try waitUntil("the report reaches the province through the failover parent", timeout: 30) { try net.inbox(hub).map(\.id) == [id] }
+        let peers = try net.json([PeerReport].self, commune11, "peers")
+        #expect(peers.first { $0.peer == district2 }?.role == "failover-parent")
+        #expect(peers.first { $0.peer == district2 }?.connected == true)
+        #expect(try net.json(QueueList.self, commune11, "queue", "list").entries.isEmpty)
+        // The 01 receipt travels down the routing tree, through the primary: it waits there
+        // until the primary is back and the commune has returned to it.
+        try net.start([district1])
+        try waitUntil("the commune returns to its primary and the receipt arrives", timeout: 30) {
+            try net.track(commune11, id).counts["01"] == 1
+        }
+        try waitUntil("the primary link is up") { try net.json([PeerReport].self, commune11, "peers").first { $0.peer == district1 }?.connected == true }
+        #expect(net.log(commune11).contains("failover: parent unreachable too long"))
+        #expect(net.log(commune11).contains("primary parent reachable again"))
+        net.stopAll()
+    }
+}

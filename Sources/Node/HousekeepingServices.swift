@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Envelope
+import Link
 import Spool
 
 /// Acts on what was delivered here: sends the 01 receipt for every document (in the same
@@ -35,6 +36,14 @@ struct DeliveryService: Service {
                 switch d.kind {
                 case .document:
                     do {
+                        // The secrecy level travels encrypted: relays cannot see it, so the
+                        // recipient enforces the policy too (the sender's node refuses at sealing).
+                        if let refusal = try Self.policyRefusal(d, runtime: runtime) {
+                            runtime.logger.warning("refused a document by policy", metadata: ["envelope": "\(d.envelopeID.hex.prefix(16))", "from": "\(d.origin)", "reason": "\(refusal)"])
+                            work.append(.refuse(d.envelopeID, reason: refusal,
+                                                receipt: try notices.receipt(for: d.envelopeID, origin: d.origin, status: .rejected, reason: refusal, now: now)))
+                            continue
+                        }
                         work.append(.document(d.envelopeID, receipt: try notices.receipt(for: d.envelopeID, origin: d.origin, status: .arrived, reason: nil, now: now)))
                     } catch {
                         runtime.logger.warning("cannot send the 01 receipt; the document stays in the inbox", metadata: ["envelope": "\(d.envelopeID.hex.prefix(16))", "error": "\(error)"])
@@ -51,6 +60,26 @@ struct DeliveryService: Service {
             }
             try spool.settle(work, now: now)
             return pending.count
+        }
+    }
+}
+
+extension DeliveryService {
+    /// Why this node refuses a delivered document by policy, or nil. A document that does not
+    /// open is refused too (its origin signed something this node cannot read).
+    static func policyRefusal(_ d: UnsettledDelivery, runtime: NodeRuntime) throws -> String? {
+        let listing = ListingPayload()
+        do {
+            try DeliveredEnvelope.open(d.envelopeID, spool: runtime.spool, identity: runtime.identity, into: listing, checkExpiry: false)
+            let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(listing.metadataBytes))
+            try metadata.checkSecrecyPolicy()
+            return nil
+        } catch let e as EnvelopeError where e.code == .secrecyRefused {
+            return "marked secret: state-secret documents may not travel on this exchange"
+        } catch let e as SpoolError {
+            throw e  // the store, not the document: try again later
+        } catch {
+            return "the document does not open at its recipient (\(String(describing: error).prefix(150)))"
         }
     }
 }

@@ -60,6 +60,9 @@ extension Spool {
         case tracking(EnvelopeID, updates: [ReceiptUpdate])
         /// Could not be acted on (e.g. a forged receipt): drop it, recording why.
         case discard(EnvelopeID, reason: String)
+        /// A document this node refuses by policy (e.g. marked secret): status 02 with the reason,
+        /// and the 02 receipt to its origin, in one commit.
+        case refuse(EnvelopeID, reason: String, receipt: IncomingEnvelope?)
     }
 
     /// One per-recipient status change carried by a receipt or an undeliverable notice.
@@ -81,7 +84,12 @@ extension Spool {
     /// Acts on deliveries in one transaction: the receipts they cause are accepted (and routed)
     /// in the same commit that marks them settled, so a crash never loses or repeats one.
     public func settle(_ settlements: [Settlement], now: Int64) throws {
-        let emitted = settlements.compactMap { if case .document(_, let r?) = $0 { r } else { nil } }
+        let emitted = settlements.compactMap { s -> IncomingEnvelope? in
+            switch s {
+            case .document(_, let r), .refuse(_, _, let r): r
+            case .tracking, .discard: nil
+            }
+        }
         try verifyWhole(emitted)
         try write { db in
             _ = try acceptVerified(db, emitted, now: now)
@@ -95,6 +103,10 @@ extension Spool {
                     try removeFromInbox(db, id, now: now, why: "applied")
                 case .discard(let id, let reason):
                     try removeFromInbox(db, id, now: now, why: "discarded: " + reason)
+                case .refuse(let id, let reason, _):
+                    try db.execute(sql: "UPDATE inbox SET settled = 1, status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
+                                   arguments: [ReceiptStatus.rejected.rawValue, now, reason, Data(id.bytes)])
+                    try AuditLog.append(db, at: now, event: .status, envelope: id, actor: "node", detail: "02 " + reason)
                 }
             }
         }

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import Control
+import Envelope
+import Node
 
 // Node ids of Topology/small.json: province hub, two districts, two communes under each.
 let hub = "000.00.00.H27"
@@ -172,4 +174,30 @@ struct QueueList: Decodable { let entries: [QueueRow] }
 struct QueueRow: Decodable {
     let peer: String
     let state: String
+}
+
+/// Documents the recipient refuses by policy, whatever the sender's software did.
+@Suite(.serialized)
+struct PolicyTests {
+    @Test func aDocumentMarkedSecretIsRefusedAtItsRecipientWithA02Receipt() throws {
+        let net = try TestNetwork()
+        try net.startAll()
+        // A sender that bypassed its own check: seal a "Mật" document with the library directly.
+        let sender = try NodeIdentity(home: net.home(commune11))
+        let metadata = DocumentMetadata(subject: "Tài liệu mật", secrecyLevel: .mat)
+        let encoder = try PayloadEncoder(kind: .document, metadata: Array(try JSONEncoder().encode(metadata)), files: [])
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let recipient = try NodeID(commune21)
+        let params = SealParameters(kind: .document, urgency: .thuong, origin: sender.id,
+                                    recipients: [SealRecipient(id: recipient, encryptionKey: try #require(sender.topology[recipient]?.encryptionKey))],
+                                    createdAt: now, expiresAt: now + 3_600_000)
+        let file = net.dir + "/mat.lte"
+        let sealed = try EnvelopeFile.seal(params, signer: sender.signingKeys, payloadSize: encoder.totalSize, source: encoder, to: file)
+        try net.cli(commune11, "envelope", "import", file)
+        let id = sealed.id.hex
+        try waitUntil("the 02 refusal reaches the sender") { try net.track(commune11, id).entries.first?.status == "02" }
+        #expect(try net.track(commune11, id).entries[0].reason?.contains("secret") == true)
+        #expect(try net.inbox(commune21).first { $0.id == id }?.status == "02")
+        net.stopAll()
+    }
 }

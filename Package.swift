@@ -87,7 +87,9 @@ let package = Package(
         .testTarget(name: "EnvelopeTests", dependencies: ["Envelope", "SodiumKit"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "Envelope", "SodiumKit"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Envelope", "SodiumKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "LinkTests", dependencies: ["Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "LinkTests", dependencies: ["Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                                                // To damage a stored chunk on purpose (the bad-chunk test).
+                                                .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "Envelope", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "LienThongCLITests", dependencies: ["LienThongCLI", "Topology", "SodiumKit", "Spool", "Envelope"]),
         .testTarget(name: "ControlTests", dependencies: ["Control"]),

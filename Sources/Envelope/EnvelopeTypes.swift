@@ -85,6 +85,16 @@ public struct EnvelopeID: Hashable, Sendable, Comparable, CustomStringConvertibl
 
     public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
+
+    /// Ids are BLAKE2b digests, uniformly distributed: their first 8 bytes hash as well as all
+    /// 32, and one `combine` is far cheaper than 32 (ids key every per-session table).
+    public func hash(into hasher: inout Hasher) {
+        var word: UInt64 = 0
+        for i in 0..<min(8, bytes.count) { word = word << 8 | UInt64(bytes[i]) }
+        hasher.combine(word)
+    }
+
+    public static func == (a: EnvelopeID, b: EnvelopeID) -> Bool { a.bytes == b.bytes }
     public static func < (a: EnvelopeID, b: EnvelopeID) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
 
     public init(from decoder: any Decoder) throws {

@@ -50,6 +50,13 @@ final class LinkSession: Sendable {
     let outbound: Mutex<OutboundState>
     let wakeSender = Wakeup()
     let work = WorkQueue<InboundWork>()
+    /// Answers about our offers, applied to the spool by the acker in batches (off the reader,
+    /// so the reader never waits for an fsync before reading on).
+    let answers = WorkQueue<OutboundState.Effect>()
+    /// Chunks that failed verification, per envelope, this session: asked again up to
+    /// `maxRejections` times, then the envelope is refused for now (the sender's copy may be damaged).
+    let rejections = Mutex<[EnvelopeID: Int]>([:])
+    static let maxRejections = 3
     let lastHeard: Atomic<Int64>
     let readerDone = Atomic<Bool>(false)
     let summary: Mutex<SessionSummary>
@@ -84,6 +91,7 @@ final class LinkSession: Sendable {
             group.addTask { await self.guarded("watchdog") { try await self.watchdog() } }
             await withTaskGroup(of: Void.self) { receiving in
                 receiving.addTask { await self.guarded("committer") { try await self.committerLoop() } }
+                receiving.addTask { await self.guarded("acker") { try await self.ackerLoop() } }
                 var farewell: SessionMessage?
                 do {
                     try await readerLoop(&inbound)
@@ -101,6 +109,7 @@ final class LinkSession: Sendable {
                 // CLOSE is the last frame: it ends the sending stream.
                 readerDone.store(true, ordering: .releasing)
                 work.wakeup.signal()
+                answers.wakeup.signal()
                 await receiving.waitForAll()
                 if let farewell { try? writer.send(farewell) }
             }
@@ -151,7 +160,7 @@ final class LinkSession: Sendable {
                 try receiveChunk(id, index, data)
             case .have, .sendFrom, .refuse, .stored, .ack:
                 let effects = try outbound.withLock { try $0.receive(message) }
-                try await apply(effects)
+                for e in effects { answers.push(e) }
                 wakeSender.signal()
             case .ping(let n):
                 try writer.send(.pong(n))
@@ -207,11 +216,23 @@ final class LinkSession: Sendable {
     private func receiveChunk(_ id: EnvelopeID, _ index: Int, _ data: [UInt8]) throws {
         guard let r = receiving.withLock({ $0[id] }) else { return }  // stale or unknown: ignore
         do {
-            try r.verifier.verify(index: index, ciphertext: data)
+            if r.small != nil {
+                try r.verifier.verify(index: index, ciphertext: data)
+            } else {
+                // Large envelopes: the digest is checked once, by the spool's appendChunks in the
+                // committer (which stores only verified chunks and asks again for a bad one);
+                // here only the index and length, so nothing oversized is queued.
+                let layout = r.verifier.header.layout
+                guard index >= 0, index < layout.chunkCount, data.count == layout.ciphertextLength(of: index) else {
+                    throw EnvelopeError(.chunkDigestMismatch, "chunk \(index) has the wrong index or length")
+                }
+            }
         } catch {
-            // Never kept, never forwarded: ask for this chunk again.
-            logger.notice("chunk failed verification; asking again", metadata: ["envelope": "\(id.hex.prefix(16))", "chunk": "\(index)"])
-            try writer.send(.sendFrom(id, index))
+            // Never kept, never forwarded: ask for this chunk again (a few times).
+            guard try askAgain(id, from: index) else {
+                receiving.withLock { $0[id] = nil }
+                return
+            }
             return
         }
         summary.withLock { $0.chunkBytesReceived += UInt64(data.count) }
@@ -283,9 +304,12 @@ final class LinkSession: Sendable {
                         try refuse(id, Self.reason(for: error), "\(error)")
                     }
                 case .chunk(let id, let first, _):
+                    // A run of consecutive chunks of one envelope. A gap starts a new run: after
+                    // a re-request, stale chunks still in flight are followed by the re-sent ones,
+                    // and those must not be swallowed with the stale run.
                     var chunks: [[UInt8]] = []
-                    while i < items.count, case .chunk(let cid, let index, let data) = items[i], cid == id {
-                        if index == first + chunks.count { chunks.append(data) }
+                    while i < items.count, case .chunk(let cid, let index, let data) = items[i], cid == id, index == first + chunks.count {
+                        chunks.append(data)
                         i += 1
                     }
                     guard let state = large[id], first == state.next else { continue }  // stale after a re-request
@@ -295,6 +319,15 @@ final class LinkSession: Sendable {
                         large[id]?.next = stored
                         try writer.send(.stored(id, stored))
                         if stored == state.verifier.header.layout.chunkCount { try await completeLarge(id, &large) }
+                    } catch let e as SpoolError where e.code == .chunkRejected {
+                        // The verified chunks before the bad one are stored; the bad one never is.
+                        let have = try await context.blocking { try spool.storedEnvelope(id)?.chunksStored } ?? first
+                        large[id]?.next = have
+                        try writer.send(.stored(id, have))
+                        if try !askAgain(id, from: have) {
+                            large[id] = nil
+                            receiving.withLock { $0[id] = nil }
+                        }
                     } catch {
                         large[id] = nil
                         receiving.withLock { $0[id] = nil }
@@ -315,6 +348,20 @@ final class LinkSession: Sendable {
         try writer.send(.ack([id]))
     }
 
+    /// After a chunk failed verification: asks for it again, or, when this envelope's chunks
+    /// keep failing, refuses it for now (the sender defers it and retries later). Returns
+    /// whether it asked again.
+    private func askAgain(_ id: EnvelopeID, from index: Int) throws -> Bool {
+        let n = rejections.withLock { r in r[id, default: 0] += 1; return r[id] ?? 0 }
+        if n > Self.maxRejections {
+            try refuse(id, .temporaryFailure, "chunk \(index) failed verification against the signed digest \(n) times; the sender's copy may be damaged")
+            return false
+        }
+        logger.notice("chunk failed verification; asking again", metadata: ["envelope": "\(id.hex.prefix(16))", "chunk": "\(index)"])
+        try writer.send(.sendFrom(id, index))
+        return true
+    }
+
     static func reason(for error: any Error) -> RefusalReason {
         if let s = error as? SpoolError, s.code == .diskFull { return .diskFull }
         return .temporaryFailure
@@ -331,12 +378,7 @@ final class LinkSession: Sendable {
             let room = config.maxOutstandingOffers - outbound.withLock { $0.outstanding }
             let now = context.clock()
             if room > 0 && now >= nextPoll {
-                let offers = try await context.blocking { () -> [(QueueEntry, EnvelopeHeader, ChunkTable)] in
-                    try spool.claim(peer: peer, now: now, limit: room).compactMap { e in
-                        guard let stored = try spool.storedEnvelope(e.envelopeID), stored.complete else { return nil }
-                        return (e, stored.header, stored.table)
-                    }
-                }
+                let offers = try await context.blocking { try spool.claimForSending(peer: peer, now: now, limit: room) }
                 for (entry, header, table) in offers {
                     outbound.withLock { $0.offered(entry, layout: header.layout) }
                     try writer.send(.offer(header: header.encoded, table: table.bytes))
@@ -351,7 +393,7 @@ final class LinkSession: Sendable {
                 while picks.count < 64, let next = outbound.withLock({ $0.nextChunk() }) { picks.append(next) }
                 guard !picks.isEmpty else { break }
                 let batch = picks
-                let chunks = try await context.blocking { try batch.map { p in try spool.chunks(of: p.id, from: p.index, limit: 1).first } }
+                let chunks = try await context.blocking { try spool.chunks(batch) }
                 for (p, data) in zip(picks, chunks) {
                     guard let data else { throw SpoolError(.notFound, "chunk \(p.index) of \(p.id.hex.prefix(16))… vanished from the spool") }
                     try writer.send(.chunk(p.id, p.index, data))
@@ -359,6 +401,22 @@ final class LinkSession: Sendable {
                 worked = true
             }
             if !worked { await wakeSender.wait(timeout: config.queuePollInterval) }
+        }
+    }
+
+    /// Applies the peer's answers: all ACKs that arrived meanwhile in one transaction. Drains
+    /// what arrived before the session ends, like the committer.
+    private func ackerLoop() async throws {
+        while true {
+            let effects = answers.takeAll()
+            guard !effects.isEmpty else {
+                if readerDone.load(ordering: .acquiring) || Task.isCancelled { return }
+                await answers.wakeup.wait(timeout: .milliseconds(500))
+                continue
+            }
+            let acked: [EnvelopeID] = effects.flatMap { e -> [EnvelopeID] in if case .acknowledged(let ids) = e { ids } else { [] } }
+            let others = effects.filter { if case .acknowledged = $0 { false } else { true } }
+            try await apply((acked.isEmpty ? [] : [.acknowledged(acked)]) + others)
         }
     }
 

@@ -24,7 +24,7 @@ struct OutboundState {
         var credited: Int
     }
 
-    enum Effect: Equatable {
+    enum Effect: Equatable, Sendable {
         /// Custody passed (ACK, or HAVE: the receiver already had it): remove the queue entries.
         case acknowledged([EnvelopeID])
         /// A temporary refusal: defer with backoff.
@@ -35,6 +35,37 @@ struct OutboundState {
 
     let window: Int
     private(set) var transfers: [EnvelopeID: Transfer] = [:]
+    /// Candidates of `nextChunk`, sorted worst first so the best is last (`QueuePolicy.order`),
+    /// so a pick costs O(1) instead of a scan of every outstanding offer. Entries are removed
+    /// lazily: a finished or re-requested transfer is dropped when it reaches the end.
+    private var sendable: [SendKey] = []
+    private var queued: Set<EnvelopeID> = []
+
+    struct SendKey {
+        let rank: Int
+        let enqueuedAt: Int64
+        let id: EnvelopeID
+        /// `QueuePolicy.order`: more urgent, then older, then lower id goes first.
+        func goesBefore(_ o: SendKey) -> Bool {
+            if rank != o.rank { return rank > o.rank }
+            if enqueuedAt != o.enqueuedAt { return enqueuedAt < o.enqueuedAt }
+            return id < o.id
+        }
+    }
+
+    private mutating func enqueue(_ t: Transfer) {
+        let id = t.entry.envelopeID
+        guard !queued.contains(id) else { return }
+        let key = SendKey(rank: t.entry.urgency.rank, enqueuedAt: t.entry.enqueuedAt, id: id)
+        // Binary search for the first element that goes before `key` (the array is worst first).
+        var lo = 0, hi = sendable.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sendable[mid].goesBefore(key) { hi = mid } else { lo = mid + 1 }
+        }
+        sendable.insert(key, at: lo)
+        queued.insert(id)
+    }
     private(set) var inFlightBytes = 0
     /// Chunk bytes sent in this session (for resume-efficiency figures).
     private(set) var chunkBytesSent: UInt64 = 0
@@ -66,6 +97,7 @@ struct OutboundState {
             t.credited = k
             t.phase = .sending
             transfers[id] = t
+            if k < t.layout.chunkCount { enqueue(t) }
             return []
         case .refuse(let id, let reason, let text):
             guard transfers[id] != nil else { return [] }
@@ -89,17 +121,26 @@ struct OutboundState {
     /// The next chunk to send: the most urgent, then oldest, transfer with chunks left, if the
     /// window has room (one chunk may always be in flight, so large chunks still move).
     mutating func nextChunk() -> (id: EnvelopeID, index: Int)? {
-        let candidates = transfers.values.filter { $0.phase == .sending && $0.next < $0.layout.chunkCount }
-        guard let best = candidates.min(by: { QueuePolicy.order($0.entry, $1.entry) }) else { return nil }
-        let length = best.layout.ciphertextLength(of: best.next)
-        guard inFlightBytes == 0 || inFlightBytes + length <= window else { return nil }
-        var t = best
-        let index = t.next
-        t.next += 1
-        transfers[t.entry.envelopeID] = t
-        inFlightBytes += length
-        chunkBytesSent += UInt64(length)
-        return (t.entry.envelopeID, index)
+        while let key = sendable.last {
+            guard var t = transfers[key.id], t.phase == .sending, t.next < t.layout.chunkCount else {
+                sendable.removeLast()
+                queued.remove(key.id)
+                continue
+            }
+            let length = t.layout.ciphertextLength(of: t.next)
+            guard inFlightBytes == 0 || inFlightBytes + length <= window else { return nil }
+            let index = t.next
+            t.next += 1
+            transfers[key.id] = t
+            if t.next >= t.layout.chunkCount {
+                sendable.removeLast()
+                queued.remove(key.id)
+            }
+            inFlightBytes += length
+            chunkBytesSent += UInt64(length)
+            return (key.id, index)
+        }
+        return nil
     }
 
     private mutating func credit(_ t: inout Transfer, upTo: Int) {

@@ -169,6 +169,15 @@ extension Spool {
         }
     }
 
+    /// Single chunks of several envelopes in one read transaction (the link sender's batch);
+    /// nil where the spool does not hold that chunk.
+    public func chunks(_ picks: [(id: EnvelopeID, index: Int)]) throws -> [[UInt8]?] {
+        try read { db in
+            let statement = try db.cachedStatement(sql: "SELECT data FROM chunk WHERE envelope_id = ? AND idx = ?")
+            return try picks.map { p in try Data.fetchOne(statement, arguments: [Data(p.id.bytes), p.index]).map { Array($0) } }
+        }
+    }
+
     /// Whether an envelope id is in the seen-set (accepted here before).
     public func hasSeen(_ id: EnvelopeID) throws -> Bool {
         try read { try Bool.fetchOne($0, sql: "SELECT 1 FROM seen WHERE id = ?", arguments: [Data(id.bytes)]) == true }

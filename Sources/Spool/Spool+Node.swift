@@ -176,6 +176,11 @@ extension Spool {
 
     // MARK: - Figures for operators
 
+    /// How many envelopes are in the inbox (all kinds): a cheap count for progress polling.
+    public func inboxCount() throws -> Int {
+        try read { try Int.fetchOne($0, sql: "SELECT count(*) FROM inbox") ?? 0 }
+    }
+
     public func statistics() throws -> SpoolStatistics {
         try read { db in
             var byState: [String: Int] = [:]

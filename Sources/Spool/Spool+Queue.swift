@@ -20,6 +20,26 @@ extension Spool {
         }
     }
 
+    /// `claim`, returning each entry with its envelope's signed header and chunk table (what the
+    /// link offers), in one transaction. Entries whose envelope is not complete are not claimed.
+    public func claimForSending(peer: NodeID, now: Int64, limit: Int) throws -> [(QueueEntry, EnvelopeHeader, ChunkTable)] {
+        try write { db in
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT q.envelope_id, q.peer, q.recipients, q.state, q.enqueued_at, q.attempts, q.next_attempt_at, q.last_error,
+                       q.expires_at, e.urgency, e.origin, e.body_size, e.header, e.chunk_table
+                FROM queue_entry q JOIN envelope e ON e.id = q.envelope_id
+                WHERE q.peer = ? AND q.state IN ('ready', 'deferred') AND q.next_attempt_at <= ? AND q.expires_at > ? AND e.complete = 1
+                ORDER BY q.priority DESC, q.enqueued_at, q.id LIMIT ?
+                """), arguments: [peer.rawValue, now, now, limit])
+            let mark = try db.cachedStatement(sql: "UPDATE queue_entry SET state = 'inflight', attempts = attempts + 1 WHERE envelope_id = ? AND peer = ?")
+            return try rows.map { row in
+                let entry = try Self.entry(row)
+                try mark.execute(arguments: [Data(entry.envelopeID.bytes), peer.rawValue])
+                return (entry, try EnvelopeHeader.parse(Array(row["header"] as Data)), try ChunkTable(bytes: Array(row["chunk_table"] as Data)))
+            }
+        }
+    }
+
     /// Downstream took custody (its durable ACK arrived): removes the entry, audits it, and drops
     /// the body once nothing else needs it. Idempotent: a repeated ACK changes nothing.
     @discardableResult

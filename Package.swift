@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "lienthongd", targets: ["lienthongd"]),
         .executable(name: "lienthong-bench", targets: ["lienthong-bench"]),
         .executable(name: "lienthong-testkit", targets: ["lienthong-testkit"]),
+        .executable(name: "lienthong-flaky", targets: ["lienthong-flaky"]),
     ],
     dependencies: [
         // Pinned with `exact:`: the offline mirror carries only these versions and
@@ -81,6 +82,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The flaky-link harness (tests, demo, benchmarks): seeded TCP proxies on loopback.
+        .target(name: "FlakyLink", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .executableTarget(name: "lienthong-flaky", dependencies: ["FlakyLink", .product(name: "NIOPosix", package: "swift-nio")]),
         // Test support: helper processes the tests start and kill (never installed).
         .executableTarget(name: "lienthong-testkit", dependencies: ["Envelope", "SodiumKit", "Spool"]),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
@@ -93,6 +97,7 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "Envelope", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "LienThongCLITests", dependencies: ["LienThongCLI", "Topology", "SodiumKit", "Spool", "Envelope"]),
         .testTarget(name: "ControlTests", dependencies: ["Control"]),
+        .testTarget(name: "FlakyLinkTests", dependencies: ["FlakyLink", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         // Real lienthongd processes on 127.0.0.1 (the executables are built first).
         .testTarget(name: "NodeTests", dependencies: ["Node", "Control", "Spool", "Topology", "Envelope", "SodiumKit"]),
     ],

@@ -45,9 +45,13 @@ public struct SendRequest: Codable, Sendable, Equatable {
     public var documentType: String?
     public var secrecy: String
     public var files: [String]
+    /// Each file is its own document (same recipients and metadata), all accepted in one
+    /// transaction: a batch of scanned documents, or a benchmark.
+    public var eachFile: Bool?
 
     public init(to: [String], urgency: String, expiresInMs: Int64, subject: String, codeNumber: String? = nil,
-                codeNotation: String? = nil, documentType: String? = nil, secrecy: String = "Thường", files: [String]) {
+                codeNotation: String? = nil, documentType: String? = nil, secrecy: String = "Thường", files: [String], eachFile: Bool? = nil) {
+        self.eachFile = eachFile
         self.to = to
         self.urgency = urgency
         self.expiresInMs = expiresInMs

@@ -70,11 +70,14 @@ public struct PeerReport: Codable, Sendable, Equatable {
 /// `lienthong send`.
 public struct SentReport: Codable, Sendable, Equatable {
     public var id: String
+    /// With `eachFile`: every document's id, in file order (`id` is the first).
+    public var ids: [String]?
     public var recipients: Int
     public var payloadBytes: UInt64
     public var nextHops: [String]
-    public init(id: String, recipients: Int, payloadBytes: UInt64, nextHops: [String]) {
+    public init(id: String, ids: [String]? = nil, recipients: Int, payloadBytes: UInt64, nextHops: [String]) {
         self.id = id
+        self.ids = ids
         self.recipients = recipients
         self.payloadBytes = payloadBytes
         self.nextHops = nextHops

@@ -61,6 +61,20 @@ public enum DocumentEnvelope {
         return try EnvelopeFile.seal(parameters, signer: signer, payloadSize: encoder.totalSize, source: encoder, to: path)
     }
 
+    /// Seals a document in memory: for small documents sent in batches (no scratch file, no
+    /// fsync per document). Refuses secret documents like `seal(…to:)`.
+    public static func sealInMemory(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters,
+                                    signer: SigningKeyPair) throws -> (SealedEnvelope, chunks: [[UInt8]]) {
+        try metadata.checkSecrecyPolicy()
+        guard parameters.kind == .document else {
+            throw EnvelopeError(.invalidArgument, "a document must be sealed with kind 'document'")
+        }
+        let encoder = try PayloadEncoder(kind: .document, metadata: try JSONCoding.encode(metadata), files: files)
+        let body = MemorySink()
+        let sealed = try EnvelopeSealer.seal(parameters, signer: signer, payloadSize: encoder.totalSize, source: encoder, body: body)
+        return (sealed, sealed.header.layout.split(body: body.bytes))
+    }
+
     /// Opens an envelope file addressed to `recipient`, checking everything, and streams the
     /// document into `receiver`. Returns the verified header.
     @discardableResult

@@ -27,6 +27,7 @@ struct SendCommand: ParsableCommand {
     @Option(help: "Loại văn bản, e.g. \"Chỉ thị\".") var documentType: String?
     @Option(help: "Độ mật: Thường (default). Mật, Tối mật and Tuyệt mật are refused by policy.") var secrecy: String = "Thường"
     @Option(name: .customLong("file"), help: ArgumentHelp("A file to attach (repeat for several).", valueName: "PATH")) var files: [String] = []
+    @Flag(help: "Send each --file as its own document (same recipients and metadata), all accepted at once.") var eachFile = false
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func run() throws {
@@ -34,12 +35,12 @@ struct SendCommand: ParsableCommand {
         let recipients = try RecipientSelection.resolve(to: to, toSubtree: toSubtree, topology: identity.topology)
         let request = SendRequest(to: recipients.map(\.rawValue), urgency: urgency, expiresInMs: try DurationText.parseMilliseconds(expires),
                                   subject: subject, codeNumber: codeNumber, codeNotation: codeNotation, documentType: documentType,
-                                  secrecy: secrecy, files: files.map(NodeAccess.absolute))
+                                  secrecy: secrecy, files: files.map(NodeAccess.absolute), eachFile: eachFile ? true : nil)
         guard case .sent(let report) = try node.perform(.send(request)) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to send") }
         if json {
             print(try Output.json(report), terminator: "")
         } else {
-            print(report.id)
+            for id in report.ids ?? [report.id] { print(id) }
             FileHandle.standardError.write(Data("Queued for \(report.recipients) recipient(s) via \(report.nextHops.isEmpty ? "this node's inbox" : report.nextHops.joined(separator: ", ")); \(report.payloadBytes) payload bytes.\n".utf8))
         }
     }

@@ -24,12 +24,14 @@ public struct LinkContext: Sendable {
     public let sessions: PeerSessions
     /// Live per-peer link state, for operators.
     public let monitor: LinkMonitor
+    /// Wakes the senders when entries are enqueued.
+    public let queueSignal: QueueSignal
     /// Milliseconds since the epoch.
     public let clock: @Sendable () -> Int64
 
     public init(me: NodeID, keys: SigningKeyPair, topology: Topology, spool: Spool, blockingPool: NIOThreadPool,
                 configuration: LinkConfiguration = LinkConfiguration(), logger: Logger,
-                replayGuard: ReplayGuard = ReplayGuard(), sessions: PeerSessions = PeerSessions(), monitor: LinkMonitor = LinkMonitor(),
+                replayGuard: ReplayGuard = ReplayGuard(), sessions: PeerSessions = PeerSessions(), monitor: LinkMonitor = LinkMonitor(), queueSignal: QueueSignal = QueueSignal(),
                 limits: EnvelopeLimits = .default,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.me = me
@@ -43,6 +45,7 @@ public struct LinkContext: Sendable {
         self.replayGuard = replayGuard
         self.sessions = sessions
         self.monitor = monitor
+        self.queueSignal = queueSignal
         self.clock = clock
     }
 

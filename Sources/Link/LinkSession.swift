@@ -84,6 +84,8 @@ final class LinkSession: Sendable {
              outbound channelOut: NIOAsyncChannelOutboundWriter<ByteBuffer>) async -> SessionSummary {
         await context.sessions.acquire(peer)
         context.monitor.sessionUp(peer, now: context.clock())
+        context.queueSignal.register(wakeSender)
+        defer { context.queueSignal.unregister(wakeSender) }
         logger.info("link up")
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.guarded("writer") { try await self.writer.drain(into: channelOut) { [monitor = self.context.monitor, peer = self.peer] n in monitor.sent(peer, bytes: n) } } }
@@ -269,6 +271,7 @@ final class LinkSession: Sendable {
                     let results = try await context.blocking { try spool.acceptBatch(smalls, now: now) }
                     let accepted = zip(smalls, results).filter { $0.1 == .accepted }.count
                     summary.withLock { $0.envelopesReceived += accepted }
+                    if accepted > 0 { context.queueSignal.notify() }  // routed onwards: wake the other links
                     for chunk in stride(from: 0, to: smalls.count, by: SessionMessage.maxAckIDs) {
                         try writer.send(.ack(smalls[chunk..<min(smalls.count, chunk + SessionMessage.maxAckIDs)].map(\.header.id)))
                     }
@@ -344,7 +347,10 @@ final class LinkSession: Sendable {
         let result = try await context.blocking { try spool.complete(id, custody: state.custody, now: now) }
         large[id] = nil
         receiving.withLock { $0[id] = nil }
-        if result == .accepted { summary.withLock { $0.envelopesReceived += 1 } }
+        if result == .accepted {
+            summary.withLock { $0.envelopesReceived += 1 }
+            context.queueSignal.notify()
+        }
         try writer.send(.ack([id]))
     }
 
@@ -375,7 +381,8 @@ final class LinkSession: Sendable {
         var nextPoll: Int64 = 0
         while !Task.isCancelled {
             var worked = false
-            let room = config.maxOutstandingOffers - outbound.withLock { $0.outstanding }
+            // Claimed in slices, so the first offers go out (and the receiver starts) sooner.
+            let room = min(256, config.maxOutstandingOffers - outbound.withLock { $0.outstanding })
             let now = context.clock()
             if room > 0 && now >= nextPoll {
                 let offers = try await context.blocking { try spool.claimForSending(peer: peer, now: now, limit: room) }

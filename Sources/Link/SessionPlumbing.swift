@@ -126,3 +126,19 @@ public actor PeerSessions {
 }
 
 import Envelope
+
+/// Wakes every link sender when new queue entries may be waiting (a local send, a commit that
+/// routed envelopes onwards, an operator's release), so they do not wait for their next poll.
+public final class QueueSignal: Sendable {
+    private let senders = Mutex<[ObjectIdentifier: Wakeup]>([:])
+
+    public init() {}
+
+    func register(_ w: Wakeup) { senders.withLock { $0[ObjectIdentifier(w)] = w } }
+    func unregister(_ w: Wakeup) { senders.withLock { $0[ObjectIdentifier(w)] = nil } }
+
+    /// Something was enqueued: every sender looks at its queue now.
+    public func notify() {
+        for w in senders.withLock({ Array($0.values) }) { w.signal() }
+    }
+}

@@ -32,6 +32,8 @@ struct DeliveryService: Service {
             let pending = try spool.unsettledDeliveries(limit: 256)
             guard !pending.isEmpty else { return 0 }
             var work: [Spool.Settlement] = []
+            // Documents that arrived, by origin: one 01 receipt per origin for the whole batch.
+            var arrivedByOrigin: [NodeID: [EnvelopeID]] = [:]
             for d in pending {
                 switch d.kind {
                 case .document:
@@ -44,7 +46,9 @@ struct DeliveryService: Service {
                                                 receipt: try notices.receipt(for: d.envelopeID, origin: d.origin, status: .rejected, reason: refusal, now: now)))
                             continue
                         }
-                        work.append(.document(d.envelopeID, receipt: try notices.receipt(for: d.envelopeID, origin: d.origin, status: .arrived, reason: nil, now: now)))
+                        arrivedByOrigin[d.origin, default: []].append(d.envelopeID)
+                    } catch let e as SpoolError {
+                        throw e
                     } catch {
                         runtime.logger.warning("cannot send the 01 receipt; the document stays in the inbox", metadata: ["envelope": "\(d.envelopeID.hex.prefix(16))", "error": "\(error)"])
                         work.append(.document(d.envelopeID, receipt: nil))
@@ -58,7 +62,17 @@ struct DeliveryService: Service {
                     }
                 }
             }
+            for (origin, ids) in arrivedByOrigin {
+                let receipt: IncomingEnvelope?
+                do { receipt = try notices.receipt(for: ids, origin: origin, status: .arrived, reason: nil, now: now) } catch {
+                    runtime.logger.warning("cannot send 01 receipts; the documents stay in the inbox", metadata: ["origin": "\(origin)", "error": "\(error)"])
+                    receipt = nil
+                }
+                // The receipt rides with the first document's settlement: one transaction for all.
+                for (i, id) in ids.enumerated() { work.append(.document(id, receipt: i == 0 ? receipt : nil)) }
+            }
             try spool.settle(work, now: now)
+            runtime.link.queueSignal.notify()  // receipts are queued: send them now
             return pending.count
         }
     }
@@ -111,6 +125,7 @@ struct JanitorService: Service {
                 runtime.logger.notice("envelope expired undelivered", metadata: ["envelope": "\(e.envelopeID.hex.prefix(16))", "peer": "\(e.peer)",
                                                                                   "recipients": "\(e.recipients.count)", "origin": "\(e.origin)"])
             }
+            if !events.isEmpty { runtime.link.queueSignal.notify() }
             try runtime.spool.pruneSeen(now: now)
         }
     }

@@ -23,8 +23,11 @@ public struct NodeOperations: Sendable {
     public let monitor: LinkMonitor?
     /// When the daemon started (nil offline).
     public let startedAt: Int64?
+    /// Wakes the running node's link senders after a change to the queue (nil offline).
+    public let queueSignal: QueueSignal?
 
     public init(identity: NodeIdentity, spool: Spool, limits: EnvelopeLimits = .default, monitor: LinkMonitor? = nil, startedAt: Int64? = nil,
+                queueSignal: QueueSignal? = nil,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.identity = identity
         self.spool = spool
@@ -32,11 +35,18 @@ public struct NodeOperations: Sendable {
         self.notices = Notices(identity: identity, ingress: ingress)
         self.monitor = monitor
         self.startedAt = startedAt
+        self.queueSignal = queueSignal
         self.clock = clock
     }
 
     /// Runs one control request.
     public func perform(_ request: ControlRequest) throws -> ControlResult {
+        defer {
+            switch request {
+            case .send, .inboxSetStatus, .queue: queueSignal?.notify()
+            case .status, .peers, .inboxList, .inboxShow, .inboxExport, .track: break
+            }
+        }
         switch request {
         case .status: return .status(try status())
         case .peers: return .peers(try peers())
@@ -82,12 +92,40 @@ public struct NodeOperations: Sendable {
                                     createdAt: now, expiresAt: now + r.expiresInMs)
         try FileManager.default.createDirectory(atPath: identity.home.scratchPath, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+        if r.eachFile == true { return try sendEach(files, metadata: metadata, parameters: params, recipients: recipients.count, now: now) }
         let scratch = identity.home.scratchPath + "/send-\(UUID().uuidString).lte"
         defer { unlink(scratch) }
         _ = try DocumentEnvelope.seal(metadata: metadata, files: files, parameters: params, signer: identity.signingKeys, to: scratch)
         let (header, _, custody) = try ingress.acceptFile(scratch, from: "local", now: now)
         return SentReport(id: header.id.hex, recipients: recipients.count, payloadBytes: header.layout.payloadSize,
                           nextHops: custody.nextHops.keys.sorted().map(\.rawValue))
+    }
+
+    /// Largest batch `--each-file` holds in memory before its one transaction.
+    static let maxBatchBytes: UInt64 = 256 << 20
+
+    /// One document per file, sealed one by one, accepted together in one transaction (one
+    /// fsync for the batch): through the same gate as every other envelope.
+    func sendEach(_ files: [AttachedFile], metadata: DocumentMetadata, parameters: SealParameters, recipients: Int, now: Int64) throws -> SentReport {
+        guard !files.isEmpty else { throw NodeError("SEND-NO-FILE", "--each-file needs at least one --file") }
+        var batch: [IncomingEnvelope] = []
+        var total: UInt64 = 0
+        for file in files {
+            var m = metadata
+            m.subject = metadata.subject + " — " + file.name
+            if case .path(let path) = file.content, let size = try? FileSource(path: path).size() { total += size }
+            guard total <= Self.maxBatchBytes else {
+                throw NodeError("SEND-BATCH-TOO-LARGE", "a batch sent with --each-file is held in memory up to \(Self.maxBatchBytes >> 20) MiB; send large files one by one")
+            }
+            let (sealed, chunks) = try DocumentEnvelope.sealInMemory(metadata: m, files: [file], parameters: parameters, signer: identity.signingKeys)
+            try ingress.check(sealed.header, now: now)
+            batch.append(IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: chunks, from: "local",
+                                          custody: try ingress.custody(for: sealed.header, from: "local")))
+        }
+        _ = try spool.acceptBatch(batch, now: now)
+        return SentReport(id: batch[0].header.id.hex, ids: batch.map(\.header.id.hex), recipients: recipients,
+                          payloadBytes: batch.reduce(0) { $0 + $1.header.layout.payloadSize },
+                          nextHops: batch[0].custody.nextHops.keys.sorted().map(\.rawValue))
     }
 
     static func today(_ ms: Int64) -> String {

@@ -36,7 +36,8 @@ public struct NodeRuntime: Sendable {
                                 blockingPool: blockingPool, configuration: identity.settings.link, logger: logger,
                                 monitor: monitor, clock: clock)
         self.startedAt = clock()
-        self.operations = NodeOperations(identity: identity, spool: spool, monitor: monitor, startedAt: startedAt, clock: clock)
+        self.operations = NodeOperations(identity: identity, spool: spool, monitor: monitor, startedAt: startedAt,
+                                         queueSignal: link.queueSignal, clock: clock)
         self.group = group
         self.logger = logger
     }

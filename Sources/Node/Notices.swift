@@ -5,16 +5,23 @@ import SodiumKit
 import Spool
 import Topology
 
-/// The payload of a receipt envelope (kind `receipt`): one recipient's status for one document,
-/// sent by that recipient to the document's origin. The recipient is the receipt's signed
-/// origin, so a node can only ever report its own status. Format in docs/PROTOCOL.md §7.
+/// The payload of a receipt envelope (kind `receipt`): one recipient's statuses for one or more
+/// documents of the same origin, sent by that recipient to the origin (a burst of deliveries
+/// is acknowledged by one receipt). The recipient is the receipt's signed origin, so a node can
+/// only ever report its own status. Format in docs/PROTOCOL.md §8.
 public struct ReceiptBody: Codable, Sendable, Equatable {
     public static let formatName = "lienthong-receipt-v1"
+    /// Most items one receipt carries (and is read).
+    public static let maxItems = 1000
     public var format: String
-    public var envelope: String
-    public var status: String
-    public var reason: String?
-    public var at: Int64
+    public var receipts: [Item]
+
+    public struct Item: Codable, Sendable, Equatable {
+        public var envelope: String
+        public var status: String
+        public var reason: String?
+        public var at: Int64
+    }
 }
 
 /// The payload of an undeliverable notice (kind `control`): the node where a document expired
@@ -48,7 +55,14 @@ public struct Notices: Sendable {
 
     /// A receipt for `document` (sent by `origin`) with `status`, ready for the spool.
     public func receipt(for document: EnvelopeID, origin: NodeID, status: ReceiptStatus, reason: String?, now: Int64) throws -> IncomingEnvelope {
-        let body = ReceiptBody(format: ReceiptBody.formatName, envelope: document.hex, status: status.rawValue, reason: reason, at: now)
+        try receipt(for: [document], origin: origin, status: status, reason: reason, now: now)
+    }
+
+    /// One receipt for several documents of the same origin, all at `status`.
+    public func receipt(for documents: [EnvelopeID], origin: NodeID, status: ReceiptStatus, reason: String?, now: Int64) throws -> IncomingEnvelope {
+        precondition(!documents.isEmpty && documents.count <= ReceiptBody.maxItems, "a receipt carries 1…\(ReceiptBody.maxItems) documents")
+        let body = ReceiptBody(format: ReceiptBody.formatName,
+                               receipts: documents.map { .init(envelope: $0.hex, status: status.rawValue, reason: reason, at: now) })
         return try seal(kind: .receipt, to: origin, metadata: try JSONEncoder().encode(body), now: now)
     }
 
@@ -85,11 +99,16 @@ public struct Notices: Sendable {
         switch delivery.kind {
         case .receipt:
             let body = try JSONDecoder().decode(ReceiptBody.self, from: Data(payload.metadataBytes))
-            guard body.format == ReceiptBody.formatName, let status = ReceiptStatus(rawValue: body.status), status != .pending, status != .undeliverable else {
-                throw NodeError("NOTICE-MALFORMED", "a receipt from \(header.origin) has format \(body.format) / status \(body.status)")
+            guard body.format == ReceiptBody.formatName, !body.receipts.isEmpty, body.receipts.count <= ReceiptBody.maxItems else {
+                throw NodeError("NOTICE-MALFORMED", "a receipt from \(header.origin) has format \(body.format) and \(body.receipts.count) item(s)")
             }
-            return [Spool.ReceiptUpdate(envelopeID: try EnvelopeID(hex: body.envelope), recipient: header.origin, status: status,
-                                        reason: body.reason.map { String($0.prefix(500)) }, at: header.createdAt)]
+            return try body.receipts.map { item in
+                guard let status = ReceiptStatus(rawValue: item.status), status != .pending, status != .undeliverable else {
+                    throw NodeError("NOTICE-MALFORMED", "a receipt from \(header.origin) has status \(item.status)")
+                }
+                return Spool.ReceiptUpdate(envelopeID: try EnvelopeID(hex: item.envelope), recipient: header.origin, status: status,
+                                           reason: item.reason.map { String($0.prefix(500)) }, at: header.createdAt)
+            }
         case .control:
             let body = try JSONDecoder().decode(UndeliverableBody.self, from: Data(payload.metadataBytes))
             guard body.format == UndeliverableBody.formatName else {

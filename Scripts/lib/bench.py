@@ -1,0 +1,370 @@
+"""LienThong benchmark suite (issue 6): real lienthongd processes on 127.0.0.1, driven through their
+control sockets, measured side by side with NNCP where the issue asks for it.
+
+    python3 Scripts/lib/bench.py [--runs N] [--only a,b,c,d,e,f,g] [--bin .build/release] [--no-nncp]
+
+a  relay small: 1,000 x 4 KiB province -> district -> commune, send to all in the inbox (+ NNCP)
+b  relay large: 5 x 20 MiB the same way (+ NNCP)
+c  resume: 5 x 20 MiB over a commune link cut every 2 s: link bytes / payload, time vs uncut
+d  broadcast: bytes leaving the hub to the districts for one directive to 151 communes / envelope
+e  urgent latency: a Hoa toc 4 KiB document while 200 MiB of bulk occupies the path, vs idle
+f  memory: district relay peak RSS over 5 x 50 MiB; idle RSS per node; 167-node network total
+g  scale: 167 daemons started -> all links up; directive to all 151 communes on good links
+
+Each figure is a median over --runs runs (default 3) unless noted, printed with what produced it.
+"""
+import argparse, json, os, random, shutil, socket, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HUB, D1, C11 = "000.00.00.H27", "000.01.00.H27", "000.01.01.H27"
+SETTINGS = {"reconnectBaseMs": 200, "reconnectCapMs": 2000, "queuePollMs": 50, "janitorIntervalMs": 1000,
+            "keepaliveMs": 3000, "idleTimeoutMs": 15000, "retryBaseMs": 1000}
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def free_base(count):
+    for _ in range(100):
+        base = random.randint(20000, 50000)
+        ok = True
+        for p in range(base, base + count):
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                ok = False
+            finally:
+                s.close()
+            if not ok:
+                break
+        if ok:
+            return base
+    raise RuntimeError("no free ports")
+
+
+class Net:
+    """A provisioned network in a temp dir; some commune links optionally behind lienthong-flaky."""
+
+    def __init__(self, bin_dir, topology="Topology/small.json", flaky=None):
+        self.bin = bin_dir
+        self.dir = tempfile.mkdtemp(prefix="lt-bench-")
+        self.procs = {}
+        self.flaky_proc = None
+        self.stats_path = os.path.join(self.dir, "flaky-stats.json")
+        base = free_base(2000)
+        self.cli("topology", "provision", os.path.join(ROOT, topology), "--out", self.net, "--base-port", str(base))
+        self.topology = json.load(open(os.path.join(self.net, "topology.json")))
+        self.by_id = {n["id"]: n for n in self.topology["nodes"]}
+        for n in self.topology["nodes"]:
+            p = os.path.join(self.net, n["id"], "node.json")
+            c = json.load(open(p))
+            c["settings"] = SETTINGS
+            json.dump(c, open(p, "w"))
+        if flaky:  # {commune id: faults}
+            links = []
+            for i, (c, faults) in enumerate(sorted(flaky.items())):
+                parent = self.by_id[self.by_id[c]["parents"][0]]
+                host, port = parent["endpoint"].rsplit(":", 1)
+                links.append({"name": c, "listenPort": base + 1000 + i, "upstreamHost": host, "upstreamPort": int(port), "faults": faults})
+                own_path = os.path.join(self.net, c, "topology.json")
+                own = json.load(open(own_path))
+                for n in own["nodes"]:
+                    if n["id"] == parent["id"]:
+                        n["endpoint"] = "127.0.0.1:%d" % (base + 1000 + i)
+                json.dump(own, open(own_path, "w"), ensure_ascii=False)
+            json.dump({"seed": 7, "links": links}, open(os.path.join(self.dir, "flaky.json"), "w"))
+            self.flaky_proc = subprocess.Popen([os.path.join(bin_dir, "lienthong-flaky"), os.path.join(self.dir, "flaky.json"),
+                                                "--stats", self.stats_path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    @property
+    def net(self):
+        return os.path.join(self.dir, "net")
+
+    def home(self, n):
+        return os.path.join(self.net, n)
+
+    def cli(self, *args):
+        return subprocess.run([os.path.join(self.bin, "lienthong"), *args], check=True, capture_output=True, text=True).stdout
+
+    def start(self, nodes):
+        for n in nodes:
+            self.procs[n] = subprocess.Popen([os.path.join(self.bin, "lienthongd"), "--home", self.home(n), "--log-level", "warning"],
+                                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.dir, n + ".log"), "w"))
+        for n in nodes:
+            deadline = time.time() + 60
+            while not os.path.exists(os.path.join(self.home(n), "control.sock")):
+                if time.time() > deadline:
+                    raise RuntimeError(n + " did not start")
+                time.sleep(0.05)
+
+    def control(self, node, request):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(300)
+        s.connect(os.path.join(self.home(node), "control.sock"))
+        s.sendall((json.dumps({"v": 1, "request": request}) + "\n").encode())
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        r = json.loads(data)
+        if not r["ok"]:
+            raise RuntimeError("%s: %s" % (node, r["error"]))
+        (kind, value), = r["result"].items()
+        return value.get("_0", value)
+
+    def send(self, frm, to, files, each=False, urgency="thuong", subject="Benchmark"):
+        req = {"to": to, "urgency": urgency, "expiresInMs": 86400000, "subject": subject, "secrecy": "Thường", "files": files}
+        if each:
+            req["eachFile"] = True
+        return self.control(frm, {"send": {"_0": req}})
+
+    def inbox_count(self, node):
+        return self.control(node, {"status": {}})["inboxDocuments"]
+
+    def peers(self, node):
+        return self.control(node, {"peers": {}})
+
+    def wait(self, what, cond, timeout=300, step=0.02):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if cond():
+                return
+            time.sleep(step)
+        raise RuntimeError("timed out: " + what)
+
+    def rss(self, node, field="VmRSS"):
+        for line in open("/proc/%d/status" % self.procs[node].pid):
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def flaky_stats(self):
+        return json.load(open(self.stats_path)) if os.path.exists(self.stats_path) else {}
+
+    def files(self, count, size):
+        d = tempfile.mkdtemp(dir=self.dir)
+        out = []
+        for i in range(count):
+            p = os.path.join(d, "doc-%05d.bin" % i)
+            with open(p, "wb") as f:
+                f.write(os.urandom(size))
+            out.append(p)
+        return out
+
+    def close(self):
+        for p in self.procs.values():
+            p.terminate()
+        for p in self.procs.values():
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if self.flaky_proc:
+            self.flaky_proc.terminate()
+            self.flaky_proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def relay(bin_dir, count, size, each):
+    """Seconds from send at the province to all `count` documents in the commune's inbox."""
+    net = Net(bin_dir)
+    try:
+        net.start([HUB, D1, C11])
+        net.wait("links up", lambda: all(p["connected"] for p in net.peers(D1) if p["peer"] in (HUB, C11)))
+        files = net.files(count, size)
+        t0 = time.time()
+        if each:
+            net.send(HUB, [C11], files, each=True)
+        else:
+            for f in files:
+                net.send(HUB, [C11], [f])
+        net.wait("all in the inbox", lambda: net.inbox_count(C11) >= count)
+        return time.time() - t0
+    finally:
+        net.close()
+
+
+def nncp(count, size, runs):
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "Scripts/lib/nncp_relay.py"), "--count", str(count), "--size", str(size),
+                          "--runs", str(runs)], capture_output=True, text=True)
+    if out.returncode != 0:
+        log(out.stderr[-2000:])
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_a(args):
+    secs = [relay(args.bin, 1000, 4096, each=True) for _ in range(args.runs)]
+    rate = 1000 / statistics.median(secs)
+    print("a. relay small: 1,000 x 4 KiB province -> district -> commune, durable at every hop, send -> all in the inbox")
+    print("   lienthong: %.0f documents/s (median of %d: %s s; sent as one batch: `lienthong send --each-file`)" % (rate, args.runs, ", ".join("%.2f" % s for s in secs)))
+    if not args.no_nncp:
+        n = nncp(1000, 4096, args.runs)
+        if n:
+            print("   nncp 8.8.2: %.0f documents/s (median of %d: %s s) -> lienthong/nncp = %.1fx" % (n["docs_per_s"], args.runs, ", ".join("%.2f" % s for s in n["seconds"]), rate / n["docs_per_s"]))
+    return {"docs_per_s": rate}
+
+
+def bench_b(args):
+    secs = [relay(args.bin, 5, 20 << 20, each=False) for _ in range(args.runs)]
+    rate = 5 * (20 << 20) / 1e6 / statistics.median(secs)
+    print("b. relay large: 5 x 20 MiB province -> district -> commune")
+    print("   lienthong: %.0f MB/s (median of %d: %s s)" % (rate, args.runs, ", ".join("%.2f" % s for s in secs)))
+    if not args.no_nncp:
+        n = nncp(5, 20 << 20, args.runs)
+        if n:
+            print("   nncp 8.8.2: %.0f MB/s (median of %d: %s s) -> lienthong/nncp = %.1fx" % (n["mb_per_s"], args.runs, ", ".join("%.2f" % s for s in n["seconds"]), rate / n["mb_per_s"]))
+    return {"mb_per_s": rate}
+
+
+def resume_run(bin_dir, faults):
+    net = Net(bin_dir, flaky={C11: faults})
+    try:
+        net.start([HUB, D1, C11])
+        files = net.files(5, 20 << 20)
+        before = net.flaky_stats().get(C11, {}).get("bytesDown", 0)
+        t0 = time.time()
+        for f in files:
+            net.send(HUB, [C11], [f])
+        net.wait("all five in the inbox", lambda: net.inbox_count(C11) >= 5, step=0.1)
+        seconds = time.time() - t0
+        time.sleep(1.1)  # the harness writes its counters twice a second
+        stats = net.flaky_stats()[C11]
+        return seconds, (stats["bytesDown"] - before) / (5 * (20 << 20)), stats["cuts"]
+    finally:
+        net.close()
+
+
+def bench_c(args):
+    cut = [resume_run(args.bin, {"cutEveryMs": [2000, 2000], "reset": True}) for _ in range(args.runs)]
+    clean = [resume_run(args.bin, {}) for _ in range(args.runs)]
+    ratio = statistics.median(c[1] for c in cut)
+    t_cut, t_clean = statistics.median(c[0] for c in cut), statistics.median(c[0] for c in clean)
+    print("c. resume: 5 x 20 MiB over a commune link reset every 2 s")
+    print("   bytes on the link / payload bytes: %.4f (median of %d; cuts per run: %s); uncut: %.4f" % (ratio, args.runs, ", ".join(str(c[2]) for c in cut), statistics.median(c[1] for c in clean)))
+    print("   time: %.1f s cut vs %.1f s uncut (%.2fx)" % (t_cut, t_clean, t_cut / t_clean))
+    return {"ratio": ratio, "time_ratio": t_cut / t_clean}
+
+
+def full_network(args, measure_memory=False):
+    """d, f (network part) and g: the 167-node tree, all links good."""
+    net = Net(args.bin, topology="Topology/hoa-binh.json")
+    result = {}
+    try:
+        nodes = [n["id"] for n in net.topology["nodes"]]
+        parents = [n for n in nodes if any(m["parents"] and m["parents"][0] == n for m in net.topology["nodes"])]
+        t0 = time.time()
+        net.start(nodes)
+        net.wait("all links up", lambda: all(all(p["connected"] for p in net.peers(n) if p["role"] == "child") for n in parents), step=0.2)
+        result["links_up_s"] = time.time() - t0
+        sender = "000.00.01.H27"
+        communes = [n["id"] for n in net.topology["nodes"] if n["level"] == "commune"]
+        districts = [n["id"] for n in net.topology["nodes"] if n["level"] == "district"]
+        before = {p["peer"]: p for p in net.peers(HUB)}
+        directive = os.path.join(ROOT, "Scripts/demo-data/chi-thi-21-CT-TU.txt")
+        t1 = time.time()
+        sent = net.send(sender, communes, [directive], urgency="khan", subject="Chỉ thị 21-CT/TU")
+        def arrived():
+            t = net.control(sender, {"track": {"id": sent["id"]}})
+            return sum(1 for e in t["entries"] if e["status"] not in ("00", "undeliverable")) == len(communes)
+        net.wait("all 151 receipts", arrived, step=0.2)
+        result["directive_s"] = time.time() - t1
+        time.sleep(1)
+        after = {p["peer"]: p for p in net.peers(HUB)}
+        out = sum(after[d]["bytesOut"] - before[d]["bytesOut"] for d in districts)
+        inn = after[sender]["bytesIn"] - before[sender]["bytesIn"]
+        result["broadcast_ratio"], result["hub_out"], result["hub_in"] = out / inn, out, inn
+        result["total_rss"] = sum(net.rss(n) for n in nodes)
+        result["nodes"] = len(nodes)
+    finally:
+        net.close()
+    return result
+
+
+def bench_d_g(args):
+    r = full_network(args)
+    print("d. broadcast: one directive from Tỉnh ủy to all 151 communes through the hub")
+    print("   bytes the hub sent to the 10 districts / bytes it received for it: %d / %d = %.2f" % (r["hub_out"], r["hub_in"], r["broadcast_ratio"]))
+    print("g. scale: %d daemons started -> every parent-child link up: %.1f s; directive to all 151 communes (all 01 receipts back), all links good: %.1f s" % (r["nodes"], r["links_up_s"], r["directive_s"]))
+    print("f. memory (network): total RSS of the %d-node network after the directive: %.0f MiB (%.1f MiB per node)" % (r["nodes"], r["total_rss"] / 2**20, r["total_rss"] / 2**20 / r["nodes"]))
+    return r
+
+
+def bench_e(args):
+    def latency(net):
+        f = net.files(1, 4096)
+        before = net.inbox_count(C11)
+        t0 = time.time()
+        net.send(HUB, [C11], f, urgency="hoa-toc", subject="Hỏa tốc")
+        net.wait("urgent arrives", lambda: net.inbox_count(C11) > before, step=0.005)
+        return time.time() - t0
+    net = Net(args.bin)
+    try:
+        net.start([HUB, D1, C11])
+        net.wait("links up", lambda: all(p["connected"] for p in net.peers(D1) if p["peer"] in (HUB, C11)))
+        idle = [latency(net) for _ in range(args.runs)]
+        loaded = []
+        for _ in range(args.runs):
+            bulk = net.files(1, 200 << 20)
+            base = net.inbox_count(C11)
+            net.send(HUB, [C11], bulk)
+            net.wait("bulk on the move", lambda: any(p["bytesIn"] > (1 << 20) for p in net.peers(D1) if p["peer"] == HUB), step=0.01)
+            time.sleep(0.3)
+            loaded.append(latency(net))
+            net.wait("bulk done", lambda: net.inbox_count(C11) >= base + 2, step=0.1)
+            os.unlink(bulk[0])
+    finally:
+        net.close()
+    li, ll = statistics.median(idle), statistics.median(loaded)
+    print("e. urgent latency: Hỏa tốc 4 KiB province -> commune: %.0f ms idle, %.0f ms while a 200 MiB bulk transfer uses the path (%.2fx; medians of %d)" % (li * 1000, ll * 1000, ll / li, args.runs))
+    return {"idle_ms": li * 1000, "loaded_ms": ll * 1000}
+
+
+def bench_f(args):
+    net = Net(args.bin)
+    try:
+        net.start([HUB, D1, C11])
+        net.wait("links up", lambda: all(p["connected"] for p in net.peers(D1) if p["peer"] in (HUB, C11)))
+        time.sleep(1)
+        idle = statistics.mean(net.rss(n) for n in [HUB, D1, C11])
+        files = net.files(5, 50 << 20)
+        for f in files:
+            net.send(HUB, [C11], [f])
+        peak = 0
+        deadline = time.time() + 600
+        while net.inbox_count(C11) < 5 and time.time() < deadline:
+            peak = max(peak, net.rss(D1, "VmHWM"))
+            time.sleep(0.1)
+        peak = max(peak, net.rss(D1, "VmHWM"))
+    finally:
+        net.close()
+    print("f. memory: district relay peak RSS while relaying 5 x 50 MiB: %.1f MiB; idle RSS per node: %.1f MiB" % (peak / 2**20, idle / 2**20))
+    return {"relay_peak_mib": peak / 2**20, "idle_mib": idle / 2**20}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", default="a,b,c,d,e,f,g")
+    ap.add_argument("--bin", default=os.path.join(ROOT, ".build/release"))
+    ap.add_argument("--no-nncp", action="store_true")
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+    print("$ Scripts/bench --runs %d --only %s%s" % (args.runs, args.only, " --no-nncp" if args.no_nncp else ""))
+    results = {}
+    for key, fn in [("a", bench_a), ("b", bench_b), ("c", bench_c), ("e", bench_e), ("f", bench_f)]:
+        if key in only:
+            results[key] = fn(args)
+            sys.stdout.flush()
+    if only & {"d", "g"}:
+        results["dg"] = bench_d_g(args)
+    json.dump(results, open(os.path.join(tempfile.gettempdir(), "lienthong-bench-results.json"), "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()

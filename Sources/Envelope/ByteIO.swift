@@ -131,11 +131,12 @@ public final class FileSink: ByteSink {
         }
     }
 
-    /// Flushes to disk and closes.
-    public func close() throws {
+    /// Flushes to disk (unless `durable` is false: a scratch file the spool copies and deletes)
+    /// and closes.
+    public func close(durable: Bool = true) throws {
         guard !closed else { return }
         closed = true
-        let syncFailed = fsync(fd) != 0
+        let syncFailed = durable && fsync(fd) != 0
         let err = FileSource.errnoText()
         Glibc.close(fd)
         if syncFailed { throw EnvelopeError(.io, "cannot sync \(path) to disk", cause: err) }

@@ -26,8 +26,10 @@ public enum EnvelopeFile {
     ///
     /// The header and table are only known once the body is sealed, but their sizes are known
     /// up front, so the body is written after a reserved gap and the header is written into it.
+    /// `durable: false` skips the fsync, for a scratch file that is imported into the spool (whose
+    /// commit is the durable point) and deleted.
     public static func seal(_ p: SealParameters, signer: SigningKeyPair, payloadSize: UInt64,
-                            source: any ByteSource, to path: String) throws -> SealedEnvelope {
+                            source: any ByteSource, to path: String, durable: Bool = true) throws -> SealedEnvelope {
         try EnvelopeSealer.validate(p, payloadSize: payloadSize)
         let layout = ChunkLayout(payloadSize: payloadSize, chunkSize: p.chunkSize)
         let headerSize = EnvelopeHeader.encodedSize(origin: p.origin, recipients: p.recipients.map(\.id))
@@ -38,7 +40,7 @@ public enum EnvelopeFile {
             let sealed = try EnvelopeSealer.seal(p, signer: signer, payloadSize: payloadSize, source: source, body: sink)
             precondition(sealed.header.encoded.count == headerSize, "header size prediction is wrong")
             try sink.write(sealed.header.encoded + sealed.table.bytes, at: 0)
-            try sink.close()
+            try sink.close(durable: durable)
             return sealed
         } catch {
             try? sink.close()
@@ -52,13 +54,13 @@ public enum EnvelopeFile {
 public enum DocumentEnvelope {
     /// Seals a document to an envelope file. Refuses secret documents (the secrecy policy).
     public static func seal(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters,
-                            signer: SigningKeyPair, to path: String) throws -> SealedEnvelope {
+                            signer: SigningKeyPair, to path: String, durable: Bool = true) throws -> SealedEnvelope {
         try metadata.checkSecrecyPolicy()
         guard parameters.kind == .document else {
             throw EnvelopeError(.invalidArgument, "a document must be sealed with kind 'document'")
         }
         let encoder = try PayloadEncoder(kind: .document, metadata: try JSONCoding.encode(metadata), files: files)
-        return try EnvelopeFile.seal(parameters, signer: signer, payloadSize: encoder.totalSize, source: encoder, to: path)
+        return try EnvelopeFile.seal(parameters, signer: signer, payloadSize: encoder.totalSize, source: encoder, to: path, durable: durable)
     }
 
     /// Seals a document in memory: for small documents sent in batches (no scratch file, no

@@ -10,7 +10,10 @@ public struct LinkConfiguration: Sendable {
     /// How often to ping a peer when nothing else was sent.
     public var keepaliveInterval: Duration = .seconds(15)
     /// Chunk bytes sent but not yet reported stored by the receiver, per session.
-    public var window: Int = 16 << 20
+    public var window: Int = 8 << 20
+    /// Bytes of frames queued for the socket and not yet written: kept small so that an urgent
+    /// envelope does not wait behind much bulk data already queued.
+    public var writeQueue: Int = 512 << 10
     /// Envelopes offered and not yet answered or finished, per session.
     public var maxOutstandingOffers: Int = 1024
     /// How often an idle sender looks for new queue entries.

@@ -27,6 +27,15 @@ final class WorkQueue<Item: Sendable>: Sendable {
     }
 
     func takeAll() -> [Item] { items.withLock { all in defer { all = [] }; return all } }
+
+    /// Takes the items matching `wanted`, leaving the others in order.
+    func take(where wanted: (Item) -> Bool) -> [Item] {
+        items.withLock { all in
+            let taken = all.filter(wanted)
+            if !taken.isEmpty { all.removeAll(where: wanted) }
+            return taken
+        }
+    }
 }
 
 /// One established, encrypted session with a neighbour: envelopes flow both ways at once.
@@ -49,6 +58,8 @@ final class LinkSession: Sendable {
     let writer: FrameWriter
     let outbound: Mutex<OutboundState>
     let wakeSender = Wakeup()
+    /// Set when entries may have been enqueued: the sender claims again before its next poll.
+    let queueDirty = Atomic<Bool>(false)
     let work = WorkQueue<InboundWork>()
     /// Answers about our offers, applied to the spool by the acker in batches (off the reader,
     /// so the reader never waits for an fsync before reading on).
@@ -84,8 +95,11 @@ final class LinkSession: Sendable {
              outbound channelOut: NIOAsyncChannelOutboundWriter<ByteBuffer>) async -> SessionSummary {
         await context.sessions.acquire(peer)
         context.monitor.sessionUp(peer, now: context.clock())
-        context.queueSignal.register(wakeSender)
-        defer { context.queueSignal.unregister(wakeSender) }
+        context.queueSignal.register(self) { [weak self] in
+            self?.queueDirty.store(true, ordering: .releasing)
+            self?.wakeSender.signal()
+        }
+        defer { context.queueSignal.unregister(self) }
         logger.info("link up")
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.guarded("writer") { try await self.writer.drain(into: channelOut) { [monitor = self.context.monitor, peer = self.peer] n in monitor.sent(peer, bytes: n) } } }
@@ -265,22 +279,10 @@ final class LinkSession: Sendable {
             }
             let spool = context.spool, now = context.clock()
             // Small envelopes: one transaction for all of them, then one ACK frame.
-            let smalls = items.compactMap { if case .small(let e) = $0 { e } else { nil } }
-            if !smalls.isEmpty {
-                do {
-                    let results = try await context.blocking { try spool.acceptBatch(smalls, now: now) }
-                    let accepted = zip(smalls, results).filter { $0.1 == .accepted }.count
-                    summary.withLock { $0.envelopesReceived += accepted }
-                    if accepted > 0 { context.queueSignal.notify() }  // routed onwards: wake the other links
-                    for chunk in stride(from: 0, to: smalls.count, by: SessionMessage.maxAckIDs) {
-                        try writer.send(.ack(smalls[chunk..<min(smalls.count, chunk + SessionMessage.maxAckIDs)].map(\.header.id)))
-                    }
-                } catch {
-                    for e in smalls { try refuse(e.header.id, Self.reason(for: error), "\(error)") }
-                }
-            }
+            try await commitSmalls(items.compactMap { if case .small(let e) = $0 { e } else { nil } })
             // Large envelopes: begin, then consecutive chunks per envelope in one transaction each.
             var i = 0
+            var smallsInBetween = false
             while i < items.count {
                 switch items[i] {
                 case .small:
@@ -310,10 +312,16 @@ final class LinkSession: Sendable {
                     // A run of consecutive chunks of one envelope. A gap starts a new run: after
                     // a re-request, stale chunks still in flight are followed by the re-sent ones,
                     // and those must not be swallowed with the stale run.
+                    // At most 32 chunks (2 MiB) per transaction; small envelopes that arrived
+                    // meanwhile (an urgent one, say) are committed between two such transactions.
                     var chunks: [[UInt8]] = []
-                    while i < items.count, case .chunk(let cid, let index, let data) = items[i], cid == id, index == first + chunks.count {
+                    while i < items.count, chunks.count < 32, case .chunk(let cid, let index, let data) = items[i], cid == id, index == first + chunks.count {
                         chunks.append(data)
                         i += 1
+                    }
+                    defer { smallsInBetween = true }
+                    if smallsInBetween {
+                        try await commitSmalls(work.take { if case .small = $0 { true } else { false } }.compactMap { if case .small(let e) = $0 { e } else { nil } })
                     }
                     guard let state = large[id], first == state.next else { continue }  // stale after a re-request
                     do {
@@ -338,6 +346,24 @@ final class LinkSession: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// Accepts whole small envelopes in one transaction and acknowledges them (one ACK frame per
+    /// `maxAckIDs`); refuses them all for now if the transaction fails.
+    private func commitSmalls(_ smalls: [IncomingEnvelope]) async throws {
+        guard !smalls.isEmpty else { return }
+        let spool = context.spool, now = context.clock()
+        do {
+            let results = try await context.blocking { try spool.acceptBatch(smalls, now: now) }
+            let accepted = zip(smalls, results).filter { $0.1 == .accepted }.count
+            summary.withLock { $0.envelopesReceived += accepted }
+            if accepted > 0 { context.queueSignal.notify() }  // routed onwards: wake the other links
+            for chunk in stride(from: 0, to: smalls.count, by: SessionMessage.maxAckIDs) {
+                try writer.send(.ack(smalls[chunk..<min(smalls.count, chunk + SessionMessage.maxAckIDs)].map(\.header.id)))
+            }
+        } catch {
+            for e in smalls { try refuse(e.header.id, Self.reason(for: error), "\(error)") }
         }
     }
 
@@ -384,7 +410,7 @@ final class LinkSession: Sendable {
             // Claimed in slices, so the first offers go out (and the receiver starts) sooner.
             let room = min(256, config.maxOutstandingOffers - outbound.withLock { $0.outstanding })
             let now = context.clock()
-            if room > 0 && now >= nextPoll {
+            if room > 0 && (now >= nextPoll || queueDirty.exchange(false, ordering: .acquiringAndReleasing)) {
                 let offers = try await context.blocking { try spool.claimForSending(peer: peer, now: now, limit: room) }
                 for (entry, header, table) in offers {
                     outbound.withLock { $0.offered(entry, layout: header.layout) }
@@ -395,9 +421,13 @@ final class LinkSession: Sendable {
             }
             // Chunks, most urgent first, while the window and the socket keep up; read from the
             // spool a batch at a time (one trip to the blocking pool for many chunks).
-            while writer.pending.load(ordering: .relaxed) < config.window {
+            // Frames queued for the socket are kept short (`writeQueue`), apart from the window of
+            // chunks in flight: an urgent offer or chunk then waits behind little bulk data.
+            while writer.pending.load(ordering: .relaxed) < min(config.window, config.writeQueue) {
                 var picks: [(id: EnvelopeID, index: Int)] = []
-                while picks.count < 64, let next = outbound.withLock({ $0.nextChunk() }) { picks.append(next) }
+                // A few chunks per trip to the spool: enough to keep the socket busy, few enough
+                // that a relay's memory stays small (each chunk is up to 64 KiB).
+                while picks.count < 16, let next = outbound.withLock({ $0.nextChunk() }) { picks.append(next) }
                 guard !picks.isEmpty else { break }
                 let batch = picks
                 let chunks = try await context.blocking { try spool.chunks(batch) }

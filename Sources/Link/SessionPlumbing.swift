@@ -130,15 +130,15 @@ import Envelope
 /// Wakes every link sender when new queue entries may be waiting (a local send, a commit that
 /// routed envelopes onwards, an operator's release), so they do not wait for their next poll.
 public final class QueueSignal: Sendable {
-    private let senders = Mutex<[ObjectIdentifier: Wakeup]>([:])
+    private let senders = Mutex<[ObjectIdentifier: @Sendable () -> Void]>([:])
 
     public init() {}
 
-    func register(_ w: Wakeup) { senders.withLock { $0[ObjectIdentifier(w)] = w } }
-    func unregister(_ w: Wakeup) { senders.withLock { $0[ObjectIdentifier(w)] = nil } }
+    func register(_ owner: AnyObject, _ wake: @escaping @Sendable () -> Void) { senders.withLock { $0[ObjectIdentifier(owner)] = wake } }
+    func unregister(_ owner: AnyObject) { senders.withLock { $0[ObjectIdentifier(owner)] = nil } }
 
     /// Something was enqueued: every sender looks at its queue now.
     public func notify() {
-        for w in senders.withLock({ Array($0.values) }) { w.signal() }
+        for wake in senders.withLock({ Array($0.values) }) { wake() }
     }
 }

@@ -95,7 +95,7 @@ public struct NodeOperations: Sendable {
         if r.eachFile == true { return try sendEach(files, metadata: metadata, parameters: params, recipients: recipients.count, now: now) }
         let scratch = identity.home.scratchPath + "/send-\(UUID().uuidString).lte"
         defer { unlink(scratch) }
-        _ = try DocumentEnvelope.seal(metadata: metadata, files: files, parameters: params, signer: identity.signingKeys, to: scratch)
+        _ = try DocumentEnvelope.seal(metadata: metadata, files: files, parameters: params, signer: identity.signingKeys, to: scratch, durable: false)
         let (header, _, custody) = try ingress.acceptFile(scratch, from: "local", now: now)
         return SentReport(id: header.id.hex, recipients: recipients.count, payloadBytes: header.layout.payloadSize,
                           nextHops: custody.nextHops.keys.sorted().map(\.rawValue))

@@ -51,7 +51,6 @@ public final class Spool: Sendable {
                 // Fewer, larger WAL checkpoints (each one copies pages back and fsyncs): a relay
                 // commits many small groups; 16 MiB of WAL between checkpoints instead of 4.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 4096")
-                try db.execute(sql: "PRAGMA cache_size = -16384")
                 if integrityCheck {
                     let result = try String.fetchAll(db, sql: "PRAGMA quick_check")
                     guard result == ["ok"] else {

@@ -112,10 +112,11 @@ import Testing
 
     @Test func aBlackHoledLinkHangsThenComesBack() async throws {
         let (echo, server) = try await echoServer()
-        let (_, port, task) = try await proxy(LinkFaults(blackholeMs: [[0, 800]]), upstream: echo)
-        let during = try await roundTrip(port, bytes: [9], untilClosed: true, readTimeout: .seconds(5))
+        // A window long enough that a loaded machine still connects inside it.
+        let (_, port, task) = try await proxy(LinkFaults(blackholeMs: [[0, 3000]]), upstream: echo)
+        let during = try await roundTrip(port, bytes: [9], untilClosed: true, readTimeout: .seconds(10))
         #expect(during.received.isEmpty)  // nothing passed; closed when the window ended
-        #expect(during.seconds >= 0.7)
+        #expect(during.seconds >= 0.5)
         let after = try await roundTrip(port, bytes: [9, 9])
         #expect(after.received == [9, 9])
         task.cancel(); server.cancel()

@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "ControlTests", dependencies: ["Control"]),
         .testTarget(name: "FlakyLinkTests", dependencies: ["FlakyLink", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         // Real lienthongd processes on 127.0.0.1 (the executables are built first).
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Control", "Spool", "Topology", "Envelope", "SodiumKit"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Control", "Spool", "Topology", "Envelope", "SodiumKit", "FlakyLink"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -87,6 +87,8 @@ struct NodeNetworkTests {
     @Test(arguments: [SIGKILL, SIGTERM])
     func theDistrictRelayStoppedMidTransferResumesWithoutDuplicate(signal: Int32) throws {
         let net = try TestNetwork()
+        // The district's uplink capped at 5 MB/s, so the 20 MiB spend seconds half-way there.
+        try net.putLinksBehindFlaky(children: [district1], seed: 1) { _ in ["bytesPerSecond": 5_000_000] }
         try net.startAll()
         let file = try net.randomFile("ban-do.bin", size: 20 << 20)
         let id = try net.send(from: hub, to: commune11, subject: "Bản đồ quy hoạch", files: [file])

@@ -34,7 +34,52 @@ final class TestNetwork: @unchecked Sendable {
         }
     }
 
+    private var flaky: Process?
+
+    /// Puts each commune's link to its parent behind one `lienthong-flaky` proxy with `faults`
+    /// (JSON as in docs/OPERATIONS.md), by pointing the commune's own topology copy at it.
+    /// Call before starting the communes.
+    func putCommunesBehindFlakyLinks(seed: UInt64, faults: (String) -> [String: Any]) throws {
+        try putLinksBehindFlaky(children: nil, seed: seed, faults: faults)
+    }
+
+    /// The same for the uplinks of `children` (all communes when nil).
+    func putLinksBehindFlaky(children: [String]?, seed: UInt64, faults: (String) -> [String: Any]) throws {
+        let topology = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/net/topology.json"))) as? [String: Any] ?? [:]
+        let nodes = topology["nodes"] as? [[String: Any]] ?? []
+        let endpoint = Dictionary(uniqueKeysWithValues: nodes.compactMap { n in (n["endpoint"] as? String).map { (n["id"] as? String ?? "", $0) } })
+        let communes = nodes.filter { n in children.map { $0.contains(n["id"] as? String ?? "") } ?? (n["level"] as? String == "commune") }
+        let base = try Self.freePortBase(count: communes.count)
+        var links: [[String: Any]] = []
+        for (i, c) in communes.enumerated() {
+            guard let id = c["id"] as? String, let parent = (c["parents"] as? [String])?.first, let up = endpoint[parent],
+                  let port = Int(up.split(separator: ":").last ?? "") else { continue }
+            links.append(["name": id, "listenPort": base + i, "upstreamHost": "127.0.0.1", "upstreamPort": port, "faults": faults(id)])
+            let ownPath = home(id) + "/topology.json"
+            var own = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ownPath))) as? [String: Any] ?? [:]
+            own["nodes"] = (own["nodes"] as? [[String: Any]] ?? []).map { n in
+                var n = n
+                if n["id"] as? String == parent { n["endpoint"] = "127.0.0.1:\(base + i)" }
+                return n
+            }
+            try JSONSerialization.data(withJSONObject: own).write(to: URL(fileURLWithPath: ownPath))
+        }
+        let config = dir + "/flaky.json"
+        try JSONSerialization.data(withJSONObject: ["seed": seed, "links": links]).write(to: URL(fileURLWithPath: config))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binaries + "/lienthong-flaky")
+        p.arguments = [config]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        flaky = p
+    }
+
+    /// Whether `node`'s daemon is running (started by this network and not stopped).
+    func isRunning(_ node: String) -> Bool { daemons[node] != nil }
+
     deinit {
+        if let f = flaky, f.isRunning { f.terminate(); f.waitUntilExit() }
         for (_, p) in daemons where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         if ProcessInfo.processInfo.environment["LT_KEEP_TEST_NETWORK"] == nil { try? FileManager.default.removeItem(atPath: dir) }
     }

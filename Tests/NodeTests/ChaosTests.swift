@@ -94,7 +94,7 @@ struct ChaosTests {
         print("chaos: \(sent.count) documents sent, \(kills) SIGKILLs; quiet period")
 
         // Every 01 receipt back at every origin.
-        try waitUntil("every recipient's 01 receipt is back (seed \(seed))", timeout: 240) {
+        try waitUntil("every recipient's 01 receipt is back (seed \(seed))", timeout: max(240, Double(docs) * 0.8)) {
             try sent.allSatisfy { s in
                 let t = try net.track(s.origin, s.id)
                 return t.recipients == s.recipients.count && t.entries.allSatisfy { $0.status != "00" && $0.status != "undeliverable" }
@@ -117,7 +117,7 @@ struct ChaosTests {
             }
         }
         // No queue holds anything; every audit chain verifies.
-        try waitUntil("every queue is empty (seed \(seed))", timeout: 120) {
+        try waitUntil("every queue is empty (seed \(seed))", timeout: max(120, Double(docs) * 0.3)) {
             try all.allSatisfy { try net.json(NodeStatusReport.self, $0, "status").queueTotal == 0 }
         }
         for n in all { _ = try net.cli(n, "audit", "verify") }

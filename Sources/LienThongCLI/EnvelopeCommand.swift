@@ -27,40 +27,32 @@ struct EnvelopeCommand: ParsableCommand {
                 """)
 
         @OptionGroup var home: HomeOptions
-        @Option(help: ArgumentHelp("Recipient node ids, comma-separated.", valueName: "ID[,ID…]")) var to: String?
-        @Option(help: ArgumentHelp("Send to every node below this one in the tree.", valueName: "ID")) var toSubtree: String?
-        @Option(help: "Urgency: thuong, khan, thuong-khan, hoa-toc, hoa-toc-hen-gio.") var urgency: String = "thuong"
-        @Option(help: ArgumentHelp("How long until the envelope expires: e.g. 30m, 12h, 7d.", valueName: "DURATION")) var expires: String = "7d"
-        @Option(help: "Trích yếu: what the document is about.") var subject: String
-        @Option(help: "Số, e.g. 21.") var codeNumber: String?
-        @Option(help: "Ký hiệu, e.g. CT/TU.") var codeNotation: String?
-        @Option(help: "Loại văn bản, e.g. \"Chỉ thị\".") var documentType: String?
-        @Option(help: "Độ mật: Thường (default), Mật, Tối mật, Tuyệt mật.") var secrecy: String = "Thường"
-        @Option(name: .customLong("file"), help: ArgumentHelp("A file to attach (repeat for several).", valueName: "PATH")) var files: [String] = []
+        @OptionGroup var document: DocumentOptions
         @Option(help: ArgumentHelp("Envelope file to write.", valueName: "FILE")) var out: String
 
         func run() throws {
+            let d = document
             let node = try LoadedNode(home: home.home)
-            let recipients = try RecipientSelection.resolve(to: to, toSubtree: toSubtree, topology: node.topology)
-            guard let u = Urgency(parsing: urgency) else {
-                throw ValidationError("unknown urgency '\(urgency)'; use thuong, khan, thuong-khan, hoa-toc or hoa-toc-hen-gio")
+            let recipients = try RecipientSelection.resolve(to: d.to, toSubtree: d.toSubtree, topology: node.topology)
+            guard let u = Urgency(parsing: d.urgency) else {
+                throw ValidationError("unknown urgency '\(d.urgency)'; use thuong, khan, thuong-khan, hoa-toc or hoa-toc-hen-gio")
             }
-            guard let level = SecrecyLevel(rawValue: secrecy) ?? SecrecyLevel.allCases.first(where: { "\($0)" == secrecy }) else {
-                throw ValidationError("unknown secrecy level '\(secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
+            guard let level = SecrecyLevel(rawValue: d.secrecy) ?? SecrecyLevel.allCases.first(where: { "\($0)" == d.secrecy }) else {
+                throw ValidationError("unknown secrecy level '\(d.secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
             }
-            let lifetime = try DurationText.parseMilliseconds(expires)
+            let lifetime = try DurationText.parseMilliseconds(d.expires)
             let sealRecipients = try recipients.map { id -> SealRecipient in
                 guard let key = node.topology[id]?.encryptionKey else {
                     throw CLIError("SEAL-NO-KEY", "recipient \(id) has no encryption key in the topology; ask the province IT team to add it")
                 }
                 return SealRecipient(id: id, encryptionKey: key)
             }
-            let attached = files.map { path in
+            let attached = d.files.map { path in
                 AttachedFile(name: (path as NSString).lastPathComponent, mediaType: MediaType.guess(path), content: .path(path))
             }
             let now = CLITime.nowMilliseconds()
-            let metadata = DocumentMetadata(subject: subject, codeNumber: codeNumber, codeNotation: codeNotation,
-                                            documentType: documentType, promulgationDate: CLITime.today(), secrecyLevel: level,
+            let metadata = DocumentMetadata(subject: d.subject, codeNumber: d.codeNumber, codeNotation: d.codeNotation,
+                                            documentType: d.documentType, promulgationDate: CLITime.today(), secrecyLevel: level,
                                             organName: node.topology[node.id]?.name)
             let params = SealParameters(kind: .document, urgency: u, origin: node.id, recipients: sealRecipients,
                                         createdAt: now, expiresAt: now + lifetime)
@@ -165,6 +157,20 @@ struct EnvelopeCommand: ParsableCommand {
 /// A node home with its keys and topology loaded.
 /// The CLI's name for a loaded node home.
 typealias LoadedNode = NodeIdentity
+
+/// What a document is and whom it is for: shared by `send` and `envelope seal`.
+struct DocumentOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Recipient node ids, comma-separated.", valueName: "ID[,ID…]")) var to: String?
+    @Option(help: ArgumentHelp("Send to every node below this one in the tree.", valueName: "ID")) var toSubtree: String?
+    @Option(help: "Urgency: thuong, khan, thuong-khan, hoa-toc, hoa-toc-hen-gio.") var urgency: String = "thuong"
+    @Option(help: ArgumentHelp("How long until the document expires undelivered: e.g. 30m, 12h, 7d.", valueName: "DURATION")) var expires: String = "7d"
+    @Option(help: "Trích yếu: what the document is about.") var subject: String
+    @Option(help: "Số, e.g. 21.") var codeNumber: String?
+    @Option(help: "Ký hiệu, e.g. CT/TU.") var codeNotation: String?
+    @Option(help: "Loại văn bản, e.g. \"Chỉ thị\".") var documentType: String?
+    @Option(help: "Độ mật: Thường (default). Mật, Tối mật and Tuyệt mật are refused by policy.") var secrecy: String = "Thường"
+    @Option(name: .customLong("file"), help: ArgumentHelp("A file to attach (repeat for several).", valueName: "PATH")) var files: [String] = []
+}
 
 /// `--to` / `--to-subtree` into a checked list of recipients.
 enum RecipientSelection {

@@ -17,25 +17,17 @@ struct SendCommand: ParsableCommand {
             """)
 
     @OptionGroup var node: NodeAccess
-    @Option(help: ArgumentHelp("Recipient node ids, comma-separated.", valueName: "ID[,ID…]")) var to: String?
-    @Option(help: ArgumentHelp("Send to every node below this one in the tree.", valueName: "ID")) var toSubtree: String?
-    @Option(help: "Urgency: thuong, khan, thuong-khan, hoa-toc, hoa-toc-hen-gio.") var urgency: String = "thuong"
-    @Option(help: ArgumentHelp("How long until the document expires undelivered: e.g. 30m, 12h, 7d.", valueName: "DURATION")) var expires: String = "7d"
-    @Option(help: "Trích yếu: what the document is about.") var subject: String
-    @Option(help: "Số, e.g. 21.") var codeNumber: String?
-    @Option(help: "Ký hiệu, e.g. CT/TU.") var codeNotation: String?
-    @Option(help: "Loại văn bản, e.g. \"Chỉ thị\".") var documentType: String?
-    @Option(help: "Độ mật: Thường (default). Mật, Tối mật and Tuyệt mật are refused by policy.") var secrecy: String = "Thường"
-    @Option(name: .customLong("file"), help: ArgumentHelp("A file to attach (repeat for several).", valueName: "PATH")) var files: [String] = []
+    @OptionGroup var document: DocumentOptions
     @Flag(help: "Send each --file as its own document (same recipients and metadata), all accepted at once.") var eachFile = false
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func run() throws {
         let identity = try NodeIdentity(home: node.home.home)
-        let recipients = try RecipientSelection.resolve(to: to, toSubtree: toSubtree, topology: identity.topology)
-        let request = SendRequest(to: recipients.map(\.rawValue), urgency: urgency, expiresInMs: try DurationText.parseMilliseconds(expires),
-                                  subject: subject, codeNumber: codeNumber, codeNotation: codeNotation, documentType: documentType,
-                                  secrecy: secrecy, files: files.map(NodeAccess.absolute), eachFile: eachFile ? true : nil)
+        let d = document
+        let recipients = try RecipientSelection.resolve(to: d.to, toSubtree: d.toSubtree, topology: identity.topology)
+        let request = SendRequest(to: recipients.map(\.rawValue), urgency: d.urgency, expiresInMs: try DurationText.parseMilliseconds(d.expires),
+                                  subject: d.subject, codeNumber: d.codeNumber, codeNotation: d.codeNotation, documentType: d.documentType,
+                                  secrecy: d.secrecy, files: d.files.map(NodeAccess.absolute), eachFile: eachFile ? true : nil)
         guard case .sent(let report) = try node.perform(.send(request)) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to send") }
         if json {
             print(try Output.json(report), terminator: "")

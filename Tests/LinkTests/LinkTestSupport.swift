@@ -78,12 +78,12 @@ final class LinkTestNet: @unchecked Sendable {
     }
 
     func context(_ id: NodeID, configuration: LinkConfiguration = LinkConfiguration(), keys: SigningKeyPair? = nil,
-                 topology: Topology? = nil, replayGuard: ReplayGuard = ReplayGuard()) throws -> LinkContext {
+                 topology: Topology? = nil, replayGuard: ReplayGuard = ReplayGuard(), limits: EnvelopeLimits = .default) throws -> LinkContext {
         var logger = Logger(label: "link.\(id)", factory: logs.handler)
         logger.logLevel = .info
         logger[metadataKey: "node"] = "\(id)"
         return LinkContext(me: id, keys: keys ?? signing[id]!, topology: topology ?? self.topology, spool: try spool(id), blockingPool: pool,
-                           configuration: configuration, logger: logger, replayGuard: replayGuard)
+                           configuration: configuration, logger: logger, replayGuard: replayGuard, limits: limits)
     }
 
     /// Seals an envelope from `origin` to `recipients` and puts it in `origin`'s spool through the gate.
@@ -107,8 +107,8 @@ final class LinkTestNet: @unchecked Sendable {
 
     /// Starts `id`'s listener on 127.0.0.1 (port chosen by the system); returns the port and the task.
     func listen(_ id: NodeID, configuration: LinkConfiguration = LinkConfiguration(), sessions: SessionLog? = nil,
-                topology: Topology? = nil) async throws -> (Int, Task<Void, any Error>) {
-        let ctx = try context(id, configuration: configuration, topology: topology)
+                topology: Topology? = nil, limits: EnvelopeLimits = .default) async throws -> (Int, Task<Void, any Error>) {
+        let ctx = try context(id, configuration: configuration, topology: topology, limits: limits)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let group = self.group
         let task = Task {

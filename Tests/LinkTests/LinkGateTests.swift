@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import Envelope
+import SodiumKit
+import Spool
+@testable import Link
+
+/// Envelopes a misbehaving (or outdated) neighbour offers that the receiver's gate must refuse
+/// before asking for any body byte: each refused with its reason, quarantined at the sender, and
+/// nothing else held up.
+@Suite(.serialized) struct LinkGateTests {
+    /// Seals an envelope as `origin` with `signer`'s key and puts it straight into `into`'s queue
+    /// for `to`, bypassing the sender's own gate (as a faulty or hostile node would).
+    func craft(_ net: LinkTestNet, into sender: NodeID, to: NodeID, origin: NodeID, signer: SigningKeyPair, size: Int,
+               createdAt: Int64, lifetime: Int64) throws -> EnvelopeID {
+        let params = SealParameters(kind: .document, urgency: .thuong, origin: origin,
+                                    recipients: [SealRecipient(id: to, encryptionKey: net.boxes[to]!.publicKey)],
+                                    createdAt: createdAt, expiresAt: createdAt + lifetime)
+        let body = MemorySink()
+        let sealed = try EnvelopeSealer.seal(params, signer: signer, payloadSize: UInt64(size), source: MemorySource(Sodium.randomBytes(size)), body: body)
+        let incoming = IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: sealed.header.layout.split(body: body.bytes),
+                                        from: "local", custody: Custody(nextHops: [to: [to]], deliverLocally: false))
+        _ = try net.spool(sender).accept(incoming, now: createdAt)
+        return sealed.id
+    }
+
+    @Test func forgedUnknownExpiredAndOversizedEnvelopesAreRefusedWithTheirReasons() async throws {
+        let net = try LinkTestNet()
+        defer { net.shutdown() }
+        let district = LinkTestNet.district, hub = LinkTestNet.hub
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let cases: [(String, EnvelopeID)] = [
+            ("badSignature", try craft(net, into: district, to: hub, origin: district, signer: SigningKeyPair(), size: 2000, createdAt: now, lifetime: 3_600_000)),
+            ("unknownOrigin", try craft(net, into: district, to: hub, origin: node("000.09.09.H27"), signer: SigningKeyPair(), size: 2000, createdAt: now, lifetime: 3_600_000)),
+            ("expired", try craft(net, into: district, to: hub, origin: district, signer: net.signing[district]!, size: 2000, createdAt: now - 7_200_000, lifetime: 3_600_000)),
+            ("tooLarge", try craft(net, into: district, to: hub, origin: district, signer: net.signing[district]!, size: 2 << 20, createdAt: now, lifetime: 3_600_000)),
+        ]
+        let good = try net.send(from: district, to: [hub], size: 2000)
+        // The hub accepts payloads up to 1 MiB.
+        let (port, listener) = try await net.listen(hub, limits: EnvelopeLimits(maxPayloadBytes: 1 << 20))
+        let session = try net.dial(district, to: hub, port: port)
+        let dspool = try net.spool(district), hspool = try net.spool(hub)
+        #expect(try await net.waitUntil { try hspool.inboxEntry(good) != nil })
+        // The expired one leaves by the sender's own expiry or by the peer's refusal; the others
+        // are refused for good and set aside.
+        #expect(try await net.waitUntil { try dspool.queueEntries(state: .quarantined).count >= 3 })
+        let quarantined = Dictionary(uniqueKeysWithValues: try dspool.queueEntries(state: .quarantined).map { ($0.envelopeID, $0.lastError ?? "") })
+        for (reason, id) in cases where quarantined[id] != nil {
+            #expect(quarantined[id]?.contains(reason) == true, "\(reason): \(quarantined[id] ?? "")")
+        }
+        for (reason, id) in cases where reason != "expired" { #expect(quarantined[id] != nil, "\(reason) was not refused") }
+        // Nothing refused was stored at the hub.
+        for (_, id) in cases { #expect(try hspool.storedEnvelope(id) == nil && hspool.inboxEntry(id) == nil) }
+        #expect(net.logs.contains("refused an envelope"))
+        session.cancel()
+        listener.cancel()
+    }
+}

@@ -13,7 +13,7 @@ public struct LinkConfiguration: Sendable {
     public var window: Int = 8 << 20
     /// Bytes of frames queued for the socket and not yet written: kept small so that an urgent
     /// envelope does not wait behind much bulk data already queued.
-    public var writeQueue: Int = 512 << 10
+    public var writeQueue: Int = 2 << 20
     /// Envelopes offered and not yet answered or finished, per session.
     public var maxOutstandingOffers: Int = 1024
     /// How often an idle sender looks for new queue entries.

@@ -312,10 +312,10 @@ final class LinkSession: Sendable {
                     // A run of consecutive chunks of one envelope. A gap starts a new run: after
                     // a re-request, stale chunks still in flight are followed by the re-sent ones,
                     // and those must not be swallowed with the stale run.
-                    // At most 32 chunks (2 MiB) per transaction; small envelopes that arrived
+                    // At most 64 chunks (4 MiB) per transaction; small envelopes that arrived
                     // meanwhile (an urgent one, say) are committed between two such transactions.
                     var chunks: [[UInt8]] = []
-                    while i < items.count, chunks.count < 32, case .chunk(let cid, let index, let data) = items[i], cid == id, index == first + chunks.count {
+                    while i < items.count, chunks.count < 64, case .chunk(let cid, let index, let data) = items[i], cid == id, index == first + chunks.count {
                         chunks.append(data)
                         i += 1
                     }

@@ -117,22 +117,24 @@ final class BenchNet: @unchecked Sendable {
     func transfer(expect: Int) async throws -> Double {
         let hubContext = context(hubID, hub), districtContext = context(districtID, district)
         let (ports, cont) = AsyncStream.makeStream(of: Int.self)
-        let group = self.group, hubID = self.hubID
-        let listener = Task { try await LinkEndpoints.listen(host: "127.0.0.1", port: 0, context: hubContext, group: group, onBound: { cont.yield($0) }) }
-        var it = ports.makeAsyncIterator()
-        guard let port = await it.next() else { throw BenchError(description: "listener did not start") }
-        let start = ContinuousClock.now
-        let link = Task { try await LinkEndpoints.dial(hubID, at: try Endpoint(host: "127.0.0.1", port: port), context: districtContext, group: group) }
-        // A count, polled every 10 ms: listing the inbox here would compete with the link for the CPU.
-        while try hub.inboxCount() < expect {
-            try await Task.sleep(for: .milliseconds(10))
-            guard ContinuousClock.now - start < .seconds(600) else { throw BenchError(description: "transfer did not finish") }
+        let group = self.group, hubID = self.hubID, hub = self.hub
+        // Listener and link are child tasks: cancelled (and awaited) when the count is reached.
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await LinkEndpoints.listen(host: "127.0.0.1", port: 0, context: hubContext, group: group, onBound: { cont.yield($0) }) }
+            var it = ports.makeAsyncIterator()
+            guard let port = await it.next() else { throw BenchError(description: "listener did not start") }
+            let start = ContinuousClock.now
+            tasks.addTask { _ = try await LinkEndpoints.dial(hubID, at: try Endpoint(host: "127.0.0.1", port: port), context: districtContext, group: group) }
+            // A count, polled every 10 ms: listing the inbox here would compete with the link for the CPU.
+            while try hub.inboxCount() < expect {
+                try await Task.sleep(for: .milliseconds(10))
+                guard ContinuousClock.now - start < .seconds(600) else { throw BenchError(description: "transfer did not finish") }
+            }
+            let d = ContinuousClock.now - start
+            tasks.cancelAll()
+            while (try? await tasks.next()) != nil {}
+            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         }
-        let d = ContinuousClock.now - start
-        link.cancel()
-        listener.cancel()
-        _ = await link.result
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
     /// The spool's durable chunk-write rate for one 20 MiB envelope (64 chunks per transaction).

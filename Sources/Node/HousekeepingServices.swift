@@ -79,23 +79,45 @@ struct DeliveryService: Service {
 }
 
 extension DeliveryService {
-    /// Why this node refuses a delivered document by policy, or nil. A document that does not
-    /// open is refused too (its origin signed something this node cannot read).
+    /// Why this node refuses a delivered document by policy, or nil. Only the metadata is
+    /// decrypted (it comes first in the payload): every chunk was already checked against the
+    /// origin's signed digest on arrival, so there is no need to decrypt a large body here too.
+    /// A document whose metadata does not open is refused (its origin signed something this
+    /// node cannot read).
     static func policyRefusal(_ d: UnsettledDelivery, runtime: NodeRuntime) throws -> String? {
-        let listing = ListingPayload()
+        let probe = MetadataProbe()
         do {
-            try DeliveredEnvelope.open(d.envelopeID, spool: runtime.spool, identity: runtime.identity, into: listing, checkExpiry: false)
-            let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(listing.metadataBytes))
-            try metadata.checkSecrecyPolicy()
-            return nil
-        } catch let e as EnvelopeError where e.code == .secrecyRefused {
-            return "marked secret: state-secret documents may not travel on this exchange"
+            try DeliveredEnvelope.open(d.envelopeID, spool: runtime.spool, identity: runtime.identity, into: probe, checkExpiry: false)
+        } catch is MetadataProbe.Done {
+            // The metadata has been read and authenticated; the rest of the body is not needed.
         } catch let e as SpoolError {
             throw e  // the store, not the document: try again later
         } catch {
             return "the document does not open at its recipient (\(String(describing: error).prefix(150)))"
         }
+        do {
+            try JSONDecoder().decode(DocumentMetadata.self, from: Data(probe.metadataBytes)).checkSecrecyPolicy()
+            return nil
+        } catch let e as EnvelopeError where e.code == .secrecyRefused {
+            return "marked secret: state-secret documents may not travel on this exchange"
+        } catch {
+            return "the document's metadata is not readable (\(String(describing: error).prefix(150)))"
+        }
     }
+}
+
+/// Keeps a payload's metadata and stops the opening right after it.
+final class MetadataProbe: PayloadReceiver {
+    struct Done: Error {}
+    private(set) var metadataBytes: [UInt8] = []
+
+    func receive(kind: EnvelopeKind, metadata: [UInt8]) throws {
+        metadataBytes = metadata
+        throw Done()
+    }
+    func beginFile(name: String, mediaType: String, size: UInt64) throws {}
+    func fileBytes(_ bytes: UnsafeRawBufferPointer) throws {}
+    func endFile() throws {}
 }
 
 /// Expiry (with an undeliverable notice to each origin, in the same transaction) and seen-set pruning.

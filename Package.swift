@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "lienthong-bench", targets: ["lienthong-bench"]),
         .executable(name: "lienthong-testkit", targets: ["lienthong-testkit"]),
         .executable(name: "lienthong-flaky", targets: ["lienthong-flaky"]),
+        .executable(name: "lienthong-fuzz", targets: ["lienthong-fuzz"]),
     ],
     dependencies: [
         // Pinned with `exact:`: the offline mirror carries only these versions and
@@ -85,6 +86,13 @@ let package = Package(
         // The flaky-link harness (tests, demo, benchmarks): seeded TCP proxies on loopback.
         .target(name: "FlakyLink", dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .executableTarget(name: "lienthong-flaky", dependencies: ["FlakyLink", .product(name: "NIOPosix", package: "swift-nio")]),
+        // Fuzz targets (every untrusted-input parser and protocol state machine) and their
+        // libFuzzer binary; Scripts/fuzz builds it with -sanitize=fuzzer,address.
+        .target(name: "FuzzTargets", dependencies: [
+            "Wire", "Link", "Spool", "Envelope", "SodiumKit", "Topology", "Control",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "lienthong-fuzz", dependencies: ["FuzzTargets"]),
         // Test support: helper processes the tests start and kill (never installed).
         .executableTarget(name: "lienthong-testkit", dependencies: ["Envelope", "SodiumKit", "Spool"]),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
@@ -98,6 +106,7 @@ let package = Package(
         .testTarget(name: "LienThongCLITests", dependencies: ["LienThongCLI", "Topology", "SodiumKit", "Spool", "Envelope"]),
         .testTarget(name: "ControlTests", dependencies: ["Control"]),
         .testTarget(name: "FlakyLinkTests", dependencies: ["FlakyLink", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Wire", "Envelope", "SodiumKit"]),
         // Real lienthongd processes on 127.0.0.1 (the executables are built first).
         .testTarget(name: "NodeTests", dependencies: ["Node", "Control", "Spool", "Topology", "Envelope", "SodiumKit", "FlakyLink"]),
     ],

@@ -6,7 +6,7 @@ import Wire
 /// are being sent from which chunk, and how many chunk bytes are in flight (the window).
 ///
 /// Events come from the peer's answers; effects tell the session what to do to the spool.
-struct OutboundState {
+package struct OutboundState {
     enum Phase: Equatable {
         /// OFFER sent, no answer yet.
         case offered
@@ -24,7 +24,7 @@ struct OutboundState {
         var credited: Int
     }
 
-    enum Effect: Equatable, Sendable {
+    package enum Effect: Equatable, Sendable {
         /// Custody passed (ACK, or HAVE: the receiver already had it): remove the queue entries.
         case acknowledged([EnvelopeID])
         /// A temporary refusal: defer with backoff.
@@ -33,7 +33,7 @@ struct OutboundState {
         case quarantine(EnvelopeID, String)
     }
 
-    let window: Int
+    package let window: Int
     private(set) var transfers: [EnvelopeID: Transfer] = [:]
     /// Candidates of `nextChunk`, sorted worst first so the best is last (`QueuePolicy.order`),
     /// so a pick costs O(1) instead of a scan of every outstanding offer. Entries are removed
@@ -66,21 +66,21 @@ struct OutboundState {
         sendable.insert(key, at: lo)
         queued.insert(id)
     }
-    private(set) var inFlightBytes = 0
+    package private(set) var inFlightBytes = 0
     /// Chunk bytes sent in this session (for resume-efficiency figures).
     private(set) var chunkBytesSent: UInt64 = 0
 
-    init(window: Int) { self.window = window }
+    package init(window: Int) { self.window = window }
 
-    var outstanding: Int { transfers.count }
-    func isOffered(_ id: EnvelopeID) -> Bool { transfers[id] != nil }
+    package var outstanding: Int { transfers.count }
+    package func isOffered(_ id: EnvelopeID) -> Bool { transfers[id] != nil }
 
-    mutating func offered(_ entry: QueueEntry, layout: ChunkLayout) {
+    package mutating func offered(_ entry: QueueEntry, layout: ChunkLayout) {
         transfers[entry.envelopeID] = Transfer(entry: entry, layout: layout, phase: .offered, next: 0, credited: 0)
     }
 
     /// Feeds one answer from the receiver. Messages that are not answers return no effects.
-    mutating func receive(_ message: SessionMessage) throws -> [Effect] {
+    package mutating func receive(_ message: SessionMessage) throws -> [Effect] {
         switch message {
         case .have(let id):
             guard transfers[id] != nil else { return [] }
@@ -120,7 +120,7 @@ struct OutboundState {
 
     /// The next chunk to send: the most urgent, then oldest, transfer with chunks left, if the
     /// window has room (one chunk may always be in flight, so large chunks still move).
-    mutating func nextChunk() -> (id: EnvelopeID, index: Int)? {
+    package mutating func nextChunk() -> (id: EnvelopeID, index: Int)? {
         while let key = sendable.last {
             guard var t = transfers[key.id], t.phase == .sending, t.next < t.layout.chunkCount else {
                 sendable.removeLast()

@@ -22,10 +22,13 @@ public struct NodeRuntime: Sendable {
     public var settings: NodeSettings { identity.settings }
     public var clock: @Sendable () -> Int64 { link.clock }
 
-    /// Opens the spool (returning in-flight entries to ready: whatever was handed to a link when
+    /// Opens the spool after SQLite's quick integrity check (returning in-flight entries to ready: whatever was handed to a link when
     /// the node stopped was not acknowledged) and builds the shared context.
     public init(identity: NodeIdentity, blockingPool: NIOThreadPool, group: any EventLoopGroup, logger: Logger) throws {
-        let spool = try Spool(path: identity.home.spoolPath)
+        // The integrity check comes before anything writes: a damaged spool is refused as it is,
+        // for the operator to keep and restore (found by StartupRefusalTests: without it the
+        // migrator wrote a page into a damaged file before SQLite noticed the damage).
+        let spool = try Spool(path: identity.home.spoolPath, integrityCheck: true)
         let reset = try spool.resetInFlight()
         if reset > 0 { logger.notice("in-flight entries returned to ready", metadata: ["count": "\(reset)"]) }
         let monitor = LinkMonitor()

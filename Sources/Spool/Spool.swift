@@ -29,7 +29,7 @@ public final class Spool: Sendable {
     /// Opens (creating if needed) the spool at `path`, applies migrations, sets
     /// `synchronous=FULL` on the writer, and returns in-flight entries to ready.
     ///
-    /// - Parameter integrityCheck: run SQLite's `quick_check` first (the daemon does at start-up),
+    /// - Parameter integrityCheck: run SQLite's `integrity_check` first (the daemon does at start-up),
     ///   so a damaged file is refused before anything is written to it.
     /// - Parameter busyTimeout: how long to wait for another process's lock before `locked`.
     public init(path: String, integrityCheck: Bool = false, busyTimeout: Double = 5) throws {
@@ -38,6 +38,7 @@ public final class Spool: Sendable {
         config.busyMode = .timeout(busyTimeout)
         config.foreignKeysEnabled = true
         config.label = "spool"
+        if integrityCheck { try Self.checkIntegrity(path) }
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch {
@@ -51,13 +52,6 @@ public final class Spool: Sendable {
                 // Fewer, larger WAL checkpoints (each one copies pages back and fsyncs): a relay
                 // commits many small groups; 16 MiB of WAL between checkpoints instead of 4.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 4096")
-                if integrityCheck {
-                    let result = try String.fetchAll(db, sql: "PRAGMA quick_check")
-                    guard result == ["ok"] else {
-                        throw SpoolError(.corrupt, "\(path) fails SQLite's integrity check; stop, keep the file for analysis, restore from backup",
-                                         cause: result.prefix(3).joined(separator: "; "))
-                    }
-                }
                 if try SpoolMigrations.migrator.hasBeenSuperseded(db) {
                     throw SpoolError(.newerVersion, "\(path) was written by a newer LienThong (it has migrations this build does not know); upgrade this node instead of downgrading")
                 }
@@ -65,6 +59,37 @@ public final class Spool: Sendable {
             try SpoolMigrations.migrator.migrate(pool)
         }
         _ = try resetInFlight()
+    }
+
+    /// SQLite's `integrity_check` on a read-only connection, before the pool opens: opening a
+    /// pool writes (GRDB creates the WAL with a throwaway table when there is none, and a
+    /// closing writer checkpoints), and a damaged file must be refused exactly as it was found.
+    /// `integrity_check`, not `quick_check`: quick_check does not compare indexes with their
+    /// tables, and a spool damaged there passed it (StartupRefusalTests).
+    static func checkIntegrity(_ path: String) throws {
+        let files = FileManager.default
+        guard files.fileExists(atPath: path) else { return }  // a new spool
+        // Even a read-only connection leaves an empty -wal and -shm behind; remove what it made.
+        let made = [path + "-wal", path + "-shm"].filter { !files.fileExists(atPath: $0) }
+        defer {
+            for p in made where ((try? files.attributesOfItem(atPath: p)[.size] as? UInt64) ?? 1) == 0 || p.hasSuffix("-shm") {
+                try? files.removeItem(atPath: p)
+            }
+        }
+        var config = Configuration()
+        config.readonly = true
+        config.label = "spool-check"
+        let result: [String]
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            result = try queue.read { try String.fetchAll($0, sql: "PRAGMA integrity_check(3)") }
+        } catch {
+            throw SpoolError.from(error, path: path)
+        }
+        guard result == ["ok"] else {
+            throw SpoolError(.corrupt, "\(path) fails SQLite's integrity check; stop the node, keep the file for analysis, restore from backup",
+                             cause: result.prefix(3).joined(separator: "; "))
+        }
     }
 
     /// `PRAGMA synchronous` as the writer connection sees it (2 = FULL).

@@ -64,8 +64,12 @@ public struct HandshakeAcceptor {
             guard let clientKey = identity.neighbourKey(client) else {
                 throw WireError(.notANeighbour, "\(client) is not a neighbour of \(identity.me) in the topology")
             }
-            guard abs(timestamp - now) <= identity.maxClockSkew else {
-                throw WireError(.clockSkew, "\(client)'s clock differs from ours by \(abs(timestamp - now) / 1000) s (limit \(identity.maxClockSkew / 1000) s)")
+            // The dialler's clock is untrusted: any Int64, so the difference is taken without
+            // trapping (a HELLO dated Int64.min once crashed the node; found by fuzzing).
+            let (skew, overflow) = timestamp.subtractingReportingOverflow(now)
+            guard !overflow, skew.magnitude <= identity.maxClockSkew.magnitude else {
+                let seconds = overflow ? "more than 292 million years" : "\(skew.magnitude / 1000) s"
+                throw WireError(.clockSkew, "\(client)'s clock differs from ours by \(seconds) (limit \(identity.maxClockSkew / 1000) s)")
             }
             guard identity.replayGuard.admit(nonce, now: now) else {
                 throw WireError(.replayed, "a replayed handshake claiming to be \(client)")

@@ -43,7 +43,7 @@ enum TwoLanes {
         let produced = Atomic<Int>(0)
         let nextConsumer = Atomic<Int>(0)
         let aborted = Atomic<Bool>(false)
-        let failure = Mutex<(any Error)?>(nil)
+        let failure = Locked<(any Error)?>(nil)
 
         init(count: Int, waits: Bool, produce: @escaping (Int) throws -> Void, consume: @escaping (Int) -> Void) {
             self.count = count

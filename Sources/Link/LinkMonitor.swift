@@ -1,4 +1,3 @@
-import Synchronization
 import Envelope
 
 /// Live state of each neighbour's link, for `lienthong peers`: sessions report here, the node's
@@ -21,7 +20,7 @@ public final class LinkMonitor: Sendable {
         public init() {}
     }
 
-    private let peers = Mutex<[NodeID: PeerState]>([:])
+    private let peers = Locked<[NodeID: PeerState]>([:])
 
     public init() {}
 

@@ -18,7 +18,7 @@ enum InboundWork: Sendable {
 
 /// A queue of work with a wake-up for its single consumer.
 final class WorkQueue<Item: Sendable>: Sendable {
-    private let items = Mutex<[Item]>([])
+    private let items = Locked<[Item]>([])
     let wakeup = Wakeup()
 
     func push(_ item: Item) {
@@ -56,7 +56,7 @@ final class LinkSession: Sendable {
     let channel: any Channel
     let opener: FrameOpenerBox
     let writer: FrameWriter
-    let outbound: Mutex<OutboundState>
+    let outbound: Locked<OutboundState>
     let wakeSender = Wakeup()
     /// Set when entries may have been enqueued: the sender claims again before its next poll.
     let queueDirty = Atomic<Bool>(false)
@@ -66,11 +66,11 @@ final class LinkSession: Sendable {
     let answers = WorkQueue<OutboundState.Effect>()
     /// Chunks that failed verification, per envelope, this session: asked again up to
     /// `maxRejections` times, then the envelope is refused for now (the sender's copy may be damaged).
-    let rejections = Mutex<[EnvelopeID: Int]>([:])
+    let rejections = Locked<[EnvelopeID: Int]>([:])
     static let maxRejections = 3
     let lastHeard: Atomic<Int64>
     let readerDone = Atomic<Bool>(false)
-    let summary: Mutex<SessionSummary>
+    let summary: Locked<SessionSummary>
     let logger: Logger
 
     /// @unchecked: the opener is used by the reader only.
@@ -82,9 +82,9 @@ final class LinkSession: Sendable {
         self.channel = channel
         self.opener = FrameOpenerBox(opener: crypto.opener)
         self.writer = FrameWriter(sealer: crypto.sealer)
-        self.outbound = Mutex(OutboundState(window: context.configuration.window))
+        self.outbound = Locked(OutboundState(window: context.configuration.window))
         self.lastHeard = Atomic(context.clock())
-        self.summary = Mutex(SessionSummary(peer: crypto.peer.rawValue))
+        self.summary = Locked(SessionSummary(peer: crypto.peer.rawValue))
         var logger = context.logger
         logger[metadataKey: "peer"] = "\(crypto.peer)"
         self.logger = logger
@@ -190,7 +190,7 @@ final class LinkSession: Sendable {
     }
 
     /// Verifiers of envelopes being received, by id (reader only).
-    private let receiving = Mutex<[EnvelopeID: (verifier: ChunkVerifier, custody: Custody, small: [[UInt8]]?)]>([:])
+    private let receiving = Locked<[EnvelopeID: (verifier: ChunkVerifier, custody: Custody, small: [[UInt8]]?)]>([:])
 
     private func receiveOffer(header headerBytes: [UInt8], table: [UInt8]) async throws {
         let now = context.clock()
@@ -466,9 +466,8 @@ final class LinkSession: Sendable {
                 summary.withLock { $0.envelopesSent += n }
             case .deferEntry(let id, let why):
                 logger.notice("peer refused an envelope for now", metadata: ["envelope": "\(id.hex.prefix(16))", "reason": "\(why)"])
-                var rng = SystemRandomNumberGenerator()
                 let attempts = try await context.blocking { try spool.queueEntries(peer: peer, envelope: id).first?.attempts ?? 1 }
-                let delay = retry.delay(attempts: attempts, using: &rng)
+                let delay = retry.delay(attempts: attempts)
                 try await context.blocking { try spool.deferEntry(id, peer: peer, error: why, delay: delay, now: now) }
             case .quarantine(let id, let why):
                 logger.warning("peer refused an envelope for good; quarantined", metadata: ["envelope": "\(id.hex.prefix(16))", "reason": "\(why)"])

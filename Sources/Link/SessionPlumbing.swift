@@ -4,7 +4,7 @@ import Wire
 
 /// Wakes a waiting task; a signal sent while nobody waits is kept for the next wait.
 final class Wakeup: Sendable {
-    private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    private let state = Locked<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
     func signal() {
         let waiter: CheckedContinuation<Void, Never>? = state.withLock { s in
@@ -50,7 +50,7 @@ final class Wakeup: Sendable {
 /// Encrypts session messages in order and hands them to the single writer task, counting the
 /// bytes not yet written so the sender can hold back when the socket is slow (NIO writability).
 final class FrameWriter: Sendable {
-    private let state: Mutex<FrameSealerBox>
+    private let state: Locked<FrameSealerBox>
     private let continuation: AsyncStream<ByteBuffer>.Continuation
     let frames: AsyncStream<ByteBuffer>
     let pending = Atomic<Int>(0)
@@ -60,7 +60,7 @@ final class FrameWriter: Sendable {
     struct FrameSealerBox: @unchecked Sendable { let sealer: FrameSealer }
 
     init(sealer: FrameSealer) {
-        state = Mutex(FrameSealerBox(sealer: sealer))
+        state = Locked(FrameSealerBox(sealer: sealer))
         (frames, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
     }
 
@@ -130,7 +130,7 @@ import Envelope
 /// Wakes every link sender when new queue entries may be waiting (a local send, a commit that
 /// routed envelopes onwards, an operator's release), so they do not wait for their next poll.
 public final class QueueSignal: Sendable {
-    private let senders = Mutex<[ObjectIdentifier: @Sendable () -> Void]>([:])
+    private let senders = Locked<[ObjectIdentifier: @Sendable () -> Void]>([:])
 
     public init() {}
 

@@ -56,7 +56,6 @@ struct UplinkService: Service {
         let monitor = runtime.link.monitor, logger = runtime.logger, clock = runtime.clock
         let failoverAfter = runtime.settings.failoverAfterMs ?? 120_000
         var backoff = runtime.settings.reconnect
-        var rng = SystemRandomNumberGenerator()
         var current = 0
         var unreachableSince: Int64?
         while !Task.isCancelled {
@@ -94,7 +93,7 @@ struct UplinkService: Service {
             }
             if Task.isCancelled { return }
             let now = clock()
-            let next = backoff.recordFailure(now: now, using: &rng)
+            let next = backoff.recordFailure(now: now)
             monitor.setDial(parent, backoffMs: next - now, nextDialAt: next, error: failure)
             logger.info("link to parent down; will dial again", metadata: ["parent": "\(parent)", "in_ms": "\(next - now)", "reason": "\(failure.prefix(200))"])
             if let since = unreachableSince, parents.count > 1, now - since >= failoverAfter {

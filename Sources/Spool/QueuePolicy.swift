@@ -43,6 +43,13 @@ public struct RetryPolicy: Sendable, Equatable {
         return min(d, cap)
     }
 
+    /// `delay(attempts:using:)` with the system generator (for async callers; see
+    /// `LinkBackoff.recordFailure(now:)`).
+    public func delay(attempts: Int) -> Int64 {
+        let c = ceiling(attempts: attempts)
+        return c / 2 + Int64.random(in: 0...(c - c / 2))
+    }
+
     /// Milliseconds to wait after `attempts` failures: in [ceiling/2, ceiling].
     public func delay(attempts: Int, using rng: inout some RandomNumberGenerator) -> Int64 {
         let c = ceiling(attempts: attempts)
@@ -71,6 +78,17 @@ public struct LinkBackoff: Sendable, Equatable {
         failures += 1
         let ceiling = RetryPolicy(base: base, cap: cap).ceiling(attempts: failures)
         nextAttemptAt = now + Int64.random(in: 0...ceiling, using: &rng)
+        return nextAttemptAt
+    }
+
+    /// `recordFailure(now:using:)` with the system generator, which the daemon uses. It does not
+    /// pass a `SystemRandomNumberGenerator` by `inout`: that type has no size, and under
+    /// ThreadSanitizer the made-up address of such an `inout` crashed the daemon (SEGV).
+    @discardableResult
+    public mutating func recordFailure(now: Int64) -> Int64 {
+        failures += 1
+        let ceiling = RetryPolicy(base: base, cap: cap).ceiling(attempts: failures)
+        nextAttemptAt = now + Int64.random(in: 0...ceiling)
         return nextAttemptAt
     }
 

@@ -1,4 +1,3 @@
-import Synchronization
 import Envelope
 import SodiumKit
 
@@ -48,7 +47,7 @@ public struct AcceptorIdentity: Sendable {
 
 /// Remembers recent handshake nonces so a replayed HELLO is refused by name.
 public final class ReplayGuard: Sendable {
-    private let seen = Mutex<[[UInt8]: Int64]>([:])
+    private let seen = Locked<[[UInt8]: Int64]>([:])
     public let window: Int64
     public let capacity: Int
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Envelope
 import Synchronization
 
 /// A seeded, deterministic TCP proxy on 127.0.0.1 that cuts each connection after a random number
@@ -11,13 +12,13 @@ final class CuttingProxy: Sendable {
     let maxCuts: Int
     let forwardedUp = Atomic<Int>(0)
     let cuts = Atomic<Int>(0)
-    private let rng: Mutex<SplitMix64>
+    private let rng: Locked<SplitMix64>
 
     init(upstreamPort: Int, seed: UInt64, cutRange: ClosedRange<Int>, maxCuts: Int) {
         self.upstreamPort = upstreamPort
         self.cutRange = cutRange
         self.maxCuts = maxCuts
-        rng = Mutex(SplitMix64(seed: seed))
+        rng = Locked(SplitMix64(seed: seed))
     }
 
     static func raw(_ channel: any Channel) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> {

@@ -20,7 +20,7 @@ func node(_ s: String) -> NodeID { try! NodeID(s) }
 
 /// Captures log lines so tests can check that refusals are logged with their reason.
 final class LogCapture: Sendable {
-    let lines = Mutex<[String]>([])
+    let lines = Locked<[String]>([])
     func handler(label: String) -> any LogHandler { CapturingHandler(capture: self) }
     func contains(_ text: String) -> Bool { lines.withLock { $0.contains { $0.contains(text) } } }
 
@@ -169,7 +169,7 @@ final class Counter: Sendable { let value = Atomic<Int>(0) }
 
 /// How accepted connections ended.
 final class SessionLog: Sendable {
-    let results = Mutex<[Result<SessionSummary, any Error>]>([])
+    let results = Locked<[Result<SessionSummary, any Error>]>([])
     func record(_ r: Result<SessionSummary, any Error>) { results.withLock { $0.append(r) } }
     var errors: [String] { results.withLock { $0.compactMap { if case .failure(let e) = $0 { "\(e)" } else { nil } } } }
 }

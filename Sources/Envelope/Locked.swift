@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A value behind a pthread mutex: the lock every module above this one uses for state shared
+/// between threads and tasks.
+///
+/// Not `Synchronization.Mutex`: on Linux that one waits on a futex inside the uninstrumented
+/// standard library, so ThreadSanitizer cannot see it and reported every access it guarded as a
+/// race (`Scripts/sanitize thread`, docs/RELIABILITY.md). ThreadSanitizer intercepts pthread
+/// locks, so with this type a race it reports is a real one.
+public final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    public init(_ value: Value) {
+        self.value = value
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    /// Runs `body` with exclusive access to the value. Keep it short and never await in it.
+    @inlinable
+    public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock()
+        defer { unlock() }
+        return try body(&_value)
+    }
+
+    @usableFromInline func lock() { pthread_mutex_lock(mutex) }
+    @usableFromInline func unlock() { pthread_mutex_unlock(mutex) }
+    @usableFromInline var _value: Value {
+        get { value }
+        _modify { yield &value }
+    }
+}

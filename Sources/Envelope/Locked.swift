@@ -12,8 +12,8 @@ import Darwin
 /// race (`Scripts/sanitize thread`, docs/RELIABILITY.md). ThreadSanitizer intercepts pthread
 /// locks, so with this type a race it reports is a real one.
 public final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    @usableFromInline var value: Value
+    @usableFromInline let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
     public init(_ value: Value) {
         self.value = value
@@ -29,15 +29,8 @@ public final class Locked<Value>: @unchecked Sendable {
     /// Runs `body` with exclusive access to the value. Keep it short and never await in it.
     @inlinable
     public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock()
-        defer { unlock() }
-        return try body(&_value)
-    }
-
-    @usableFromInline func lock() { pthread_mutex_lock(mutex) }
-    @usableFromInline func unlock() { pthread_mutex_unlock(mutex) }
-    @usableFromInline var _value: Value {
-        get { value }
-        _modify { yield &value }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value)
     }
 }

@@ -30,6 +30,8 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // glibc's mallopt, for the daemon's allocator settings (Node's AllocatorTuning).
+        .systemLibrary(name: "CAllocator", path: "Sources/CAllocator"),
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
         .target(name: "Envelope", dependencies: ["SodiumKit"]),
         .target(name: "Topology", dependencies: ["Envelope", "SodiumKit"]),
@@ -61,7 +63,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "Control", "Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit",
+                "Control", "Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", "CAllocator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

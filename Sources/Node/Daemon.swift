@@ -19,6 +19,7 @@ import UnixSignals
 /// owner-only Unix socket. Only one daemon runs per home (an exclusive lock on `DIR/lienthongd.lock`).
 public enum Daemon {
     public static func run(home: String, logLevel: Logger.Level = .info) async throws {
+        AllocatorTuning.apply()
         let identity = try NodeIdentity(home: home)
         var logger = Logger(label: "lienthongd")
         logger.logLevel = logLevel

@@ -22,6 +22,14 @@ import Envelope
 import SodiumKit
 
 public final class Spool: Sendable {
+    /// The page size of a new spool file. Bodies are 64 KiB chunks stored as overflow pages:
+    /// 16 KiB pages write and free a chunk in 5 pages instead of 17 (each page is a WAL frame, a
+    /// checkpoint copy and a free-list entry), for 3.6 % of space against 1 % with 4 KiB pages.
+    /// `Scripts/bench` b: about 15 % less CPU across the three nodes (docs/BENCHMARKS.md).
+    public static let pageSize = 16384
+    /// WAL bytes between automatic checkpoints.
+    static let checkpointBytes = 16 << 20
+
     /// The database file.
     public let path: String
     let pool: DatabasePool
@@ -38,6 +46,8 @@ public final class Spool: Sendable {
         config.busyMode = .timeout(busyTimeout)
         config.foreignKeysEnabled = true
         config.label = "spool"
+        // Only a new file takes the page size (an existing spool keeps the one it was made with).
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(Self.pageSize)") }
         if integrityCheck { try Self.checkIntegrity(path) }
         do {
             pool = try DatabasePool(path: path, configuration: config)
@@ -50,8 +60,17 @@ public final class Spool: Sendable {
                 // prepareDatabase hook; set FULL here, once the writer connection exists.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 // Fewer, larger WAL checkpoints (each one copies pages back and fsyncs): a relay
-                // commits many small groups; 16 MiB of WAL between checkpoints instead of 4.
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 4096")
+                // commits many small groups; 16 MiB of WAL between checkpoints instead of 4,
+                // whatever page size this file has.
+                let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(max(1, Self.checkpointBytes / pageSize))")
+                // Debian builds SQLite with SECURE_DELETE on: every page a delete frees is
+                // zeroed, written to the WAL and checkpointed again. A relay deletes each body it
+                // has passed on, so that doubled its disk writes (a quarter of a relay's CPU in
+                // `Scripts/bench` b). FAST still clears deleted cells in b-tree pages; freed
+                // overflow pages keep their old bytes until reused — ciphertext and chunk digests
+                // only, since the spool never holds plaintext or keys (docs/SECURITY.md).
+                try db.execute(sql: "PRAGMA secure_delete = FAST")
                 if try SpoolMigrations.migrator.hasBeenSuperseded(db) {
                     throw SpoolError(.newerVersion, "\(path) was written by a newer LienThong (it has migrations this build does not know); upgrade this node instead of downgrading")
                 }
@@ -95,6 +114,11 @@ public final class Spool: Sendable {
     /// `PRAGMA synchronous` as the writer connection sees it (2 = FULL).
     public func writerSynchronousSetting() throws -> Int {
         try run { try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 } }
+    }
+
+    /// `PRAGMA secure_delete` as the writer connection sees it (2 = FAST).
+    public func writerSecureDeleteSetting() throws -> Int {
+        try run { try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA secure_delete") ?? -1 } }
     }
 
     /// `PRAGMA journal_mode` on the writer.

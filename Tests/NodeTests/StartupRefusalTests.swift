@@ -13,9 +13,11 @@ import Testing
         var bytes = try #require(FileManager.default.contents(atPath: path))
         switch damage {
         case "garbage":
-            // Overwrite pages past the header: SQLite opens it, the integrity check fails.
-            let start = min(4096, bytes.count / 2)
-            for i in start..<min(bytes.count, start + 8192) { bytes[i] = UInt8(truncatingIfNeeded: i &* 131 &+ 17) }
+            // Overwrite pages 2 and 3 (their b-tree headers): SQLite opens the file, the integrity
+            // check fails. The page size is in the header (big-endian at offset 16).
+            let pageSize = Int(bytes[16]) << 8 | Int(bytes[17])
+            #expect(pageSize >= 512 && bytes.count >= 3 * pageSize, "a spool of \(bytes.count) bytes, pages of \(pageSize)")
+            for i in pageSize..<min(bytes.count, 3 * pageSize) { bytes[i] = UInt8(truncatingIfNeeded: i &* 131 &+ 17) }
         default:
             bytes = bytes.prefix(100)
         }
@@ -29,6 +31,8 @@ import Testing
         p.standardError = err
         p.standardOutput = out
         try p.run()
+        // A daemon that does not notice the damage would run forever: stop it after a minute.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if p.isRunning { p.terminate() } }
         let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile() + out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         #expect(p.terminationStatus != 0)

@@ -10,10 +10,33 @@ import Envelope
         let spool = try f.open()
         #expect(try spool.writerSynchronousSetting() == 2)  // FULL
         #expect(try spool.journalMode() == "wal")
+        #expect(try spool.writerSecureDeleteSetting() == 2)  // FAST: no second write of freed pages
         #expect(FileManager.default.fileExists(atPath: f.path))
         // Still FULL after reopening and after writes.
         _ = try spool.accept(try f.incoming(try f.envelope()), now: SpoolFixture.now)
         #expect(try Spool(path: f.path).writerSynchronousSetting() == 2)
+    }
+
+    @Test func newSpoolsUse16KiBPagesAndOldOnesKeepTheirs() throws {
+        let f = try SpoolFixture()
+        let spool = try f.open()
+        #expect(try spool.pool.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == Spool.pageSize)
+        #expect(try spool.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == (16 << 20) / Spool.pageSize)
+
+        // A spool created by an earlier build (4 KiB pages, already in WAL mode) keeps its page
+        // size, and its checkpoint interval is still 16 MiB of WAL.
+        let old = try SpoolFixture()
+        let raw = try DatabaseQueue(path: old.path)
+        try raw.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA page_size = 4096")
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "CREATE TABLE earlier (x)")
+        }
+        try raw.close()
+        let reopened = try old.open()
+        #expect(try reopened.pool.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == 4096)
+        #expect(try reopened.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == 4096)
+        #expect(try reopened.accept(try old.incoming(try old.envelope()), now: SpoolFixture.now) == .accepted)
     }
 
     @Test func acceptIsOneCustodyTransaction() throws {

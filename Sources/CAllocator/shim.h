@@ -1,0 +1,16 @@
+#ifndef LIENTHONG_CALLOCATOR_SHIM_H
+#define LIENTHONG_CALLOCATOR_SHIM_H
+// glibc's allocator controls (mallopt), which Swift's Glibc module does not export.
+// Used by Node's AllocatorTuning only.
+#if defined(__linux__) && defined(__GLIBC__)
+#include <malloc.h>
+static const int lt_M_MMAP_THRESHOLD = M_MMAP_THRESHOLD;
+static const int lt_M_TRIM_THRESHOLD = M_TRIM_THRESHOLD;
+static inline int lt_mallopt(int param, int value) { return mallopt(param, value); }
+#define LT_HAVE_MALLOPT 1
+#else
+static const int lt_M_MMAP_THRESHOLD = 0;
+static const int lt_M_TRIM_THRESHOLD = 0;
+static inline int lt_mallopt(int param, int value) { (void)param; (void)value; return 0; }
+#endif
+#endif

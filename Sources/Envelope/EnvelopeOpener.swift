@@ -34,7 +34,11 @@ public struct EnvelopeOpener {
     }
 
     /// Reads the whole body from `body`, verifies and decrypts it, and writes the plaintext to `sink`.
-    public func open(body: any ByteSource, into sink: any ByteSink) throws {
+    ///
+    /// - Parameter chunksPerBatch: at most this many chunks are read, checked and released at a
+    ///   time (default: about 4 MiB). A reader that wants only the start of the payload and stops
+    ///   by throwing from `sink` passes 1, so that no more of the body is read than it needs.
+    public func open(body: any ByteSource, into sink: any ByteSink, chunksPerBatch: Int? = nil) throws {
         let layout = header.layout
         let puller: SecretStreamPuller
         do {
@@ -42,7 +46,7 @@ public struct EnvelopeOpener {
         } catch {
             throw EnvelopeError(.decryptionFailed, "the body's stream header is invalid", cause: "\(error)")
         }
-        let capacity = batchCapacity(layout)
+        let capacity = max(1, min(batchCapacity(layout), chunksPerBatch ?? .max))
         let cipher = ChunkBatch(capacity: capacity, slotSize: largestChunk(layout) + SecretStream.chunkOverhead, holdsPlaintext: false)
         let plain = ChunkBatch(capacity: capacity, slotSize: max(1, largestChunk(layout)), holdsPlaintext: true)
         let mismatches = UnsafeMutableBufferPointer<Bool>.allocate(capacity: capacity)

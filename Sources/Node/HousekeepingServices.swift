@@ -87,7 +87,7 @@ extension DeliveryService {
     static func policyRefusal(_ d: UnsettledDelivery, runtime: NodeRuntime) throws -> String? {
         let probe = MetadataProbe()
         do {
-            try DeliveredEnvelope.open(d.envelopeID, spool: runtime.spool, identity: runtime.identity, into: probe, checkExpiry: false)
+            try DeliveredEnvelope.open(d.envelopeID, spool: runtime.spool, identity: runtime.identity, into: probe, checkExpiry: false, prefixOnly: true)
         } catch is MetadataProbe.Done {
             // The metadata has been read and authenticated; the rest of the body is not needed.
         } catch let e as SpoolError {

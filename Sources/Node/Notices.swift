@@ -129,8 +129,11 @@ public struct Notices: Sendable {
 /// batch (never the whole body in memory).
 public enum DeliveredEnvelope {
     @discardableResult
+    ///
+    /// - Parameter prefixOnly: the receiver stops the opening early (by throwing once it has what
+    ///   it needs, as `MetadataProbe` does): read and decrypt one chunk at a time, not 4 MiB.
     public static func open(_ id: EnvelopeID, spool: Spool, identity: NodeIdentity, into receiver: any PayloadReceiver,
-                            checkExpiry: Bool) throws -> EnvelopeHeader {
+                            checkExpiry: Bool, prefixOnly: Bool = false) throws -> EnvelopeHeader {
         guard let stored = try spool.storedEnvelope(id), stored.complete else {
             throw NodeError("INBOX-NOT-FOUND", "envelope \(id.hex.prefix(16))… is not (completely) in this node's spool")
         }
@@ -142,7 +145,8 @@ public enum DeliveredEnvelope {
         let opener = try EnvelopeOpener(header: stored.header, table: stored.table, originKey: key,
                                         recipient: identity.id, keys: identity.boxKeys, now: now)
         let decoder = PayloadDecoder(receiver: receiver)
-        try opener.open(body: SpoolBodySource(spool: spool, id: id), into: decoder)
+        try opener.open(body: SpoolBodySource(spool: spool, id: id, readAhead: prefixOnly ? 1 : 16), into: decoder,
+                        chunksPerBatch: prefixOnly ? 1 : nil)
         try decoder.finish()
         return stored.header
     }
@@ -156,17 +160,20 @@ final class SpoolBodySource: ByteSource {
     private var current: [UInt8] = []
     private var offset = 0
     private var done = false
+    private let readAhead: Int
 
-    init(spool: Spool, id: EnvelopeID) {
+    /// - Parameter readAhead: chunks fetched per spool read.
+    init(spool: Spool, id: EnvelopeID, readAhead: Int = 16) {
         self.spool = spool
         self.id = id
+        self.readAhead = max(1, readAhead)
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         while offset == current.count {
             guard !done else { return 0 }
-            let batch = try spool.chunks(of: id, from: next, limit: 16)
+            let batch = try spool.chunks(of: id, from: next, limit: readAhead)
             if batch.isEmpty {
                 done = true
                 return 0

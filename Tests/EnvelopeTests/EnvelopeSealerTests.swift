@@ -14,6 +14,41 @@ import SodiumKit
         #expect(try f.open(sealed, body: body) == payload)
     }
 
+    @Test func openingOneChunkPerBatchReadsNoMoreThanTheReaderTakes() throws {
+        let f = Fixture()
+        let payload = (0..<(40 * 65_536)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let (sealed, body) = try f.seal(payload)
+        let opener = try EnvelopeOpener(header: sealed.header, table: sealed.table, originKey: f.origin.sign.publicKey,
+                                        recipient: f.recipients[0].id, keys: f.recipients[0].box, now: Fixture.now)
+        // A sink that stops after the first plaintext chunk, as the recipient's metadata probe does.
+        final class Counting: ByteSource {
+            let inner: MemorySource
+            var bytes = 0
+            init(_ b: [UInt8]) { inner = MemorySource(b) }
+            func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+                let n = try inner.read(into: buffer)
+                bytes += n
+                return n
+            }
+        }
+        final class StopAfterFirst: ByteSink {
+            struct Stop: Error {}
+            var received: [UInt8] = []
+            func write(_ b: UnsafeRawBufferPointer) throws {
+                received.append(contentsOf: b)
+                throw Stop()
+            }
+        }
+        let chunkBytes = sealed.header.layout.ciphertextLength(of: 0)
+        for (perBatch, expectedChunks) in [(1, 1), (nil, 40) as (Int?, Int)] {
+            let source = Counting(body), sink = StopAfterFirst()
+            #expect(throws: StopAfterFirst.Stop.self) { try opener.open(body: source, into: sink, chunksPerBatch: perBatch) }
+            #expect(source.bytes <= expectedChunks * chunkBytes)
+            #expect(source.bytes >= chunkBytes)
+            #expect(sink.received == Array(payload.prefix(65_536)))
+        }
+    }
+
     @Test func roundTripTenMiBWithSmallChunks() throws {
         let f = Fixture()
         let payload = randomPayload(10 << 20)

@@ -48,6 +48,25 @@ struct NodeNetworkTests {
         net.stopAll()
     }
 
+    @Test func eachFileSendsOneDocumentPerFileAllArriveOnce() throws {
+        let net = try TestNetwork()
+        try net.start([hub, district1, commune12])
+        // Odd sizes and an odd count, so both sealing threads get work and results must stay in order.
+        let files = try (0..<7).map { try net.randomFile("van-ban-\($0).bin", size: 1_000 + $0 * 9_973) }
+        let ids = try net.send(from: hub, to: commune12, subject: "Công văn", files: files, extra: ["--each-file"])
+            .split(separator: "\n").map(String.init)
+        #expect(ids.count == 7 && Set(ids).count == 7)
+        try waitUntil("all seven are in the commune's inbox") { try net.inbox(commune12).count == 7 }
+        #expect(Set(try net.inbox(commune12).map(\.id)) == Set(ids))
+        for (i, id) in ids.enumerated() {  // printed in file order: each id's document is that file
+            let out = net.dir + "/export-\(i)"
+            try net.cli(commune12, "inbox", "export", String(id.prefix(16)), "--out", out)
+            #expect(FileManager.default.contents(atPath: out + "/van-ban-\(i).bin") == FileManager.default.contents(atPath: files[i]))
+        }
+        try waitUntil("the hub's track shows 01 for all seven") { try ids.allSatisfy { try net.track(hub, $0).counts["01"] == 1 } }
+        net.stopAll()
+    }
+
     @Test func aBroadcastFromTheProvinceLeavesOncePerLink() throws {
         let net = try TestNetwork()
         try net.startAll()

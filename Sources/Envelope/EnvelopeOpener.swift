@@ -15,9 +15,13 @@ public struct EnvelopeOpener {
     public let table: ChunkTable
     private let contentKey: SecretBytes
 
+    /// - Parameter signatureVerifiedOnArrival: the caller read the header from its own spool,
+    ///   whose gate verified this signature when the envelope arrived (the recipient's metadata
+    ///   probe); every other check still runs. Leave it false for anything else, including a
+    ///   clerk's export, which verifies again.
     public init(header: EnvelopeHeader, table: ChunkTable, originKey: SigningPublicKey,
-                recipient: NodeID, keys: BoxKeyPair, now: Int64) throws {
-        try header.verifySignature(originKey: originKey)
+                recipient: NodeID, keys: BoxKeyPair, now: Int64, signatureVerifiedOnArrival: Bool = false) throws {
+        if !signatureVerifiedOnArrival { try header.verifySignature(originKey: originKey) }
         try header.checkNotExpired(now: now)
         let sealed = try header.sealedKey(for: recipient)
         try table.check(against: header)

@@ -122,7 +122,7 @@ public struct NodeOperations: Sendable {
             var m = metadata
             m.subject = metadata.subject + " — " + files[i].name
             let (sealed, chunks) = try DocumentEnvelope.sealInMemory(metadata: m, files: [files[i]], parameters: parameters, signer: identity.signingKeys)
-            try ingress.check(sealed.header, now: now)
+            try ingress.check(sealed.header, now: now, sealedHere: true)
             return IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: chunks, from: "local",
                                     custody: try ingress.custody(for: sealed.header, from: "local"))
         }

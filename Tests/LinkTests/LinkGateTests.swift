@@ -3,6 +3,7 @@ import Testing
 import Envelope
 import SodiumKit
 import Spool
+import Wire
 @testable import Link
 
 /// Envelopes a misbehaving (or outdated) neighbour offers that the receiver's gate must refuse
@@ -22,6 +23,30 @@ import Spool
                                         from: "local", custody: Custody(nextHops: [to: [to]], deliverLocally: false))
         _ = try net.spool(sender).accept(incoming, now: createdAt)
         return sealed.id
+    }
+
+    /// `sealedHere` skips only the signature, and only on this node's own headers.
+    @Test func onlyThisNodesOwnFreshHeadersSkipTheSignatureCheck() throws {
+        let net = try LinkTestNet()
+        defer { net.shutdown() }
+        let district = LinkTestNet.district, hub = LinkTestNet.hub
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        func header(origin: NodeID, signer: SigningKeyPair, createdAt: Int64) throws -> EnvelopeHeader {
+            let params = SealParameters(kind: .document, urgency: .thuong, origin: origin,
+                                        recipients: [SealRecipient(id: hub, encryptionKey: net.boxes[hub]!.publicKey)],
+                                        createdAt: createdAt, expiresAt: createdAt + 3_600_000)
+            return try EnvelopeSealer.seal(params, signer: signer, payloadSize: 100, source: MemorySource(Sodium.randomBytes(100)), body: MemorySink()).header
+        }
+        func reason(_ body: () throws -> Void) -> RefusalReason? {
+            do { try body(); return nil } catch let e as IngressError { return e.reason } catch { return nil }
+        }
+        let gate = Ingress(me: district, topology: net.topology, spool: try net.spool(district))
+        let forgedAsMe = try header(origin: district, signer: SigningKeyPair(), createdAt: now)
+        let forgedAsHub = try header(origin: hub, signer: SigningKeyPair(), createdAt: now)
+        #expect(reason { try gate.check(forgedAsMe, now: now) } == .badSignature)  // from a peer or a file
+        #expect(reason { try gate.check(forgedAsHub, now: now, sealedHere: true) } == .badSignature)  // not this node's
+        #expect(reason { try gate.check(try header(origin: district, signer: net.signing[district]!, createdAt: now), now: now, sealedHere: true) } == nil)
+        #expect(reason { try gate.check(try header(origin: district, signer: net.signing[district]!, createdAt: now - 7_200_000), now: now, sealedHere: true) } == .expired)
     }
 
     @Test func forgedUnknownExpiredAndOversizedEnvelopesAreRefusedWithTheirReasons() async throws {

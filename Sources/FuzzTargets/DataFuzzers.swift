@@ -69,7 +69,8 @@ enum TopologyFuzzer {
 
 /// `control`: the input is what a local client writes to the control socket. Invariants: no
 /// line over the limit is buffered; every request the daemon accepts encodes and parses back to
-/// itself.
+/// itself. Like `ControlService`, only the first complete line is decoded (the daemon answers
+/// one request per connection and closes it); the framer still sees every byte.
 enum ControlFuzzer {
     static func run(_ data: [UInt8]) throws(FuzzFinding) {
         var framer = LineFramer(maxLine: ControlLimits.maxRequestBytes)
@@ -78,7 +79,7 @@ enum ControlFuzzer {
         guard framer.pending <= ControlLimits.maxRequestBytes, lines.allSatisfy({ $0.count <= ControlLimits.maxRequestBytes }) else {
             throw FuzzFinding(.control, "a control line over \(ControlLimits.maxRequestBytes) bytes was buffered")
         }
-        for line in lines {
+        for line in lines.prefix(1) {
             guard let request = try? ControlCodec.decodeRequest(line) else { continue }
             guard let encoded = try? ControlCodec.encode(request),
                   (try? ControlCodec.decodeRequest(Array(encoded.dropLast()))) == request else {

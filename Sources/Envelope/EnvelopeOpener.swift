@@ -3,7 +3,8 @@ import SodiumKit
 /// Opens an envelope addressed to this node: checks everything, then decrypts the body as a stream.
 ///
 /// Checks, in order, each failing with a named `EnvelopeError` code: the origin's signature
-/// (`signatureInvalid`), expiry (`expired`), that this node is a recipient (`notARecipient`), the
+/// (`signatureInvalid`; skipped only when the caller says its own gate verified it on arrival,
+/// see `init`), expiry (`expired`), that this node is a recipient (`notARecipient`), the
 /// chunk table against the signed digest (`chunkTableMismatch`), then per chunk its length and
 /// digest (`chunkDigestMismatch`) and its authentication tag (`decryptionFailed`); a body that
 /// ends early is `truncated`. No plaintext of a chunk is released before its digest has matched.

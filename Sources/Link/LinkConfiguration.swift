@@ -14,6 +14,11 @@ public struct LinkConfiguration: Sendable {
     /// Bytes of frames queued for the socket and not yet written: kept small so that an urgent
     /// envelope does not wait behind much bulk data already queued.
     public var writeQueue: Int = 2 << 20
+    /// Unsent bytes the kernel may hold per link socket (`TCP_NOTSENT_LOWAT`, Linux), or nil for
+    /// no limit. Without it the kernel queues several MiB of bulk data ahead of an urgent
+    /// envelope — many seconds on a 256 kbit/s commune link. Unlike a small `SO_SNDBUF` it does
+    /// not cap the bytes in flight, so a fast distant link keeps its throughput.
+    public var unsentLowWater: Int? = 128 << 10
     /// Envelopes offered and not yet answered or finished, per session.
     public var maxOutstandingOffers: Int = 1024
     /// How often an idle sender looks for new queue entries.

@@ -8,8 +8,13 @@ import Wire
 /// Accepting and dialling link connections: the TCP side of the link protocol.
 public enum LinkEndpoints {
     /// A channel speaking the link protocol: bounded frame decoder, frame encoder.
-    static func configure(_ channel: any Channel, maxFrameSize: Int) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> {
+    static func configure(_ channel: any Channel, maxFrameSize: Int, unsentLowWater: Int? = nil) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> {
         channel.eventLoop.makeCompletedFuture {
+            #if os(Linux)
+            if let unsentLowWater, let options = channel.syncOptions {
+                try options.setOption(.tcpOption(NIOBSDSocket.Option(rawValue: CInt(TCP_NOTSENT_LOWAT))), value: SocketOptionValue(unsentLowWater))
+            }
+            #endif
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrameSize)))
             try channel.pipeline.syncOperations.addHandler(FrameEncoder())
             return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -25,7 +30,9 @@ public enum LinkEndpoints {
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { channel in configure(channel, maxFrameSize: maxFrame) }
+            .bind(host: host, port: port) { channel in
+                configure(channel, maxFrameSize: maxFrame, unsentLowWater: context.configuration.unsentLowWater)
+            }
         onBound(server.channel.localAddress?.port ?? port)
         try await server.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { tasks in
@@ -47,7 +54,9 @@ public enum LinkEndpoints {
         let connection = try await ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
-            .connect(host: endpoint.host, port: endpoint.port) { channel in configure(channel, maxFrameSize: maxFrame) }
+            .connect(host: endpoint.host, port: endpoint.port) { channel in
+                configure(channel, maxFrameSize: maxFrame, unsentLowWater: context.configuration.unsentLowWater)
+            }
         let identity = DiallerIdentity(network: context.network, me: context.me, keys: context.keys, target: target, targetKey: targetKey)
         return try await connection.executeThenClose { inbound, outbound in
             var frames = inbound.makeAsyncIterator()

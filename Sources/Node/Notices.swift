@@ -82,7 +82,8 @@ public struct Notices: Sendable {
                                     recipients: [SealRecipient(id: origin, encryptionKey: key)], createdAt: now, expiresAt: now + lifetime)
         let sink = MemorySink()
         let sealed = try EnvelopeSealer.seal(params, signer: identity.signingKeys, payloadSize: encoder.totalSize, source: encoder, body: sink)
-        // The same gate as every other envelope: signature, topology, limits, route.
+        // The same gate as every other envelope: topology, expiry, limits, route (not the
+        // signature, made a moment ago with this node's key).
         try ingress.check(sealed.header, now: now, sealedHere: true)
         let custody = try ingress.custody(for: sealed.header, from: "local")
         return IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table),
@@ -128,12 +129,13 @@ public struct Notices: Sendable {
 /// Opening an envelope delivered to this node straight from the spool, chunk batch by chunk
 /// batch (never the whole body in memory).
 public enum DeliveredEnvelope {
-    @discardableResult
+    /// Opens envelope `id` from the spool into `receiver`, after the opener's checks.
     ///
     /// - Parameter prefixOnly: the receiver stops the opening early (by throwing once it has what
     ///   it needs, as `MetadataProbe` does): read and decrypt one chunk at a time, not 4 MiB, and
     ///   rely on the signature check the gate made on arrival instead of verifying it again
     ///   (a quarter of a commune's CPU per small document). Exports always verify.
+    @discardableResult
     public static func open(_ id: EnvelopeID, spool: Spool, identity: NodeIdentity, into receiver: any PayloadReceiver,
                             checkExpiry: Bool, prefixOnly: Bool = false) throws -> EnvelopeHeader {
         guard let stored = try spool.storedEnvelope(id), stored.complete else {

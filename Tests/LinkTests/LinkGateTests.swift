@@ -46,6 +46,8 @@ import Wire
         #expect(reason { try gate.check(forgedAsMe, now: now) } == .badSignature)  // from a peer or a file
         #expect(reason { try gate.check(forgedAsHub, now: now, sealedHere: true) } == .badSignature)  // not this node's
         #expect(reason { try gate.check(try header(origin: district, signer: net.signing[district]!, createdAt: now), now: now, sealedHere: true) } == nil)
+        // What `sealedHere` means: the caller vouches for its own signature, which is not checked.
+        #expect(reason { try gate.check(forgedAsMe, now: now, sealedHere: true) } == nil)
         #expect(reason { try gate.check(try header(origin: district, signer: net.signing[district]!, createdAt: now - 7_200_000), now: now, sealedHere: true) } == .expired)
     }
 

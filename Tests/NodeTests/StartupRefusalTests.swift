@@ -16,7 +16,7 @@ import Testing
             // Overwrite pages 2 and 3 (their b-tree headers): SQLite opens the file, the integrity
             // check fails. The page size is in the header (big-endian at offset 16).
             let pageSize = Int(bytes[16]) << 8 | Int(bytes[17])
-            #expect(pageSize >= 512 && bytes.count >= 3 * pageSize, "a spool of \(bytes.count) bytes, pages of \(pageSize)")
+            try #require(pageSize >= 512 && bytes.count >= 3 * pageSize, "a spool of \(bytes.count) bytes, pages of \(pageSize)")
             for i in pageSize..<min(bytes.count, 3 * pageSize) { bytes[i] = UInt8(truncatingIfNeeded: i &* 131 &+ 17) }
         default:
             bytes = bytes.prefix(100)

@@ -412,8 +412,7 @@ final class LinkSession: Sendable {
             let now = context.clock()
             if room > 0 && (now >= nextPoll || queueDirty.exchange(false, ordering: .acquiringAndReleasing)) {
                 let offers = try await context.blocking { try spool.claimForSending(peer: peer, now: now, limit: room) }
-                for (entry, header, table) in offers {
-                    outbound.withLock { $0.offered(entry, layout: header.layout) }
+                for (entry, header, table) in offers where outbound.withLock({ $0.offered(entry, layout: header.layout) }) {
                     try writer.send(.offer(header: header.encoded, table: table.bytes))
                 }
                 worked = !offers.isEmpty

@@ -75,8 +75,14 @@ package struct OutboundState {
     package var outstanding: Int { transfers.count }
     package func isOffered(_ id: EnvelopeID) -> Bool { transfers[id] != nil }
 
-    package mutating func offered(_ entry: QueueEntry, layout: ChunkLayout) {
+    /// Registers an offer. Returns false, changing nothing, for an envelope this session is
+    /// already transferring: replacing it would forget the bytes it has in flight, and the
+    /// window would never open again (a claim that returned an in-flight entry did that).
+    @discardableResult
+    package mutating func offered(_ entry: QueueEntry, layout: ChunkLayout) -> Bool {
+        guard transfers[entry.envelopeID] == nil else { return false }
         transfers[entry.envelopeID] = Transfer(entry: entry, layout: layout, phase: .offered, next: 0, credited: 0)
+        return true
     }
 
     /// Feeds one answer from the receiver. Messages that are not answers return no effects.

@@ -22,8 +22,9 @@ public struct NodeRuntime: Sendable {
     public var settings: NodeSettings { identity.settings }
     public var clock: @Sendable () -> Int64 { link.clock }
 
-    /// Opens the spool after SQLite's quick integrity check (returning in-flight entries to ready: whatever was handed to a link when
-    /// the node stopped was not acknowledged) and builds the shared context.
+    /// Opens the spool after SQLite's integrity check, returns in-flight entries to ready
+    /// (whatever was handed to a link when the node stopped was not acknowledged; only the
+    /// daemon does this, at start-up) and builds the shared context.
     public init(identity: NodeIdentity, blockingPool: NIOThreadPool, group: any EventLoopGroup, logger: Logger) throws {
         // The integrity check comes before anything writes: a damaged spool is refused as it is,
         // for the operator to keep and restore (found by StartupRefusalTests: without it the

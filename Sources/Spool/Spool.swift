@@ -34,8 +34,11 @@ public final class Spool: Sendable {
     public let path: String
     let pool: DatabasePool
 
-    /// Opens (creating if needed) the spool at `path`, applies migrations, sets
-    /// `synchronous=FULL` on the writer, and returns in-flight entries to ready.
+    /// Opens (creating if needed) the spool at `path`, applies migrations and sets
+    /// `synchronous=FULL` on the writer. It does not touch the queue: the CLI opens the spool of a
+    /// running node to list it, and returning that node's in-flight entries to ready made its
+    /// links offer them a second time (the transfer stalled). The daemon calls `resetInFlight()`
+    /// itself at start-up.
     ///
     /// - Parameter integrityCheck: run SQLite's `integrity_check` first (the daemon does at start-up),
     ///   so a damaged file is refused before anything is written to it.
@@ -77,7 +80,6 @@ public final class Spool: Sendable {
             }
             try SpoolMigrations.migrator.migrate(pool)
         }
-        _ = try resetInFlight()
     }
 
     /// SQLite's `integrity_check` on a read-only connection, before the pool opens: opening a

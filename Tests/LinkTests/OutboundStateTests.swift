@@ -71,6 +71,21 @@ import Wire
         }
     }
 
+    /// An envelope offered again while its chunks are in flight (its queue entry had been
+    /// returned to ready under the running session) keeps its transfer and its window count.
+    @Test func aSecondOfferOfATransferInProgressChangesNothing() throws {
+        var s = state(.sending)
+        let before = s.inFlightBytes
+        #expect(before == 2 * chunk)
+        let accepted = s.offered(Self.entry(1), layout: layout)
+        #expect(!accepted)
+        #expect(s.inFlightBytes == before && s.outstanding == 1)
+        // The receiver's STORED still opens the window, and the rest of the chunks follow.
+        _ = try s.receive(.stored(Self.id(1), 2))
+        #expect(s.inFlightBytes == 0)
+        #expect(s.nextChunk()?.index == 2)
+    }
+
     @Test func chunksGoMostUrgentFirstThenOldest() throws {
         var s = OutboundState(window: 1 << 30)
         s.offered(Self.entry(1, urgency: .thuong, at: 0), layout: layout)

@@ -33,7 +33,12 @@ import Envelope
             #expect(try spool.claim(peer: peer, now: SpoolFixture.now, limit: 5).count == 1)
             #expect(try spool.queueEntries(state: .inflight).count == 1)
         }
+        // Opening the spool again (as the CLI does beside a running node) leaves the running
+        // node's in-flight entries alone: returning them made its link offer them twice and stall.
         let reopened = try f.open()
+        #expect(try reopened.queueEntries(state: .inflight).count == 1)
+        // The daemon's start-up step returns them to ready.
+        #expect(try reopened.resetInFlight() == 1)
         #expect(try reopened.queueEntries(state: .ready).count == 1)
         #expect(try reopened.queueEntries(state: .inflight).isEmpty)
     }

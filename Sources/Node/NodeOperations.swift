@@ -104,7 +104,7 @@ public struct NodeOperations: Sendable {
     /// Largest batch `--each-file` holds in memory before its one transaction.
     static let maxBatchBytes: UInt64 = 256 << 20
 
-    /// One document per file, sealed on two threads, accepted together in one transaction (one
+    /// One document per file, sealed in parallel, accepted together in one transaction (one
     /// fsync for the batch): through the same gate as every other envelope. Not committed in
     /// smaller groups on purpose: measured, groups of 64 cost every node more CPU (more
     /// transactions, more receipts) than the overlap gained (docs/BENCHMARKS.md).
@@ -118,7 +118,7 @@ public struct NodeOperations: Sendable {
             throw NodeError("SEND-BATCH-TOO-LARGE", "a batch sent with --each-file is held in memory up to \(Self.maxBatchBytes >> 20) MiB; send large files one by one")
         }
         let (identity, ingress) = (self.identity, self.ingress)
-        let batch = try Self.onTwoThreads(files.count) { i -> IncomingEnvelope in
+        let batch = try Self.inParallel(files.count) { i -> IncomingEnvelope in
             var m = metadata
             m.subject = metadata.subject + " — " + files[i].name
             let (sealed, chunks) = try DocumentEnvelope.sealInMemory(metadata: m, files: [files[i]], parameters: parameters, signer: identity.signingKeys)
@@ -132,25 +132,22 @@ public struct NodeOperations: Sendable {
                           nextHops: batch[0].custody.nextHops.keys.sorted().map(\.rawValue))
     }
 
-    /// `body(0..<count)` split over two threads, results in order; the first error wins (the
-    /// other thread stops at its next item).
-    static func onTwoThreads<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
+    /// `body(0..<count)` on as many threads as Dispatch gives (one per core), results in
+    /// order; the first error is thrown, and items not yet started are skipped after it.
+    static func inParallel<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
         let results = Locked([T?](repeating: nil, count: count))
         let failure = Locked<(any Error)?>(nil)
-        DispatchQueue.concurrentPerform(iterations: min(2, count)) { lane in
-            for i in stride(from: lane, to: count, by: 2) {
-                guard failure.withLock({ $0 == nil }) else { return }
-                do {
-                    let r = try body(i)
-                    results.withLock { $0[i] = r }
-                } catch {
-                    failure.withLock { if $0 == nil { $0 = error } }
-                    return
-                }
+        DispatchQueue.concurrentPerform(iterations: count) { i in
+            guard failure.withLock({ $0 == nil }) else { return }
+            do {
+                let r = try body(i)
+                results.withLock { $0[i] = r }
+            } catch {
+                failure.withLock { if $0 == nil { $0 = error } }
             }
         }
         if let error = failure.withLock({ $0 }) { throw error }
-        return results.withLock { $0.compactMap { $0 } }  // all set: no lane failed
+        return results.withLock { $0.compactMap { $0 } }  // all set: nothing failed
     }
 
     static func today(_ ms: Int64) -> String {

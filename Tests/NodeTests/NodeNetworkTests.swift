@@ -51,7 +51,7 @@ struct NodeNetworkTests {
     @Test func eachFileSendsOneDocumentPerFileAllArriveOnce() throws {
         let net = try TestNetwork()
         try net.start([hub, district1, commune12])
-        // Odd sizes and an odd count, so both sealing threads get work and results must stay in order.
+        // Odd sizes and an odd count, so the sealing threads share the work unevenly and results must stay in order.
         let files = try (0..<7).map { try net.randomFile("van-ban-\($0).bin", size: 1_000 + $0 * 9_973) }
         let ids = try net.send(from: hub, to: commune12, subject: "Công văn", files: files, extra: ["--each-file"])
             .split(separator: "\n").map(String.init)

@@ -13,7 +13,8 @@ g  scale: 167 daemons started -> all links up; directive to all 151 communes on 
 
 Each figure is a median over --runs runs (default 3) unless noted, printed with what produced it.
 """
-import argparse, json, os, random, shutil, socket, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
+from ports import free_base
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HUB, D1, C11 = "000.00.00.H27", "000.01.00.H27", "000.01.01.H27"
@@ -23,25 +24,6 @@ SETTINGS = {"reconnectBaseMs": 200, "reconnectCapMs": 2000, "queuePollMs": 50, "
 
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
-
-
-def free_base(count):
-    for _ in range(100):
-        base = random.randint(20000, 50000)
-        ok = True
-        for p in range(base, base + count):
-            s = socket.socket()
-            try:
-                s.bind(("127.0.0.1", p))
-            except OSError:
-                ok = False
-            finally:
-                s.close()
-            if not ok:
-                break
-        if ok:
-            return base
-    raise RuntimeError("no free ports")
 
 
 class Net:

@@ -28,6 +28,7 @@ Prints one JSON line on stdout (the median run; plus "mode" and "queue_seconds",
 each run spent in nncp-file); progress and a per-run breakdown go to stderr.
 """
 import argparse, hashlib, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+from ports import free_base
 
 NODES = ("province", "district", "commune")
 PKT_RE = re.compile(r"^[A-Z2-7]{52}$")  # spool packet names (base32 hashes)
@@ -80,10 +81,6 @@ class Runner:
         self.bg = []
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def new_keys(r):
@@ -100,12 +97,13 @@ def new_keys(r):
 def make_nodes(r, base):
     """Three fresh nodes with configs (JSON, which Hjson accepts); returns {name: info}."""
     nodes = {}
-    for n in NODES:
+    first = free_base(len(NODES))  # outside the ephemeral range (Scripts/lib/ports.py)
+    for i, n in enumerate(NODES):
         d = os.path.join(base, n)
         os.makedirs(os.path.join(d, "incoming"))
         os.makedirs(os.path.join(d, "spool"))  # nncp-file fails if the spool does not exist
         nodes[n] = {"dir": d, "cfg": os.path.join(d, "nncp.hjson"), "keys": new_keys(r),
-                    "port": free_port(), "spool": os.path.join(d, "spool"),
+                    "port": first + i, "spool": os.path.join(d, "spool"),
                     "incoming": os.path.join(d, "incoming")}
     pub = lambda n, *extra: {k: nodes[n]["keys"][k] for k in ("id", "exchpub", "signpub") + extra}
     # Daemon side keeps links open for an hour; callers choose their own -onlinedeadline.

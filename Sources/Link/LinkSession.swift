@@ -82,7 +82,7 @@ final class LinkSession: Sendable {
         self.channel = channel
         self.opener = FrameOpenerBox(opener: crypto.opener)
         self.writer = FrameWriter(sealer: crypto.sealer)
-        self.outbound = Locked(OutboundState(window: context.configuration.window))
+        self.outbound = Locked(OutboundState(window: context.configuration.window, urgentReserve: context.configuration.urgentReserve))
         self.lastHeard = Atomic(context.clock())
         self.summary = Locked(SessionSummary(peer: crypto.peer.rawValue))
         var logger = context.logger
@@ -213,11 +213,12 @@ final class LinkSession: Sendable {
         } catch let e as IngressError {
             return try refuse(id, e.reason, e.message)
         }
-        if header.layout.chunkCount <= context.configuration.smallEnvelopeChunks {
+        if header.layout.chunkCount <= max(1, context.configuration.smallEnvelopeChunks) {
             // No spool round trip per offer: a duplicate is found by the group commit, which
             // stores nothing for it and still acknowledges it (custody was already ours).
+            // The chunk of a one-chunk envelope follows its offer unasked.
             receiving.withLock { $0[id] = (verifier, custody, []) }
-            try writer.send(.sendFrom(id, 0))
+            if header.layout.chunkCount > 1 { try writer.send(.sendFrom(id, 0)) }
         } else {
             receiving.withLock { $0[id] = (verifier, custody, nil) }
             work.push(.begin(verifier, custody))
@@ -312,10 +313,10 @@ final class LinkSession: Sendable {
                     // A run of consecutive chunks of one envelope. A gap starts a new run: after
                     // a re-request, stale chunks still in flight are followed by the re-sent ones,
                     // and those must not be swallowed with the stale run.
-                    // At most 64 chunks (4 MiB) per transaction; small envelopes that arrived
-                    // meanwhile (an urgent one, say) are committed between two such transactions.
+                    // At most `chunksPerTransaction` chunks per transaction; small envelopes that
+                    // arrived meanwhile (an urgent one, say) are committed between two of them.
                     var chunks: [[UInt8]] = []
-                    while i < items.count, chunks.count < 64, case .chunk(let cid, let index, let data) = items[i], cid == id, index == first + chunks.count {
+                    while i < items.count, chunks.count < context.configuration.chunksPerTransaction, case .chunk(let cid, let index, let data) = items[i], cid == id, index == first + chunks.count {
                         chunks.append(data)
                         i += 1
                     }

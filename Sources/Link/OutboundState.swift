@@ -34,6 +34,10 @@ package struct OutboundState {
     }
 
     package let window: Int
+    /// Bytes beyond the window that only chunks of Hỏa tốc envelopes may use. Under bulk load
+    /// the window is always full; without a reserve an urgent chunk waited for the receiver's
+    /// next STORED — its next chunk-batch commit, up to tens of ms per hop (`Scripts/bench` e).
+    package let urgentReserve: Int
     private(set) var transfers: [EnvelopeID: Transfer] = [:]
     /// Candidates of `nextChunk`, sorted worst first so the best is last (`QueuePolicy.order`),
     /// so a pick costs O(1) instead of a scan of every outstanding offer. Entries are removed
@@ -70,7 +74,10 @@ package struct OutboundState {
     /// Chunk bytes sent in this session (for resume-efficiency figures).
     private(set) var chunkBytesSent: UInt64 = 0
 
-    package init(window: Int) { self.window = window }
+    package init(window: Int, urgentReserve: Int = 0) {
+        self.window = window
+        self.urgentReserve = urgentReserve
+    }
 
     package var outstanding: Int { transfers.count }
     package func isOffered(_ id: EnvelopeID) -> Bool { transfers[id] != nil }
@@ -78,10 +85,16 @@ package struct OutboundState {
     /// Registers an offer. Returns false, changing nothing, for an envelope this session is
     /// already transferring: replacing it would forget the bytes it has in flight, and the
     /// window would never open again (a claim that returned an in-flight entry did that).
+    ///
+    /// An envelope of one chunk is sent with its offer (docs/PROTOCOL.md §5): its chunk is ready
+    /// at once, without waiting a round trip for SEND_FROM 0.
     @discardableResult
     package mutating func offered(_ entry: QueueEntry, layout: ChunkLayout) -> Bool {
         guard transfers[entry.envelopeID] == nil else { return false }
-        transfers[entry.envelopeID] = Transfer(entry: entry, layout: layout, phase: .offered, next: 0, credited: 0)
+        let eager = layout.chunkCount == 1
+        let t = Transfer(entry: entry, layout: layout, phase: eager ? .sending : .offered, next: 0, credited: 0)
+        transfers[entry.envelopeID] = t
+        if eager { enqueue(t) }
         return true
     }
 
@@ -125,7 +138,8 @@ package struct OutboundState {
     }
 
     /// The next chunk to send: the most urgent, then oldest, transfer with chunks left, if the
-    /// window has room (one chunk may always be in flight, so large chunks still move).
+    /// window has room (one chunk may always be in flight, so large chunks still move). A Hỏa
+    /// tốc chunk may also use the urgent reserve beyond the window.
     package mutating func nextChunk() -> (id: EnvelopeID, index: Int)? {
         while let key = sendable.last {
             guard var t = transfers[key.id], t.phase == .sending, t.next < t.layout.chunkCount else {
@@ -134,7 +148,8 @@ package struct OutboundState {
                 continue
             }
             let length = t.layout.ciphertextLength(of: t.next)
-            guard inFlightBytes == 0 || inFlightBytes + length <= window else { return nil }
+            let limit = window + (key.rank >= Urgency.hoaToc.rank ? urgentReserve : 0)
+            guard inFlightBytes == 0 || inFlightBytes + length <= limit else { return nil }
             let index = t.next
             t.next += 1
             transfers[key.id] = t

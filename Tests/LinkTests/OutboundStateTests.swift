@@ -126,4 +126,48 @@ import Wire
         #expect(tiny.nextChunk() != nil)
         #expect(tiny.nextChunk() == nil)
     }
+
+    /// A one-chunk envelope is sent with its offer: no round trip for SEND_FROM 0. A SEND_FROM 0
+    /// after that is the receiver asking again (the chunk failed its digest): it goes again.
+    @Test func aOneChunkEnvelopeGoesWithItsOffer() throws {
+        let one = ChunkLayout(payloadSize: 4096, chunkSize: 65536)
+        var s = OutboundState(window: 1 << 20)
+        s.offered(Self.entry(7), layout: one)
+        let first = s.nextChunk()
+        #expect(first?.id == Self.id(7) && first?.index == 0)
+        #expect(s.nextChunk() == nil)
+        #expect(s.inFlightBytes == one.ciphertextLength(of: 0))
+        #expect(try s.receive(.sendFrom(Self.id(7), 0)) == [])
+        #expect(s.inFlightBytes == 0)
+        #expect(s.nextChunk()?.index == 0)
+        #expect(try s.receive(.ack([Self.id(7)])) == [.acknowledged([Self.id(7)])])
+        #expect(s.inFlightBytes == 0 && s.outstanding == 0)
+        // A larger envelope still waits for the receiver to say where to start.
+        s.offered(Self.entry(8), layout: layout)
+        #expect(s.nextChunk() == nil)
+    }
+
+    /// Bulk data fills the window; a Hỏa tốc chunk may still go, within the urgent reserve, and
+    /// nothing less urgent may use the reserve.
+    @Test func hoaTocChunksMayUseTheUrgentReserve() throws {
+        for reserve in [0, 2 * 1041] {
+            var s = OutboundState(window: 3 * 1041, urgentReserve: reserve)
+            s.offered(Self.entry(1), layout: layout)
+            _ = try s.receive(.sendFrom(Self.id(1), 0))
+            while s.nextChunk() != nil {}
+            #expect(s.inFlightBytes == 3 * chunk)
+            s.offered(Self.entry(2, urgency: .thuongKhan), layout: layout)
+            _ = try s.receive(.sendFrom(Self.id(2), 0))
+            #expect(s.nextChunk() == nil)  // Thượng khẩn: no reserve
+            s.offered(Self.entry(3, urgency: .hoaToc), layout: layout)
+            _ = try s.receive(.sendFrom(Self.id(3), 0))
+            var urgent = 0
+            while let next = s.nextChunk() {
+                #expect(next.id == Self.id(3))
+                urgent += 1
+            }
+            #expect(urgent == reserve / 1041)
+            #expect(s.inFlightBytes == 3 * chunk + urgent * chunk)
+        }
+    }
 }

@@ -30,8 +30,8 @@ extension Spool {
         let h = verifier.header
         let id = Data(h.id.bytes)
         return try write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM seen WHERE id = ?", arguments: [id]) == true { return .duplicate }
-            if let stored = try Int.fetchOne(db, sql: "SELECT chunks_stored FROM envelope WHERE id = ?", arguments: [id]) {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [id]) == true { return .duplicate }
+            if let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT chunks_stored FROM envelope WHERE id = ?"), arguments: [id]) {
                 return .resume(from: stored)
             }
             try insertEnvelope(db, h, table: verifier.table, from: from, now: now, complete: false)
@@ -55,7 +55,7 @@ extension Spool {
         }
         let id = Data(verifier.header.id.bytes)
         let stored = try write { db -> Int in
-            guard let row = try Row.fetchOne(db, sql: "SELECT chunks_stored, complete FROM envelope WHERE id = ?", arguments: [id]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT chunks_stored, complete FROM envelope WHERE id = ?"), arguments: [id]) else {
                 throw SpoolError(.notFound, "envelope \(verifier.header.id.hex.prefix(16))… is not being received (call begin first)")
             }
             let have: Int = row["chunks_stored"]
@@ -67,7 +67,7 @@ extension Spool {
             for i in 0..<good {
                 try statement.execute(arguments: [id, first + i, Data(chunks[i])])
             }
-            try db.execute(sql: "UPDATE envelope SET chunks_stored = ? WHERE id = ?", arguments: [have + good, id])
+            try db.cachedStatement(sql: "UPDATE envelope SET chunks_stored = ? WHERE id = ?").execute(arguments: [have + good, id])
             return have + good
         }
         if let failure {
@@ -82,8 +82,8 @@ extension Spool {
     public func complete(_ id: EnvelopeID, custody: Custody, now: Int64) throws -> AcceptResult {
         let key = Data(id.bytes)
         return try write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM seen WHERE id = ?", arguments: [key]) == true { return .duplicate }
-            guard let row = try Row.fetchOne(db, sql: "SELECT header, chunk_count, chunks_stored, received_from FROM envelope WHERE id = ?", arguments: [key]) else {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [key]) == true { return .duplicate }
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT header, chunk_count, chunks_stored, received_from FROM envelope WHERE id = ?"), arguments: [key]) else {
                 throw SpoolError(.notFound, "envelope \(id.hex.prefix(16))… is not in the spool")
             }
             let count: Int = row["chunk_count"], stored: Int = row["chunks_stored"]
@@ -91,7 +91,7 @@ extension Spool {
                 throw SpoolError(.invalidState, "envelope \(id.hex.prefix(16))… has \(stored) of \(count) chunks; it cannot be accepted yet")
             }
             let header = try EnvelopeHeader.parse(Array(row["header"] as Data))
-            try db.execute(sql: "UPDATE envelope SET complete = 1 WHERE id = ?", arguments: [key])
+            try db.cachedStatement(sql: "UPDATE envelope SET complete = 1 WHERE id = ?").execute(arguments: [key])
             try commitCustody(db, header, custody: custody, from: row["received_from"], now: now)
             return .accepted
         }
@@ -154,7 +154,7 @@ extension Spool {
     /// The signed header and chunk table of a stored envelope (complete or partial).
     public func storedEnvelope(_ id: EnvelopeID) throws -> (header: EnvelopeHeader, table: ChunkTable, chunksStored: Int, complete: Bool)? {
         try read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT header, chunk_table, chunks_stored, complete FROM envelope WHERE id = ?",
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT header, chunk_table, chunks_stored, complete FROM envelope WHERE id = ?"),
                                              arguments: [Data(id.bytes)]) else { return nil }
             let header = try EnvelopeHeader.parse(Array(row["header"] as Data))
             return (header, try ChunkTable(bytes: Array(row["chunk_table"] as Data)), row["chunks_stored"], row["complete"])
@@ -164,7 +164,7 @@ extension Spool {
     /// Up to `limit` stored chunks from `first` on: an envelope streams out a few chunks at a time.
     public func chunks(of id: EnvelopeID, from first: Int, limit: Int) throws -> [[UInt8]] {
         try read { db in
-            try Data.fetchAll(db, sql: "SELECT data FROM chunk WHERE envelope_id = ? AND idx >= ? ORDER BY idx LIMIT ?",
+            try Data.fetchAll(db.cachedStatement(sql: "SELECT data FROM chunk WHERE envelope_id = ? AND idx >= ? ORDER BY idx LIMIT ?"),
                               arguments: [Data(id.bytes), first, limit]).map { Array($0) }
         }
     }
@@ -180,7 +180,7 @@ extension Spool {
 
     /// Whether an envelope id is in the seen-set (accepted here before).
     public func hasSeen(_ id: EnvelopeID) throws -> Bool {
-        try read { try Bool.fetchOne($0, sql: "SELECT 1 FROM seen WHERE id = ?", arguments: [Data(id.bytes)]) == true }
+        try read { try Bool.fetchOne($0.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [Data(id.bytes)]) == true }
     }
 
     // MARK: - Shared pieces of the custody transactions

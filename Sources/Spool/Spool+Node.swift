@@ -113,7 +113,7 @@ extension Spool {
     }
 
     private func removeFromInbox(_ db: Database, _ id: EnvelopeID, now: Int64, why: String) throws {
-        try db.execute(sql: "DELETE FROM inbox WHERE envelope_id = ?", arguments: [Data(id.bytes)])
+        try db.cachedStatement(sql: "DELETE FROM inbox WHERE envelope_id = ?").execute(arguments: [Data(id.bytes)])
         try AuditLog.append(db, at: now, event: .status, envelope: id, actor: "node", detail: why)
         try dropBodyIfUnused(db, id)
     }

@@ -8,13 +8,14 @@ import Envelope
     @Test func synchronousIsFullOnTheWriterAndJournalIsWAL() throws {
         let f = try SpoolFixture()
         let spool = try f.open()
-        #expect(try spool.writerSynchronousSetting() == 2)  // FULL
+        #expect(try spool.writerSetting(.synchronous) == 2)  // FULL
         #expect(try spool.journalMode() == "wal")
-        #expect(try spool.writerSecureDeleteSetting() == 2)  // FAST: no second write of freed pages
+        #expect(try spool.writerSetting(.secureDelete) == 2)  // FAST: no second write of freed pages
+        #expect(try spool.writerSetting(.tempStore) == 2)  // MEMORY: statement journals stay off the disk
         #expect(FileManager.default.fileExists(atPath: f.path))
         // Still FULL after reopening and after writes.
         _ = try spool.accept(try f.incoming(try f.envelope()), now: SpoolFixture.now)
-        #expect(try Spool(path: f.path).writerSynchronousSetting() == 2)
+        #expect(try Spool(path: f.path).writerSetting(.synchronous) == 2)
     }
 
     @Test func newSpoolsUse16KiBPagesAndOldOnesKeepTheirs() throws {

@@ -93,6 +93,14 @@ public struct NodeOperations: Sendable {
         try FileManager.default.createDirectory(atPath: identity.home.scratchPath, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         if r.eachFile == true { return try sendEach(files, metadata: metadata, parameters: params, recipients: recipients.count, now: now) }
+        if Self.totalSize(files) <= Self.inMemorySendBytes {
+            // Sealed in memory and accepted in one transaction (one fsync), instead of a scratch
+            // file taken in by begin / chunks / complete: an urgent note reaches the link sooner.
+            let incoming = try sealChecked(metadata: metadata, files: files, parameters: params, now: now)
+            _ = try spool.acceptBatch([incoming], now: now)
+            return SentReport(id: incoming.header.id.hex, recipients: recipients.count, payloadBytes: incoming.header.layout.payloadSize,
+                              nextHops: incoming.custody.nextHops.keys.sorted().map(\.rawValue))
+        }
         let scratch = identity.home.scratchPath + "/send-\(UUID().uuidString).lte"
         defer { unlink(scratch) }
         _ = try DocumentEnvelope.seal(metadata: metadata, files: files, parameters: params, signer: identity.signingKeys, to: scratch, durable: false)
@@ -103,6 +111,24 @@ public struct NodeOperations: Sendable {
 
     /// Largest batch `--each-file` holds in memory before its one transaction.
     static let maxBatchBytes: UInt64 = 256 << 20
+    /// Documents up to this size are sealed in memory; larger ones stream through a scratch file.
+    static let inMemorySendBytes: UInt64 = 4 << 20
+
+    /// Total size of the files (unreadable ones count as zero: sealing reports them).
+    static func totalSize(_ files: [AttachedFile]) -> UInt64 {
+        files.reduce(0) { total, file in
+            guard case .path(let path) = file.content, let size = try? FileSource(path: path).size() else { return total }
+            return total + size
+        }
+    }
+
+    /// Seals one document in memory and passes it through the gate: ready for the spool.
+    func sealChecked(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters, now: Int64) throws -> IncomingEnvelope {
+        let (sealed, chunks) = try DocumentEnvelope.sealInMemory(metadata: metadata, files: files, parameters: parameters, signer: identity.signingKeys)
+        try ingress.check(sealed.header, now: now, sealedHere: true)
+        return IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: chunks, from: "local",
+                                custody: try ingress.custody(for: sealed.header, from: "local"))
+    }
 
     /// One document per file, sealed in parallel, accepted together in one transaction (one
     /// fsync for the batch): through the same gate as every other envelope. Not committed in
@@ -110,21 +136,13 @@ public struct NodeOperations: Sendable {
     /// transactions, more receipts) than the overlap gained (docs/BENCHMARKS.md).
     func sendEach(_ files: [AttachedFile], metadata: DocumentMetadata, parameters: SealParameters, recipients: Int, now: Int64) throws -> SentReport {
         guard !files.isEmpty else { throw NodeError("SEND-NO-FILE", "--each-file needs at least one --file") }
-        var total: UInt64 = 0
-        for file in files {
-            if case .path(let path) = file.content, let size = try? FileSource(path: path).size() { total += size }
-        }
-        guard total <= Self.maxBatchBytes else {
+        guard Self.totalSize(files) <= Self.maxBatchBytes else {
             throw NodeError("SEND-BATCH-TOO-LARGE", "a batch sent with --each-file is held in memory up to \(Self.maxBatchBytes >> 20) MiB; send large files one by one")
         }
-        let (identity, ingress) = (self.identity, self.ingress)
         let batch = try Self.inParallel(files.count) { i -> IncomingEnvelope in
             var m = metadata
             m.subject = metadata.subject + " — " + files[i].name
-            let (sealed, chunks) = try DocumentEnvelope.sealInMemory(metadata: m, files: [files[i]], parameters: parameters, signer: identity.signingKeys)
-            try ingress.check(sealed.header, now: now, sealedHere: true)
-            return IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: chunks, from: "local",
-                                    custody: try ingress.custody(for: sealed.header, from: "local"))
+            return try self.sealChecked(metadata: m, files: [files[i]], parameters: parameters, now: now)
         }
         _ = try spool.acceptBatch(batch, now: now)
         return SentReport(id: batch[0].header.id.hex, ids: batch.map(\.header.id.hex), recipients: recipients,

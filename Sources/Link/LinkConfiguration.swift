@@ -10,17 +10,18 @@ public struct LinkConfiguration: Sendable {
     /// How often to ping a peer when nothing else was sent.
     public var keepaliveInterval: Duration = .seconds(15)
     /// Chunk bytes sent but not yet reported stored by the receiver, per session. Bulk data in
-    /// flight is what an urgent envelope waits behind at the receiver; 4 MiB keeps four chunk
-    /// transactions in flight (enough to keep a 2-core relay busy, `Scripts/bench` b) and is
-    /// still over a second of a 30 Mbit/s link.
-    public var window: Int = 4 << 20
+    /// flight is what an urgent envelope waits behind at the receiver. 2 MiB keeps four chunk
+    /// transactions in flight, which kept a 2-core relay as busy as 8 MiB did (`Scripts/bench` b),
+    /// and is still 1.6 s of a 10 Mbit/s commune link or 0.4 s of a 40 Mbit/s district link.
+    public var window: Int = 2 << 20
     /// Chunk bytes beyond `window` that only Hỏa tốc envelopes may have in flight: under bulk
     /// load the window is always full, and an urgent chunk waited for the receiver's next STORED.
     public var urgentReserve: Int = 1 << 20
     /// Chunks of a large envelope stored per spool transaction at the receiver (each is one
-    /// fsync). An urgent envelope's commit waits for the transaction in progress: 16 chunks
-    /// (1 MiB) halved the urgent latency under load against 64, for no measurable bulk cost.
-    public var chunksPerTransaction: Int = 16
+    /// fsync). An urgent envelope's commit waits for the transaction in progress: 8 chunks
+    /// (512 KiB) instead of 64 cut that wait at no measured bulk cost; 4 cost 10 % of bulk
+    /// throughput (docs/BENCHMARKS.md).
+    public var chunksPerTransaction: Int = 8
     /// Bytes of frames queued for the socket and not yet written: kept small so that an urgent
     /// envelope does not wait behind much bulk data already queued.
     public var writeQueue: Int = 2 << 20

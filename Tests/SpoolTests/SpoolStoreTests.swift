@@ -22,10 +22,10 @@ import Envelope
         let f = try SpoolFixture()
         let spool = try f.open()
         #expect(try spool.pool.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == Spool.pageSize)
-        #expect(try spool.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == (16 << 20) / Spool.pageSize)
+        #expect(try spool.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == Spool.checkpointBytes / Spool.pageSize)
 
         // A spool created by an earlier build (4 KiB pages, already in WAL mode) keeps its page
-        // size, and its checkpoint interval is still 16 MiB of WAL.
+        // size, and its checkpoint interval is still `checkpointBytes` of WAL.
         let old = try SpoolFixture()
         let raw = try DatabaseQueue(path: old.path)
         try raw.writeWithoutTransaction { db in
@@ -36,7 +36,7 @@ import Envelope
         try raw.close()
         let reopened = try old.open()
         #expect(try reopened.pool.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == 4096)
-        #expect(try reopened.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == 4096)
+        #expect(try reopened.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == Spool.checkpointBytes / 4096)
         #expect(try reopened.accept(try old.incoming(try old.envelope()), now: SpoolFixture.now) == .accepted)
     }
 

@@ -11,8 +11,9 @@ public struct LinkConfiguration: Sendable {
     public var keepaliveInterval: Duration = .seconds(15)
     /// Chunk bytes sent but not yet reported stored by the receiver, per session. Bulk data in
     /// flight is what an urgent envelope waits behind at the receiver. 2 MiB keeps four chunk
-    /// transactions in flight, which kept a 2-core relay as busy as 8 MiB did (`Scripts/bench` b),
-    /// and is still 1.6 s of a 10 Mbit/s commune link or 0.4 s of a 40 Mbit/s district link.
+    /// transactions in flight; against 4 MiB it cut the urgent wait further with bulk throughput
+    /// within the noise (`Scripts/bench` b, e), and it is still 1.6 s of a 10 Mbit/s commune link
+    /// or 0.4 s of a 40 Mbit/s district link.
     public var window: Int = 2 << 20
     /// Chunk bytes beyond `window` that only Hỏa tốc envelopes may have in flight: under bulk
     /// load the window is always full, and an urgent chunk waited for the receiver's next STORED.

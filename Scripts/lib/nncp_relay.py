@@ -81,8 +81,6 @@ class Runner:
         self.bg = []
 
 
-
-
 def new_keys(r):
     out = subprocess.run(["nncp-cfgnew", "-nocomments"], env=r.env, capture_output=True, text=True, check=True).stdout
     keys = {}

@@ -37,6 +37,8 @@ public struct LinkConfiguration: Sendable {
     public var queuePollInterval: Duration = .milliseconds(200)
     /// Envelopes of at most this many chunks are held in memory until complete and committed in
     /// groups (one fsync for many); larger ones are stored chunk batch by chunk batch (resumable).
+    /// At least 1 whatever is set: a one-chunk envelope's chunk follows its offer unasked, so the
+    /// receiver must hold it in memory (docs/PROTOCOL.md §5).
     public var smallEnvelopeChunks: Int = 1
     /// Largest frame accepted.
     public var maxFrameSize: Int = 8 << 20

@@ -90,8 +90,6 @@ public struct NodeOperations: Sendable {
                                         organName: identity.name)
         let params = SealParameters(kind: .document, urgency: urgency, origin: identity.id, recipients: sealRecipients,
                                     createdAt: now, expiresAt: now + r.expiresInMs)
-        try FileManager.default.createDirectory(atPath: identity.home.scratchPath, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
         if r.eachFile == true { return try sendEach(files, metadata: metadata, parameters: params, recipients: recipients.count, now: now) }
         if Self.totalSize(files) <= Self.inMemorySendBytes {
             // Sealed in memory and accepted in one transaction (one fsync), instead of a scratch
@@ -101,6 +99,8 @@ public struct NodeOperations: Sendable {
             return SentReport(id: incoming.header.id.hex, recipients: recipients.count, payloadBytes: incoming.header.layout.payloadSize,
                               nextHops: incoming.custody.nextHops.keys.sorted().map(\.rawValue))
         }
+        try FileManager.default.createDirectory(atPath: identity.home.scratchPath, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
         let scratch = identity.home.scratchPath + "/send-\(UUID().uuidString).lte"
         defer { unlink(scratch) }
         _ = try DocumentEnvelope.seal(metadata: metadata, files: files, parameters: params, signer: identity.signingKeys, to: scratch, durable: false)

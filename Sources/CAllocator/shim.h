@@ -2,6 +2,10 @@
 #define LIENTHONG_CALLOCATOR_SHIM_H
 // glibc's allocator controls (mallopt), which Swift's Glibc module does not export.
 // Used by Node's AllocatorTuning only.
+// <features.h> defines __GLIBC__; without it first, the test below always took the no-op branch.
+#if defined(__linux__)
+#include <features.h>
+#endif
 #if defined(__linux__) && defined(__GLIBC__)
 #include <malloc.h>
 static const int lt_M_MMAP_THRESHOLD = M_MMAP_THRESHOLD;
@@ -12,5 +16,6 @@ static inline int lt_mallopt(int param, int value) { return mallopt(param, value
 static const int lt_M_MMAP_THRESHOLD = 0;
 static const int lt_M_TRIM_THRESHOLD = 0;
 static inline int lt_mallopt(int param, int value) { (void)param; (void)value; return 0; }
+#define LT_HAVE_MALLOPT 0
 #endif
 #endif

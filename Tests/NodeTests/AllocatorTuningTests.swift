@@ -1,0 +1,16 @@
+import Testing
+import Node
+
+/// The allocator settings must reach glibc. Until this test the shim tested `__GLIBC__` before
+/// any header had defined it, so `apply()` was a silent no-op in every build; this test fails if
+/// that happens again.
+@Suite struct AllocatorTuningTests {
+    @Test func glibcTakesBothSettings() {
+        #if os(Linux) && canImport(Glibc)
+        #expect(AllocatorTuning.isAvailable, "the C allocator shim did not see glibc")
+        #expect(AllocatorTuning.apply(), "mallopt refused the mmap or trim threshold")
+        #else
+        #expect(!AllocatorTuning.isAvailable || AllocatorTuning.apply())
+        #endif
+    }
+}

@@ -72,7 +72,7 @@ struct ControlService: Service {
             return .failure(e.code, e.message)
         }
         do {
-            let result = try await runtime.blocking { [operations = runtime.operations] in try operations.perform(request) }
+            let result = try await runtime.controlBlocking { [operations = runtime.operations] in try operations.perform(request) }
             return .success(result)
         } catch {
             let e = ErrorCode.of(error)

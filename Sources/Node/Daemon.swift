@@ -28,7 +28,10 @@ public enum Daemon {
         defer { lock.release() }
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
-        let runtime = try NodeRuntime(identity: identity, blockingPool: pool, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        let controlPool = NIOThreadPool(numberOfThreads: 2)
+        controlPool.start()
+        let runtime = try NodeRuntime(identity: identity, blockingPool: pool, controlPool: controlPool,
+                                      group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         logger.info("node starting", metadata: ["name": "\(identity.name)", "spool": "\(identity.home.spoolPath)"])
         let group = ServiceGroup(configuration: .init(
             services: [
@@ -42,9 +45,11 @@ public enum Daemon {
             logger: logger))
         do { try await group.run() } catch {
             try? await pool.shutdownGracefully()
+            try? await controlPool.shutdownGracefully()
             throw error
         }
         try? await pool.shutdownGracefully()
+        try? await controlPool.shutdownGracefully()
         logger.info("node stopped")
     }
 }

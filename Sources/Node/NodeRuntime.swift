@@ -18,6 +18,10 @@ public struct NodeRuntime: Sendable {
     public let group: any EventLoopGroup
     public let logger: Logger
     public let startedAt: Int64
+    /// Threads for control requests, apart from the links' `blockingPool`: an operator's
+    /// `status` or `queue` then does not queue behind a busy link's chunk transactions, and a
+    /// large `send` (sealing takes seconds) does not hold a thread the links need.
+    let controlPool: NIOThreadPool
 
     public var settings: NodeSettings { identity.settings }
     public var clock: @Sendable () -> Int64 { link.clock }
@@ -25,7 +29,9 @@ public struct NodeRuntime: Sendable {
     /// Opens the spool after SQLite's integrity check, returns in-flight entries to ready
     /// (whatever was handed to a link when the node stopped was not acknowledged; only the
     /// daemon does this, at start-up) and builds the shared context.
-    public init(identity: NodeIdentity, blockingPool: NIOThreadPool, group: any EventLoopGroup, logger: Logger) throws {
+    /// - Parameter controlPool: threads for control requests; the links' pool when not given.
+    public init(identity: NodeIdentity, blockingPool: NIOThreadPool, controlPool: NIOThreadPool? = nil,
+                group: any EventLoopGroup, logger: Logger) throws {
         // The integrity check comes before anything writes: a damaged spool is refused as it is,
         // for the operator to keep and restore (found by StartupRefusalTests: without it the
         // migrator wrote a page into a damaged file before SQLite noticed the damage).
@@ -44,11 +50,25 @@ public struct NodeRuntime: Sendable {
                                          queueSignal: link.queueSignal, clock: clock)
         self.group = group
         self.logger = logger
+        self.controlPool = controlPool ?? blockingPool
     }
 
     /// Runs blocking spool work off the event loops.
     func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await link.blocking(body)
+    }
+
+    /// Runs a control request's blocking work on the control pool.
+    func controlBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+            controlPool.submit { state in
+                guard case .active = state else {
+                    c.resume(throwing: NodeError("NODE-STOPPING", "the node is stopping; the request was not run"))
+                    return
+                }
+                c.resume(with: Result(catching: body))
+            }
+        }
     }
 }
 

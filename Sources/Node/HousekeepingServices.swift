@@ -31,6 +31,8 @@ struct DeliveryService: Service {
             let spool = runtime.spool, notices = runtime.operations.notices, now = runtime.clock()
             let pending = try spool.unsettledDeliveries(limit: 256)
             guard !pending.isEmpty else { return 0 }
+            // The start of every delivered document, in one read (not two per document).
+            let heads = try spool.storedHeads(pending.filter { $0.kind == .document }.map(\.envelopeID))
             var work: [Spool.Settlement] = []
             // Documents that arrived, by origin: one 01 receipt per origin for the whole batch.
             var arrivedByOrigin: [NodeID: [EnvelopeID]] = [:]
@@ -40,7 +42,7 @@ struct DeliveryService: Service {
                     do {
                         // The secrecy level travels encrypted: relays cannot see it, so the
                         // recipient enforces the policy too (the sender's node refuses at sealing).
-                        if let refusal = try Self.policyRefusal(d, runtime: runtime) {
+                        if let refusal = try Self.policyRefusal(d, head: heads[d.envelopeID], runtime: runtime) {
                             runtime.logger.warning("refused a document by policy", metadata: ["envelope": "\(d.envelopeID.hex.prefix(16))", "from": "\(d.origin)", "reason": "\(refusal)"])
                             work.append(.refuse(d.envelopeID, reason: refusal,
                                                 receipt: try notices.receipt(for: d.envelopeID, origin: d.origin, status: .rejected, reason: refusal, now: now)))
@@ -84,10 +86,11 @@ extension DeliveryService {
     /// origin's signed digest on arrival, so there is no need to decrypt a large body here too.
     /// A document whose metadata does not open is refused (its origin signed something this
     /// node cannot read).
-    static func policyRefusal(_ d: UnsettledDelivery, runtime: NodeRuntime) throws -> String? {
+    static func policyRefusal(_ d: UnsettledDelivery, head: StoredHead?, runtime: NodeRuntime) throws -> String? {
         let probe = MetadataProbe()
         do {
-            try DeliveredEnvelope.open(d.envelopeID, spool: runtime.spool, identity: runtime.identity, into: probe, checkExpiry: false, prefixOnly: true)
+            try DeliveredEnvelope.open(d.envelopeID, spool: runtime.spool, identity: runtime.identity, into: probe, checkExpiry: false,
+                                       prefixOnly: true, head: head)
         } catch is MetadataProbe.Done {
             // The metadata has been read and authenticated; the rest of the body is not needed.
         } catch let e as SpoolError {

@@ -135,10 +135,17 @@ public enum DeliveredEnvelope {
     ///   it needs, as `MetadataProbe` does): read and decrypt one chunk at a time, not 4 MiB, and
     ///   rely on the signature check the gate made on arrival instead of verifying it again
     ///   (a quarter of a commune's CPU per small document). Exports always verify.
+    /// - Parameter head: the envelope's start, already read with others in one transaction
+    ///   (`Spool.storedHeads`); read here when nil.
     @discardableResult
     public static func open(_ id: EnvelopeID, spool: Spool, identity: NodeIdentity, into receiver: any PayloadReceiver,
-                            checkExpiry: Bool, prefixOnly: Bool = false) throws -> EnvelopeHeader {
-        guard let stored = try spool.storedEnvelope(id), stored.complete else {
+                            checkExpiry: Bool, prefixOnly: Bool = false, head: StoredHead? = nil) throws -> EnvelopeHeader {
+        let stored: (header: EnvelopeHeader, table: ChunkTable)
+        if let head, head.header.id == id {
+            stored = (head.header, head.table)
+        } else if let s = try spool.storedEnvelope(id), s.complete {
+            stored = (s.header, s.table)
+        } else {
             throw NodeError("INBOX-NOT-FOUND", "envelope \(id.hex.prefix(16))… is not (completely) in this node's spool")
         }
         guard let key = identity.topology[stored.header.origin]?.signingKey else {
@@ -149,7 +156,9 @@ public enum DeliveredEnvelope {
         let opener = try EnvelopeOpener(header: stored.header, table: stored.table, originKey: key,
                                         recipient: identity.id, keys: identity.boxKeys, now: now, signatureVerifiedOnArrival: prefixOnly)
         let decoder = PayloadDecoder(receiver: receiver)
-        try opener.open(body: SpoolBodySource(spool: spool, id: id, readAhead: prefixOnly ? 1 : 16), into: decoder,
+        let body = SpoolBodySource(spool: spool, id: id, readAhead: prefixOnly ? 1 : 16,
+                                   firstChunk: head?.header.id == id ? head?.firstChunk : nil)
+        try opener.open(body: body, into: decoder,
                         chunksPerBatch: prefixOnly ? 1 : nil)
         try decoder.finish()
         return stored.header
@@ -166,11 +175,17 @@ final class SpoolBodySource: ByteSource {
     private var done = false
     private let readAhead: Int
 
-    /// - Parameter readAhead: chunks fetched per spool read.
-    init(spool: Spool, id: EnvelopeID, readAhead: Int = 16) {
+    /// - Parameters:
+    ///   - readAhead: chunks fetched per spool read.
+    ///   - firstChunk: chunk 0, when the caller already read it; the source starts after it.
+    init(spool: Spool, id: EnvelopeID, readAhead: Int = 16, firstChunk: [UInt8]? = nil) {
         self.spool = spool
         self.id = id
         self.readAhead = max(1, readAhead)
+        if let firstChunk {
+            current = firstChunk
+            next = 1
+        }
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

@@ -144,3 +144,17 @@ public enum ReceiptStatus: String, Sendable, CaseIterable, Codable {
         }
     }
 }
+
+/// The start of a complete stored envelope: what a recipient needs to open its metadata.
+public struct StoredHead: Sendable {
+    public let header: EnvelopeHeader
+    public let table: ChunkTable
+    /// Chunk 0's ciphertext (verified against the signed digest when it was stored).
+    public let firstChunk: [UInt8]
+
+    public init(header: EnvelopeHeader, table: ChunkTable, firstChunk: [UInt8]) {
+        self.header = header
+        self.table = table
+        self.firstChunk = firstChunk
+    }
+}

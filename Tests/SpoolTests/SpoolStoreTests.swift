@@ -96,6 +96,24 @@ import Envelope
         #expect(try spool.storedEnvelope(e.0.header.id)?.complete == true)
     }
 
+    @Test func storedHeadsReadTheStartOfCompleteEnvelopesOnly() throws {
+        let f = try SpoolFixture()
+        let spool = try f.open()
+        let complete = try f.envelope(size: 5000, chunkSize: 1024)
+        let partial = try f.envelope(size: 5000, chunkSize: 1024)
+        let unknown = try f.envelope()
+        _ = try spool.accept(try f.incoming(complete), now: SpoolFixture.now)
+        _ = try spool.begin(partial.0, from: "p", now: SpoolFixture.now)
+        _ = try spool.appendChunks(partial.0, first: 0, chunks: [partial.1[0]])
+        let heads = try spool.storedHeads([complete.0.header.id, partial.0.header.id, unknown.0.header.id])
+        #expect(heads.count == 1)
+        let head = try #require(heads[complete.0.header.id])
+        #expect(head.header.id == complete.0.header.id)
+        #expect(head.table.bytes == complete.0.table.bytes)
+        #expect(head.firstChunk == complete.1[0])
+        #expect(try spool.storedHeads([]).isEmpty)
+    }
+
     @Test func aBadChunkIsNeverStoredAndIsAskedForAgain() throws {
         let f = try SpoolFixture()
         let spool = try f.open()

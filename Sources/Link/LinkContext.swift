@@ -63,8 +63,14 @@ public struct LinkContext: Sendable {
     /// a session that is shutting down still commits what it received (and a spool transaction
     /// is never abandoned half-way by a cancellation; SQLite's atomicity covers a crash).
     public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await Self.run(on: blockingPool, body)
+    }
+
+    /// `body` on one of `pool`'s threads, the way `blocking` runs it (the node's control requests
+    /// use their own pool).
+    public static func run<T: Sendable>(on pool: NIOThreadPool, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
-            blockingPool.submit { state in
+            pool.submit { state in
                 guard case .active = state else {
                     c.resume(throwing: SpoolError(.io, "the node is stopping; the spool operation was not run"))
                     return

@@ -60,15 +60,7 @@ public struct NodeRuntime: Sendable {
 
     /// Runs a control request's blocking work on the control pool.
     func controlBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
-            controlPool.submit { state in
-                guard case .active = state else {
-                    c.resume(throwing: NodeError("NODE-STOPPING", "the node is stopping; the request was not run"))
-                    return
-                }
-                c.resume(with: Result(catching: body))
-            }
-        }
+        try await LinkContext.run(on: controlPool, body)
     }
 }
 

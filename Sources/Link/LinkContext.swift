@@ -72,7 +72,7 @@ public struct LinkContext: Sendable {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
             pool.submit { state in
                 guard case .active = state else {
-                    c.resume(throwing: SpoolError(.io, "the node is stopping; the spool operation was not run"))
+                    c.resume(throwing: SpoolError(.io, "the node is stopping; the operation was not run"))
                     return
                 }
                 c.resume(with: Result(catching: body))

@@ -5,11 +5,11 @@ import CAllocator
 /// A relay allocates and frees the same few sizes all the time: 64 KiB chunks, 4 MiB commit
 /// batches, frame buffers. glibc serves anything over its (dynamic) mmap threshold with a new
 /// mapping and returns trimmed heap tops to the kernel, so each batch touched fresh zeroed pages:
-/// page faults were about a tenth of a relay's CPU in `Scripts/bench` b. A fixed 32 MiB mmap
-/// threshold and a 64 MiB trim threshold let those buffers be reused. The cost is resident
+/// page faults and `madvise` were about a fifth of a relay's CPU in `Scripts/bench` b. A fixed
+/// 32 MiB mmap threshold (the most 64-bit glibc accepts: half its 64 MiB arena heap size) and a 64 MiB trim threshold let those buffers be reused. The cost is resident
 /// memory: each of glibc's per-thread arenas may keep up to 64 MiB it has freed, and nothing
 /// calls `malloc_trim`. Measured side by side (docs/BENCHMARKS.md): without it a relay in b made
-/// about 460 `madvise(MADV_DONTNEED)` calls and faulted the pages back in (a fifth of its CPU);
+/// about 460 `madvise(MADV_DONTNEED)` calls and faulted the pages back in;
 /// with it, one. The relay's peak while relaying 5 × 50 MiB rose from 47 to 51 MiB, under the
 /// 64 MiB target; idle RSS per node did not move. `AllocatorTuningTests` checks glibc takes both.
 ///

@@ -19,19 +19,29 @@ import UnixSignals
 /// owner-only Unix socket. Only one daemon runs per home (an exclusive lock on `DIR/lienthongd.lock`).
 public enum Daemon {
     public static func run(home: String, logLevel: Logger.Level = .info) async throws {
-        AllocatorTuning.apply()
+        let tuned = AllocatorTuning.apply()
         let identity = try NodeIdentity(home: home)
         var logger = Logger(label: "lienthongd")
         logger.logLevel = logLevel
         logger[metadataKey: "node"] = "\(identity.id)"
+        if AllocatorTuning.isAvailable && !tuned {
+            logger.warning("the C library refused the allocator settings; large buffers will be mapped and unmapped each time (more CPU, same results)")
+        }
         let lock = try HomeLock(identity.home.path + "/lienthongd.lock")
         defer { lock.release() }
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         let controlPool = NIOThreadPool(numberOfThreads: 2)
         controlPool.start()
-        let runtime = try NodeRuntime(identity: identity, blockingPool: pool, controlPool: controlPool,
+        let runtime: NodeRuntime
+        do {
+            runtime = try NodeRuntime(identity: identity, blockingPool: pool, controlPool: controlPool,
                                       group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        } catch {
+            try? await pool.shutdownGracefully()
+            try? await controlPool.shutdownGracefully()
+            throw error
+        }
         logger.info("node starting", metadata: ["name": "\(identity.name)", "spool": "\(identity.home.spoolPath)"])
         let group = ServiceGroup(configuration: .init(
             services: [

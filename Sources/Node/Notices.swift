@@ -136,7 +136,7 @@ public enum DeliveredEnvelope {
     ///   rely on the signature check the gate made on arrival instead of verifying it again
     ///   (a quarter of a commune's CPU per small document). Exports always verify.
     /// - Parameter head: the envelope's start, already read with others in one transaction
-    ///   (`Spool.storedHeads`); read here when nil.
+    ///   (`Spool.storedHeads`); read here when nil or when it is another envelope's.
     @discardableResult
     public static func open(_ id: EnvelopeID, spool: Spool, identity: NodeIdentity, into receiver: any PayloadReceiver,
                             checkExpiry: Bool, prefixOnly: Bool = false, head: StoredHead? = nil) throws -> EnvelopeHeader {
@@ -177,7 +177,8 @@ final class SpoolBodySource: ByteSource {
 
     /// - Parameters:
     ///   - readAhead: chunks fetched per spool read.
-    ///   - firstChunk: chunk 0, when the caller already read it; the source starts after it.
+    ///   - firstChunk: chunk 0, when the caller already read it: served first from memory, and
+    ///     the spool is read from chunk 1 on.
     init(spool: Spool, id: EnvelopeID, readAhead: Int = 16, firstChunk: [UInt8]? = nil) {
         self.spool = spool
         self.id = id

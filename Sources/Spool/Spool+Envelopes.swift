@@ -164,19 +164,24 @@ extension Spool {
     /// The signed header, chunk table and first chunk of each complete envelope among `ids`, in
     /// one read transaction: a recipient's delivery probe reads only the start of each document,
     /// and two reads per document were a sixth of a commune's CPU for small ones
-    /// (docs/BENCHMARKS.md). Envelopes not completely stored here are left out.
-    public func storedHeads(_ ids: [EnvelopeID]) throws -> [EnvelopeID: StoredHead] {
+    /// (docs/BENCHMARKS.md). Left out, for the caller to read one by one: envelopes not
+    /// completely stored here, bodies over `maxBodyBytes` (so a batch of 256 holds at most
+    /// 256 × `maxBodyBytes` — whatever chunk size an origin chose), and rows that do not parse.
+    public func storedHeads(_ ids: [EnvelopeID], maxBodyBytes: Int = 16 << 10) throws -> [EnvelopeID: StoredHead] {
         guard !ids.isEmpty else { return [:] }
         return try read { db in
             let statement = try db.cachedStatement(sql: """
                 SELECT e.header, e.chunk_table, c.data FROM envelope e JOIN chunk c ON c.envelope_id = e.id AND c.idx = 0
-                WHERE e.id = ? AND e.complete = 1
+                WHERE e.id = ? AND e.complete = 1 AND e.body_size <= ?
                 """)
             var heads: [EnvelopeID: StoredHead] = [:]
             for id in ids {
-                guard let row = try Row.fetchOne(statement, arguments: [Data(id.bytes)]) else { continue }
-                heads[id] = StoredHead(header: try EnvelopeHeader.parse(Array(row[0] as Data)),
-                                       table: try ChunkTable(bytes: Array(row[1] as Data)), firstChunk: Array(row[2] as Data))
+                guard let row = try Row.fetchOne(statement, arguments: [Data(id.bytes), maxBodyBytes]) else { continue }
+                // A row that does not parse is left to the one-by-one path, which refuses that
+                // document alone instead of failing the whole batch.
+                guard let header = try? EnvelopeHeader.parse(Array(row[0] as Data)),
+                      let table = try? ChunkTable(bytes: Array(row[1] as Data)) else { continue }
+                heads[id] = StoredHead(header: header, table: table, firstChunk: Array(row[2] as Data))
             }
             return heads
         }

@@ -55,5 +55,23 @@ import Spool
             try DeliveredEnvelope.open(sealed.id, spool: spool, identity: receiver, into: probe, checkExpiry: false, prefixOnly: true, head: head)
         }
         #expect(probe.metadata == direct.metadata)
+
+        // The head's chunk is really used, and still checked against the signed table.
+        var bad = head.firstChunk
+        bad[bad.count / 2] ^= 0x01
+        let tampered = StoredHead(header: head.header, table: head.table, firstChunk: bad)
+        #expect(throws: EnvelopeError.self) {
+            try DeliveredEnvelope.open(sealed.id, spool: spool, identity: receiver, into: Collect(stopAfterMetadata: false),
+                                       checkExpiry: false, head: tampered)
+        }
+        // Another envelope's head is ignored: the envelope is read from the spool instead.
+        let otherFile = net.dir + "/other.lte"
+        let otherEncoder = try PayloadEncoder(kind: .document, metadata: Array(try JSONEncoder().encode(metadata)), files: [])
+        let other = try EnvelopeFile.seal(params, signer: sender.signingKeys, payloadSize: otherEncoder.totalSize, source: otherEncoder, to: otherFile)
+        _ = try net.cli(commune21, "envelope", "import", otherFile)
+        let otherHead = try #require(try spool.storedHeads([other.id])[other.id])
+        let viaOther = Collect(stopAfterMetadata: false)
+        try DeliveredEnvelope.open(sealed.id, spool: spool, identity: receiver, into: viaOther, checkExpiry: false, head: otherHead)
+        #expect(viaOther.bytes == content)
     }
 }

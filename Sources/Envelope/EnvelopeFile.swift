@@ -63,6 +63,19 @@ public enum DocumentEnvelope {
         return try EnvelopeFile.seal(parameters, signer: signer, payloadSize: encoder.totalSize, source: encoder, to: path, durable: durable)
     }
 
+    /// Seals a document into `body` (a `ChunkSplitter`, say), streaming: the body bytes are
+    /// written as they are sealed and the signed header comes back at the end. Refuses secret
+    /// documents like `seal(…to:)`.
+    public static func seal(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters,
+                            signer: SigningKeyPair, body: any ByteSink) throws -> SealedEnvelope {
+        try metadata.checkSecrecyPolicy()
+        guard parameters.kind == .document else {
+            throw EnvelopeError(.invalidArgument, "a document must be sealed with kind 'document'")
+        }
+        let encoder = try PayloadEncoder(kind: .document, metadata: try JSONCoding.encode(metadata), files: files)
+        return try EnvelopeSealer.seal(parameters, signer: signer, payloadSize: encoder.totalSize, source: encoder, body: body)
+    }
+
     /// Seals a document in memory: for small documents sent in batches (no scratch file, no
     /// fsync per document). Refuses secret documents like `seal(…to:)`.
     public static func sealInMemory(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters,

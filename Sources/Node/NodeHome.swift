@@ -99,6 +99,4 @@ extension NodeHome {
     public var spoolPath: String { path + "/spool.sqlite" }
     /// The daemon's control socket (owner-only).
     public var controlSocketPath: String { path + "/control.sock" }
-    /// Scratch space for sealing documents before the spool takes them.
-    public var scratchPath: String { path + "/tmp" }
 }

@@ -99,19 +99,40 @@ public struct NodeOperations: Sendable {
             return SentReport(id: incoming.header.id.hex, recipients: recipients.count, payloadBytes: incoming.header.layout.payloadSize,
                               nextHops: incoming.custody.nextHops.keys.sorted().map(\.rawValue))
         }
-        try FileManager.default.createDirectory(atPath: identity.home.scratchPath, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        let scratch = identity.home.scratchPath + "/send-\(UUID().uuidString).lte"
-        defer { unlink(scratch) }
-        _ = try DocumentEnvelope.seal(metadata: metadata, files: files, parameters: params, signer: identity.signingKeys, to: scratch, durable: false)
-        let (header, _, custody) = try ingress.acceptFile(scratch, from: "local", now: now)
+        let (header, custody) = try sealIntoSpool(metadata: metadata, files: files, parameters: params, now: now)
         return SentReport(id: header.id.hex, recipients: recipients.count, payloadBytes: header.layout.payloadSize,
                           nextHops: custody.nextHops.keys.sorted().map(\.rawValue))
     }
 
+    /// Chunks per staging transaction: 4 MiB of 64 KiB chunks, as a link's large envelopes.
+    static let stagingBatch = 64
+
+    /// Seals a large document straight into the spool, a batch of chunks per transaction, and
+    /// accepts it through the gate once its header is signed (`Spool.beginStaging`). Nothing is
+    /// kept if sealing or the gate fails.
+    func sealIntoSpool(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters,
+                       now: Int64) throws -> (EnvelopeHeader, Custody) {
+        let staged = try spool.beginStaging(parameters, now: now)
+        do {
+            let splitter = ChunkSplitter(chunkSize: parameters.chunkSize, batchSize: Self.stagingBatch) { [spool] first, chunks in
+                try spool.appendStaged(staged, first: first, chunks: chunks)
+            }
+            let sealed = try DocumentEnvelope.seal(metadata: metadata, files: files, parameters: parameters,
+                                                   signer: identity.signingKeys, body: splitter)
+            try splitter.finish()
+            try ingress.check(sealed.header, now: now, sealedHere: true)
+            let custody = try ingress.custody(for: sealed.header, from: "local")
+            _ = try spool.completeStaged(staged, as: try ChunkVerifier(header: sealed.header, table: sealed.table), custody: custody, now: now)
+            return (sealed.header, custody)
+        } catch {
+            try? spool.dropStaged(staged)
+            throw error
+        }
+    }
+
     /// Largest batch `--each-file` holds in memory before its one transaction.
     static let maxBatchBytes: UInt64 = 256 << 20
-    /// Documents up to this size are sealed in memory; larger ones stream through a scratch file.
+    /// Documents up to this size are sealed in memory; larger ones are sealed into the spool.
     static let inMemorySendBytes: UInt64 = 4 << 20
 
     /// Total size of the files (unreadable ones count as zero: sealing reports them).

@@ -38,6 +38,9 @@ public struct NodeRuntime: Sendable {
         let spool = try Spool(path: identity.home.spoolPath, integrityCheck: true)
         let reset = try spool.resetInFlight()
         if reset > 0 { logger.notice("in-flight entries returned to ready", metadata: ["count": "\(reset)"]) }
+        // A send interrupted while it sealed into the spool left a placeholder; nobody finishes it.
+        let abandoned = try spool.dropAbandonedStaging()
+        if abandoned > 0 { logger.notice("unfinished sends removed from the spool", metadata: ["count": "\(abandoned)"]) }
         let monitor = LinkMonitor()
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
         self.identity = identity

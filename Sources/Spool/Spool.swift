@@ -12,9 +12,10 @@
 /// or delivered to the inbox + seen + audited), committed before the caller may acknowledge
 /// upstream; acknowledging downstream custody is one transaction (entry removed + audited).
 ///
-/// Security note: the spool stores bytes received from peers. It verifies every chunk against
-/// the digest its origin signed before storing it (the caller verifies the header's signature
-/// against the topology first), never interprets plaintext (it has no keys), and never deletes
+/// Security note: the spool stores bytes received from peers. It verifies every chunk from a
+/// peer or a file against the digest its origin signed before storing it (the caller verifies
+/// the header's signature against the topology first); only chunks this node's own sealer just
+/// produced (`appendStaged`) are stored without a second hash. It never interprets plaintext (it has no keys), and never deletes
 /// an envelope that is still queued or in the inbox.
 import Foundation
 import GRDB

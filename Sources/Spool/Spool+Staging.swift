@@ -51,7 +51,7 @@ extension Spool {
                 throw SpoolError(.invalidState, "the staged document holds \(have) chunks; chunk \(first) cannot be stored next")
             }
             let statement = try db.cachedStatement(sql: "INSERT INTO chunk (envelope_id, idx, data) VALUES (?, ?, ?)")
-            for (i, c) in chunks.enumerated() { try statement.execute(arguments: [key, first + i, Data(c)]) }
+            for (i, c) in chunks.enumerated() { try Self.borrowing(c) { try statement.execute(arguments: [key, first + i, $0]) } }
             try db.cachedStatement(sql: "UPDATE envelope SET chunks_stored = ? WHERE id = ?").execute(arguments: [have + chunks.count, key])
         }
     }

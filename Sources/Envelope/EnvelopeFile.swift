@@ -55,11 +55,7 @@ public enum DocumentEnvelope {
     /// Seals a document to an envelope file. Refuses secret documents (the secrecy policy).
     public static func seal(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters,
                             signer: SigningKeyPair, to path: String, durable: Bool = true) throws -> SealedEnvelope {
-        try metadata.checkSecrecyPolicy()
-        guard parameters.kind == .document else {
-            throw EnvelopeError(.invalidArgument, "a document must be sealed with kind 'document'")
-        }
-        let encoder = try PayloadEncoder(kind: .document, metadata: try JSONCoding.encode(metadata), files: files)
+        let encoder = try payload(metadata, files, parameters)
         return try EnvelopeFile.seal(parameters, signer: signer, payloadSize: encoder.totalSize, source: encoder, to: path, durable: durable)
     }
 
@@ -68,11 +64,7 @@ public enum DocumentEnvelope {
     /// documents like `seal(…to:)`.
     public static func seal(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters,
                             signer: SigningKeyPair, body: any ByteSink) throws -> SealedEnvelope {
-        try metadata.checkSecrecyPolicy()
-        guard parameters.kind == .document else {
-            throw EnvelopeError(.invalidArgument, "a document must be sealed with kind 'document'")
-        }
-        let encoder = try PayloadEncoder(kind: .document, metadata: try JSONCoding.encode(metadata), files: files)
+        let encoder = try payload(metadata, files, parameters)
         return try EnvelopeSealer.seal(parameters, signer: signer, payloadSize: encoder.totalSize, source: encoder, body: body)
     }
 
@@ -80,14 +72,20 @@ public enum DocumentEnvelope {
     /// fsync per document). Refuses secret documents like `seal(…to:)`.
     public static func sealInMemory(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters,
                                     signer: SigningKeyPair) throws -> (SealedEnvelope, chunks: [[UInt8]]) {
+        var chunks: [[UInt8]] = []
+        let splitter = ChunkSplitter(chunkSize: parameters.chunkSize, batchSize: .max) { _, batch in chunks += batch }
+        let sealed = try seal(metadata: metadata, files: files, parameters: parameters, signer: signer, body: splitter)
+        try splitter.finish()
+        return (sealed, chunks)
+    }
+
+    /// The payload stream of a document, after the checks every way of sealing one makes.
+    static func payload(_ metadata: DocumentMetadata, _ files: [AttachedFile], _ parameters: SealParameters) throws -> PayloadEncoder {
         try metadata.checkSecrecyPolicy()
         guard parameters.kind == .document else {
             throw EnvelopeError(.invalidArgument, "a document must be sealed with kind 'document'")
         }
-        let encoder = try PayloadEncoder(kind: .document, metadata: try JSONCoding.encode(metadata), files: files)
-        let body = MemorySink()
-        let sealed = try EnvelopeSealer.seal(parameters, signer: signer, payloadSize: encoder.totalSize, source: encoder, body: body)
-        return (sealed, sealed.header.layout.split(body: body.bytes))
+        return try PayloadEncoder(kind: .document, metadata: try JSONCoding.encode(metadata), files: files)
     }
 
     /// Opens an envelope file addressed to `recipient`, checking everything, and streams the

@@ -1,10 +1,6 @@
-import Logging
-import NIOCore
 import Synchronization
 import Envelope
-import SodiumKit
 import Spool
-import Wire
 
 /// The sending half of a session: claims entries for this peer, offers them and sends their
 /// chunks (most urgent first, within the window), and applies the peer's answers (ACK, refusals)

@@ -6,12 +6,13 @@ import CAllocator
 /// batches, frame buffers. glibc serves anything over its (dynamic) mmap threshold with a new
 /// mapping and returns trimmed heap tops to the kernel, so each batch touched fresh zeroed pages:
 /// page faults and `madvise` were about a fifth of a relay's CPU in `Scripts/bench` b. A fixed
-/// 32 MiB mmap threshold (the most 64-bit glibc accepts: half its 64 MiB arena heap size) and a 64 MiB trim threshold let those buffers be reused. The cost is resident
-/// memory: each of glibc's per-thread arenas may keep up to 64 MiB it has freed, and nothing
-/// calls `malloc_trim`. Measured side by side (docs/BENCHMARKS.md): without it a relay in b made
-/// about 460 `madvise(MADV_DONTNEED)` calls and faulted the pages back in;
-/// with it, one. The relay's peak while relaying 5 × 50 MiB rose from 47 to 51 MiB, under the
-/// 64 MiB target; idle RSS per node did not move. `AllocatorTuningTests` checks glibc takes both.
+/// 32 MiB mmap threshold (the most 64-bit glibc accepts: half its 64 MiB arena heap size) and a
+/// 64 MiB trim threshold let those buffers be reused. The cost is resident memory: each of
+/// glibc's per-thread arenas may keep up to 64 MiB it has freed, and nothing calls `malloc_trim`.
+/// Measured side by side (docs/BENCHMARKS.md): without it a relay in b made about 460
+/// `madvise(MADV_DONTNEED)` calls and faulted the pages back in; with it, one. The relay's peak
+/// while relaying 5 × 50 MiB rose from 47 to 51 MiB, under the 64 MiB target; idle RSS per node
+/// did not move. `AllocatorTuningTests` checks glibc takes both.
 ///
 /// Security note: touches no input; it only sets two allocator parameters of this process.
 public enum AllocatorTuning {

@@ -43,10 +43,7 @@ extension Spool {
     public func appendStaged(_ staged: StagedEnvelope, first: Int, chunks: [[UInt8]]) throws {
         let key = Data(staged.key.bytes)
         try write { db in
-            guard let have = try Int.fetchOne(db.cachedStatement(sql: "SELECT chunks_stored FROM envelope WHERE id = ? AND received_from = ?"),
-                                              arguments: [key, Self.stagingMark]) else {
-                throw SpoolError(.notFound, "the document being sealed is no longer staged (a daemon start clears unfinished sends); send it again")
-            }
+            let have = try stagedChunks(db, key)
             guard first == have else {
                 throw SpoolError(.invalidState, "the staged document holds \(have) chunks; chunk \(first) cannot be stored next")
             }
@@ -64,10 +61,7 @@ extension Spool {
     public func completeStaged(_ staged: StagedEnvelope, as verifier: ChunkVerifier, custody: Custody, now: Int64) throws -> AcceptResult {
         let key = Data(staged.key.bytes), h = verifier.header, id = Data(h.id.bytes)
         return try write { db in
-            guard let have = try Int.fetchOne(db.cachedStatement(sql: "SELECT chunks_stored FROM envelope WHERE id = ? AND received_from = ?"),
-                                              arguments: [key, Self.stagingMark]) else {
-                throw SpoolError(.notFound, "the document being sealed is no longer staged (a daemon start clears unfinished sends); send it again")
-            }
+            let have = try stagedChunks(db, key)
             guard have == h.layout.chunkCount else {
                 throw SpoolError(.invalidState, "the staged document holds \(have) of \(h.layout.chunkCount) chunks; it cannot be accepted")
             }
@@ -82,6 +76,15 @@ extension Spool {
             try commitCustody(db, h, custody: custody, from: "local", now: now)
             return .accepted
         }
+    }
+
+    /// How many chunks the staged row `key` holds; `notFound` when it is gone.
+    private func stagedChunks(_ db: Database, _ key: Data) throws -> Int {
+        guard let have = try Int.fetchOne(db.cachedStatement(sql: "SELECT chunks_stored FROM envelope WHERE id = ? AND received_from = ?"),
+                                          arguments: [key, Self.stagingMark]) else {
+            throw SpoolError(.notFound, "the document being sealed is no longer staged (a daemon start clears unfinished sends); send it again")
+        }
+        return have
     }
 
     /// Removes a staged document and its chunks (sealing failed or was refused).

@@ -17,10 +17,18 @@ extension LinkSession {
         var nextPoll: Int64 = 0
         while !Task.isCancelled {
             var worked = false
+            // Hỏa tốc entries handed over by a custody commit: offered at once, no claim. The
+            // claim below waits a round, so their chunks go out before any spool transaction.
+            let handed = handoffs.takeAll()
+            for h in handed where outbound.withLock({ $0.offered(h.entry, layout: h.header.layout) }) {
+                try writer.send(.offer(header: h.header.encoded, table: h.table.bytes))
+            }
             // Claimed in slices, so the first offers go out (and the receiver starts) sooner.
             let room = min(256, config.maxOutstandingOffers - outbound.withLock { $0.outstanding })
             let now = context.clock()
-            if room > 0 && (now >= nextPoll || queueDirty.exchange(false, ordering: .acquiringAndReleasing)) {
+            if !handed.isEmpty {
+                worked = true
+            } else if room > 0 && (now >= nextPoll || queueDirty.exchange(false, ordering: .acquiringAndReleasing)) {
                 let offers = try await context.blocking { try spool.claimForSending(peer: peer, now: now, limit: room) }
                 for (entry, header, table) in offers where outbound.withLock({ $0.offered(entry, layout: header.layout) }) {
                     try writer.send(.offer(header: header.encoded, table: table.bytes))

@@ -60,6 +60,8 @@ final class LinkSession: Sendable {
     let wakeSender = Wakeup()
     /// Set when entries may have been enqueued: the sender claims again before its next poll.
     let queueDirty = Atomic<Bool>(false)
+    /// Hỏa tốc entries other sessions' commits (or a local send) handed to this one.
+    let handoffs = HandoffBox()
     let work = WorkQueue<InboundWork>()
     /// Answers about our offers, applied to the spool by the acker in batches (off the reader,
     /// so the reader never waits for an fsync before reading on).
@@ -95,7 +97,7 @@ final class LinkSession: Sendable {
              outbound channelOut: NIOAsyncChannelOutboundWriter<ByteBuffer>) async -> SessionSummary {
         await context.sessions.acquire(peer)
         context.monitor.sessionUp(peer, now: context.clock())
-        context.queueSignal.register(self) { [weak self] in
+        context.queueSignal.register(self, peer: peer, box: handoffs) { [weak self] in
             self?.queueDirty.store(true, ordering: .releasing)
             self?.wakeSender.signal()
         }
@@ -135,7 +137,9 @@ final class LinkSession: Sendable {
             group.cancelAll()
         }
         channel.close(promise: nil)
-        // Entries claimed for this peer and not acknowledged go back to ready.
+        // Entries claimed for this peer (or handed to it) and not acknowledged go back to ready;
+        // a hand-off after this point is refused and put back by whoever committed it.
+        handoffs.close()
         _ = try? await context.blocking { [spool = context.spool, peer] in try spool.requeueInFlight(peer: peer) }
         var s = summary.withLock { $0 }
         context.monitor.sessionDown(peer, reason: s.closeReason)
@@ -355,9 +359,16 @@ final class LinkSession: Sendable {
     private func commitSmalls(_ smalls: [IncomingEnvelope]) async throws {
         guard !smalls.isEmpty else { return }
         let spool = context.spool, now = context.clock()
+        var smalls = smalls
+        for i in smalls.indices { context.queueSignal.planHandoff(&smalls[i].custody, urgency: smalls[i].header.urgency) }
         do {
-            let results = try await context.blocking { try spool.acceptBatch(smalls, now: now) }
-            let accepted = zip(smalls, results).filter { $0.1 == .accepted }.count
+            let batch = smalls
+            let results = try await context.blocking { try spool.acceptBatch(batch, now: now) }
+            var accepted = 0
+            for (e, result) in zip(smalls, results) where result == .accepted {
+                accepted += 1
+                await handOff(e.header, table: e.verifier.table, custody: e.custody, now: now)
+            }
             summary.withLock { $0.envelopesReceived += accepted }
             if accepted > 0 { context.queueSignal.notify() }  // routed onwards: wake the other links
             for chunk in stride(from: 0, to: smalls.count, by: SessionMessage.maxAckIDs) {
@@ -371,14 +382,32 @@ final class LinkSession: Sendable {
     private func completeLarge(_ id: EnvelopeID, _ large: inout [EnvelopeID: (verifier: ChunkVerifier, custody: Custody, next: Int)]) async throws {
         guard let state = large[id] else { return }
         let spool = context.spool, now = context.clock()
-        let result = try await context.blocking { try spool.complete(id, custody: state.custody, now: now) }
+        var custody = state.custody
+        context.queueSignal.planHandoff(&custody, urgency: state.verifier.header.urgency)
+        let planned = custody
+        let result = try await context.blocking { try spool.complete(id, custody: planned, now: now) }
         large[id] = nil
         receiving.withLock { $0[id] = nil }
         if result == .accepted {
+            await handOff(state.verifier.header, table: state.verifier.table, custody: planned, now: now)
             summary.withLock { $0.envelopesReceived += 1 }
             context.queueSignal.notify()
         }
         try writer.send(.ack([id]))
+    }
+
+    /// After a custody commit: gives Hỏa tốc entries to their next hops' sessions. An entry whose
+    /// session ended meanwhile goes back to ready (logged if even that fails: it then waits in
+    /// flight until that peer's next session ends or the node restarts, and is not lost).
+    private func handOff(_ header: EnvelopeHeader, table: ChunkTable, custody: Custody, now: Int64) async {
+        let refused = context.queueSignal.handOff(header, table: table, custody: custody, now: now)
+        guard !refused.isEmpty else { return }
+        let spool = context.spool, id = header.id
+        do {
+            try await context.blocking { for peer in refused { try spool.requeue(id, peer: peer) } }
+        } catch {
+            logger.warning("could not put a handed-off entry back in the queue", metadata: ["envelope": "\(id.hex.prefix(16))", "error": "\(error)"])
+        }
     }
 
     /// After a chunk failed verification: asks for it again, or, when this envelope's chunks

@@ -1,3 +1,4 @@
+import Envelope
 import NIOCore
 import Synchronization
 import Wire
@@ -122,23 +123,5 @@ public actor PeerSessions {
         } else {
             busy.remove(peer)
         }
-    }
-}
-
-import Envelope
-
-/// Wakes every link sender when new queue entries may be waiting (a local send, a commit that
-/// routed envelopes onwards, an operator's release), so they do not wait for their next poll.
-public final class QueueSignal: Sendable {
-    private let senders = Locked<[ObjectIdentifier: @Sendable () -> Void]>([:])
-
-    public init() {}
-
-    func register(_ owner: AnyObject, _ wake: @escaping @Sendable () -> Void) { senders.withLock { $0[ObjectIdentifier(owner)] = wake } }
-    func unregister(_ owner: AnyObject) { senders.withLock { $0[ObjectIdentifier(owner)] = nil } }
-
-    /// Something was enqueued: every sender looks at its queue now.
-    public func notify() {
-        for wake in senders.withLock({ Array($0.values) }) { wake() }
     }
 }

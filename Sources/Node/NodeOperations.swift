@@ -95,7 +95,7 @@ public struct NodeOperations: Sendable {
             // Sealed in memory and accepted in one transaction (one fsync), instead of a scratch
             // file taken in by begin / chunks / complete: an urgent note reaches the link sooner.
             let incoming = try sealChecked(metadata: metadata, files: files, parameters: params, now: now)
-            _ = try spool.acceptBatch([incoming], now: now)
+            try accept([incoming], now: now)
             return SentReport(id: incoming.header.id.hex, recipients: recipients.count, payloadBytes: incoming.header.layout.payloadSize,
                               nextHops: incoming.custody.nextHops.keys.sorted().map(\.rawValue))
         }
@@ -121,8 +121,10 @@ public struct NodeOperations: Sendable {
                                                    signer: identity.signingKeys, body: splitter)
             try splitter.finish()
             try ingress.check(sealed.header, now: now, sealedHere: true)
-            let custody = try ingress.custody(for: sealed.header, from: "local")
-            _ = try spool.completeStaged(staged, as: try ChunkVerifier(header: sealed.header, table: sealed.table), custody: custody, now: now)
+            var custody = try ingress.custody(for: sealed.header, from: "local")
+            queueSignal?.planHandoff(&custody, urgency: sealed.header.urgency)
+            let result = try spool.completeStaged(staged, as: try ChunkVerifier(header: sealed.header, table: sealed.table), custody: custody, now: now)
+            if result == .accepted { handOff(sealed.header, table: sealed.table, custody: custody, now: now) }
             return (sealed.header, custody)
         } catch {
             try? spool.dropStaged(staged)
@@ -140,6 +142,30 @@ public struct NodeOperations: Sendable {
         files.reduce(0) { total, file in
             guard case .path(let path) = file.content, let size = try? FileSource(path: path).size() else { return total }
             return total + size
+        }
+    }
+
+    /// The custody transaction for envelopes sealed here, Hỏa tốc ones handed straight to their
+    /// next hops' live sessions (`QueueSignal.planHandoff`): no claim transaction in between.
+    func accept(_ batch: [IncomingEnvelope], now: Int64) throws {
+        var batch = batch
+        if let signal = queueSignal {
+            for i in batch.indices { signal.planHandoff(&batch[i].custody, urgency: batch[i].header.urgency) }
+        }
+        let results = try spool.acceptBatch(batch, now: now)
+        for (e, result) in zip(batch, results) where result == .accepted {
+            handOff(e.header, table: e.verifier.table, custody: e.custody, now: now)
+        }
+    }
+
+    /// After the commit: gives the planned entries to their sessions. An entry whose session
+    /// ended meanwhile goes back to ready. Not thrown if even that fails: the document is
+    /// committed (a clerk told otherwise would send it twice) and the entry returns to ready at
+    /// that peer's next session end or the node's restart.
+    func handOff(_ header: EnvelopeHeader, table: ChunkTable, custody: Custody, now: Int64) {
+        guard let signal = queueSignal else { return }
+        for peer in signal.handOff(header, table: table, custody: custody, now: now) {
+            _ = try? spool.requeue(header.id, peer: peer)
         }
     }
 
@@ -165,7 +191,7 @@ public struct NodeOperations: Sendable {
             m.subject = metadata.subject + " — " + files[i].name
             return try self.sealChecked(metadata: m, files: [files[i]], parameters: parameters, now: now)
         }
-        _ = try spool.acceptBatch(batch, now: now)
+        try accept(batch, now: now)
         return SentReport(id: batch[0].header.id.hex, ids: batch.map(\.header.id.hex), recipients: recipients,
                           payloadBytes: batch.reduce(0) { $0 + $1.header.layout.payloadSize },
                           nextHops: batch[0].custody.nextHops.keys.sorted().map(\.rawValue))

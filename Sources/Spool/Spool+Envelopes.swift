@@ -8,7 +8,8 @@ public struct IncomingEnvelope: Sendable {
     public let chunks: [[UInt8]]
     /// `local` for this node's own sends, else the peer it came from.
     public let from: String
-    public let custody: Custody
+    /// Where it goes; a caller may still mark next hops it hands the entry to (`Custody.handedTo`).
+    public var custody: Custody
 
     /// `verifier` must come from a header whose signature the caller has checked.
     public init(verifier: ChunkVerifier, chunks: [[UInt8]], from: String, custody: Custody) {
@@ -246,11 +247,12 @@ extension Spool {
         let key = Data(h.id.bytes)
         let enqueue = try db.cachedStatement(sql: """
             INSERT INTO queue_entry (envelope_id, peer, recipients, state, priority, enqueued_at, attempts, next_attempt_at, expires_at)
-            VALUES (?, ?, ?, 'ready', ?, ?, 0, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (peer, recipients) in custody.nextHops.sorted(by: { $0.key < $1.key }) {
+            let handed = custody.handedTo.contains(peer)
             try enqueue.execute(arguments: [key, peer.rawValue, recipients.map(\.rawValue).joined(separator: ","),
-                                            h.urgency.rank, now, now, h.expiresAt])
+                                            (handed ? QueueState.inflight : .ready).rawValue, h.urgency.rank, now, handed ? 1 : 0, now, h.expiresAt])
         }
         if custody.deliverLocally {
             try db.cachedStatement(sql: "INSERT INTO inbox (envelope_id, origin, received_at, status, status_at) VALUES (?, ?, ?, ?, ?)")

@@ -81,6 +81,15 @@ extension Spool {
         }
     }
 
+    /// An entry enqueued in flight for a session (`Custody.handedTo`) that ended before it could
+    /// take it: back to ready, for the next session. Only an in-flight entry changes.
+    public func requeue(_ id: EnvelopeID, peer: NodeID) throws {
+        try write { db in
+            try db.cachedStatement(sql: "UPDATE queue_entry SET state = 'ready' WHERE envelope_id = ? AND peer = ? AND state = 'inflight'")
+                .execute(arguments: [Data(id.bytes), peer.rawValue])
+        }
+    }
+
     /// A transfer failed for a temporary reason: the entry waits `delay` ms (from `RetryPolicy`).
     public func deferEntry(_ id: EnvelopeID, peer: NodeID, error: String, delay: Int64, now: Int64) throws {
         try write { db in

@@ -9,11 +9,16 @@ public struct Custody: Sendable, Equatable {
     public var deliverLocally: Bool
     /// This node is the origin: track a receipt status per recipient.
     public var trackAsOrigin: Bool
+    /// Next hops whose entry is enqueued already in flight (attempt 1): the caller hands it to
+    /// that peer's live session right after the commit, instead of the session claiming it in a
+    /// second transaction. If the hand-off fails, the caller puts the entry back (`requeue`).
+    public var handedTo: Set<NodeID>
 
-    public init(nextHops: [NodeID: [NodeID]], deliverLocally: Bool, trackAsOrigin: Bool = false) {
+    public init(nextHops: [NodeID: [NodeID]], deliverLocally: Bool, trackAsOrigin: Bool = false, handedTo: Set<NodeID> = []) {
         self.nextHops = nextHops
         self.deliverLocally = deliverLocally
         self.trackAsOrigin = trackAsOrigin
+        self.handedTo = handedTo
     }
 }
 

@@ -52,6 +52,9 @@ final class LinkTestNet: @unchecked Sendable {
     let pool = NIOThreadPool.singleton
     let logs = LogCapture()
     var spools: [NodeID: Spool] = [:]
+    /// One per node, shared by all its sessions (as in the daemon): a commit on one link wakes,
+    /// and hands urgent entries to, the node's other links.
+    var signals: [NodeID: QueueSignal] = [:]
 
     static let hub = node("000.00.00.H27"), district = node("000.01.00.H27"), commune = node("000.01.01.H27"), otherDistrict = node("000.02.00.H27")
 
@@ -77,13 +80,20 @@ final class LinkTestNet: @unchecked Sendable {
         return s
     }
 
+    func signal(_ id: NodeID) -> QueueSignal {
+        if let s = signals[id] { return s }
+        let s = QueueSignal()
+        signals[id] = s
+        return s
+    }
+
     func context(_ id: NodeID, configuration: LinkConfiguration = LinkConfiguration(), keys: SigningKeyPair? = nil,
                  topology: Topology? = nil, replayGuard: ReplayGuard = ReplayGuard(), limits: EnvelopeLimits = .default) throws -> LinkContext {
         var logger = Logger(label: "link.\(id)", factory: logs.handler)
         logger.logLevel = .info
         logger[metadataKey: "node"] = "\(id)"
         return LinkContext(me: id, keys: keys ?? signing[id]!, topology: topology ?? self.topology, spool: try spool(id), blockingPool: pool,
-                           configuration: configuration, logger: logger, replayGuard: replayGuard, limits: limits)
+                           configuration: configuration, logger: logger, replayGuard: replayGuard, queueSignal: signal(id), limits: limits)
     }
 
     /// Seals an envelope from `origin` to `recipients` and puts it in `origin`'s spool through the gate.

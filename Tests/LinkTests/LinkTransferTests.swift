@@ -57,6 +57,42 @@ import Wire
         listener.cancel()
         _ = try? await session.value
     }
+
+    /// A relay hands a Hỏa tốc envelope from the custody commit straight to its live session with
+    /// the next hop; with no session up it queues it as usual. Either way: exactly once, nothing
+    /// left in flight.
+    @Test func aRelayHandsAnUrgentEnvelopeOnAndQueuesItWhenTheNextHopIsDown() async throws {
+        let net = try LinkTestNet()
+        defer { net.shutdown() }
+        let hub = LinkTestNet.hub, district = LinkTestNet.district, commune = LinkTestNet.commune
+        let (hubPort, hubListener) = try await net.listen(hub)
+        let upstream = try net.dial(district, to: hub, port: hubPort)
+        let (districtPort, districtListener) = try await net.listen(district)
+        var downstream = try net.dial(commune, to: district, port: districtPort)
+        let districtSpool = try net.spool(district), communeSpool = try net.spool(commune)
+        #expect(try await net.waitUntil { net.signal(district).liveSessionCount == 2 })
+
+        let first = try net.send(from: hub, to: [commune], size: 4096, urgency: .hoaToc)
+        net.signal(hub).notify()
+        #expect(try await net.waitUntil { try communeSpool.inboxEntry(first) != nil && districtSpool.queueEntries().isEmpty })
+
+        downstream.cancel()
+        _ = try? await downstream.value
+        #expect(try await net.waitUntil { net.signal(district).liveSessionCount == 1 })
+        let second = try net.send(from: hub, to: [commune], size: 4096, urgency: .hoaToc)
+        net.signal(hub).notify()
+        #expect(try await net.waitUntil { try districtSpool.queueEntries(peer: commune).first?.envelopeID == second })
+        #expect(try districtSpool.queueEntries(peer: commune).first?.state == .ready)  // not handed to a session that is gone
+        downstream = try net.dial(commune, to: district, port: districtPort)
+        #expect(try await net.waitUntil { try communeSpool.inboxEntry(second) != nil && districtSpool.queueEntries().isEmpty })
+
+        #expect(Set(try communeSpool.inbox(limit: 10).map(\.envelopeID)) == [first, second])
+        #expect(try communeSpool.inbox(limit: 10).count == 2)
+        #expect(try districtSpool.auditRecords(limit: 100).filter { $0.event == .acked }.count == 2)
+        for task in [upstream, downstream] { task.cancel(); _ = try? await task.value }
+        hubListener.cancel()
+        districtListener.cancel()
+    }
 }
 
 @Suite(.serialized) struct LinkResumeTests {

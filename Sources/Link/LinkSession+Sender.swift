@@ -15,25 +15,32 @@ extension LinkSession {
         let config = context.configuration
         let spool = context.spool, peer = self.peer
         var nextPoll: Int64 = 0
+        var claimDue = false, claimSkipped = false
         while !Task.isCancelled {
             var worked = false
-            // Hỏa tốc entries handed over by a custody commit: offered at once, no claim. The
-            // claim below waits a round, so their chunks go out before any spool transaction.
+            // Hỏa tốc entries handed over by a custody commit: offered at once, no claim. A claim
+            // that is due waits one round for them (never two), so their chunks go out before any
+            // spool transaction, and a stream of hand-offs cannot keep the queue from being claimed.
             let handed = handoffs.takeAll()
             for h in handed where outbound.withLock({ $0.offered(h.entry, layout: h.header.layout) }) {
                 try writer.send(.offer(header: h.header.encoded, table: h.table.bytes))
+                summary.withLock { $0.envelopesHandedOff += 1 }
             }
+            if !handed.isEmpty { worked = true }
             // Claimed in slices, so the first offers go out (and the receiver starts) sooner.
             let room = min(256, config.maxOutstandingOffers - outbound.withLock { $0.outstanding })
             let now = context.clock()
-            if !handed.isEmpty {
-                worked = true
-            } else if room > 0 && (now >= nextPoll || queueDirty.exchange(false, ordering: .acquiringAndReleasing)) {
+            if !claimDue { claimDue = now >= nextPoll || queueDirty.exchange(false, ordering: .acquiringAndReleasing) }
+            if claimDue && room > 0 && !handed.isEmpty && !claimSkipped {
+                claimSkipped = true
+            } else if claimDue && room > 0 {
+                claimDue = false
+                claimSkipped = false
                 let offers = try await context.blocking { try spool.claimForSending(peer: peer, now: now, limit: room) }
                 for (entry, header, table) in offers where outbound.withLock({ $0.offered(entry, layout: header.layout) }) {
                     try writer.send(.offer(header: header.encoded, table: table.bytes))
                 }
-                worked = !offers.isEmpty
+                if !offers.isEmpty { worked = true }
                 if offers.count < room { nextPoll = now + config.queuePollInterval.milliseconds }
             }
             // Chunks, most urgent first, while the window and the socket keep up; read from the

@@ -57,11 +57,11 @@ final class LinkSession: Sendable {
     let opener: FrameOpenerBox
     let writer: FrameWriter
     let outbound: Locked<OutboundState>
-    let wakeSender = Wakeup()
+    let wakeSender: Wakeup
     /// Set when entries may have been enqueued: the sender claims again before its next poll.
     let queueDirty = Atomic<Bool>(false)
     /// Hỏa tốc entries other sessions' commits (or a local send) handed to this one.
-    let handoffs = HandoffBox()
+    let handoffs: HandoffBox
     let work = WorkQueue<InboundWork>()
     /// Answers about our offers, applied to the spool by the acker in batches (off the reader,
     /// so the reader never waits for an fsync before reading on).
@@ -82,6 +82,9 @@ final class LinkSession: Sendable {
         self.context = context
         self.peer = crypto.peer
         self.channel = channel
+        let wake = Wakeup()
+        self.wakeSender = wake
+        self.handoffs = HandoffBox { wake.signal() }
         self.opener = FrameOpenerBox(opener: crypto.opener)
         self.writer = FrameWriter(sealer: crypto.sealer)
         self.outbound = Locked(OutboundState(window: context.configuration.window, urgentReserve: context.configuration.urgentReserve))
@@ -360,53 +363,70 @@ final class LinkSession: Sendable {
         guard !smalls.isEmpty else { return }
         let spool = context.spool, now = context.clock()
         var smalls = smalls
-        for i in smalls.indices { context.queueSignal.planHandoff(&smalls[i].custody, urgency: smalls[i].header.urgency) }
+        let plans = smalls.indices.map { i in context.queueSignal.planHandoff(&smalls[i].custody, urgency: smalls[i].header.urgency) }
+        let results: [AcceptResult]
         do {
             let batch = smalls
-            let results = try await context.blocking { try spool.acceptBatch(batch, now: now) }
-            var accepted = 0
-            for (e, result) in zip(smalls, results) where result == .accepted {
-                accepted += 1
-                await handOff(e.header, table: e.verifier.table, custody: e.custody, now: now)
-            }
-            summary.withLock { $0.envelopesReceived += accepted }
-            if accepted > 0 { context.queueSignal.notify() }  // routed onwards: wake the other links
-            for chunk in stride(from: 0, to: smalls.count, by: SessionMessage.maxAckIDs) {
-                try writer.send(.ack(smalls[chunk..<min(smalls.count, chunk + SessionMessage.maxAckIDs)].map(\.header.id)))
-            }
+            results = try await context.blocking { try spool.acceptBatch(batch, now: now) }
         } catch {
-            for e in smalls { try refuse(e.header.id, Self.reason(for: error), "\(error)") }
+            for (e, plan) in zip(smalls, plans) {
+                _ = plan.complete(accepted: false, header: e.header, table: e.verifier.table, custody: e.custody, now: now)
+                try refuse(e.header.id, Self.reason(for: error), "\(error)")
+            }
+            return
         }
+        var accepted = 0, wakeOthers = false
+        var refused: [(EnvelopeID, NodeID)] = []
+        for (i, e) in smalls.enumerated() {
+            let ok = results[i] == .accepted
+            refused += plans[i].complete(accepted: ok, header: e.header, table: e.verifier.table, custody: e.custody, now: now).map { (e.header.id, $0) }
+            guard ok else { continue }
+            accepted += 1
+            if !plans[i].coversAll(of: e.custody) { wakeOthers = true }
+        }
+        summary.withLock { $0.envelopesReceived += accepted }
+        for chunk in stride(from: 0, to: smalls.count, by: SessionMessage.maxAckIDs) {
+            try writer.send(.ack(smalls[chunk..<min(smalls.count, chunk + SessionMessage.maxAckIDs)].map(\.header.id)))
+        }
+        await putBack(refused)
+        // Routed onwards and not handed off: wake the other links' senders to claim them.
+        if wakeOthers || !refused.isEmpty { context.queueSignal.notify() }
     }
 
     private func completeLarge(_ id: EnvelopeID, _ large: inout [EnvelopeID: (verifier: ChunkVerifier, custody: Custody, next: Int)]) async throws {
         guard let state = large[id] else { return }
-        let spool = context.spool, now = context.clock()
+        let spool = context.spool, now = context.clock(), header = state.verifier.header, table = state.verifier.table
         var custody = state.custody
-        context.queueSignal.planHandoff(&custody, urgency: state.verifier.header.urgency)
+        let plan = context.queueSignal.planHandoff(&custody, urgency: header.urgency)
         let planned = custody
-        let result = try await context.blocking { try spool.complete(id, custody: planned, now: now) }
+        let result: AcceptResult
+        do {
+            result = try await context.blocking { try spool.complete(id, custody: planned, now: now) }
+        } catch {
+            _ = plan.complete(accepted: false, header: header, table: table, custody: planned, now: now)
+            throw error
+        }
         large[id] = nil
         receiving.withLock { $0[id] = nil }
-        if result == .accepted {
-            await handOff(state.verifier.header, table: state.verifier.table, custody: planned, now: now)
-            summary.withLock { $0.envelopesReceived += 1 }
-            context.queueSignal.notify()
-        }
+        let refused = plan.complete(accepted: result == .accepted, header: header, table: table, custody: planned, now: now)
         try writer.send(.ack([id]))
+        if result == .accepted {
+            summary.withLock { $0.envelopesReceived += 1 }
+            await putBack(refused.map { (id, $0) })
+            if !plan.coversAll(of: planned) || !refused.isEmpty { context.queueSignal.notify() }
+        }
     }
 
-    /// After a custody commit: gives Hỏa tốc entries to their next hops' sessions. An entry whose
-    /// session ended meanwhile goes back to ready (logged if even that fails: it then waits in
-    /// flight until that peer's next session ends or the node restarts, and is not lost).
-    private func handOff(_ header: EnvelopeHeader, table: ChunkTable, custody: Custody, now: Int64) async {
-        let refused = context.queueSignal.handOff(header, table: table, custody: custody, now: now)
+    /// Hand-offs refused because the session closed meanwhile: back to ready, in one transaction.
+    /// Logged if even that fails: such an entry then waits in flight until that peer's next
+    /// session ends or the node restarts (it is not lost).
+    private func putBack(_ refused: [(EnvelopeID, NodeID)]) async {
         guard !refused.isEmpty else { return }
-        let spool = context.spool, id = header.id
+        let spool = context.spool
         do {
-            try await context.blocking { for peer in refused { try spool.requeue(id, peer: peer) } }
+            try await context.blocking { try spool.requeue(refused) }
         } catch {
-            logger.warning("could not put a handed-off entry back in the queue", metadata: ["envelope": "\(id.hex.prefix(16))", "error": "\(error)"])
+            logger.warning("could not put handed-off entries back in the queue", metadata: ["entries": "\(refused.count)", "error": "\(error)"])
         }
     }
 

@@ -11,9 +11,15 @@ import Spool
 /// for the claim. Handed off, it is enqueued already in flight by the custody transaction
 /// (`Custody.handedTo`) and the session offers it without touching the spool.
 ///
-/// Security note: only envelopes that passed the ingress gate and were committed reach here;
-/// a session takes a hand-off only for its own peer, and nothing is handed to a session that
-/// has ended (the entry then goes back to ready, so it is never stranded in flight).
+/// How an entry cannot be lost in flight: `planHandoff` reserves a place in one particular
+/// session's box (an open one, with room) before the transaction; after it, `HandoffPlan.complete`
+/// fills that place or gives it back, and never puts the entry into another session's box. A box
+/// is closed before its session returns its in-flight entries to ready, so a hand-off that comes
+/// too late is refused, and the caller puts the entry back (`Spool.requeue`, which leaves alone an
+/// entry a later session has claimed meanwhile).
+///
+/// Security note: only envelopes that passed the ingress gate and were committed are handed on,
+/// each only to a session with the next hop its custody names.
 public final class QueueSignal: Sendable {
     private struct Session {
         let peer: NodeID
@@ -37,32 +43,48 @@ public final class QueueSignal: Sendable {
         for s in sessions.withLock({ Array($0.values) }) { s.wake() }
     }
 
-    /// Before the custody transaction: marks the next hops that will take this envelope straight
-    /// from it — for a Hỏa tốc envelope, those with a live session. Other envelopes are claimed
-    /// by their sessions as usual (in batches, which is cheaper for bulk and small documents).
-    public func planHandoff(_ custody: inout Custody, urgency: Urgency) {
-        guard urgency.rank == Urgency.hoaToc.rank, !custody.nextHops.isEmpty else { return }
-        let live = Set(sessions.withLock { $0.values.map(\.peer) })
-        custody.handedTo = Set(custody.nextHops.keys).intersection(live)
-    }
-
-    /// After the custody transaction committed (the envelope was accepted, not a duplicate):
-    /// gives each `custody.handedTo` entry to its peer's session. Returns the peers whose
-    /// session ended meanwhile; the caller puts those entries back with `Spool.requeue`.
-    public func handOff(_ header: EnvelopeHeader, table: ChunkTable, custody: Custody, now: Int64) -> [NodeID] {
-        guard !custody.handedTo.isEmpty else { return [] }
+    /// Before the custody transaction: for a Hỏa tốc envelope, reserves a place in the box of a
+    /// live session for each next hop that has one, and marks those hops in `custody.handedTo`.
+    /// Other envelopes are claimed by their sessions as usual (in batches: cheaper for bulk and
+    /// for many small documents). The plan must be completed, whatever the transaction's outcome.
+    public func planHandoff(_ custody: inout Custody, urgency: Urgency) -> HandoffPlan {
+        guard urgency.rank == Urgency.hoaToc.rank, !custody.nextHops.isEmpty else { return .none }
         let live = sessions.withLock { Array($0.values) }
+        var boxes: [NodeID: HandoffBox] = [:]
+        for peer in custody.nextHops.keys {
+            // A peer's ending session (box closed) may still be registered beside the next one.
+            if let s = live.first(where: { $0.peer == peer && $0.box.reserve() }) { boxes[peer] = s.box }
+        }
+        custody.handedTo = Set(boxes.keys)
+        return HandoffPlan(boxes: boxes)
+    }
+}
+
+/// The places `QueueSignal.planHandoff` reserved for one envelope, one per next hop.
+public struct HandoffPlan: Sendable {
+    let boxes: [NodeID: HandoffBox]
+
+    /// Nothing reserved: the entries are claimed as usual.
+    public static let none = HandoffPlan(boxes: [:])
+
+    /// Whether every next hop in `custody` takes its entry from this plan (no sender needs waking).
+    public func coversAll(of custody: Custody) -> Bool { custody.nextHops.keys.allSatisfy { boxes[$0] != nil } }
+
+    /// After the custody transaction. If it committed the envelope (`accepted`), gives each
+    /// reserved session its entry, built as the transaction wrote it, and returns the peers whose
+    /// session closed meanwhile: the caller puts those entries back with `Spool.requeue`. If the
+    /// transaction failed or found a duplicate, gives the places back and returns nothing.
+    public func complete(accepted: Bool, header: EnvelopeHeader, table: ChunkTable, custody: Custody, now: Int64) -> [NodeID] {
         var refused: [NodeID] = []
-        for peer in custody.handedTo.sorted() {
+        for (peer, box) in boxes.sorted(by: { $0.key < $1.key }) {
+            guard accepted else {
+                box.cancel()
+                continue
+            }
             let entry = QueueEntry(envelopeID: header.id, peer: peer, state: .inflight, urgency: header.urgency, origin: header.origin,
                                    recipients: custody.nextHops[peer] ?? [], bodySize: UInt64(header.layout.bodySize),
                                    enqueuedAt: now, attempts: 1, nextAttemptAt: now, lastError: nil, expiresAt: header.expiresAt)
-            let item = Handoff(entry: entry, header: header, table: table)
-            if let s = live.first(where: { $0.peer == peer }), s.box.put(item) {
-                s.wake()
-            } else {
-                refused.append(peer)
-            }
+            if !box.put(Handoff(entry: entry, header: header, table: table)) { refused.append(peer) }
         }
         return refused
     }
@@ -75,21 +97,41 @@ struct Handoff: Sendable {
     let table: ChunkTable
 }
 
-/// A session's hand-offs not yet offered. Closed before the session's in-flight entries are put
-/// back to ready, so every entry it accepted is either offered or put back by that step.
+/// A session's hand-offs: places reserved by custody transactions in progress, and entries not
+/// yet offered. Closed before the session returns its in-flight entries to ready.
 final class HandoffBox: Sendable {
-    /// More than this many unoffered hand-offs means the session is not keeping up: the rest
-    /// go back to the queue, to be claimed in order.
+    /// More than this many hand-offs waiting (reserved or unoffered) means the session is not
+    /// keeping up: further envelopes are enqueued ready and claimed in order.
     static let capacity = 64
-    private let state = Locked<(open: Bool, items: [Handoff])>((true, []))
+    private let state = Locked<(open: Bool, items: [Handoff], reserved: Int)>((true, [], 0))
+    /// Wakes the session's sender only (a hand-off needs no claim).
+    private let wake: @Sendable () -> Void
 
-    func put(_ item: Handoff) -> Bool {
+    init(wake: @escaping @Sendable () -> Void) { self.wake = wake }
+
+    /// A place for one entry, if the box is open and has room.
+    func reserve() -> Bool {
         state.withLock { s in
-            guard s.open, s.items.count < Self.capacity else { return false }
-            s.items.append(item)
+            guard s.open, s.items.count + s.reserved < Self.capacity else { return false }
+            s.reserved += 1
             return true
         }
     }
+
+    /// Fills a reserved place; false (the place given back) if the box closed meanwhile.
+    func put(_ item: Handoff) -> Bool {
+        let taken: Bool = state.withLock { s in
+            s.reserved -= 1
+            guard s.open else { return false }
+            s.items.append(item)
+            return true
+        }
+        if taken { wake() }
+        return taken
+    }
+
+    /// Gives a reserved place back (the transaction failed, or the envelope was a duplicate).
+    func cancel() { state.withLock { $0.reserved -= 1 } }
 
     func takeAll() -> [Handoff] { state.withLock { s in defer { s.items = [] }; return s.items } }
 

@@ -93,6 +93,8 @@ public struct SessionSummary: Sendable, Equatable {
     public var peer: String
     public var envelopesSent = 0
     public var envelopesReceived = 0
+    /// Offers made straight from a custody commit (Hỏa tốc hand-offs), without a claim.
+    public var envelopesHandedOff = 0
     public var chunkBytesSent: UInt64 = 0
     public var chunkBytesReceived: UInt64 = 0
     public var closeReason = ""

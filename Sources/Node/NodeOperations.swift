@@ -43,7 +43,8 @@ public struct NodeOperations: Sendable {
     public func perform(_ request: ControlRequest) throws -> ControlResult {
         defer {
             switch request {
-            case .send, .inboxSetStatus, .queue: queueSignal?.notify()
+            case .inboxSetStatus, .queue: queueSignal?.notify()
+            case .send: break  // `accept` and `sealIntoSpool` wake the senders that need it
             case .status, .peers, .inboxList, .inboxShow, .inboxExport, .track: break
             }
         }
@@ -122,9 +123,16 @@ public struct NodeOperations: Sendable {
             try splitter.finish()
             try ingress.check(sealed.header, now: now, sealedHere: true)
             var custody = try ingress.custody(for: sealed.header, from: "local")
-            queueSignal?.planHandoff(&custody, urgency: sealed.header.urgency)
-            let result = try spool.completeStaged(staged, as: try ChunkVerifier(header: sealed.header, table: sealed.table), custody: custody, now: now)
-            if result == .accepted { handOff(sealed.header, table: sealed.table, custody: custody, now: now) }
+            let verifier = try ChunkVerifier(header: sealed.header, table: sealed.table)
+            let plan = queueSignal?.planHandoff(&custody, urgency: sealed.header.urgency) ?? .none
+            let result: AcceptResult
+            do { result = try spool.completeStaged(staged, as: verifier, custody: custody, now: now) } catch {
+                _ = plan.complete(accepted: false, header: sealed.header, table: sealed.table, custody: custody, now: now)
+                throw error
+            }
+            let refused = plan.complete(accepted: result == .accepted, header: sealed.header, table: sealed.table, custody: custody, now: now)
+            putBack(refused.map { (sealed.header.id, $0) })
+            if !plan.coversAll(of: custody) || !refused.isEmpty { queueSignal?.notify() }
             return (sealed.header, custody)
         } catch {
             try? spool.dropStaged(staged)
@@ -149,24 +157,32 @@ public struct NodeOperations: Sendable {
     /// next hops' live sessions (`QueueSignal.planHandoff`): no claim transaction in between.
     func accept(_ batch: [IncomingEnvelope], now: Int64) throws {
         var batch = batch
-        if let signal = queueSignal {
-            for i in batch.indices { signal.planHandoff(&batch[i].custody, urgency: batch[i].header.urgency) }
+        let plans = batch.indices.map { i in queueSignal?.planHandoff(&batch[i].custody, urgency: batch[i].header.urgency) ?? .none }
+        let results: [AcceptResult]
+        do { results = try spool.acceptBatch(batch, now: now) } catch {
+            for (e, plan) in zip(batch, plans) {
+                _ = plan.complete(accepted: false, header: e.header, table: e.verifier.table, custody: e.custody, now: now)
+            }
+            throw error
         }
-        let results = try spool.acceptBatch(batch, now: now)
-        for (e, result) in zip(batch, results) where result == .accepted {
-            handOff(e.header, table: e.verifier.table, custody: e.custody, now: now)
+        var refused: [(EnvelopeID, NodeID)] = []
+        var wake = false
+        for (i, e) in batch.enumerated() {
+            refused += plans[i].complete(accepted: results[i] == .accepted, header: e.header, table: e.verifier.table, custody: e.custody, now: now)
+                .map { (e.header.id, $0) }
+            if !plans[i].coversAll(of: e.custody) { wake = true }
         }
+        putBack(refused)
+        // Entries not handed off (or put back) wait for their senders' claim: wake them now.
+        if wake || !refused.isEmpty { queueSignal?.notify() }
     }
 
-    /// After the commit: gives the planned entries to their sessions. An entry whose session
-    /// ended meanwhile goes back to ready. Not thrown if even that fails: the document is
-    /// committed (a clerk told otherwise would send it twice) and the entry returns to ready at
-    /// that peer's next session end or the node's restart.
-    func handOff(_ header: EnvelopeHeader, table: ChunkTable, custody: Custody, now: Int64) {
-        guard let signal = queueSignal else { return }
-        for peer in signal.handOff(header, table: table, custody: custody, now: now) {
-            _ = try? spool.requeue(header.id, peer: peer)
-        }
+    /// Hand-offs refused because the session closed meanwhile: back to ready. Not thrown if even
+    /// that fails: the document is committed (a clerk told otherwise would send it twice), and the
+    /// entry returns to ready when that peer's next session ends or the node restarts.
+    func putBack(_ refused: [(EnvelopeID, NodeID)]) {
+        guard !refused.isEmpty else { return }
+        _ = try? spool.requeue(refused)
     }
 
     /// Seals one document in memory and passes it through the gate: ready for the spool.

@@ -81,12 +81,17 @@ extension Spool {
         }
     }
 
-    /// An entry enqueued in flight for a session (`Custody.handedTo`) that ended before it could
-    /// take it: back to ready, for the next session. Only an in-flight entry changes.
-    public func requeue(_ id: EnvelopeID, peer: NodeID) throws {
+    /// Entries enqueued in flight for a session (`Custody.handedTo`) that closed before it could
+    /// take them: back to ready, attempts back to 0, for the next session — in one transaction.
+    /// Only an entry still in flight from its custody transaction (attempt 1) changes: one that a
+    /// later session has claimed meanwhile (attempt 2 or more) is that session's.
+    public func requeue(_ entries: [(EnvelopeID, NodeID)]) throws {
+        guard !entries.isEmpty else { return }
         try write { db in
-            try db.cachedStatement(sql: "UPDATE queue_entry SET state = 'ready' WHERE envelope_id = ? AND peer = ? AND state = 'inflight'")
-                .execute(arguments: [Data(id.bytes), peer.rawValue])
+            let update = try db.cachedStatement(sql: """
+                UPDATE queue_entry SET state = 'ready', attempts = 0 WHERE envelope_id = ? AND peer = ? AND state = 'inflight' AND attempts = 1
+                """)
+            for (id, peer) in entries { try update.execute(arguments: [Data(id.bytes), peer.rawValue]) }
         }
     }
 

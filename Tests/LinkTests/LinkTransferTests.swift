@@ -58,37 +58,51 @@ import Wire
         _ = try? await session.value
     }
 
-    /// A relay hands a Hỏa tốc envelope from the custody commit straight to its live session with
-    /// the next hop; with no session up it queues it as usual. Either way: exactly once, nothing
-    /// left in flight.
-    @Test func aRelayHandsAnUrgentEnvelopeOnAndQueuesItWhenTheNextHopIsDown() async throws {
+    /// A relay hands Hỏa tốc envelopes (one chunk, and several: both commit paths) from the
+    /// custody commit straight to its live session with the next hop; with no session up it
+    /// queues them as usual. Either way: exactly once, nothing left in flight.
+    @Test func aRelayHandsUrgentEnvelopesOnAndQueuesThemWhenTheNextHopIsDown() async throws {
         let net = try LinkTestNet()
         defer { net.shutdown() }
         let hub = LinkTestNet.hub, district = LinkTestNet.district, commune = LinkTestNet.commune
+        // The district's session with the commune polls its queue only every 10 minutes, and a
+        // hand-off does not tell it the queue changed: an urgent envelope gets through in time
+        // only if it was handed over.
+        var slow = LinkConfiguration()
+        slow.queuePollInterval = .seconds(600)
         let (hubPort, hubListener) = try await net.listen(hub)
         let upstream = try net.dial(district, to: hub, port: hubPort)
-        let (districtPort, districtListener) = try await net.listen(district)
+        let log = SessionLog()
+        let (districtPort, districtListener) = try await net.listen(district, configuration: slow, sessions: log)
         var downstream = try net.dial(commune, to: district, port: districtPort)
         let districtSpool = try net.spool(district), communeSpool = try net.spool(commune)
         #expect(try await net.waitUntil { net.signal(district).liveSessionCount == 2 })
+        try await Task.sleep(for: .milliseconds(200))  // the session's first claim has run
 
-        let first = try net.send(from: hub, to: [commune], size: 4096, urgency: .hoaToc)
+        let small = try net.send(from: hub, to: [commune], size: 4096, urgency: .hoaToc)
+        let large = try net.send(from: hub, to: [commune], size: 300_000, urgency: .hoaTocHenGio)  // 5 chunks
         net.signal(hub).notify()
-        #expect(try await net.waitUntil { try communeSpool.inboxEntry(first) != nil && districtSpool.queueEntries().isEmpty })
+        #expect(try await net.waitUntil(timeout: .seconds(30)) {
+            try communeSpool.inboxEntry(small) != nil && communeSpool.inboxEntry(large) != nil && districtSpool.queueEntries().isEmpty
+        })
 
         downstream.cancel()
         _ = try? await downstream.value
-        #expect(try await net.waitUntil { net.signal(district).liveSessionCount == 1 })
-        let second = try net.send(from: hub, to: [commune], size: 4096, urgency: .hoaToc)
+        #expect(try await net.waitUntil { net.signal(district).liveSessionCount == 1 && log.results.withLock({ $0.count }) == 1 })
+        // Both were offered from the hand-off (the session's queue poll never came round).
+        let first = try #require(try log.results.withLock { $0.first }?.get())
+        #expect(first.envelopesHandedOff == 2 && first.envelopesSent == 2)
+        let queued = try net.send(from: hub, to: [commune], size: 4096, urgency: .hoaToc)
         net.signal(hub).notify()
-        #expect(try await net.waitUntil { try districtSpool.queueEntries(peer: commune).first?.envelopeID == second })
-        #expect(try districtSpool.queueEntries(peer: commune).first?.state == .ready)  // not handed to a session that is gone
+        #expect(try await net.waitUntil { try districtSpool.queueEntries(peer: commune).first?.envelopeID == queued })
+        let entry = try districtSpool.queueEntries(peer: commune).first
+        #expect(entry?.state == .ready && entry?.attempts == 0)  // not handed to a session that is gone
         downstream = try net.dial(commune, to: district, port: districtPort)
-        #expect(try await net.waitUntil { try communeSpool.inboxEntry(second) != nil && districtSpool.queueEntries().isEmpty })
+        #expect(try await net.waitUntil { try communeSpool.inboxEntry(queued) != nil && districtSpool.queueEntries().isEmpty })
 
-        #expect(Set(try communeSpool.inbox(limit: 10).map(\.envelopeID)) == [first, second])
-        #expect(try communeSpool.inbox(limit: 10).count == 2)
-        #expect(try districtSpool.auditRecords(limit: 100).filter { $0.event == .acked }.count == 2)
+        #expect(Set(try communeSpool.inbox(limit: 10).map(\.envelopeID)) == [small, large, queued])
+        #expect(try communeSpool.inbox(limit: 10).count == 3)
+        #expect(try districtSpool.auditRecords(limit: 100).filter { $0.event == .acked }.count == 3)
         for task in [upstream, downstream] { task.cancel(); _ = try? await task.value }
         hubListener.cancel()
         districtListener.cancel()

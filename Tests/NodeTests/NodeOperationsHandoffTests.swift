@@ -24,7 +24,7 @@ import Spool
         let signal = QueueSignal()
         let ops = NodeOperations(identity: try NodeIdentity(home: net.home(hub)), spool: spool, queueSignal: signal)
         let d1 = try NodeID(district1), d2 = try NodeID(district2)
-        let owner = NSObject(), box = HandoffBox()
+        let owner = NSObject(), box = HandoffBox {}
         signal.register(owner, peer: d1, box: box) {}
 
         // district 1's session is up: its entry starts in flight and is in the session's box;

@@ -57,13 +57,19 @@ import Envelope
         let waiting = try #require(try spool.queueEntries(peer: other).first)
         #expect(waiting.state == .ready && waiting.attempts == 0)
         #expect(try spool.claim(peer: peer, now: SpoolFixture.now + 1, limit: 10).isEmpty)  // never claimed a second time
-        // The session ended before it took the entry: back to ready, claimed by the next one.
-        try spool.requeue(e.0.header.id, peer: peer)
-        #expect(try spool.queueEntries(peer: peer).first?.state == .ready)
+        // The session ended before it took the entry: back to ready, as if never tried.
+        try spool.requeue([(e.0.header.id, peer)])
+        let back = try #require(try spool.queueEntries(peer: peer).first)
+        #expect(back.state == .ready && back.attempts == 0)
         #expect(try spool.claim(peer: peer, now: SpoolFixture.now + 1, limit: 10).map(\.envelopeID) == [e.0.header.id])
+        // Once the next session has claimed it, a late put-back changes nothing.
+        #expect(try spool.requeueInFlight(peer: peer) == 1)
+        #expect(try spool.claim(peer: peer, now: SpoolFixture.now + 1, limit: 10).count == 1)  // attempt 2
+        try spool.requeue([(e.0.header.id, peer)])
+        #expect(try spool.queueEntries(peer: peer).first?.state == .inflight)
         // Only an in-flight entry is put back: a deferred one keeps its backoff.
         try spool.deferEntry(e.0.header.id, peer: other, error: "refused", delay: 60_000, now: SpoolFixture.now)
-        try spool.requeue(e.0.header.id, peer: other)
+        try spool.requeue([(e.0.header.id, other)])
         #expect(try spool.queueEntries(peer: other).first?.state == .deferred)
     }
 

@@ -58,7 +58,7 @@ public struct FlakyProxy: Sendable {
         // A black-holed link accepts and then hangs: the dialler times out on its own.
         if let end = faults.blackholeEnd(at: elapsedMs()) {
             try? await Task.sleep(for: .milliseconds(end - elapsedMs()))
-            try? await client.channel.close()
+            try? await client.executeThenClose { _, _ in }  // finishes the writer too (NIO requires it)
             return
         }
         let upstream: NIOAsyncChannel<ByteBuffer, ByteBuffer>
@@ -68,7 +68,7 @@ public struct FlakyProxy: Sendable {
                     ch.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: ch) }
                 }
         } catch {
-            try? await client.channel.close()
+            try? await client.executeThenClose { _, _ in }  // finishes the writer too (NIO requires it)
             return
         }
         let cutAfter: Int64? = faults.cutEveryMs.flatMap { r in r.count == 2 && r[0] <= r[1] ? Int64.random(in: r[0]...r[1], using: &rng) : nil }

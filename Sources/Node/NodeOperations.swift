@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Control
 import Envelope
 import Link
@@ -25,9 +26,11 @@ public struct NodeOperations: Sendable {
     public let startedAt: Int64?
     /// Wakes the running node's link senders after a change to the queue (nil offline).
     public let queueSignal: QueueSignal?
+    /// The daemon's logger (nil offline): what a request could not finish after its commit.
+    public let logger: Logger?
 
     public init(identity: NodeIdentity, spool: Spool, limits: EnvelopeLimits = .default, monitor: LinkMonitor? = nil, startedAt: Int64? = nil,
-                queueSignal: QueueSignal? = nil,
+                queueSignal: QueueSignal? = nil, logger: Logger? = nil,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.identity = identity
         self.spool = spool
@@ -36,6 +39,7 @@ public struct NodeOperations: Sendable {
         self.monitor = monitor
         self.startedAt = startedAt
         self.queueSignal = queueSignal
+        self.logger = logger
         self.clock = clock
     }
 
@@ -177,12 +181,14 @@ public struct NodeOperations: Sendable {
         if wake || !refused.isEmpty { queueSignal?.notify() }
     }
 
-    /// Hand-offs refused because the session closed meanwhile: back to ready. Not thrown if even
-    /// that fails: the document is committed (a clerk told otherwise would send it twice), and the
-    /// entry returns to ready when that peer's next session ends or the node restarts.
+    /// Hand-offs refused because the session closed meanwhile: back to ready. Logged, not thrown,
+    /// if even that fails: the document is committed (a clerk told otherwise would send it twice),
+    /// and the entry returns to ready when that peer's next session ends or the node restarts.
     func putBack(_ refused: [(EnvelopeID, NodeID)]) {
         guard !refused.isEmpty else { return }
-        _ = try? spool.requeue(refused)
+        do { try spool.requeue(refused) } catch {
+            logger?.warning("could not put handed-off entries back in the queue", metadata: ["entries": "\(refused.count)", "error": "\(error)"])
+        }
     }
 
     /// Seals one document in memory and passes it through the gate: ready for the spool.

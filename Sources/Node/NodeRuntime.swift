@@ -50,7 +50,7 @@ public struct NodeRuntime: Sendable {
                                 monitor: monitor, clock: clock)
         self.startedAt = clock()
         self.operations = NodeOperations(identity: identity, spool: spool, monitor: monitor, startedAt: startedAt,
-                                         queueSignal: link.queueSignal, clock: clock)
+                                         queueSignal: link.queueSignal, logger: logger, clock: clock)
         self.group = group
         self.logger = logger
         self.controlPool = controlPool ?? blockingPool

@@ -12,7 +12,7 @@ import Spool
     func send(_ ops: NodeOperations, urgency: String, dir: String, large: Bool = false) throws -> EnvelopeID {
         let path = dir + "/doc-\(UUID().uuidString).txt"
         let size = large ? (5 << 20) : 4096  // large: sealed into the spool (staging), not in memory
-        FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x61, count: size))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x61, count: size)))
         let r = try ops.send(SendRequest(to: [commune11, commune21], urgency: urgency, expiresInMs: 3_600_000, subject: "Hỏa tốc", files: [path]))
         return try EnvelopeID(hex: r.id)
     }

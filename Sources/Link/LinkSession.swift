@@ -358,76 +358,35 @@ final class LinkSession: Sendable {
     }
 
     /// Accepts whole small envelopes in one transaction and acknowledges them (one ACK frame per
-    /// `maxAckIDs`); refuses them all for now if the transaction fails.
+    /// `maxAckIDs`); refuses them all for now if the transaction fails. Hỏa tốc ones are handed
+    /// to their next hops' sessions on the way (`QueueSignal.commit`).
     private func commitSmalls(_ smalls: [IncomingEnvelope]) async throws {
         guard !smalls.isEmpty else { return }
-        let spool = context.spool, now = context.clock()
-        var smalls = smalls
-        let plans = smalls.indices.map { i in context.queueSignal.planHandoff(&smalls[i].custody, urgency: smalls[i].header.urgency) }
+        let spool = context.spool, signal = context.queueSignal, logger = self.logger, now = context.clock()
         let results: [AcceptResult]
         do {
-            let batch = smalls
-            results = try await context.blocking { try spool.acceptBatch(batch, now: now) }
+            results = try await context.blocking { try signal.accept(smalls, now: now, spool: spool, logger: logger) }
         } catch {
-            for (e, plan) in zip(smalls, plans) {
-                _ = plan.complete(accepted: false, header: e.header, table: e.verifier.table, custody: e.custody, now: now)
-                try refuse(e.header.id, Self.reason(for: error), "\(error)")
-            }
+            for e in smalls { try refuse(e.header.id, Self.reason(for: error), "\(error)") }
             return
         }
-        var accepted = 0, wakeOthers = false
-        var refused: [(EnvelopeID, NodeID)] = []
-        for (i, e) in smalls.enumerated() {
-            let ok = results[i] == .accepted
-            refused += plans[i].complete(accepted: ok, header: e.header, table: e.verifier.table, custody: e.custody, now: now).map { (e.header.id, $0) }
-            guard ok else { continue }
-            accepted += 1
-            if !plans[i].coversAll(of: e.custody) { wakeOthers = true }
-        }
-        summary.withLock { $0.envelopesReceived += accepted }
+        summary.withLock { $0.envelopesReceived += results.filter { $0 == .accepted }.count }
         for chunk in stride(from: 0, to: smalls.count, by: SessionMessage.maxAckIDs) {
             try writer.send(.ack(smalls[chunk..<min(smalls.count, chunk + SessionMessage.maxAckIDs)].map(\.header.id)))
         }
-        await putBack(refused)
-        // Routed onwards and not handed off: wake the other links' senders to claim them.
-        if wakeOthers || !refused.isEmpty { context.queueSignal.notify() }
     }
 
     private func completeLarge(_ id: EnvelopeID, _ large: inout [EnvelopeID: (verifier: ChunkVerifier, custody: Custody, next: Int)]) async throws {
         guard let state = large[id] else { return }
-        let spool = context.spool, now = context.clock(), header = state.verifier.header, table = state.verifier.table
-        var custody = state.custody
-        let plan = context.queueSignal.planHandoff(&custody, urgency: header.urgency)
-        let planned = custody
-        let result: AcceptResult
-        do {
-            result = try await context.blocking { try spool.complete(id, custody: planned, now: now) }
-        } catch {
-            _ = plan.complete(accepted: false, header: header, table: table, custody: planned, now: now)
-            throw error
+        let spool = context.spool, signal = context.queueSignal, logger = self.logger, now = context.clock()
+        let envelope = (header: state.verifier.header, table: state.verifier.table, custody: state.custody)
+        let result = try await context.blocking {
+            try signal.commit([envelope], now: now, spool: spool, logger: logger) { custodies in [try spool.complete(id, custody: custodies[0], now: now)] }[0]
         }
         large[id] = nil
         receiving.withLock { $0[id] = nil }
-        let refused = plan.complete(accepted: result == .accepted, header: header, table: table, custody: planned, now: now)
+        if result == .accepted { summary.withLock { $0.envelopesReceived += 1 } }
         try writer.send(.ack([id]))
-        if result == .accepted {
-            summary.withLock { $0.envelopesReceived += 1 }
-            await putBack(refused.map { (id, $0) })
-            if !plan.coversAll(of: planned) || !refused.isEmpty { context.queueSignal.notify() }
-        }
-    }
-
-    /// Hand-offs refused because the session closed meanwhile: back to ready, in one transaction.
-    /// Logged if even that fails: such an entry then waits in flight until that peer's next
-    /// session ends or the node restarts (it is not lost).
-    private func putBack(_ refused: [(EnvelopeID, NodeID)]) async {
-        guard !refused.isEmpty else { return }
-        let spool = context.spool
-        do {
-            try await context.blocking { try spool.requeue(refused) }
-        } catch {
-            logger.warning("could not put handed-off entries back in the queue", metadata: ["entries": "\(refused.count)", "error": "\(error)"])
-        }
     }
 
     /// After a chunk failed verification: asks for it again, or, when this envelope's chunks

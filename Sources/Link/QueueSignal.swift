@@ -1,4 +1,5 @@
 import Envelope
+import Logging
 import Spool
 
 /// Wakes every link sender when new queue entries may be waiting (a local send, a commit that
@@ -15,7 +16,7 @@ import Spool
 /// session's box (an open one, with room) before the transaction; after it, `HandoffPlan.complete`
 /// fills that place or gives it back, and never puts the entry into another session's box. A box
 /// is closed before its session returns its in-flight entries to ready, so a hand-off that comes
-/// too late is refused, and the caller puts the entry back (`Spool.requeue`, which leaves alone an
+/// too late is refused, and `commit` puts the entry back (`Spool.requeue`, which leaves alone an
 /// entry a later session has claimed meanwhile).
 ///
 /// Security note: only envelopes that passed the ingress gate and were committed are handed on,
@@ -43,11 +44,58 @@ public final class QueueSignal: Sendable {
         for s in sessions.withLock({ Array($0.values) }) { s.wake() }
     }
 
+    /// A custody transaction and its hand-offs, start to end: every commit that routes envelopes
+    /// onwards (a link's, a local `send`'s) goes through here. Plans each envelope's hand-off,
+    /// runs `transaction` with the planned custodies, gives each session its entries (or the
+    /// places back, for a duplicate or a failed transaction), puts back in one more transaction
+    /// the entries whose session closed meanwhile, and wakes the senders that must claim the rest.
+    /// Blocking (spool writes): run it where spool transactions run.
+    public func commit(_ envelopes: [(header: EnvelopeHeader, table: ChunkTable, custody: Custody)], now: Int64, spool: Spool, logger: Logger?,
+                       _ transaction: ([Custody]) throws -> [AcceptResult]) throws -> [AcceptResult] {
+        var custodies = envelopes.map(\.custody)
+        let plans = custodies.indices.map { planHandoff(&custodies[$0], urgency: envelopes[$0].header.urgency) }
+        let results: [AcceptResult]
+        do { results = try transaction(custodies) } catch {
+            for (e, (plan, custody)) in zip(envelopes, zip(plans, custodies)) {
+                _ = plan.complete(accepted: false, header: e.header, table: e.table, custody: custody, now: now)
+            }
+            throw error
+        }
+        var refused: [(EnvelopeID, NodeID)] = []
+        var wake = false
+        for (i, e) in envelopes.enumerated() {
+            let accepted = results[i] == .accepted
+            refused += plans[i].complete(accepted: accepted, header: e.header, table: e.table, custody: custodies[i], now: now).map { (e.header.id, $0) }
+            if accepted && !plans[i].coversAll(of: custodies[i]) { wake = true }
+        }
+        if !refused.isEmpty {
+            wake = true
+            // If even this fails, such an entry waits in flight until that peer's next session
+            // ends or the node restarts (logged; not lost).
+            do { try spool.requeue(refused) } catch {
+                logger?.warning("could not put handed-off entries back in the queue", metadata: ["entries": "\(refused.count)", "error": "\(error)"])
+            }
+        }
+        if wake { notify() }
+        return results
+    }
+
+    /// `commit` for whole envelopes (`Spool.acceptBatch`).
+    public func accept(_ batch: [IncomingEnvelope], now: Int64, spool: Spool, logger: Logger?) throws -> [AcceptResult] {
+        try commit(batch.map { ($0.header, $0.verifier.table, $0.custody) }, now: now, spool: spool, logger: logger) { custodies in
+            try spool.acceptBatch(zip(batch, custodies).map { e, custody in
+                var e = e
+                e.custody = custody
+                return e
+            }, now: now)
+        }
+    }
+
     /// Before the custody transaction: for a Hỏa tốc envelope, reserves a place in the box of a
     /// live session for each next hop that has one, and marks those hops in `custody.handedTo`.
     /// Other envelopes are claimed by their sessions as usual (in batches: cheaper for bulk and
     /// for many small documents). The plan must be completed, whatever the transaction's outcome.
-    public func planHandoff(_ custody: inout Custody, urgency: Urgency) -> HandoffPlan {
+    func planHandoff(_ custody: inout Custody, urgency: Urgency) -> HandoffPlan {
         guard urgency.rank == Urgency.hoaToc.rank, !custody.nextHops.isEmpty else { return .none }
         let live = sessions.withLock { Array($0.values) }
         var boxes: [NodeID: HandoffBox] = [:]
@@ -61,20 +109,20 @@ public final class QueueSignal: Sendable {
 }
 
 /// The places `QueueSignal.planHandoff` reserved for one envelope, one per next hop.
-public struct HandoffPlan: Sendable {
+struct HandoffPlan: Sendable {
     let boxes: [NodeID: HandoffBox]
 
     /// Nothing reserved: the entries are claimed as usual.
-    public static let none = HandoffPlan(boxes: [:])
+    static let none = HandoffPlan(boxes: [:])
 
     /// Whether every next hop in `custody` takes its entry from this plan (no sender needs waking).
-    public func coversAll(of custody: Custody) -> Bool { custody.nextHops.keys.allSatisfy { boxes[$0] != nil } }
+    func coversAll(of custody: Custody) -> Bool { custody.nextHops.keys.allSatisfy { boxes[$0] != nil } }
 
     /// After the custody transaction. If it committed the envelope (`accepted`), gives each
     /// reserved session its entry, built as the transaction wrote it, and returns the peers whose
-    /// session closed meanwhile: the caller puts those entries back with `Spool.requeue`. If the
+    /// session closed meanwhile (`commit` puts those entries back with `Spool.requeue`). If the
     /// transaction failed or found a duplicate, gives the places back and returns nothing.
-    public func complete(accepted: Bool, header: EnvelopeHeader, table: ChunkTable, custody: Custody, now: Int64) -> [NodeID] {
+    func complete(accepted: Bool, header: EnvelopeHeader, table: ChunkTable, custody: Custody, now: Int64) -> [NodeID] {
         var refused: [NodeID] = []
         for (peer, box) in boxes.sorted(by: { $0.key < $1.key }) {
             guard accepted else {

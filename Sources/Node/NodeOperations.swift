@@ -48,7 +48,7 @@ public struct NodeOperations: Sendable {
         defer {
             switch request {
             case .inboxSetStatus, .queue: queueSignal?.notify()
-            case .send: break  // `accept` and `sealIntoSpool` wake the senders that need it
+            case .send: break  // its commit (`QueueSignal.commit`) wakes the senders that need it
             case .status, .peers, .inboxList, .inboxShow, .inboxExport, .track: break
             }
         }
@@ -126,17 +126,11 @@ public struct NodeOperations: Sendable {
                                                    signer: identity.signingKeys, body: splitter)
             try splitter.finish()
             try ingress.check(sealed.header, now: now, sealedHere: true)
-            var custody = try ingress.custody(for: sealed.header, from: "local")
+            let custody = try ingress.custody(for: sealed.header, from: "local")
             let verifier = try ChunkVerifier(header: sealed.header, table: sealed.table)
-            let plan = queueSignal?.planHandoff(&custody, urgency: sealed.header.urgency) ?? .none
-            let result: AcceptResult
-            do { result = try spool.completeStaged(staged, as: verifier, custody: custody, now: now) } catch {
-                _ = plan.complete(accepted: false, header: sealed.header, table: sealed.table, custody: custody, now: now)
-                throw error
+            _ = try commit([(sealed.header, sealed.table, custody)], now: now) { custodies in
+                [try spool.completeStaged(staged, as: verifier, custody: custodies[0], now: now)]
             }
-            let refused = plan.complete(accepted: result == .accepted, header: sealed.header, table: sealed.table, custody: custody, now: now)
-            putBack(refused.map { (sealed.header.id, $0) })
-            if !plan.coversAll(of: custody) || !refused.isEmpty { queueSignal?.notify() }
             return (sealed.header, custody)
         } catch {
             try? spool.dropStaged(staged)
@@ -157,38 +151,19 @@ public struct NodeOperations: Sendable {
         }
     }
 
-    /// The custody transaction for envelopes sealed here, Hỏa tốc ones handed straight to their
-    /// next hops' live sessions (`QueueSignal.planHandoff`): no claim transaction in between.
-    func accept(_ batch: [IncomingEnvelope], now: Int64) throws {
-        var batch = batch
-        let plans = batch.indices.map { i in queueSignal?.planHandoff(&batch[i].custody, urgency: batch[i].header.urgency) ?? .none }
-        let results: [AcceptResult]
-        do { results = try spool.acceptBatch(batch, now: now) } catch {
-            for (e, plan) in zip(batch, plans) {
-                _ = plan.complete(accepted: false, header: e.header, table: e.verifier.table, custody: e.custody, now: now)
-            }
-            throw error
-        }
-        var refused: [(EnvelopeID, NodeID)] = []
-        var wake = false
-        for (i, e) in batch.enumerated() {
-            refused += plans[i].complete(accepted: results[i] == .accepted, header: e.header, table: e.verifier.table, custody: e.custody, now: now)
-                .map { (e.header.id, $0) }
-            if !plans[i].coversAll(of: e.custody) { wake = true }
-        }
-        putBack(refused)
-        // Entries not handed off (or put back) wait for their senders' claim: wake them now.
-        if wake || !refused.isEmpty { queueSignal?.notify() }
+    /// The custody transaction for envelopes sealed here: through `QueueSignal.commit` on a
+    /// running node (Hỏa tốc ones handed straight to their next hops' live sessions, senders
+    /// woken for the rest), plainly offline.
+    func commit(_ envelopes: [(header: EnvelopeHeader, table: ChunkTable, custody: Custody)], now: Int64,
+                _ transaction: ([Custody]) throws -> [AcceptResult]) throws -> [AcceptResult] {
+        guard let signal = queueSignal else { return try transaction(envelopes.map(\.custody)) }
+        return try signal.commit(envelopes, now: now, spool: spool, logger: logger, transaction)
     }
 
-    /// Hand-offs refused because the session closed meanwhile: back to ready. Logged, not thrown,
-    /// if even that fails: the document is committed (a clerk told otherwise would send it twice),
-    /// and the entry returns to ready when that peer's next session ends or the node restarts.
-    func putBack(_ refused: [(EnvelopeID, NodeID)]) {
-        guard !refused.isEmpty else { return }
-        do { try spool.requeue(refused) } catch {
-            logger?.warning("could not put handed-off entries back in the queue", metadata: ["entries": "\(refused.count)", "error": "\(error)"])
-        }
+    /// `commit` for whole envelopes sealed in memory.
+    func accept(_ batch: [IncomingEnvelope], now: Int64) throws {
+        guard let signal = queueSignal else { _ = try spool.acceptBatch(batch, now: now); return }
+        _ = try signal.accept(batch, now: now, spool: spool, logger: logger)
     }
 
     /// Seals one document in memory and passes it through the gate: ready for the spool.

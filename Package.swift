@@ -58,6 +58,7 @@ let package = Package(
         // The operator's control protocol: request/response types and the bounded line codec.
         // Pure (Foundation only), so the daemon, the CLI and the fuzzers share one parser.
         .target(name: "Control"),
+        .target(name: "EdXML"),
         // The node: daemon services (listener, uplinks, scheduler, janitor, control server) and
         // the operations the CLI runs through it.
         .target(
@@ -107,6 +108,7 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "Envelope", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "LienThongCLITests", dependencies: ["LienThongCLI", "Topology", "SodiumKit", "Spool", "Envelope"]),
         .testTarget(name: "ControlTests", dependencies: ["Control"]),
+        .testTarget(name: "EdXMLTests", dependencies: ["EdXML"]),
         .testTarget(name: "FlakyLinkTests", dependencies: ["FlakyLink", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Wire", "Envelope", "SodiumKit"]),
         // Real lienthongd processes on 127.0.0.1 (the executables are built first).

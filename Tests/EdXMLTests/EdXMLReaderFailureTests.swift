@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import EdXML
+
+/// Every malformed input gives its named error, with a line where one exists, and never a crash.
+@Suite struct EdXMLReaderFailureTests {
+    @Test func strayBytesBeforeTheDeclaration() throws {
+        let error = readError("garbage\r\n" + minimal())
+        #expect(error?.code == .strayBytes && error?.line == 1 && error?.column == 1)
+        #expect(readError("\n  " + minimal())?.code == .strayBytes)
+        // A byte-order mark is not stray.
+        #expect(readError("\u{FEFF}" + minimal()) == nil)
+    }
+
+    @Test func aDoctypeIsRefused() {
+        let text = minimal().replacingOccurrences(of: "<edXML xmlns",
+                                                  with: "<!DOCTYPE edXML [<!ENTITY x \"y\">]>\n<edXML xmlns")
+        let error = readError(text)
+        #expect(error?.code == .dtd && error?.line == 2)
+    }
+
+    @Test func malformedXMLNamesItsLine() {
+        let text = minimal().replacingOccurrences(of: "</e:From>", with: "</e:Frm>")
+        let error = readError(text)
+        #expect(error?.code == .malformed)
+        #expect(error?.line == 3)
+        #expect(readError("")?.code == .malformed)
+        #expect(readError(String(minimal().prefix(200)))?.code == .malformed)
+    }
+
+    @Test func notAnEdXMLPackage() {
+        #expect(readError("<?xml version=\"1.0\"?><html><body/></html>")?.code == .notEdXML)
+    }
+
+    @Test func missingRequiredParts() {
+        #expect(readError(minimal(to: ""))?.code == .missing)
+        let noFrom = minimal().replacingOccurrences(of: "<e:OrganId>000.00.01.H27</e:OrganId>", with: "")
+        let error = readError(noFrom)
+        #expect(error?.code == .missing && error?.line == 3)
+    }
+
+    @Test func badNumbersAreInvalidWithTheirLine() {
+        let error = readError(minimal(header: "\n<e:OtherInfo><e:Priority>9</e:Priority></e:OtherInfo>"))
+        #expect(error?.code == .invalid && error?.line == 4)
+        #expect(readError(minimal(header: "<e:SteeringType>một</e:SteeringType>"))?.code == .invalid)
+        let status = (try? sampleText("sample-status-03.edxml"))?
+            .replacingOccurrences(of: ">03<", with: ">07<") ?? ""
+        #expect(readError(status)?.code == .invalid)
+    }
+
+    @Test func limitsAreNamed() {
+        var limits = EdXMLLimits()
+        limits.maxRecipients = 3
+        let four = String(repeating: "<e:To><e:OrganId>x</e:OrganId></e:To>", count: 4)
+        #expect(readError(minimal(to: four), limits: limits)?.code == .tooMany)
+        limits = EdXMLLimits()
+        limits.maxTextBytes = 100
+        let error = readError(minimal(header: "<e:Subject>\(String(repeating: "á", count: 60))</e:Subject>"),
+                              limits: limits)
+        #expect(error?.code == .tooLarge && error?.line != nil)
+        limits = EdXMLLimits()
+        limits.maxAttachments = 1
+        let two = String(repeating: "<Attachment><AttachmentName>a</AttachmentName></Attachment>", count: 2)
+        #expect(readError(minimal(attachments: two), limits: limits)?.code == .tooMany)
+        limits = EdXMLLimits()
+        limits.maxPackageBytes = 100
+        #expect(readError(minimal(), limits: limits)?.code == .tooLarge)
+        limits = EdXMLLimits()
+        limits.maxDepth = 8
+        let deep = String(repeating: "<e:X>", count: 10) + String(repeating: "</e:X>", count: 10)
+        #expect(readError(minimal(header: deep), limits: limits)?.code == .tooDeep)
+        limits = EdXMLLimits()
+        limits.maxTreeBytes = 4096
+        let wide = String(repeating: "<e:Y>0123456789</e:Y>", count: 400)
+        #expect(readError(minimal(header: wide), limits: limits)?.code == .tooLarge)
+    }
+
+    @Test func badBase64IsNamed() {
+        let bad = "<Attachment><ContentTransferEncoded>QUJD*</ContentTransferEncoded></Attachment>"
+        #expect(readError(minimal(attachments: bad))?.code == .base64)
+        let short = "<Attachment><ContentTransferEncoded>QUJ</ContentTransferEncoded></Attachment>"
+        #expect(readError(minimal(attachments: short))?.code == .base64)
+        let padded = "<Attachment><ContentTransferEncoded>QQ==QUJD</ContentTransferEncoded></Attachment>"
+        #expect(readError(minimal(attachments: padded))?.code == .base64)
+    }
+
+    @Test func base64WithLineBreaksAndPadding() throws {
+        let sink = MemorySink()
+        let body = "<Attachment><AttachmentName>a.txt</AttachmentName><ContentTransferEncoded>\n"
+            + "QUJD\r\n REVG\tRw==\n</ContentTransferEncoded></Attachment>"
+        _ = try read(minimal(attachments: body), sink: sink)
+        #expect(sink.bytes == [Data("ABCDEFG".utf8)])
+        #expect(sink.attachments.first?.size == 7)
+    }
+
+    @Test func truncatedAtEveryPointNeverCrashes() throws {
+        let whole = try sample("sample-21-CT-TU.edxml")
+        for cut in stride(from: 0, to: whole.count, by: 37) {
+            do { _ = try EdXMLReader().read(data: whole.prefix(cut)) } catch is EdXMLError {} catch {
+                Issue.record("cut at \(cut): \(error)")
+            }
+        }
+    }
+}

@@ -119,7 +119,8 @@ public struct EdXMLReader: Sendable {
 
     private static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
         guard bytes.count >= needle.count, start <= bytes.count - needle.count else { return nil }
-        for index in start...(bytes.count - needle.count) where bytes[index..<index + needle.count].elementsEqual(needle) {
+        for index in start...(bytes.count - needle.count)
+        where bytes[index..<index + needle.count].elementsEqual(needle) {
             return index
         }
         return nil

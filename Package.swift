@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(name: "lienthong", dependencies: ["LienThongCLI"]),
         .executableTarget(name: "lienthongd", dependencies: ["LienThongCLI"]),
         .executableTarget(name: "lienthong-bench", dependencies: [
-            "Envelope", "SodiumKit", "Spool", "Topology", "Link",
+            "EdXML", "Envelope", "SodiumKit", "Spool", "Topology", "Link",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -104,12 +104,20 @@ public enum EdXMLWriter {
             }
             if let type = fields.contentType { try out.raw("<ContentType>\(EdXMLOutput.escape(type))</ContentType>") }
             try out.raw("<ContentTransferEncoded>\n")
+            // A source may return any count; only whole groups of three are encoded before the end,
+            // so `=` padding appears once, at the end.
+            var carry = Data()
             while true {
-                let piece = try source.read(attachmentPiece)
+                let piece = try source.read(attachmentPiece - carry.count)
                 if piece.isEmpty { break }
-                try out.raw(piece.base64EncodedData(options: .lineLength76Characters))
+                carry.append(piece)
+                let whole = carry.count - carry.count % 3
+                guard whole > 0 else { continue }
+                try out.raw(carry.prefix(whole).base64EncodedData(options: .lineLength76Characters))
                 try out.raw("\n")
+                carry = Data(carry.dropFirst(whole))
             }
+            if !carry.isEmpty { try out.raw(carry.base64EncodedData()) }
             try out.raw("</ContentTransferEncoded></Attachment>\n")
         }
         try out.raw("</AttachmentEncoded>\n")

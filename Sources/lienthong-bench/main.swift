@@ -195,8 +195,9 @@ do {
     case "crypto": try cryptoBench()
     case "spool": try spoolBench()
     case "link": try await linkBench()
+    case "edxml": try edxmlBench()
     default:
-        FileHandle.standardError.write(Data("usage: lienthong-bench crypto [--runs N] | memory --mib N [--max-rss-mib M] | spool [--runs N] [--list N] | link [--runs N] [--small N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: lienthong-bench crypto [--runs N] | memory --mib N [--max-rss-mib M] | spool [--runs N] [--list N] | link [--runs N] [--small N] | edxml --mib N [--runs N] [--max-rss-mib M]\n".utf8))
         exit(2)
     }
 } catch {

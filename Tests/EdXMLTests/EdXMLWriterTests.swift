@@ -58,6 +58,22 @@ import Testing
         #expect(read.attachments.first?.size == UInt64(bytes.count))
     }
 
+    /// Sources may return pieces of any size (short reads): padding still appears only at the end.
+    @Test func oddSizedPiecesEncodeAsOneStream() throws {
+        let bytes = Data((0..<100_001).map { UInt8(truncatingIfNeeded: $0 * 13) })
+        var offset = 0
+        let file = EdXMLAttachment(contentId: nil, name: "a", description: nil, contentType: nil, size: 0)
+        let source = EdXMLAttachmentSource(attachment: file) { max in
+            let end = min(bytes.count, offset + min(max, 1000))
+            defer { offset = end }
+            return bytes.subdata(in: offset..<end)
+        }
+        let sink = MemorySink()
+        _ = try EdXMLReader().read(data: try EdXMLWriter.data(document: try document(minimal()), attachments: [source]),
+                                   sink: sink)
+        #expect(sink.bytes == [bytes])
+    }
+
     @Test func statusPackagesRoundTrip() throws {
         guard case .status(let status) = try EdXMLReader().read(data: try sample("sample-status-03.edxml")) else {
             Issue.record("not a status"); return

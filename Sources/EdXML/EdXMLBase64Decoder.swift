@@ -27,27 +27,59 @@ struct EdXMLBase64Decoder {
     /// Feeds base64 text; `flush` receives decoded bytes. Throws a message on a bad character.
     mutating func feed(_ text: String, flush: (UnsafeRawBufferPointer) throws -> Void) throws {
         var text = text
-        try text.withUTF8 { bytes in
-            for byte in bytes {
-                let value = Self.table[Int(byte)]
-                switch value {
-                case 0xFE: continue
-                case 0xFD:
-                    guard count >= 2 else { throw EdXMLBase64Error.misplacedPadding }
-                    padding += 1
-                    count += 1
-                    quad <<= 6
-                    if count == 4 { try emitQuad(flush: flush) }
-                case 0xFF:
-                    throw EdXMLBase64Error.badCharacter(byte)
-                default:
-                    guard padding == 0 else { throw EdXMLBase64Error.misplacedPadding }
-                    quad = quad << 6 | UInt32(value)
-                    count += 1
-                    if count == 4 { try emitQuad(flush: flush) }
+        var index = 0
+        while true {
+            // The common case in locals (no access to self per byte): data characters before padding.
+            index = text.withUTF8 { bytes in Self.fastDecode(bytes, from: index, into: &self) }
+            if buffer.count >= bufferSize { try flushBuffer(flush) }
+            guard index < text.utf8.count else { return }
+            let byte = text.withUTF8 { $0[index] }
+            if Self.table[Int(byte)] < 64 && padding == 0 { continue }  // stopped only for a full buffer
+            index += 1
+            switch Self.table[Int(byte)] {
+            case 0xFE: continue
+            case 0xFD:
+                guard count >= 2 else { throw EdXMLBase64Error.misplacedPadding }
+                padding += 1
+                count += 1
+                quad <<= 6
+                if count == 4 { try emitQuad(flush: flush) }
+            case 0xFF:
+                throw EdXMLBase64Error.badCharacter(byte)
+            default:
+                throw EdXMLBase64Error.misplacedPadding
+            }
+        }
+    }
+
+    /// Decodes data characters from `start` until the end, a full buffer, or a byte that needs the slow
+    /// path (whitespace, padding, a bad character, anything after padding); returns where it stopped.
+    private static func fastDecode(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int,
+                                   into state: inout EdXMLBase64Decoder) -> Int {
+        var quad = state.quad, count = state.count, total = state.total
+        var index = start
+        let limit = state.bufferSize + 3
+        table.withUnsafeBufferPointer { table in
+            while index < bytes.count {
+                let value = table[Int(bytes[index])]
+                guard value < 64, state.padding == 0, state.buffer.count < limit else { return }
+                quad = quad << 6 | UInt32(value)
+                count += 1
+                index += 1
+                if count == 4 {
+                    state.buffer.append(UInt8(truncatingIfNeeded: quad >> 16))
+                    state.buffer.append(UInt8(truncatingIfNeeded: quad >> 8))
+                    state.buffer.append(UInt8(truncatingIfNeeded: quad))
+                    total += 3
+                    quad = 0
+                    count = 0
                 }
             }
         }
+        state.quad = quad
+        state.count = count
+        state.total = total
+        return index
     }
 
     /// Ends the text: checks nothing is left half-decoded and flushes the rest.
@@ -58,10 +90,11 @@ struct EdXMLBase64Decoder {
 
     private mutating func emitQuad(flush: (UnsafeRawBufferPointer) throws -> Void) throws {
         if ended { throw EdXMLBase64Error.misplacedPadding }
-        let bytes = [UInt8(quad >> 16 & 0xFF), UInt8(quad >> 8 & 0xFF), UInt8(quad & 0xFF)]
         let keep = 3 - padding
         guard keep >= 1 else { throw EdXMLBase64Error.misplacedPadding }
-        buffer.append(contentsOf: bytes[0..<keep])
+        buffer.append(UInt8(truncatingIfNeeded: quad >> 16))
+        if keep > 1 { buffer.append(UInt8(truncatingIfNeeded: quad >> 8)) }
+        if keep > 2 { buffer.append(UInt8(truncatingIfNeeded: quad)) }
         total += UInt64(keep)
         quad = 0
         count = 0

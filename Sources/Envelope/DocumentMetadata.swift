@@ -23,18 +23,22 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
     public var signerInfo: String?
     /// The issuing organisation's name, as printed on the document.
     public var organName: String?
+    /// The document in edXML terms (payload v2); nil in documents sealed by older nodes.
+    public var edxml: DocumentEdXMLInfo?
 
     enum CodingKeys: String, CodingKey {
         case subject = "Subject", codeNumber = "CodeNumber", codeNotation = "CodeNotation"
         case documentType = "DocumentType", promulgationDate = "PromulgationDate"
         case promulgationPlace = "PromulgationPlace", dueDate = "DueDate", steeringType = "SteeringType"
         case secrecyLevel = "SecrecyLevel", signerInfo = "SignerInfo", organName = "OrganName"
+        case edxml = "EdXML"
     }
 
     public init(subject: String, codeNumber: String? = nil, codeNotation: String? = nil, documentType: String? = nil,
                 promulgationDate: String? = nil, promulgationPlace: String? = nil, dueDate: String? = nil,
                 steeringType: Int? = nil, secrecyLevel: SecrecyLevel = .none, signerInfo: String? = nil,
-                organName: String? = nil) {
+                organName: String? = nil, edxml: DocumentEdXMLInfo? = nil) {
+        self.edxml = edxml
         self.subject = subject
         self.codeNumber = codeNumber
         self.codeNotation = codeNotation

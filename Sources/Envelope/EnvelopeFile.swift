@@ -85,7 +85,10 @@ public enum DocumentEnvelope {
         guard parameters.kind == .document else {
             throw EnvelopeError(.invalidArgument, "a document must be sealed with kind 'document'")
         }
-        return try PayloadEncoder(kind: .document, metadata: try JSONCoding.encode(metadata), files: files)
+        // v1 unless the metadata has edXML fields, so nodes not yet upgraded still open ordinary documents.
+        let version = metadata.edxml == nil ? PayloadFormat.version : PayloadFormat.edxmlVersion
+        return try PayloadEncoder(kind: .document, metadata: try JSONCoding.encode(metadata), files: files,
+                                  version: version)
     }
 
     /// Opens an envelope file addressed to `recipient`, checking everything, and streams the

@@ -87,7 +87,7 @@ public final class PayloadDecoder: ByteSink {
             guard Array(try r.take(4)) == PayloadFormat.magic else {
                 throw EnvelopeError(.payloadMalformed, "decrypted payload does not start with the payload magic")
             }
-            guard try r.u8() == PayloadFormat.version else {
+            guard PayloadFormat.supportedVersions.contains(try r.u8()) else {
                 throw EnvelopeError(.unsupportedVersion, "payload format version is not supported by this node")
             }
             guard let k = EnvelopeKind(rawValue: try r.u8()) else {

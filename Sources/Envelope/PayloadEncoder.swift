@@ -20,7 +20,12 @@ public struct AttachedFile: Sendable {
 /// The plaintext payload format v1 (docs/PROTOCOL.md §2), shared by encoder and decoder.
 public enum PayloadFormat {
     public static let magic: [UInt8] = Array("LTPL".utf8)
+    /// The version written for payloads without edXML metadata, readable by every node.
     public static let version: UInt8 = 1
+    /// v2: the same layout; document metadata may carry `EdXML` (docs/PROTOCOL.md §2.2).
+    public static let edxmlVersion: UInt8 = 2
+    /// Versions this node opens.
+    public static let supportedVersions: ClosedRange<UInt8> = 1...2
     public static let maxMetadataBytes = 1 << 20
     public static let maxFiles = 1000
     public static let maxNameBytes = 255
@@ -52,7 +57,8 @@ public final class PayloadEncoder: ByteSource {
     private var index = 0
     private var offset: UInt64 = 0
 
-    public init(kind: EnvelopeKind, metadata: [UInt8], files: [AttachedFile]) throws {
+    public init(kind: EnvelopeKind, metadata: [UInt8], files: [AttachedFile],
+                version: UInt8 = PayloadFormat.version) throws {
         guard metadata.count <= PayloadFormat.maxMetadataBytes else {
             throw EnvelopeError(.tooLarge, "metadata of \(metadata.count) bytes is over \(PayloadFormat.maxMetadataBytes)")
         }
@@ -64,7 +70,7 @@ public final class PayloadEncoder: ByteSource {
         }
         var w = ByteWriter(capacity: metadata.count + 16)
         w.raw(PayloadFormat.magic)
-        w.u8(PayloadFormat.version)
+        w.u8(version)
         w.u8(kind.rawValue)
         w.u32(UInt32(metadata.count))
         w.raw(metadata)

@@ -122,4 +122,31 @@ import SodiumKit
         let d = PayloadDecoder(receiver: MemoryPayload())
         #expect { try huge.withUnsafeBytes { try d.write($0) } } throws: { code(of: $0) == .tooLarge }
     }
+
+    /// Payload v2 carries edXML metadata; v1 (older nodes' documents) still opens; v3 is refused.
+    @Test func payloadVersionsOneAndTwoOpen() throws {
+        var metadata = DocumentMetadata(subject: "Chỉ thị", codeNumber: "21", codeNotation: "CT-TU")
+        let plain = try DocumentEnvelope.payload(metadata, [], Fixture().parameters())
+        metadata.edxml = DocumentEdXMLInfo(documentId: "000.00.01.H27,2016/08/15,21/CT-TU",
+                                           organId: "000.00.01.H27", package: true)
+        let edxml = try DocumentEnvelope.payload(metadata, [], Fixture().parameters())
+        for (encoder, version) in [(plain, UInt8(1)), (edxml, UInt8(2))] {
+            var bytes = try encoder.readExactly(Int(encoder.totalSize), what: "payload")
+            #expect(bytes[4] == version)
+            let out = MemoryPayload()
+            let decoder = PayloadDecoder(receiver: out)
+            try bytes.withUnsafeBytes { try decoder.write($0) }
+            try decoder.finish()
+            #expect(try out.metadata().edxml == (version == 2 ? metadata.edxml : nil))
+            bytes[4] = 3
+            let refusing = PayloadDecoder(receiver: MemoryPayload())
+            #expect { try bytes.withUnsafeBytes { try refusing.write($0) } } throws: {
+                code(of: $0) == .unsupportedVersion
+            }
+        }
+        #expect(DocumentEdXMLInfo.documentId(organId: "000.01.01.H27", date: "2026-12-04", codeNumber: "12",
+                                             codeNotation: "BC-UBND") == "000.01.01.H27,2026/12/04,12/BC-UBND")
+        #expect(DocumentEdXMLInfo.documentId(organId: "x", date: "2026-12-04", codeNumber: nil,
+                                             codeNotation: "A") == nil)
+    }
 }

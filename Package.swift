@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "Control", "Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", "CAllocator",
+                "Control", "EdXML", "Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", "CAllocator",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "FlakyLinkTests", dependencies: ["FlakyLink", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Wire", "Envelope", "SodiumKit"]),
         // Real lienthongd processes on 127.0.0.1 (the executables are built first).
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Link", "Control", "Spool", "Topology", "Envelope", "SodiumKit", "FlakyLink"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "EdXML", "Link", "Control", "Spool", "Topology", "Envelope", "SodiumKit", "FlakyLink"]),
     ],
     swiftLanguageModes: [.v6]
 )

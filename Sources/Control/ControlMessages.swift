@@ -29,6 +29,8 @@ public enum ControlRequest: Codable, Sendable, Equatable {
     case inboxList(limit: Int)
     case inboxShow(id: String)
     case inboxExport(id: String, out: String)
+    /// The document as one edXML package at `out`: the original bytes, or a generated package.
+    case inboxExportEdXML(id: String, out: String)
     case inboxSetStatus(id: String, status: String, reason: String?)
     case track(id: String?)
     case queue(QueueAction)
@@ -48,6 +50,11 @@ public struct SendRequest: Codable, Sendable, Equatable {
     /// Each file is its own document (same recipients and metadata), all accepted in one
     /// transaction: a batch of scanned documents, or a benchmark.
     public var eachFile: Bool?
+    /// An edXML package to send (recipients, urgency and metadata come from its header; `to`,
+    /// `subject` and `files` are then empty).
+    public var edxml: String?
+    /// With `edxml`: send to the recipients that are in the topology and report the others.
+    public var skipUnknown: Bool?
 
     public init(to: [String], urgency: String, expiresInMs: Int64, subject: String, codeNumber: String? = nil,
                 codeNotation: String? = nil, documentType: String? = nil, secrecy: String = "Thường", files: [String], eachFile: Bool? = nil) {

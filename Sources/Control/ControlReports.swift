@@ -75,6 +75,9 @@ public struct SentReport: Codable, Sendable, Equatable {
     public var recipients: Int
     public var payloadBytes: UInt64
     public var nextHops: [String]
+    /// With an edXML package: its DocumentId, and the To OrganIds skipped with `skipUnknown`.
+    public var documentId: String?
+    public var skipped: [String]?
     public init(id: String, ids: [String]? = nil, recipients: Int, payloadBytes: UInt64, nextHops: [String]) {
         self.id = id
         self.ids = ids
@@ -113,6 +116,10 @@ public struct DocumentView: Codable, Sendable, Equatable {
     public var reference: String?
     public var documentType: String?
     public var files: [FileEntry]
+    /// edXML: the DocumentId, BussinessDocType, and whether the original package is held.
+    public var documentId: String?
+    public var businessDocType: Int?
+    public var edxmlPackage: Bool?
     public struct FileEntry: Codable, Sendable, Equatable {
         public var name: String
         public var mediaType: String

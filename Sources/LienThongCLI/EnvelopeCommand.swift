@@ -51,7 +51,8 @@ struct EnvelopeCommand: ParsableCommand {
                 AttachedFile(name: (path as NSString).lastPathComponent, mediaType: MediaType.guess(path), content: .path(path))
             }
             let now = CLITime.nowMilliseconds()
-            let metadata = DocumentMetadata(subject: d.subject, codeNumber: d.codeNumber, codeNotation: d.codeNotation,
+            guard let subject = d.subject else { throw ValidationError("--subject is required") }
+            let metadata = DocumentMetadata(subject: subject, codeNumber: d.codeNumber, codeNotation: d.codeNotation,
                                             documentType: d.documentType, promulgationDate: CLITime.today(), secrecyLevel: level,
                                             organName: node.topology[node.id]?.name)
             let params = SealParameters(kind: .document, urgency: u, origin: node.id, recipients: sealRecipients,
@@ -160,11 +161,17 @@ typealias LoadedNode = NodeIdentity
 
 /// What a document is and whom it is for: shared by `send` and `envelope seal`.
 struct DocumentOptions: ParsableArguments {
+    /// With `send --edxml`: none of these may be given (the package says it all) but the lifetime.
+    var givenForEdXML: Bool {
+        to != nil || toSubtree != nil || subject != nil || codeNumber != nil || codeNotation != nil
+            || documentType != nil || !files.isEmpty || urgency != "thuong"
+    }
+
     @Option(help: ArgumentHelp("Recipient node ids, comma-separated.", valueName: "ID[,ID…]")) var to: String?
     @Option(help: ArgumentHelp("Send to every node below this one in the tree.", valueName: "ID")) var toSubtree: String?
     @Option(help: "Urgency: thuong, khan, thuong-khan, hoa-toc, hoa-toc-hen-gio.") var urgency: String = "thuong"
     @Option(help: ArgumentHelp("How long until the document expires undelivered: e.g. 30m, 12h, 7d.", valueName: "DURATION")) var expires: String = "7d"
-    @Option(help: "Trích yếu: what the document is about.") var subject: String
+    @Option(help: "Trích yếu: what the document is about (required unless --edxml).") var subject: String?
     @Option(help: "Số, e.g. 21.") var codeNumber: String?
     @Option(help: "Ký hiệu, e.g. CT/TU.") var codeNotation: String?
     @Option(help: "Loại văn bản, e.g. \"Chỉ thị\".") var documentType: String?

@@ -47,21 +47,40 @@ struct InboxCommand: ParsableCommand {
             print("  from      \(d.item.origin) (\(d.item.originName))")
             if let r = d.reference { print("  số/ký hiệu \(r)") }
             if let t = d.documentType { print("  loại      \(t)") }
+            if let documentId = d.documentId { print("  DocumentId \(documentId)") }
+            if let type = d.businessDocType { print("  nghiệp vụ \(type) (\(Self.businessName(type)))") }
+            if d.edxmlPackage == true { print("  edXML     gói tin gốc (export with --edxml OUT)") }
             print("  trích yếu \(d.subject)")
             print("  urgency   \(d.item.urgency); status \(d.item.status) since \(Output.time(d.item.statusAt))")
             print("  received  \(Output.time(d.item.receivedAt))")
             for f in d.files { print("  file      \(f.name) (\(f.mediaType), \(Output.bytes(f.size)))") }
         }
+
+        /// BussinessDocType in Vietnamese.
+        static func businessName(_ type: Int) -> String {
+            ["văn bản mới", "thu hồi", "cập nhật", "thay thế"].indices.contains(type)
+                ? ["văn bản mới", "thu hồi", "cập nhật", "thay thế"][type] : "không rõ"
+        }
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a document's metadata.json and files into a directory.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write a document's files into a directory (--out), or the document as one edXML package (--edxml).")
         @OptionGroup var node: NodeAccess
         @Argument(help: ArgumentHelp("Envelope id or a unique prefix.", valueName: "ID")) var id: String
-        @Option(help: ArgumentHelp("Directory to create.", valueName: "DIR")) var out: String
+        @Option(help: ArgumentHelp("Directory to create; an edXML document's attachments are decoded into it.",
+                                   valueName: "DIR")) var out: String?
+        @Option(help: ArgumentHelp("Write the edXML package here: the original bytes, or one generated for a "
+                                   + "document sent without one.", valueName: "FILE")) var edxml: String?
 
         func run() throws {
-            guard case .exported(let r) = try node.perform(.inboxExport(id: id, out: NodeAccess.absolute(out))) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer") }
+            let request: ControlRequest
+            switch (out, edxml) {
+            case (let dir?, nil): request = .inboxExport(id: id, out: NodeAccess.absolute(dir))
+            case (nil, let file?): request = .inboxExportEdXML(id: id, out: NodeAccess.absolute(file))
+            default: throw ValidationError("give exactly one of --out DIR or --edxml FILE")
+            }
+            guard case .exported(let r) = try node.perform(request) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer") }
             print("Exported \(r.id.prefix(16))… to \(r.directory): \(r.files.joined(separator: ", "))")
         }
     }

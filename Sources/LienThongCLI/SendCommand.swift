@@ -14,19 +14,30 @@ struct SendCommand: ParsableCommand {
               --subject "Về tăng cường chuyển đổi số" --code-number 21 --code-notation CT/TU \\
               --document-type "Chỉ thị" --file chi-thi-21.pdf
             Prints the envelope id; follow it with `lienthong track ID`.
+            An edXML package (QCVN 102:2016) from e-office software is sent as it is, byte for byte:
+              lienthong send --home ./tinh-uy --edxml 21-CT-TU.edxml
+            Its From must be this node; its To, Priority and metadata come from the package.
             """)
 
     @OptionGroup var node: NodeAccess
     @OptionGroup var document: DocumentOptions
     @Flag(help: "Send each --file as its own document (same recipients and metadata), all accepted at once.") var eachFile = false
+    @Option(name: .customLong("edxml"), help: ArgumentHelp("An edXML package to send as it is (repeat for several).",
+                                                           valueName: "FILE")) var packages: [String] = []
+    @Flag(help: "With --edxml: send to the package's recipients that are in the topology, report the others.")
+    var skipUnknown = false
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func run() throws {
+        if !packages.isEmpty { return try sendPackages() }
         let identity = try NodeIdentity(home: node.home.home)
         let d = document
+        guard let subject = d.subject else {
+            throw ValidationError("--subject is required (or send an edXML package with --edxml)")
+        }
         let recipients = try RecipientSelection.resolve(to: d.to, toSubtree: d.toSubtree, topology: identity.topology)
         let request = SendRequest(to: recipients.map(\.rawValue), urgency: d.urgency, expiresInMs: try DurationText.parseMilliseconds(d.expires),
-                                  subject: d.subject, codeNumber: d.codeNumber, codeNotation: d.codeNotation, documentType: d.documentType,
+                                  subject: subject, codeNumber: d.codeNumber, codeNotation: d.codeNotation, documentType: d.documentType,
                                   secrecy: d.secrecy, files: d.files.map(NodeAccess.absolute), eachFile: eachFile ? true : nil)
         guard case .sent(let report) = try node.perform(.send(request)) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to send") }
         if json {
@@ -35,5 +46,31 @@ struct SendCommand: ParsableCommand {
             for id in report.ids ?? [report.id] { print(id) }
             FileHandle.standardError.write(Data("Queued for \(report.recipients) recipient(s) via \(report.nextHops.isEmpty ? "this node's inbox" : report.nextHops.joined(separator: ", ")); \(report.payloadBytes) payload bytes.\n".utf8))
         }
+    }
+
+    /// Each package is its own document; they are sent in order and the first error stops the rest.
+    private func sendPackages() throws {
+        guard !document.givenForEdXML, !eachFile else {
+            throw ValidationError("--edxml takes recipients, urgency, metadata and files from the package; "
+                                  + "drop --to, --to-subtree, --urgency, --subject, --code-*, --document-type and --file")
+        }
+        var reports: [SentReport] = []
+        for package in packages {
+            var request = SendRequest(to: [], urgency: "thuong", expiresInMs: try DurationText.parseMilliseconds(document.expires),
+                                      subject: "", files: [])
+            request.edxml = NodeAccess.absolute(package)
+            request.skipUnknown = skipUnknown ? true : nil
+            guard case .sent(let report) = try node.perform(.send(request)) else {
+                throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to send")
+            }
+            reports.append(report)
+            if !json {
+                print(report.id)
+                var line = "\(package): DocumentId \(report.documentId ?? "—"), queued for \(report.recipients) recipient(s)"
+                if let skipped = report.skipped { line += "; skipped (not in the topology): \(skipped.joined(separator: ", "))" }
+                FileHandle.standardError.write(Data((line + ".\n").utf8))
+            }
+        }
+        if json { print(try Output.json(reports), terminator: "") }
     }
 }

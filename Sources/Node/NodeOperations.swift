@@ -49,7 +49,7 @@ public struct NodeOperations: Sendable {
             switch request {
             case .inboxSetStatus, .queue: queueSignal?.notify()
             case .send: break  // its commit (`QueueSignal.commit`) wakes the senders that need it
-            case .status, .peers, .inboxList, .inboxShow, .inboxExport, .track: break
+            case .status, .peers, .inboxList, .inboxShow, .inboxExport, .inboxExportEdXML, .track: break
             }
         }
         switch request {
@@ -59,6 +59,7 @@ public struct NodeOperations: Sendable {
         case .inboxList(let limit): return .inbox(try inbox(limit: limit))
         case .inboxShow(let id): return .document(try show(id))
         case .inboxExport(let id, let out): return .exported(try export(id, to: out))
+        case .inboxExportEdXML(let id, let out): return .exported(try exportEdXML(id, to: out))
         case .inboxSetStatus(let id, let status, let reason): return .statusChanged(changed: try setStatus(id, status, reason: reason))
         case .track(let id?): return .tracking(try track(id))
         case .track(nil): return .sentList(try sentList())
@@ -69,6 +70,7 @@ public struct NodeOperations: Sendable {
     // MARK: - Sending
 
     public func send(_ r: SendRequest) throws -> SentReport {
+        if let package = r.edxml { return try sendEdXML(r, package: package) }
         let topology = identity.topology
         guard !r.to.isEmpty else { throw NodeError("SEND-NO-RECIPIENT", "give at least one recipient (--to ID[,ID…] or --to-subtree ID)") }
         let recipients = try Array(Set(r.to.map { try NodeID($0) })).sorted()
@@ -96,16 +98,22 @@ public struct NodeOperations: Sendable {
         let params = SealParameters(kind: .document, urgency: urgency, origin: identity.id, recipients: sealRecipients,
                                     createdAt: now, expiresAt: now + r.expiresInMs)
         if r.eachFile == true { return try sendEach(files, metadata: metadata, parameters: params, recipients: recipients.count, now: now) }
+        return try sealAndQueue(metadata: metadata, files: files, parameters: params, recipients: recipients.count, now: now)
+    }
+
+    /// Seals one document and queues it: in memory and one transaction when small, else into the spool.
+    func sealAndQueue(metadata: DocumentMetadata, files: [AttachedFile], parameters params: SealParameters,
+                      recipients: Int, now: Int64) throws -> SentReport {
         if Self.totalSize(files) <= Self.inMemorySendBytes {
             // Sealed in memory and accepted in one transaction (one fsync), instead of a scratch
             // file taken in by begin / chunks / complete: an urgent note reaches the link sooner.
             let incoming = try sealChecked(metadata: metadata, files: files, parameters: params, now: now)
             try accept([incoming], now: now)
-            return SentReport(id: incoming.header.id.hex, recipients: recipients.count, payloadBytes: incoming.header.layout.payloadSize,
+            return SentReport(id: incoming.header.id.hex, recipients: recipients, payloadBytes: incoming.header.layout.payloadSize,
                               nextHops: incoming.custody.nextHops.keys.sorted().map(\.rawValue))
         }
         let (header, custody) = try sealIntoSpool(metadata: metadata, files: files, parameters: params, now: now)
-        return SentReport(id: header.id.hex, recipients: recipients.count, payloadBytes: header.layout.payloadSize,
+        return SentReport(id: header.id.hex, recipients: recipients, payloadBytes: header.layout.payloadSize,
                           nextHops: custody.nextHops.keys.sorted().map(\.rawValue))
     }
 
@@ -245,12 +253,17 @@ public struct NodeOperations: Sendable {
         let listing = ListingPayload()
         try DeliveredEnvelope.open(id, spool: spool, identity: identity, into: listing, checkExpiry: false)
         let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(listing.metadataBytes))
-        return DocumentView(item: item(entry), subject: metadata.subject, reference: metadata.reference, documentType: metadata.documentType,
-                            files: listing.files.map { .init(name: $0.name, mediaType: $0.mediaType, size: $0.size) })
+        var view = DocumentView(item: item(entry), subject: metadata.subject, reference: metadata.reference, documentType: metadata.documentType,
+                                files: listing.files.map { .init(name: $0.name, mediaType: $0.mediaType, size: $0.size) })
+        view.documentId = metadata.edxml?.documentId
+        view.businessDocType = metadata.edxml?.businessDocType
+        view.edxmlPackage = metadata.edxml?.package
+        return view
     }
 
     public func export(_ text: String, to out: String) throws -> ExportReport {
         let (id, _) = try inboxID(text)
+        if let decoded = try exportEdXMLAttachments(id, to: out) { return decoded }
         let writer = try DirectoryPayloadWriter(directory: out)
         try DeliveredEnvelope.open(id, spool: spool, identity: identity, into: writer, checkExpiry: false)
         return ExportReport(id: id.hex, directory: out, files: writer.fileNames)

@@ -89,7 +89,6 @@ struct EdXMLBase64Decoder {
     }
 
     private mutating func emitQuad(flush: (UnsafeRawBufferPointer) throws -> Void) throws {
-        if ended { throw EdXMLBase64Error.misplacedPadding }
         let keep = 3 - padding
         guard keep >= 1 else { throw EdXMLBase64Error.misplacedPadding }
         buffer.append(UInt8(truncatingIfNeeded: quad >> 16))
@@ -98,12 +97,8 @@ struct EdXMLBase64Decoder {
         total += UInt64(keep)
         quad = 0
         count = 0
-        if padding > 0 { ended = true }
         if buffer.count >= bufferSize { try flushBuffer(flush) }
     }
-
-    /// After a padded quad nothing but whitespace may follow.
-    private var ended = false
 
     private mutating func flushBuffer(_ flush: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard !buffer.isEmpty else { return }

@@ -13,7 +13,6 @@ public struct EdXMLError: Error, Sendable, Equatable, CustomStringConvertible {
         case tooMany = "EDXML-TOO-MANY"
         case tooDeep = "EDXML-TOO-DEEP"
         case base64 = "EDXML-BASE64"
-        case attachment = "EDXML-ATTACHMENT"
         case io = "EDXML-IO"
     }
 

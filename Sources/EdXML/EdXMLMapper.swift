@@ -16,22 +16,19 @@ enum EdXMLMapper {
 
         var document = EdXMLDocument(header: try header(messageHeader))
         var extras: [String: [EdXMLElement]] = [:]
-        func keep(_ node: EdXMLNode, known: Set<String>) {
-            let unknown = node.children.filter { !($0.isEdXML && known.contains($0.name)) }
+        /// `Signature` is XML-DSig, in its own namespace or (seen in the field) in none: known by name alone.
+        func keep(_ node: EdXMLNode, known: Set<String>, signature: Bool = false) {
+            let unknown = node.children.filter {
+                !($0.isEdXML && known.contains($0.name)) && !(signature && $0.name == "Signature")
+            }
             if !unknown.isEmpty { extras[node.name, default: []] += unknown.map(\.element) }
         }
         keep(messageHeader, known: headerFields)
         if let other = messageHeader.first("OtherInfo") { keep(other, known: otherInfoFields) }
         keep(root, known: ["edXMLEnvelope", "AttachmentEncoded"])
         keep(envelope, known: ["edXMLHeader", "edXMLBody"])
-        // Signature is XML-DSig, in its own namespace or (seen in the field) in none.
-        let signatures = headerList.children.filter { $0.name == "Signature" }
-        document.signature = signatures.first?.element
-        extras["edXMLHeader", default: []] += headerList.children
-            .filter { !($0.isEdXML && ["MessageHeader", "TraceHeaderList"].contains($0.name)) }
-            .filter { $0.name != "Signature" }
-            .map(\.element)
-        if extras["edXMLHeader"]?.isEmpty == true { extras["edXMLHeader"] = nil }
+        keep(headerList, known: ["MessageHeader", "TraceHeaderList"], signature: true)
+        document.signature = headerList.children.first { $0.name == "Signature" }?.element
         if let traces = headerList.first("TraceHeaderList") {
             keep(traces, known: ["TraceHeader", "Bussiness"])
             document.traces = try traces.all("TraceHeader").map {

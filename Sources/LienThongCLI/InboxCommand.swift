@@ -58,8 +58,8 @@ struct InboxCommand: ParsableCommand {
 
         /// BussinessDocType in Vietnamese.
         static func businessName(_ type: Int) -> String {
-            ["văn bản mới", "thu hồi", "cập nhật", "thay thế"].indices.contains(type)
-                ? ["văn bản mới", "thu hồi", "cập nhật", "thay thế"][type] : "không rõ"
+            let names = ["văn bản mới", "thu hồi", "cập nhật", "thay thế"]
+            return names.indices.contains(type) ? names[type] : "không rõ"
         }
     }
 

@@ -92,7 +92,7 @@ let package = Package(
         // Fuzz targets (every untrusted-input parser and protocol state machine) and their
         // libFuzzer binary; Scripts/fuzz builds it with -sanitize=fuzzer,address.
         .target(name: "FuzzTargets", dependencies: [
-            "Wire", "Link", "Spool", "Envelope", "SodiumKit", "Topology", "Control",
+            "Wire", "Link", "Spool", "Envelope", "SodiumKit", "Topology", "Control", "EdXML",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "lienthong-fuzz", dependencies: ["FuzzTargets"]),

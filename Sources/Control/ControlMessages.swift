@@ -32,7 +32,15 @@ public enum ControlRequest: Codable, Sendable, Equatable {
     /// The document as one edXML package at `out`: the original bytes, or a generated package.
     case inboxExportEdXML(id: String, out: String)
     case inboxSetStatus(id: String, status: String, reason: String?)
+    /// A status package from the recipient's e-office software, applied like `inboxSetStatus`.
+    case inboxStatusEdXML(id: String, file: String)
+    /// The clerk answers a recall: 15 (accept: the content is destroyed) or 16 (reject).
+    case inboxRecall(id: String, accept: Bool, reason: String?)
     case track(id: String?)
+    /// One standard status package per recipient of a sent document, written into `out`.
+    case trackEdXMLStatus(id: String, out: String)
+    /// Recall (13) a sent document from every recipient.
+    case recall(id: String, reason: String)
     case queue(QueueAction)
 }
 
@@ -55,6 +63,8 @@ public struct SendRequest: Codable, Sendable, Equatable {
     public var edxml: String?
     /// With `edxml`: send to the recipients that are in the topology and report the others.
     public var skipUnknown: Bool?
+    /// Send even though a document with the same DocumentId was sent before.
+    public var resend: Bool?
 
     public init(to: [String], urgency: String, expiresInMs: Int64, subject: String, codeNumber: String? = nil,
                 codeNotation: String? = nil, documentType: String? = nil, secrecy: String = "Thường", files: [String], eachFile: Bool? = nil) {
@@ -121,4 +131,6 @@ public enum ControlResult: Codable, Sendable, Equatable {
     case tracking(TrackReport)
     case sentList([TrackSummary])
     case queueChanged(count: Int)
+    /// `recall`: how many recipients the recall (13) is on its way to.
+    case recalled(recipients: Int)
 }

@@ -97,6 +97,11 @@ public struct InboxItem: Codable, Sendable, Equatable {
     public var status: String
     public var statusAt: Int64
     public var payloadBytes: UInt64
+    /// edXML identity, when the node recorded it: DocumentId, số/ký hiệu, BussinessDocType, trích yếu.
+    public var documentId: String?
+    public var reference: String?
+    public var businessDocType: Int?
+    public var subject: String?
     public init(id: String, origin: String, originName: String, urgency: String, receivedAt: Int64, status: String, statusAt: Int64, payloadBytes: UInt64) {
         self.id = id
         self.origin = origin
@@ -120,6 +125,23 @@ public struct DocumentView: Codable, Sendable, Equatable {
     public var documentId: String?
     public var businessDocType: Int?
     public var edxmlPackage: Bool?
+    /// The received document this one revokes, updates or replaces (envelope id).
+    public var refersToEnvelope: String?
+    /// Later documents linked to this one: revocations, updates, replacements, duplicates.
+    public var related: [Related]?
+    /// When the content was destroyed after the clerk agreed to a recall (15); the metadata stays.
+    public var contentDestroyedAt: Int64?
+    public struct Related: Codable, Sendable, Equatable {
+        public var id: String
+        /// `duplicate`, or the BussinessDocType name: `revocation`, `update`, `replacement`.
+        public var relation: String
+        public var receivedAt: Int64
+        public init(id: String, relation: String, receivedAt: Int64) {
+            self.id = id
+            self.relation = relation
+            self.receivedAt = receivedAt
+        }
+    }
     public struct FileEntry: Codable, Sendable, Equatable {
         public var name: String
         public var mediaType: String

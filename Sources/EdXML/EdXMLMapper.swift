@@ -39,6 +39,11 @@ enum EdXMLMapper {
                 keep(node, known: businessFields)
             }
         }
+        // A revocation, update or replacement may leave its recipients to the document it refers to.
+        if document.header.to.isEmpty && (document.business?.type ?? .new) == .new {
+            throw EdXMLError(.missing, "MessageHeader has no To; a new document names at least one recipient",
+                             line: messageHeader.line, column: messageHeader.column)
+        }
         if let body = envelope.first("edXMLBody") {
             keep(body, known: ["edXMLManifest"])
             if let manifest = body.first("edXMLManifest") {
@@ -77,10 +82,6 @@ enum EdXMLMapper {
     private static func header(_ node: EdXMLNode) throws -> EdXMLMessageHeader {
         var header = EdXMLMessageHeader(from: try organization(try required(node, "From")))
         header.to = try node.all("To").map(organization)
-        guard !header.to.isEmpty else {
-            throw EdXMLError(.missing, "MessageHeader has no To; a document package names at least one recipient",
-                             line: node.line, column: node.column)
-        }
         header.documentId = node.string("DocumentId")
         header.codeNumber = node.first("Code")?.string("CodeNumber")
         header.codeNotation = node.first("Code")?.string("CodeNotation")

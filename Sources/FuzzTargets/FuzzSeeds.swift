@@ -75,6 +75,7 @@ public enum FuzzSeeds {
         ]
         seeds[.control] = try requests.map { Seed(name: $0.0, bytes: try ControlCodec.encode($0.1)) }
             + [Seed(name: "two-lines", bytes: try ControlCodec.encode(.status) + ControlCodec.encode(.peers))]
+        seeds[.edxml] = try EdXMLFuzzer.seeds()
         return seeds
     }
 

@@ -21,6 +21,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case topology
     /// The control socket: line framing and the request parser.
     case control
+    /// An edXML package (QCVN 102:2016): the streaming reader, then the writer and the reader again.
+    case edxml
 
     /// Runs one input. Parsers may refuse it (that is their job); a broken invariant throws a
     /// `FuzzFinding`, and a crash is a crash.
@@ -32,6 +34,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .envelope: try EnvelopeFuzzer.run(data)
         case .topology: try TopologyFuzzer.run(data)
         case .control: try ControlFuzzer.run(data)
+        case .edxml: try EdXMLFuzzer.run(data)
         }
     }
 
@@ -43,6 +46,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .session, .envelope: 16384
         case .topology: 32768
         case .control: 70000
+        case .edxml: 65536
         }
     }
 }

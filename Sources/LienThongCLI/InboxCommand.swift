@@ -12,9 +12,12 @@ struct InboxCommand: ParsableCommand {
         discussion: """
             Statuses (Decree 30/2020): 01 đã đến (sent automatically on arrival), 02 từ chối (reject, with
             --reason), 03 đã tiếp nhận (accept), 04 phân công (assign), 05 đang xử lý (processing),
-            06 hoàn thành (done). A status only moves forward.
+            06 hoàn thành (done). A status only moves forward. `inbox status ID --edxml FILE` applies a
+            status package from the agency's e-office software. When the sender recalls a document (13),
+            the clerk answers with `inbox recall accept|reject ID`: 15 destroys its content, 16 keeps it.
             """,
-        subcommands: [List.self, Show.self, Export.self, Accept.self, Assign.self, Processing.self, Done.self, Reject.self])
+        subcommands: [List.self, Show.self, Export.self, Accept.self, Assign.self, Processing.self, Done.self,
+                      Reject.self, Status.self, Recall.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List delivered documents, newest first.")
@@ -26,9 +29,15 @@ struct InboxCommand: ParsableCommand {
             guard case .inbox(let items) = try node.perform(.inboxList(limit: limit)) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer") }
             if json { print(try Output.json(items), terminator: ""); return }
             guard !items.isEmpty else { print("The inbox is empty."); return }
-            print("\("ID", padded: 18)\("FROM", padded: 16)\("URGENCY", padded: 13)\("STATUS", padded: 8)\("SIZE", padded: 11)RECEIVED")
+            print("\("ID", padded: 18)\("FROM", padded: 16)\("URGENCY", padded: 13)\("STATUS", padded: 8)"
+                  + "\("SỐ/KÝ HIỆU", padded: 14)\("NV", padded: 4)\("SIZE", padded: 11)"
+                  + "\("RECEIVED", padded: 18)DOCUMENTID")
             for i in items {
-                print("\(String(i.id.prefix(16)), padded: 18)\(i.origin, padded: 16)\(i.urgency, padded: 13)\(i.status, padded: 8)\(Output.bytes(i.payloadBytes), padded: 11)\(Output.time(i.receivedAt))")
+                print("\(String(i.id.prefix(16)), padded: 18)\(i.origin, padded: 16)\(i.urgency, padded: 13)"
+                      + "\(i.status, padded: 8)"
+                      + "\(i.reference ?? "—", padded: 14)\(i.businessDocType.map(String.init) ?? "—", padded: 4)"
+                      + "\(Output.bytes(i.payloadBytes), padded: 11)\(Output.time(i.receivedAt), padded: 18)"
+                      + "\(i.documentId ?? "—")")
             }
             print("\(items.count) document(s).")
         }
@@ -54,6 +63,16 @@ struct InboxCommand: ParsableCommand {
             print("  urgency   \(d.item.urgency); status \(d.item.status) since \(Output.time(d.item.statusAt))")
             print("  received  \(Output.time(d.item.receivedAt))")
             for f in d.files { print("  file      \(f.name) (\(f.mediaType), \(Output.bytes(f.size)))") }
+            if let at = d.contentDestroyedAt {
+                print("  thu hồi   content destroyed \(Output.time(at)) after 15 (đồng ý thu hồi); "
+                      + "metadata kept")
+            }
+            if let earlier = d.refersToEnvelope {
+                print("  refers to \(earlier.prefix(16))… (the document it concerns)")
+            }
+            for r in d.related ?? [] {
+                print("  related   \(r.id.prefix(16))… \(r.relation), \(Output.time(r.receivedAt))")
+            }
         }
 
         /// BussinessDocType in Vietnamese.

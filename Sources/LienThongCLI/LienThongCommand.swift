@@ -20,7 +20,8 @@ public struct LienThongCommand: AsyncParsableCommand {
             Start with `lienthong init`, or provision a test network with `lienthong topology provision`.
             """,
         subcommands: [InitCommand.self, KeysCommand.self, TopologyCommand.self, RunCommand.self, SendCommand.self, InboxCommand.self,
-                      TrackCommand.self, PeersCommand.self, StatusCommand.self, QueueCommand.self, AuditCommand.self, EnvelopeCommand.self]
+                      TrackCommand.self, RecallCommand.self, PeersCommand.self, StatusCommand.self, QueueCommand.self,
+                      AuditCommand.self, EnvelopeCommand.self]
     )
 
     public init() {}

@@ -26,6 +26,8 @@ struct SendCommand: ParsableCommand {
                                                            valueName: "FILE")) var packages: [String] = []
     @Flag(help: "With --edxml: send to the package's recipients that are in the topology, report the others.")
     var skipUnknown = false
+    @Flag(help: "Send even though a document with the same DocumentId was sent before (refused otherwise).")
+    var resend = false
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func run() throws {
@@ -39,7 +41,11 @@ struct SendCommand: ParsableCommand {
         let request = SendRequest(to: recipients.map(\.rawValue), urgency: d.urgency, expiresInMs: try DurationText.parseMilliseconds(d.expires),
                                   subject: subject, codeNumber: d.codeNumber, codeNotation: d.codeNotation, documentType: d.documentType,
                                   secrecy: d.secrecy, files: d.files.map(NodeAccess.absolute), eachFile: eachFile ? true : nil)
-        guard case .sent(let report) = try node.perform(.send(request)) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to send") }
+        var sending = request
+        sending.resend = resend ? true : nil
+        guard case .sent(let report) = try node.perform(.send(sending)) else {
+            throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to send")
+        }
         if json {
             print(try Output.json(report), terminator: "")
         } else {
@@ -60,6 +66,7 @@ struct SendCommand: ParsableCommand {
                                       subject: "", files: [])
             request.edxml = NodeAccess.absolute(package)
             request.skipUnknown = skipUnknown ? true : nil
+            request.resend = resend ? true : nil
             guard case .sent(let report) = try node.perform(.send(request)) else {
                 throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to send")
             }

@@ -14,8 +14,22 @@ struct TrackCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Envelope id or a unique prefix.", valueName: "ID")) var id: String?
     @Flag(help: "Print JSON for scripts.") var json = false
     @Flag(help: "List every recipient, not only those still missing.") var all = false
+    @Option(help: ArgumentHelp("Write one standard edXML status package per recipient (its latest status) into "
+                               + "this directory, for the e-office software.", valueName: "DIR"))
+    var edxmlStatus: String?
 
     func run() throws {
+        if let dir = edxmlStatus {
+            guard let id else { throw ValidationError("--edxml-status needs the document's ID") }
+            guard case .exported(let r) = try node.perform(
+                .trackEdXMLStatus(id: id, out: NodeAccess.absolute(dir))) else {
+                throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to track")
+            }
+            print(r.files.isEmpty ? "No recipient has answered yet: no status package written."
+                                  : "Wrote \(r.files.count) status package(s) to \(r.directory): "
+                                      + "\(r.files.joined(separator: ", "))")
+            return
+        }
         switch try node.perform(.track(id: id)) {
         case .tracking(let t):
             if json { print(try Output.json(t), terminator: ""); return }
@@ -31,9 +45,10 @@ struct TrackCommand: ParsableCommand {
 }
 
 enum TrackText {
-    static let order = ["06", "02", "05", "04", "03", "01", "undeliverable", "00"]
+    static let order = ["15", "16", "13", "06", "02", "05", "04", "03", "01", "undeliverable", "00"]
     static let names = ["00": "chưa có phản hồi", "01": "đã đến", "02": "từ chối", "03": "đã tiếp nhận", "04": "phân công",
-                        "05": "đang xử lý", "06": "hoàn thành", "undeliverable": "không chuyển được"]
+                        "05": "đang xử lý", "06": "hoàn thành", "13": "thu hồi", "15": "đồng ý thu hồi",
+                        "16": "từ chối thu hồi", "undeliverable": "không chuyển được"]
 
     static func render(_ t: TrackReport, all: Bool) -> String {
         var out = "Document \(t.id)\n"

@@ -35,20 +35,43 @@ struct DeliveryService: Service {
             let heads = try spool.storedHeads(pending.filter { $0.kind == .document }.map(\.envelopeID))
             var work: [Spool.Settlement] = []
             // Documents that arrived, by origin: one 01 receipt per origin for the whole batch.
-            var arrivedByOrigin: [NodeID: [EnvelopeID]] = [:]
+            var arrivedByOrigin: [NodeID: [(EnvelopeID, DocumentIdentity?, EnvelopeID?)]] = [:]
+            var batch = SettlingBatch()
             for d in pending {
                 switch d.kind {
                 case .document:
                     do {
                         // The secrecy level travels encrypted: relays cannot see it, so the
                         // recipient enforces the policy too (the sender's node refuses at sealing).
-                        if let refusal = try Self.policyRefusal(d, head: heads[d.envelopeID], runtime: runtime) {
+                        let metadata: DocumentMetadata
+                        switch try Self.probe(d, head: heads[d.envelopeID], runtime: runtime) {
+                        case .refused(let refusal):
                             runtime.logger.warning("refused a document by policy", metadata: ["envelope": "\(d.envelopeID.hex.prefix(16))", "from": "\(d.origin)", "reason": "\(refusal)"])
                             work.append(.refuse(d.envelopeID, reason: refusal,
                                                 receipt: try notices.receipt(for: d.envelopeID, origin: d.origin, status: .rejected, reason: refusal, now: now)))
                             continue
+                        case .opened(let m): metadata = m
                         }
-                        arrivedByOrigin[d.origin, default: []].append(d.envelopeID)
+                        let identity = metadata.identity(origin: d.origin.rawValue)
+                        if let (earlier, status) = try batch.original(of: identity, spool: spool) {
+                            // The same document again: recorded, not delivered twice; the origin
+                            // still learns where the first copy is.
+                            let answer = status.rank < ReceiptStatus.arrived.rank || status == .recalled
+                                ? .arrived : status
+                            work.append(.duplicate(
+                                d.envelopeID, of: earlier, identity: identity,
+                                receipt: try notices.receipt(
+                                    for: d.envelopeID, origin: d.origin, status: answer,
+                                    reason: "bản trùng của văn bản đã nhận \(earlier.hex.prefix(16))",
+                                    now: now)))
+                            continue
+                        }
+                        batch.note(identity, d.envelopeID)
+                        let linkTo = try identity.refersTo.flatMap { refersTo in
+                            identity.businessType == 0 ? nil : try spool.receivedOriginal(
+                                of: DocumentIdentity(documentId: refersTo, organId: identity.organId))?.0
+                        }
+                        arrivedByOrigin[d.origin, default: []].append((d.envelopeID, identity, linkTo))
                     } catch let e as SpoolError {
                         throw e
                     } catch {
@@ -64,14 +87,17 @@ struct DeliveryService: Service {
                     }
                 }
             }
-            for (origin, ids) in arrivedByOrigin {
+            for (origin, documents) in arrivedByOrigin {
                 let receipt: IncomingEnvelope?
-                do { receipt = try notices.receipt(for: ids, origin: origin, status: .arrived, reason: nil, now: now) } catch {
+                do { receipt = try notices.receipt(for: documents.map(\.0), origin: origin, status: .arrived,
+                                                   reason: nil, now: now) } catch {
                     runtime.logger.warning("cannot send 01 receipts; the documents stay in the inbox", metadata: ["origin": "\(origin)", "error": "\(error)"])
                     receipt = nil
                 }
                 // The receipt rides with the first document's settlement: one transaction for all.
-                for (i, id) in ids.enumerated() { work.append(.document(id, receipt: i == 0 ? receipt : nil)) }
+                for (i, (id, identity, linkTo)) in documents.enumerated() {
+                    work.append(.document(id, receipt: i == 0 ? receipt : nil, identity: identity, linkTo: linkTo))
+                }
             }
             try spool.settle(work, now: now)
             runtime.link.queueSignal.notify()  // receipts are queued: send them now
@@ -81,12 +107,19 @@ struct DeliveryService: Service {
 }
 
 extension DeliveryService {
-    /// Why this node refuses a delivered document by policy, or nil. Only the metadata is
+    /// What opening a delivered document's metadata found.
+    enum Probe {
+        /// Refused by policy, or unreadable: why.
+        case refused(String)
+        case opened(DocumentMetadata)
+    }
+
+    /// Opens a delivered document's metadata and checks the policy. Only the metadata is
     /// decrypted (it comes first in the payload): every chunk was already checked against the
     /// origin's signed digest on arrival, so there is no need to decrypt a large body here too.
     /// A document whose metadata does not open is refused (its origin signed something this
     /// node cannot read).
-    static func policyRefusal(_ d: UnsettledDelivery, head: StoredHead?, runtime: NodeRuntime) throws -> String? {
+    static func probe(_ d: UnsettledDelivery, head: StoredHead?, runtime: NodeRuntime) throws -> Probe {
         let probe = MetadataProbe()
         do {
             try DeliveredEnvelope.open(d.envelopeID, spool: runtime.spool, identity: runtime.identity, into: probe, checkExpiry: false,
@@ -96,16 +129,45 @@ extension DeliveryService {
         } catch let e as SpoolError {
             throw e  // the store, not the document: try again later
         } catch {
-            return "the document does not open at its recipient (\(String(describing: error).prefix(150)))"
+            return .refused("the document does not open at its recipient (\(String(describing: error).prefix(150)))")
         }
         do {
-            try JSONDecoder().decode(DocumentMetadata.self, from: Data(probe.metadataBytes)).checkSecrecyPolicy()
-            return nil
+            let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(probe.metadataBytes))
+            try metadata.checkSecrecyPolicy()
+            return .opened(metadata)
         } catch let e as EnvelopeError where e.code == .secrecyRefused {
-            return "marked secret: state-secret documents may not travel on this exchange"
+            return .refused("marked secret: state-secret documents may not travel on this exchange")
         } catch {
-            return "the document's metadata is not readable (\(String(describing: error).prefix(150)))"
+            return .refused("the document's metadata is not readable (\(String(describing: error).prefix(150)))")
         }
+    }
+}
+
+/// The documents of one settling batch by identity: a duplicate inside the batch is found
+/// before the batch's commit records the first one.
+struct SettlingBatch {
+    private var byId: [String: EnvelopeID] = [:]
+    private var byCode: [String: EnvelopeID] = [:]
+
+    private static func code(_ i: DocumentIdentity) -> String? {
+        guard let n = i.codeNumber, let x = i.codeNotation, let date = i.promulgationDate, !n.isEmpty, !x.isEmpty
+        else { return nil }
+        return [i.organId, n, x, date].joined(separator: "\u{1F}")
+    }
+
+    /// The earlier copy of a new document (type 0): in this batch (status 01), or in the inbox.
+    func original(of identity: DocumentIdentity, spool: Spool) throws -> (EnvelopeID, ReceiptStatus)? {
+        guard identity.businessType == 0 else { return nil }
+        if let id = identity.documentId.flatMap({ byId[$0] }) ?? Self.code(identity).flatMap({ byCode[$0] }) {
+            return (id, .arrived)
+        }
+        return try spool.receivedOriginal(of: identity)
+    }
+
+    mutating func note(_ identity: DocumentIdentity, _ id: EnvelopeID) {
+        guard identity.businessType == 0 else { return }
+        if let documentId = identity.documentId, byId[documentId] == nil { byId[documentId] = id }
+        if let code = Self.code(identity), byCode[code] == nil { byCode[code] = id }
     }
 }
 
@@ -152,6 +214,7 @@ struct JanitorService: Service {
             }
             if !events.isEmpty { runtime.link.queueSignal.notify() }
             try runtime.spool.pruneSeen(now: now)
+            try runtime.spool.destroyRecalledContent(now: now)
         }
     }
 }

@@ -26,7 +26,7 @@ extension NodeOperations {
         }
         var recipients: [SealRecipient] = []
         var unknown: [String] = []
-        for organ in header.to.map(\.organId) {
+        for organ in try recipientOrgans(document, path: path) {
             guard let id = try? NodeID(organ), id != identity.id, let key = identity.topology[id]?.encryptionKey else {
                 unknown.append(organ)
                 continue
@@ -48,6 +48,7 @@ extension NodeOperations {
         let urgency = Urgency(rawValue: UInt8(header.priority ?? 0)) ?? .thuong
         let now = clock()
         let metadata = Self.metadata(of: document, organName: identity.name)
+        try refuseDuplicate(metadata, resend: r.resend)
         let params = SealParameters(kind: .document, urgency: urgency, origin: identity.id, recipients: recipients,
                                     createdAt: now, expiresAt: now + r.expiresInMs)
         let file = AttachedFile(name: DocumentEdXMLInfo.packageFileName, mediaType: DocumentEdXMLInfo.packageMediaType,
@@ -57,6 +58,20 @@ extension NodeOperations {
         report.documentId = metadata.edxml?.documentId
         report.skipped = unknown.isEmpty ? nil : unknown
         return report
+    }
+
+    /// The package's To; for a revocation, update or replacement without To, the recipients of
+    /// the document it refers to, which this node sent.
+    func recipientOrgans(_ document: EdXMLDocument, path: String) throws -> [String] {
+        guard document.header.to.isEmpty else { return document.header.to.map(\.organId) }
+        guard let refersTo = document.business?.documentId,
+              let earlier = try spool.sentDocument(documentId: refersTo) else {
+            throw NodeError("EDXML-NO-RECIPIENT",
+                            "\(path) names no To, and this node sent no document "
+                            + "\(document.business?.documentId ?? "(no Bussiness/DocumentId)") for it to go to; "
+                            + "add the recipients as To")
+        }
+        return try spool.tracking(earlier).map(\.recipient.rawValue)
     }
 
     /// Reads a document package's metadata (attachments are checked and dropped), as a node error.
@@ -99,6 +114,7 @@ extension NodeOperations {
     /// package generated from its metadata and files for one that did not. OUT appears only when whole.
     public func exportEdXML(_ text: String, to out: String) throws -> ExportReport {
         let (id, entry) = try inboxID(text)
+        try refuseIfDestroyed(id)
         return try withOpened(id) { writer, metadata in
             let target = URL(fileURLWithPath: out)
             if metadata.edxml?.package == true {

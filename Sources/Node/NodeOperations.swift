@@ -47,9 +47,10 @@ public struct NodeOperations: Sendable {
     public func perform(_ request: ControlRequest) throws -> ControlResult {
         defer {
             switch request {
-            case .inboxSetStatus, .queue: queueSignal?.notify()
+            case .inboxSetStatus, .inboxStatusEdXML, .inboxRecall, .recall, .queue: queueSignal?.notify()
             case .send: break  // its commit (`QueueSignal.commit`) wakes the senders that need it
-            case .status, .peers, .inboxList, .inboxShow, .inboxExport, .inboxExportEdXML, .track: break
+            case .status, .peers, .inboxList, .inboxShow, .inboxExport, .inboxExportEdXML, .track,
+                 .trackEdXMLStatus: break
             }
         }
         switch request {
@@ -61,6 +62,11 @@ public struct NodeOperations: Sendable {
         case .inboxExport(let id, let out): return .exported(try export(id, to: out))
         case .inboxExportEdXML(let id, let out): return .exported(try exportEdXML(id, to: out))
         case .inboxSetStatus(let id, let status, let reason): return .statusChanged(changed: try setStatus(id, status, reason: reason))
+        case .inboxStatusEdXML(let id, let file): return .statusChanged(changed: try applyStatusPackage(id, file: file))
+        case .inboxRecall(let id, let accept, let reason):
+            return .statusChanged(changed: try answerRecall(id, accept: accept, reason: reason))
+        case .trackEdXMLStatus(let id, let out): return .exported(try writeStatusPackages(id, to: out))
+        case .recall(let id, let reason): return .recalled(recipients: try recall(id, reason: reason))
         case .track(let id?): return .tracking(try track(id))
         case .track(nil): return .sentList(try sentList())
         case .queue(let action): return .queueChanged(count: try queue(action))
@@ -97,6 +103,7 @@ public struct NodeOperations: Sendable {
                                         organName: identity.name)
         let params = SealParameters(kind: .document, urgency: urgency, origin: identity.id, recipients: sealRecipients,
                                     createdAt: now, expiresAt: now + r.expiresInMs)
+        try refuseDuplicate(metadata, resend: r.resend)
         if r.eachFile == true { return try sendEach(files, metadata: metadata, parameters: params, recipients: recipients.count, now: now) }
         return try sealAndQueue(metadata: metadata, files: files, parameters: params, recipients: recipients.count, now: now)
     }
@@ -134,7 +141,7 @@ public struct NodeOperations: Sendable {
                                                    signer: identity.signingKeys, body: splitter)
             try splitter.finish()
             try ingress.check(sealed.header, now: now, sealedHere: true)
-            let custody = try ingress.custody(for: sealed.header, from: "local")
+            let custody = try self.custody(for: sealed.header, metadata: metadata)
             let verifier = try ChunkVerifier(header: sealed.header, table: sealed.table)
             _ = try commit([(sealed.header, sealed.table, custody)], now: now) { custodies in
                 [try spool.completeStaged(staged, as: verifier, custody: custodies[0], now: now)]
@@ -179,7 +186,7 @@ public struct NodeOperations: Sendable {
         let (sealed, chunks) = try DocumentEnvelope.sealInMemory(metadata: metadata, files: files, parameters: parameters, signer: identity.signingKeys)
         try ingress.check(sealed.header, now: now, sealedHere: true)
         return IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: chunks, from: "local",
-                                custody: try ingress.custody(for: sealed.header, from: "local"))
+                                custody: try custody(for: sealed.header, metadata: metadata))
     }
 
     /// One document per file, sealed in parallel, accepted together in one transaction (one
@@ -188,6 +195,12 @@ public struct NodeOperations: Sendable {
     /// transactions, more receipts) than the overlap gained (docs/BENCHMARKS.md).
     func sendEach(_ files: [AttachedFile], metadata: DocumentMetadata, parameters: SealParameters, recipients: Int, now: Int64) throws -> SentReport {
         guard !files.isEmpty else { throw NodeError("SEND-NO-FILE", "--each-file needs at least one --file") }
+        guard metadata.codeNumber == nil || metadata.codeNotation == nil else {
+            // The same số/ký hiệu makes documents the same document: recipients would keep one.
+            throw NodeError("SEND-EACH-FILE-CODE", "--each-file makes one document per file, and documents with the "
+                            + "same số and ký hiệu are one document; drop --code-number/--code-notation, "
+                            + "or send the files together as one document")
+        }
         guard Self.totalSize(files) <= Self.maxBatchBytes else {
             throw NodeError("SEND-BATCH-TOO-LARGE", "a batch sent with --each-file is held in memory up to \(Self.maxBatchBytes >> 20) MiB; send large files one by one")
         }
@@ -230,7 +243,7 @@ public struct NodeOperations: Sendable {
     // MARK: - Inbox
 
     public func inbox(limit: Int) throws -> [InboxItem] {
-        try spool.inboxDocuments(limit: max(1, min(limit, 100_000))).map(item)
+        try items(spool.inboxDocuments(limit: max(1, min(limit, 100_000))))
     }
 
     func item(_ e: InboxEntry) -> InboxItem {
@@ -250,6 +263,7 @@ public struct NodeOperations: Sendable {
 
     public func show(_ text: String) throws -> DocumentView {
         let (id, entry) = try inboxID(text)
+        if let destroyed = try destroyedView(id, entry) { return destroyed }
         let listing = ListingPayload()
         try DeliveredEnvelope.open(id, spool: spool, identity: identity, into: listing, checkExpiry: false)
         let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(listing.metadataBytes))
@@ -258,11 +272,13 @@ public struct NodeOperations: Sendable {
         view.documentId = metadata.edxml?.documentId
         view.businessDocType = metadata.edxml?.businessDocType
         view.edxmlPackage = metadata.edxml?.package
+        try annotate(&view, id)
         return view
     }
 
     public func export(_ text: String, to out: String) throws -> ExportReport {
         let (id, _) = try inboxID(text)
+        try refuseIfDestroyed(id)
         if let decoded = try exportEdXMLAttachments(id, to: out) { return decoded }
         let writer = try DirectoryPayloadWriter(directory: out)
         try DeliveredEnvelope.open(id, spool: spool, identity: identity, into: writer, checkExpiry: false)
@@ -344,36 +360,6 @@ public struct NodeOperations: Sendable {
         case 1: return matches[0]
         case 0: throw NodeError("QUEUE-NOT-FOUND", "no envelope in the spool starts with \(text)")
         default: throw NodeError("QUEUE-AMBIGUOUS", "\(text) matches \(matches.count) envelopes; give more of the id")
-        }
-    }
-
-    // MARK: - Status and peers
-
-    public func status() throws -> NodeStatusReport {
-        let s = try spool.statistics()
-        let now = clock()
-        return NodeStatusReport(node: identity.id.rawValue, name: identity.name, uptimeSeconds: startedAt.map { (now - $0) / 1000 },
-                                queueByState: s.entriesByState, queueTotal: s.entriesByState.values.reduce(0, +),
-                                oldestEntryAgeSeconds: s.oldestEnqueuedAt.map { max(0, now - $0) / 1000 }, inboxDocuments: s.inboxDocuments,
-                                sentDocuments: s.sentDocuments, spoolBytes: spool.diskSize())
-    }
-
-    public func peers() throws -> [PeerReport] {
-        let t = identity.topology, me = identity.id
-        let backlog = try spool.backlog()
-        let live = monitor?.snapshot() ?? [:]
-        let parents = t.parents(of: me)
-        func role(_ p: NodeID) -> String {
-            if let i = parents.firstIndex(of: p) { return i == 0 ? "parent" : "failover-parent" }
-            return t.children(of: me).contains(p) ? "child" : "failover-child"
-        }
-        return t.neighbours(of: me).map { p in
-            let l = live[p] ?? LinkMonitor.PeerState()
-            let b = backlog[p] ?? PeerBacklog(entries: 0, bytes: 0)
-            return PeerReport(peer: p.rawValue, name: t[p]?.name ?? "?", role: role(p), connected: l.connected, connectedSince: l.since,
-                              lastContact: l.lastContact, backlogEntries: b.entries, backlogBytes: b.bytes, bytesIn: l.bytesIn,
-                              bytesOut: l.bytesOut, sessions: l.sessions, backoffMs: l.backoffMs, nextDialAt: l.nextDialAt,
-                              lastError: l.lastDialError ?? l.lastCloseReason)
         }
     }
 }

@@ -10,6 +10,12 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case status
     /// A receipt moved a sent document's status for one recipient.
     case receipt
+    /// A delivered document was the same as one already in the inbox: recorded, not delivered again.
+    case duplicate
+    /// A sent document was recalled (13), or a recall reached this node's copy.
+    case recall
+    /// A recalled document's content (body and attachments) was destroyed; its metadata is kept.
+    case destroyed
 }
 
 /// One audit log row.

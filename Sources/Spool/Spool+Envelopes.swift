@@ -262,6 +262,9 @@ extension Spool {
             let track = try db.cachedStatement(sql: "INSERT OR IGNORE INTO receipt (envelope_id, recipient, status, rank, updated_at) VALUES (?, ?, ?, ?, ?)")
             for r in h.recipients { try track.execute(arguments: [key, r.id.rawValue, ReceiptStatus.pending.rawValue, ReceiptStatus.pending.rank, now]) }
         }
+        if let document = custody.document, custody.trackAsOrigin {
+            try Self.recordDocument(db, h.id, .sent, document, now: now)
+        }
         try db.cachedStatement(sql: "INSERT INTO seen (id, first_seen_at, expires_at) VALUES (?, ?, ?)").execute(arguments: [key, now, h.expiresAt])
         let hops = custody.nextHops.keys.sorted().map(\.rawValue)
         let detail = "kind=\(h.kind) urgency=\(h.urgency.cliName) size=\(h.layout.bodySize) next=\(hops.isEmpty ? "-" : hops.joined(separator: ","))\(custody.deliverLocally ? " inbox" : "")"

@@ -53,8 +53,14 @@ extension Spool {
 
     /// What acting on one delivery means for the spool.
     public enum Settlement: Sendable {
-        /// A document arrived: send the 01 receipt with it.
-        case document(EnvelopeID, receipt: IncomingEnvelope?)
+        /// A document arrived: send the 01 receipt with it, record its identity, and link a
+        /// revocation, update or replacement to the received document it refers to (a
+        /// revocation puts that one at 13, for the clerk to answer).
+        case document(EnvelopeID, receipt: IncomingEnvelope?, identity: DocumentIdentity? = nil,
+                      linkTo: EnvelopeID? = nil)
+        /// The same document as an earlier inbox entry: recorded as its duplicate, not delivered
+        /// again; the receipt (with the earlier entry's status) goes to its origin.
+        case duplicate(EnvelopeID, of: EnvelopeID, identity: DocumentIdentity, receipt: IncomingEnvelope?)
         /// A receipt or notice for a document this node sent: apply these statuses, then drop it
         /// from the inbox (it was for the node, not for a clerk).
         case tracking(EnvelopeID, updates: [ReceiptUpdate])
@@ -86,7 +92,7 @@ extension Spool {
     public func settle(_ settlements: [Settlement], now: Int64) throws {
         let emitted = settlements.compactMap { s -> IncomingEnvelope? in
             switch s {
-            case .document(_, let r), .refuse(_, _, let r): r
+            case .document(_, let r, _, _), .refuse(_, _, let r), .duplicate(_, _, _, let r): r
             case .tracking, .discard: nil
             }
         }
@@ -96,8 +102,24 @@ extension Spool {
             let mark = try db.cachedStatement(sql: "UPDATE inbox SET settled = 1 WHERE envelope_id = ?")
             for s in settlements {
                 switch s {
-                case .document(let id, _):
+                case .document(let id, _, let identity, let linkTo):
                     try mark.execute(arguments: [Data(id.bytes)])
+                    if let identity {
+                        try Self.recordDocument(db, id, .received, identity, linkedTo: linkTo, now: now)
+                    }
+                    if let linkTo, identity?.businessType == 1 {
+                        try requestRecall(db, linkTo, origin: nil,
+                                          reason: "thu hồi bởi văn bản \(id.hex.prefix(16))",
+                                          actor: "node", at: now)
+                    }
+                case .duplicate(let id, let earlier, let identity, _):
+                    try Self.recordDocument(db, id, .received, identity, duplicateOf: earlier, now: now)
+                    try db.cachedStatement(sql: "DELETE FROM inbox WHERE envelope_id = ?")
+                        .execute(arguments: [Data(id.bytes)])
+                    try AuditLog.append(db, at: now, event: .duplicate, envelope: id, actor: "node",
+                                        detail: "duplicate of \(earlier.hex)"
+                                            + (identity.documentId.map { " " + $0 } ?? ""))
+                    try dropBodyIfUnused(db, id)
                 case .tracking(let id, let updates):
                     for u in updates { _ = try applyReceipt(db, u) }
                     try removeFromInbox(db, id, now: now, why: "applied")
@@ -120,6 +142,11 @@ extension Spool {
 
     /// Applies one receipt inside a transaction; unknown documents and backward moves change nothing.
     func applyReceipt(_ db: Database, _ u: ReceiptUpdate) throws -> Bool {
+        // A recall travels the other way: from the document's origin to this recipient's inbox.
+        if u.status == .recalled {
+            return try requestRecall(db, u.envelopeID, origin: u.recipient, reason: u.reason,
+                                     actor: u.recipient.rawValue, at: u.at)
+        }
         let key = Data(u.envelopeID.bytes)
         guard let rank = try Int.fetchOne(db.cachedStatement(sql: "SELECT rank FROM receipt WHERE envelope_id = ? AND recipient = ?"),
                                           arguments: [key, u.recipient.rawValue]),

@@ -104,6 +104,35 @@ enum SpoolMigrations {
                 CREATE INDEX inbox_unsettled ON inbox(received_at) WHERE settled = 0;
                 """)
         }
+        m.registerMigration("v3-document-identity") { db in
+            // Documents by business identity (edXML DocumentId; issuer, số, ký hiệu, date), sent
+            // and received: duplicates are found here, revocations / updates / replacements are
+            // linked to what they refer to, and a recalled document keeps its metadata here once
+            // its content is destroyed.
+            try db.execute(sql: """
+                CREATE TABLE document (
+                  envelope_id BLOB PRIMARY KEY NOT NULL CHECK (length(envelope_id) = 32),
+                  direction TEXT NOT NULL CHECK (direction IN ('sent', 'received')),
+                  document_id TEXT,
+                  organ_id TEXT NOT NULL,
+                  code_number TEXT,
+                  code_notation TEXT,
+                  promulgation_date TEXT,
+                  business_type INTEGER NOT NULL DEFAULT 0,
+                  refers_to TEXT,
+                  subject TEXT NOT NULL DEFAULT '',
+                  linked_to BLOB,
+                  duplicate_of BLOB,
+                  metadata BLOB,
+                  content_destroyed_at INTEGER,
+                  recorded_at INTEGER NOT NULL
+                );
+                CREATE INDEX document_by_id ON document(direction, document_id);
+                CREATE INDEX document_by_code ON document(direction, organ_id, code_number, code_notation,
+                                                          promulgation_date);
+                CREATE INDEX document_by_link ON document(linked_to) WHERE linked_to IS NOT NULL;
+                """)
+        }
         return m
     }
 }

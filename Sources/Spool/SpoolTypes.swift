@@ -13,12 +13,18 @@ public struct Custody: Sendable, Equatable {
     /// that peer's live session right after the commit, instead of the session claiming it in a
     /// second transaction. If the hand-off fails, the caller puts the entry back (`requeue`).
     public var handedTo: Set<NodeID>
+    /// A document sealed here: its business identity, recorded in the same commit (duplicates
+    /// are found by it at the next send).
+    public var document: DocumentIdentity?
 
-    public init(nextHops: [NodeID: [NodeID]], deliverLocally: Bool, trackAsOrigin: Bool = false, handedTo: Set<NodeID> = []) {
+    public init(nextHops: [NodeID: [NodeID]], deliverLocally: Bool, trackAsOrigin: Bool = false,
+                handedTo: Set<NodeID> = [],
+                document: DocumentIdentity? = nil) {
         self.nextHops = nextHops
         self.deliverLocally = deliverLocally
         self.trackAsOrigin = trackAsOrigin
         self.handedTo = handedTo
+        self.document = document
     }
 }
 
@@ -120,10 +126,17 @@ public enum ReceiptStatus: String, Sendable, CaseIterable, Codable {
     case assigned = "04"
     case processing = "05"
     case done = "06"
+    /// 13 thu hồi (lấy lại): the sender recalls the document (sent by the origin to its recipients).
+    case recalled = "13"
+    /// 15: the recipient agrees to the recall; its copy's content is destroyed.
+    case recallAccepted = "15"
+    /// 16: the recipient refuses the recall.
+    case recallRefused = "16"
     case undeliverable = "undeliverable"
 
     /// Ordering for "only ever moves forward": a status replaces another only with a higher rank.
-    /// Hoàn thành and Từ chối are final; undeliverable gives way if the document arrives after all.
+    /// Hoàn thành and Từ chối end the handling; undeliverable gives way if the document arrives
+    /// after all. A recall (13) may follow any of them, and only an answer (15, 16) follows a recall.
     public var rank: Int {
         switch self {
         case .pending: 0
@@ -133,6 +146,8 @@ public enum ReceiptStatus: String, Sendable, CaseIterable, Codable {
         case .assigned: 6
         case .processing: 8
         case .done, .rejected: 10
+        case .recalled: 12
+        case .recallAccepted, .recallRefused: 14
         }
     }
 
@@ -145,6 +160,9 @@ public enum ReceiptStatus: String, Sendable, CaseIterable, Codable {
         case .assigned: "04 phân công"
         case .processing: "05 đang xử lý"
         case .done: "06 hoàn thành"
+        case .recalled: "13 thu hồi"
+        case .recallAccepted: "15 đồng ý thu hồi"
+        case .recallRefused: "16 từ chối thu hồi"
         case .undeliverable: "không chuyển được"
         }
     }

@@ -39,6 +39,18 @@ import Testing
         #expect(error?.code == .missing && error?.line == 3)
     }
 
+    /// Only a revocation, update or replacement may leave its recipients to the earlier document.
+    @Test func onlyABusinessPackageMayOmitTo() throws {
+        let business = "<e:TraceHeaderList><e:Bussiness><e:DocumentId>000.00.01.H27,2026/12/01,1/QĐ</e:DocumentId>"
+            + "<e:BussinessDocType>TYPE</e:BussinessDocType></e:Bussiness></e:TraceHeaderList>"
+        #expect(readError(minimal(to: "", headerList: business.replacingOccurrences(of: "TYPE", with: "0")))?.code
+                == .missing)
+        let revocation = try EdXMLReader().read(data: Data(minimal(
+            to: "", headerList: business.replacingOccurrences(of: "TYPE", with: "1")).utf8))
+        guard case .document(let document) = revocation else { Issue.record("not a document"); return }
+        #expect(document.header.to.isEmpty && document.business?.type == .revocation)
+    }
+
     @Test func badNumbersAreInvalidWithTheirLine() {
         let error = readError(minimal(header: "\n<e:OtherInfo><e:Priority>9</e:Priority></e:OtherInfo>"))
         #expect(error?.code == .invalid && error?.line == 4)

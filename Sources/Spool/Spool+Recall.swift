@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import Envelope
+
+/// Recall (Decree 30/2020 Phụ lục VI): the origin sends 13 to its recipients; each recipient's
+/// clerk answers 15 (agree: the content is destroyed, the metadata and the record kept) or 16.
+extension Spool {
+    /// The origin recalls a document it sent: every recipient not yet at 13 or beyond is set to
+    /// 13, and the recall notices (`receipts`) are accepted in the same commit. Returns how many
+    /// recipients it reached.
+    public func recallSent(_ id: EnvelopeID, to recipients: [NodeID], receipts: [IncomingEnvelope], reason: String,
+                           actor: String, now: Int64) throws -> Int {
+        try verifyWhole(receipts)
+        return try write { db in
+            var changed = 0
+            for recipient in recipients {
+                try db.execute(sql: """
+                    UPDATE receipt SET status = ?, rank = ?, reason = ?, updated_at = ?
+                    WHERE envelope_id = ? AND recipient = ? AND rank < ?
+                    """, arguments: [ReceiptStatus.recalled.rawValue, ReceiptStatus.recalled.rank, reason, now,
+                                     Data(id.bytes), recipient.rawValue, ReceiptStatus.recalled.rank])
+                guard db.changesCount > 0 else { continue }
+                changed += 1
+                try AuditLog.append(db, at: now, event: .recall, envelope: id, peer: recipient.rawValue, actor: actor,
+                                    detail: "13 " + reason)
+            }
+            if changed > 0 { _ = try acceptVerified(db, receipts, now: now) }
+            return changed
+        }
+    }
+
+    /// A recall reached this node's copy (a 13 from its origin, or a revocation package): the
+    /// inbox entry moves to 13 unless it is already there or beyond. A recall of a duplicate
+    /// lands on the entry it repeats. With `origin`, only that origin may recall.
+    @discardableResult
+    func requestRecall(_ db: Database, _ id: EnvelopeID, origin: NodeID?, reason: String?, actor: String,
+                       at: Int64) throws -> Bool {
+        let target = try Data.fetchOne(db, sql: "SELECT duplicate_of FROM document WHERE envelope_id = ?",
+                                       arguments: [Data(id.bytes)]).map { try EnvelopeID(bytes: Array($0)) } ?? id
+        guard let row = try Row.fetchOne(db, sql: "SELECT origin, status FROM inbox WHERE envelope_id = ?",
+                                         arguments: [Data(target.bytes)]),
+              origin == nil || row["origin"] == origin?.rawValue,
+              let status = ReceiptStatus(rawValue: row["status"]), status.rank < ReceiptStatus.recalled.rank else {
+            return false
+        }
+        try db.execute(sql: "UPDATE inbox SET status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
+                       arguments: [ReceiptStatus.recalled.rawValue, at, reason, Data(target.bytes)])
+        try AuditLog.append(db, at: at, event: .recall, envelope: target, peer: origin?.rawValue, actor: actor,
+                            detail: "13" + (reason.map { " " + $0 } ?? ""))
+        return true
+    }
+
+    /// The clerk answers a recall: 15 (agree) or 16 (refuse), only after 13, with the receipt to
+    /// the origin in the same commit. On 15 the content is destroyed now, or as soon as no queue
+    /// entry still needs it for other recipients (`destroyRecalledContent`); `metadata` (the
+    /// document's metadata JSON) and `identity` are kept.
+    public func answerRecall(_ id: EnvelopeID, accept: Bool, reason: String?, identity: DocumentIdentity,
+                             metadata: [UInt8], actor: String, now: Int64, receipt: IncomingEnvelope) throws {
+        try verifyWhole([receipt])
+        let answer: ReceiptStatus = accept ? .recallAccepted : .recallRefused
+        try write { db in
+            let key = Data(id.bytes)
+            guard let current = try String.fetchOne(db, sql: "SELECT status FROM inbox WHERE envelope_id = ?",
+                                                    arguments: [key])
+                .flatMap(ReceiptStatus.init(rawValue:)) else {
+                throw SpoolError(.notFound, "envelope \(id.hex.prefix(16))… is not in this node's inbox")
+            }
+            guard current == .recalled else {
+                throw SpoolError(.invalidState, "the document is at \(current.displayName), not 13 thu hồi: "
+                                 + "a recall is answered (15 or 16) only after its sender recalled it")
+            }
+            try db.execute(sql: "UPDATE inbox SET status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
+                           arguments: [answer.rawValue, now, reason, key])
+            try AuditLog.append(db, at: now, event: .status, envelope: id, actor: actor,
+                                detail: answer.rawValue + (reason.map { " " + $0 } ?? ""))
+            _ = try acceptVerified(db, [receipt], now: now)
+            guard accept else { return }
+            try Self.recordDocument(db, id, .received, identity, now: now)
+            try db.execute(sql: "UPDATE document SET metadata = ? WHERE envelope_id = ?",
+                           arguments: [Data(metadata), key])
+            try destroyContentIfUnused(db, id, now: now)
+        }
+    }
+
+    /// Destroys the content of recalled documents whose last onward queue entry has left.
+    @discardableResult
+    public func destroyRecalledContent(now: Int64) throws -> Int {
+        try write { db in
+            let ids = try Data.fetchAll(db, sql: """
+                SELECT envelope_id FROM document d WHERE metadata IS NOT NULL AND content_destroyed_at IS NULL
+                AND NOT EXISTS (SELECT 1 FROM queue_entry q WHERE q.envelope_id = d.envelope_id) LIMIT 100
+                """)
+            var destroyed = 0
+            for key in ids where try destroyContentIfUnused(db, try EnvelopeID(bytes: Array(key)), now: now) {
+                destroyed += 1
+            }
+            return destroyed
+        }
+    }
+
+    /// Deletes a recalled document's body unless a queue entry still carries it to other recipients.
+    @discardableResult
+    private func destroyContentIfUnused(_ db: Database, _ id: EnvelopeID, now: Int64) throws -> Bool {
+        let key = Data(id.bytes)
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM queue_entry WHERE envelope_id = ?)",
+                                arguments: [key]) == false else { return false }
+        let chunks = try Int.fetchOne(db, sql: "SELECT count(*) FROM chunk WHERE envelope_id = ?",
+                                      arguments: [key]) ?? 0
+        try db.execute(sql: "DELETE FROM chunk WHERE envelope_id = ?", arguments: [key])
+        try db.execute(sql: "UPDATE envelope SET chunks_stored = 0 WHERE id = ?", arguments: [key])
+        try db.execute(sql: "UPDATE document SET content_destroyed_at = ? WHERE envelope_id = ?", arguments: [now, key])
+        try AuditLog.append(db, at: now, event: .destroyed, envelope: id, actor: "node",
+                            detail: "content destroyed after 15 (\(chunks) chunk(s)); metadata kept")
+        return true
+    }
+}

@@ -14,6 +14,7 @@ public struct EdXMLError: Error, Sendable, Equatable, CustomStringConvertible {
         case tooDeep = "EDXML-TOO-DEEP"
         case base64 = "EDXML-BASE64"
         case io = "EDXML-IO"
+        case encoding = "EDXML-ENCODING"
     }
 
     public var code: Code

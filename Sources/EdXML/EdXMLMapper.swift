@@ -54,7 +54,8 @@ enum EdXMLMapper {
                 }
             }
         }
-        let encoded = root.first("AttachmentEncoded")?.all("Attachment") ?? []
+        // Every AttachmentEncoded, in order: the tree builder decoded the attachments of each.
+        let encoded = root.all("AttachmentEncoded").flatMap { $0.all("Attachment") }
         document.attachments = zip(encoded, attachments).map { attachment($0, size: $1) }
         document.extras = extras
         return .document(document)

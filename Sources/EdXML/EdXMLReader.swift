@@ -27,20 +27,23 @@ public struct EdXMLReader: Sendable {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw EdXMLError(.io, "cannot open \(path); check its permissions")
         }
+        defer { try? handle.close() }
         let head = (try? handle.read(upToCount: Self.prologWindow)) ?? Data()
-        try? handle.close()
         try checkProlog(head)
-        guard let stream = InputStream(fileAtPath: path) else {
-            throw EdXMLError(.io, "cannot open \(path); check its permissions")
+        do { try handle.seek(toOffset: 0) } catch {
+            throw EdXMLError(.io, "cannot read \(path) from its start", cause: "\(error)")
         }
-        return try parse(XMLParser(stream: stream), sink: sink)
+        let stream = EdXMLCheckedFileStream(handle: handle)
+        return try parse(XMLParser(stream: stream), sink: sink) { stream.failure }
     }
 
     /// Reads a package held in memory (status packages, tests).
     public func read(data: Data, sink: EdXMLAttachmentSink = EdXMLDiscardSink()) throws -> EdXMLPackage {
         try checkSize(UInt64(data.count))
         try checkProlog(data.prefix(Self.prologWindow))
-        return try parse(XMLParser(data: data), sink: sink)
+        var check = EdXMLInputCheck()
+        if !data.withUnsafeBytes({ check.feed($0) }) || !check.atCharacterBoundary { throw check.error() }
+        return try parse(XMLParser(data: data), sink: sink) { nil }
     }
 
     /// The root element must start within this many bytes.
@@ -65,6 +68,12 @@ public struct EdXMLReader: Sendable {
             let (line, column) = Self.position(of: first, in: bytes)
             throw EdXMLError(.strayBytes, "the package starts with bytes that are not XML before the first '<'; "
                              + "remove them so the file starts with <?xml", line: line, column: column)
+        }
+        // `<?` at the start may only be the declaration: `EdXMLInputCheck` lets it through unseen.
+        if first == 0, bytes.starts(with: Array("<?".utf8)),
+           !(bytes.starts(with: Array("<?xml".utf8)) && bytes.count > 5 && Self.isSpace(bytes[5])) {
+            throw EdXMLError(.malformed, "the package starts with a processing instruction that is not the "
+                             + "<?xml declaration; edXML packages have none: remove it", line: 1, column: 1)
         }
         if first > 0, bytes[first...].starts(with: Array("<?xml".utf8)) {
             throw EdXMLError(.strayBytes, "whitespace before the <?xml declaration; the declaration must come first",
@@ -93,9 +102,13 @@ public struct EdXMLReader: Sendable {
         throw EdXMLError(.malformed, "no root element in the first \(Self.prologWindow) bytes")
     }
 
-    private func parse(_ parser: XMLParser, sink: EdXMLAttachmentSink) throws -> EdXMLPackage {
+    /// - Parameter inputFailure: why the input was refused while it streamed in, if it was: that,
+    ///   not what the parser made of a cut-off input, is the error.
+    private func parse(_ parser: XMLParser, sink: EdXMLAttachmentSink, inputFailure: () -> EdXMLError?) throws
+        -> EdXMLPackage {
         let builder = EdXMLTreeBuilder(limits: limits, sink: sink)
         let ok = builder.run(parser)
+        if let failure = inputFailure() { throw failure }
         if let error = builder.error { throw error }
         if let syntax = builder.syntaxError {
             throw EdXMLError(.malformed, "the package is not well-formed XML", line: syntax.line,

@@ -82,13 +82,16 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
         parser?.abortParsing()
     }
 
-    /// True inside `AttachmentEncoded/Attachment/ContentTransferEncoded`.
+    /// True when the innermost open elements are `edXML/AttachmentEncoded/…` down to `name`, at
+    /// exactly that depth: an element of the same name anywhere else is an ordinary element.
+    private func at(_ path: [String]) -> Bool {
+        guard stack.count == path.count + 1 else { return false }
+        return zip(stack.dropFirst(), path).allSatisfy { $0.isEdXML && $0.name == $1 }
+    }
+
+    /// True inside `edXML/AttachmentEncoded/Attachment/ContentTransferEncoded` of an attachment begun.
     private var inAttachmentBody: Bool {
-        guard stack.count >= 3, let last = stack.last, last.isEdXML, last.name == "ContentTransferEncoded" else {
-            return false
-        }
-        let parent = stack[stack.count - 2], grand = stack[stack.count - 3]
-        return parent.isEdXML && parent.name == "Attachment" && grand.isEdXML && grand.name == "AttachmentEncoded"
+        attachmentOpen && at(["AttachmentEncoded", "Attachment", "ContentTransferEncoded"])
     }
 
     func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
@@ -120,7 +123,7 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
             root = node
         }
         stack.append(node)
-        if node.isEdXML && node.name == "Attachment" && stack.count == 3 { beginAttachment() }
+        if at(["AttachmentEncoded", "Attachment"]) { beginAttachment() }
         if inAttachmentBody { decoder = EdXMLBase64Decoder() }
     }
 
@@ -175,7 +178,8 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
         if decoder != nil {
             do {
                 try decoder?.finish { try sink.write($0) }
-                attachmentSizes[attachmentSizes.count - 1] = decoder?.total ?? 0
+                // A second ContentTransferEncoded in one Attachment adds to the same file.
+                attachmentSizes[attachmentSizes.count - 1] += decoder?.total ?? 0
             } catch let failure as EdXMLBase64Error {
                 return fail(.base64, "attachment \(attachmentSizes.count) is not valid base64: \(failure)")
             } catch {
@@ -183,9 +187,10 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
             }
             decoder = nil
         }
+        let closesAttachment = attachmentOpen && at(["AttachmentEncoded", "Attachment"])
         stack.removeLast()
         if stack.isEmpty { rootClosed = true }
-        if node.isEdXML && node.name == "Attachment" && stack.count == 2 && attachmentOpen {
+        if closesAttachment {
             attachmentOpen = false
             let attachment = EdXMLMapper.attachment(node, size: attachmentSizes.last ?? 0)
             do { try sink.end(attachment) } catch { fail(.io, "cannot store an attachment", cause: "\(error)") }

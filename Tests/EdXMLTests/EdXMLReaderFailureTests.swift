@@ -105,6 +105,79 @@ import Testing
         #expect(sink.attachments.first?.size == 7)
     }
 
+    /// Found by the edxml fuzz target: an attachment body anywhere but `edXML/AttachmentEncoded/
+    /// Attachment` reached the sink without an attachment begun (and crashed the reader).
+    @Test func attachmentElementsElsewhereAreOrdinaryElements() throws {
+        let stray = "<e:AttachmentEncoded><e:Attachment><e:ContentTransferEncoded>QUJD</e:ContentTransferEncoded>"
+            + "</e:Attachment></e:AttachmentEncoded>"
+        let sink = MemorySink()
+        guard case .document(let document) = try read(minimal(header: stray), sink: sink) else {
+            Issue.record("not a document"); return
+        }
+        #expect(sink.bytes.isEmpty && document.attachments.isEmpty)
+        #expect(document.extras["MessageHeader"]?.first?.name == "AttachmentEncoded")
+        // Two AttachmentEncoded at the root: both attachments, in order, each with its own bytes.
+        let body = "<Attachment><AttachmentName>a.txt</AttachmentName><ContentTransferEncoded>QUJD"
+            + "</ContentTransferEncoded><ContentTransferEncoded>REVG</ContentTransferEncoded></Attachment>"
+        let second = "<AttachmentEncoded xmlns=\"\(ns)\"><Attachment><AttachmentName>b.txt</AttachmentName>"
+            + "<ContentTransferEncoded>Rw==</ContentTransferEncoded></Attachment></AttachmentEncoded>"
+        let two = minimal(attachments: body).replacingOccurrences(of: "</edXML>", with: second + "</edXML>")
+        let sink2 = MemorySink()
+        guard case .document(let both) = try read(two, sink: sink2) else { Issue.record("not a document"); return }
+        #expect(sink2.bytes == [Data("ABCDEF".utf8), Data("G".utf8)])
+        #expect(both.attachments.map(\.name) == ["a.txt", "b.txt"] && both.attachments.map(\.size) == [6, 1])
+    }
+
+    /// Found by the edxml fuzz target: a byte 0xFF in a tag name crashed Foundation's XMLParser
+    /// (a force-unwrapped UTF-8 name). Input that is not UTF-8 is refused before the parser sees it,
+    /// from memory and from a file alike.
+    @Test func bytesThatAreNotUTF8AreRefusedNotParsed() throws {
+        let good = Data(minimal().utf8)
+        let name = Array("<e:From>".utf8)
+        let at = try #require(good.firstRange(of: Data(name))).lowerBound + 3
+        // Each with the position of its first byte that cannot be UTF-8: a lone 0xFF, an overlong, a
+        // surrogate, above U+10FFFF, a character cut short by the next '<'.
+        let cases: [([UInt8], Int)] = [([0xFF], 0), ([0xC0, 0xAF], 0), ([0xED, 0xA0, 0x80], 1),
+                                       ([0xF4, 0x90, 0x80, 0x80], 1), ([0xE1, 0x80], 2)]
+        for (bad, first) in cases {
+            let at = at + first
+            var data = good
+            data.insert(contentsOf: bad, at: at - first)
+            let error = readError(data: data)
+            #expect(error?.code == .encoding && error?.message.contains("byte \(at)") == true, "\(bad)")
+            let path = NSTemporaryDirectory() + "edxml-utf8-\(UUID().uuidString).edxml"
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try data.write(to: URL(fileURLWithPath: path))
+            do {
+                _ = try EdXMLReader().read(fileAt: path)
+                Issue.record("read a file that is not UTF-8")
+            } catch let e as EdXMLError {
+                #expect(e.code == .encoding && e.message.contains("byte \(at)"))
+            }
+        }
+        var cut = good
+        cut.append(contentsOf: [0xE1, 0xBB])  // a character cut off at the end
+        #expect(readError(data: cut)?.code == .encoding)
+        #expect(readError(data: Data(minimal(header: "<e:Subject>Thị xã Ứng Hòa</e:Subject>").utf8)) == nil)
+    }
+
+    /// Found by the edxml fuzz target: `<?xm?>` (a processing instruction without data) crashed
+    /// Foundation's XMLParser. Processing instructions after the declaration are refused.
+    @Test func processingInstructionsAreRefused() throws {
+        let inBody = minimal(header: "<?x?>")
+        #expect(readError(inBody)?.code == .malformed && readError(inBody)?.message.contains("processing") == true)
+        let inProlog = minimal().replacingOccurrences(of: "?>\n", with: "?>\n<?xml-stylesheet href=\"a.xsl\"?>\n")
+        #expect(readError(inProlog)?.message.contains("processing") == true)
+        let path = NSTemporaryDirectory() + "edxml-pi-\(UUID().uuidString).edxml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("<?xm?>\n  <eHdXML:St>\n".utf8).write(to: URL(fileURLWithPath: path))
+        do { _ = try EdXMLReader().read(fileAt: path); Issue.record("read a processing instruction") } catch {
+            #expect((error as? EdXMLError)?.code == .malformed)
+        }
+        // The declaration itself, after a byte-order mark too, is fine.
+        #expect(readError(data: Data([0xEF, 0xBB, 0xBF]) + Data(minimal().utf8)) == nil)
+    }
+
     @Test func truncatedAtEveryPointNeverCrashes() throws {
         let whole = try sample("sample-21-CT-TU.edxml")
         for cut in stride(from: 0, to: whole.count, by: 37) {

@@ -56,6 +56,13 @@ func readError(_ text: String, limits: EdXMLLimits = .default) -> EdXMLError? {
     }
 }
 
+/// The error reading these bytes throws, or nil when it succeeds.
+func readError(data: Data) -> EdXMLError? {
+    do { _ = try EdXMLReader().read(data: data); return nil } catch let error as EdXMLError { return error } catch {
+        return EdXMLError(.io, "unexpected \(error)")
+    }
+}
+
 let ns = EdXMLNamespace.uri
 
 /// A minimal document package with the given MessageHeader children after From and To.

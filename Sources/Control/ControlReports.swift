@@ -97,6 +97,8 @@ public struct InboxItem: Codable, Sendable, Equatable {
     public var status: String
     public var statusAt: Int64
     public var payloadBytes: UInt64
+    /// A recall beside the status: `13` (the sender recalls it), `15` / `16` (the clerk's answer).
+    public var recall: String?
     /// edXML identity, when the node recorded it: DocumentId, số/ký hiệu, BussinessDocType, trích yếu.
     public var documentId: String?
     public var reference: String?
@@ -177,7 +179,8 @@ public struct ExportReport: Codable, Sendable, Equatable {
 public struct TrackReport: Codable, Sendable, Equatable {
     public var id: String
     public var recipients: Int
-    /// Status code (`00` … `06`, `undeliverable`) → how many recipients are at it.
+    /// Status code (`00` … `06`, `undeliverable`) → how many recipients are at it; recall codes
+    /// (`13`, `15`, `16`) are counted beside, so a recipient counts once for each.
     public var counts: [String: Int]
     public var entries: [Entry]
     public struct Entry: Codable, Sendable, Equatable {
@@ -187,6 +190,10 @@ public struct TrackReport: Codable, Sendable, Equatable {
         public var statusName: String
         public var reason: String?
         public var updatedAt: Int64
+        /// A recall beside the status: `13` (sent), `15` / `16` (the recipient's answer).
+        public var recall: String?
+        public var recallName: String?
+        public var recallReason: String?
         public init(recipient: String, name: String, status: String, statusName: String, reason: String?, updatedAt: Int64) {
             self.recipient = recipient
             self.name = name

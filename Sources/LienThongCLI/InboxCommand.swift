@@ -34,7 +34,7 @@ struct InboxCommand: ParsableCommand {
                   + "\("RECEIVED", padded: 18)DOCUMENTID")
             for i in items {
                 print("\(String(i.id.prefix(16)), padded: 18)\(i.origin, padded: 16)\(i.urgency, padded: 13)"
-                      + "\(i.status, padded: 8)"
+                      + "\(i.status + (i.recall.map { "/" + $0 } ?? ""), padded: 8)"
                       + "\(i.reference ?? "—", padded: 14)\(i.businessDocType.map(String.init) ?? "—", padded: 4)"
                       + "\(Output.bytes(i.payloadBytes), padded: 11)\(Output.time(i.receivedAt), padded: 18)"
                       + "\(i.documentId ?? "—")")
@@ -61,6 +61,11 @@ struct InboxCommand: ParsableCommand {
             if d.edxmlPackage == true { print("  edXML     gói tin gốc (export with --edxml OUT)") }
             print("  trích yếu \(d.subject)")
             print("  urgency   \(d.item.urgency); status \(d.item.status) since \(Output.time(d.item.statusAt))")
+            if let recall = d.item.recall {
+                let names = ["13": "13: the sender recalls it; answer with `inbox recall accept|reject`",
+                             "15": "15 đồng ý thu hồi", "16": "16 từ chối thu hồi"]
+                print("  thu hồi   \(names[recall] ?? recall)")
+            }
             print("  received  \(Output.time(d.item.receivedAt))")
             for f in d.files { print("  file      \(f.name) (\(f.mediaType), \(Output.bytes(f.size)))") }
             if let at = d.contentDestroyedAt {

@@ -61,7 +61,9 @@ enum TrackText {
         if !shown.isEmpty {
             out += all ? "  Recipients:\n" : "  Still missing:\n"
             for e in shown {
-                out += "    \(e.recipient, padded: 16)\(e.name, padded: 28)\(e.statusName, padded: 20)\(Output.time(e.updatedAt))\(e.reason.map { "  (\($0))" } ?? "")\n"
+                let recall = e.recallName.map { "  [\($0)\(e.recallReason.map { ": " + $0 } ?? "")]" } ?? ""
+                out += "    \(e.recipient, padded: 16)\(e.name, padded: 28)\(e.statusName, padded: 20)"
+                    + "\(Output.time(e.updatedAt))\(e.reason.map { "  (\($0))" } ?? "")\(recall)\n"
             }
         }
         return out

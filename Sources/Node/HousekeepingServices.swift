@@ -53,11 +53,10 @@ struct DeliveryService: Service {
                         case .opened(let m): metadata = m
                         }
                         let identity = metadata.identity(origin: d.origin.rawValue)
-                        if let (earlier, status) = try batch.original(of: identity, spool: spool) {
+                        if let (earlier, status) = try batch.original(of: identity, from: d.origin, spool: spool) {
                             // The same document again: recorded, not delivered twice; the origin
                             // still learns where the first copy is.
-                            let answer = status.rank < ReceiptStatus.arrived.rank || status == .recalled
-                                ? .arrived : status
+                            let answer = status.rank < ReceiptStatus.arrived.rank ? .arrived : status
                             work.append(.duplicate(
                                 d.envelopeID, of: earlier, identity: identity,
                                 receipt: try notices.receipt(
@@ -67,9 +66,10 @@ struct DeliveryService: Service {
                             continue
                         }
                         batch.note(identity, d.envelopeID)
+                        // What a revocation, update or replacement refers to: from the same origin only.
                         let linkTo = try identity.refersTo.flatMap { refersTo in
-                            identity.businessType == 0 ? nil : try spool.receivedOriginal(
-                                of: DocumentIdentity(documentId: refersTo, organId: identity.organId))?.0
+                            identity.businessType == 0 ? nil : try batch.document(refersTo, from: d.origin)
+                                ?? spool.receivedDocument(documentId: refersTo, origin: d.origin)
                         }
                         arrivedByOrigin[d.origin, default: []].append((d.envelopeID, identity, linkTo))
                     } catch let e as SpoolError {
@@ -149,24 +149,35 @@ struct SettlingBatch {
     private var byId: [String: EnvelopeID] = [:]
     private var byCode: [String: EnvelopeID] = [:]
 
+    private static func key(_ parts: String...) -> String { parts.joined(separator: "\u{1F}") }
+
     private static func code(_ i: DocumentIdentity) -> String? {
         guard let n = i.codeNumber, let x = i.codeNotation, let date = i.promulgationDate, !n.isEmpty, !x.isEmpty
         else { return nil }
-        return [i.organId, n, x, date].joined(separator: "\u{1F}")
+        return key(i.organId, n, x, date)
     }
 
-    /// The earlier copy of a new document (type 0): in this batch (status 01), or in the inbox.
-    func original(of identity: DocumentIdentity, spool: Spool) throws -> (EnvelopeID, ReceiptStatus)? {
+    /// The earlier copy of a new document (type 0) from `origin`: in this batch (status 01), or in the inbox.
+    func original(of identity: DocumentIdentity, from origin: NodeID, spool: Spool) throws
+        -> (EnvelopeID, ReceiptStatus)? {
         guard identity.businessType == 0 else { return nil }
-        if let id = identity.documentId.flatMap({ byId[$0] }) ?? Self.code(identity).flatMap({ byCode[$0] }) {
-            return (id, .arrived)
-        }
-        return try spool.receivedOriginal(of: identity)
+        let inBatch = identity.documentId.flatMap { byId[Self.key(origin.rawValue, $0)] }
+            ?? Self.code(identity).flatMap { byCode[$0] }
+        if let inBatch { return (inBatch, .arrived) }
+        return try spool.receivedOriginal(of: identity, origin: origin)
     }
 
+    /// A new document of this batch from `origin` with this DocumentId.
+    func document(_ documentId: String, from origin: NodeID) -> EnvelopeID? {
+        byId[Self.key(origin.rawValue, documentId)]
+    }
+
+    /// `identity` is the organ's (the origin's, see `DocumentMetadata.identity`).
     mutating func note(_ identity: DocumentIdentity, _ id: EnvelopeID) {
         guard identity.businessType == 0 else { return }
-        if let documentId = identity.documentId, byId[documentId] == nil { byId[documentId] = id }
+        if let documentId = identity.documentId, byId[Self.key(identity.organId, documentId)] == nil {
+            byId[Self.key(identity.organId, documentId)] = id
+        }
         if let code = Self.code(identity), byCode[code] == nil { byCode[code] = id }
     }
 }

@@ -12,10 +12,14 @@ import Spool
 extension DocumentMetadata {
     /// The identity LienThong records: the DocumentId carried in edXML terms, or the standard one
     /// built from số and ký hiệu (a document sent with `--file`); `origin` issues it otherwise.
+    ///
+    /// The issuer is always the signed origin: a DocumentId or OrganId naming another agency (which
+    /// the sender controls) is not taken, so no node can pass its document off as another's.
     public func identity(origin: String) -> DocumentIdentity {
-        let organ = edxml?.organId ?? origin
+        let organ = origin
+        let claimed = edxml?.organId == origin ? edxml?.documentId : nil
         return DocumentIdentity(
-            documentId: edxml?.documentId ?? DocumentEdXMLInfo.documentId(
+            documentId: claimed ?? DocumentEdXMLInfo.documentId(
                 organId: organ, date: promulgationDate, codeNumber: codeNumber, codeNotation: codeNotation),
             organId: organ, codeNumber: codeNumber, codeNotation: codeNotation, promulgationDate: promulgationDate,
             businessType: edxml?.businessDocType ?? 0, refersTo: edxml?.refersTo, subject: subject)
@@ -23,27 +27,30 @@ extension DocumentMetadata {
 }
 
 extension NodeOperations {
-    /// At the origin: a new document whose DocumentId was already sent is refused unless `resend`.
+    /// At the origin: a new document already sent is refused unless `resend`. Matched by
+    /// DocumentId or by issuer, số, ký hiệu and date, as recipients match.
     func refuseDuplicate(_ metadata: DocumentMetadata, resend: Bool?) throws {
         let identity = metadata.identity(origin: self.identity.id.rawValue)
-        guard resend != true, identity.businessType == 0, let documentId = identity.documentId,
-              let earlier = try spool.sentDocument(documentId: documentId) else { return }
+        guard resend != true, let earlier = try spool.sentOriginal(of: identity) else { return }
+        let code = "\(identity.codeNumber ?? "")/\(identity.codeNotation ?? "")"
+        let what = identity.documentId.map { "DocumentId \($0)" } ?? "số/ký hiệu \(code)"
         throw NodeError("EDXML-DUPLICATE",
-                        "a document with DocumentId \(documentId) was already sent as envelope "
-                        + "\(earlier.hex.prefix(16))… "
+                        "a document with \(what) was already sent as envelope \(earlier.hex.prefix(16))… "
                         + "(see `lienthong track \(earlier.hex.prefix(16))`); nothing was sent. Send it again with "
-                        + "--resend only if it must go a second time, or send an update (BussinessDocType 2)")
+                        + "--resend only if it must go a second time; a changed document needs its own số, or, as "
+                        + "an edXML package, BussinessDocType 2 (update) or 3 (replacement)")
     }
 
     /// The gate's custody for a document sealed here, with its identity to record in the same commit.
-    func custody(for header: EnvelopeHeader, metadata: DocumentMetadata) throws -> Custody {
+    func custody(for header: EnvelopeHeader, metadata: DocumentMetadata, resend: Bool?) throws -> Custody {
         var custody = try ingress.custody(for: header, from: "local")
         custody.document = metadata.identity(origin: identity.id.rawValue)
+        custody.resend = resend == true
         return custody
     }
 
     /// `lienthong recall ID --reason TEXT`: 13 to every recipient of a document this node sent
-    /// (those not already at 13 or beyond), each notice signed, queued with the tracking change.
+    /// (those without a recall yet), each notice signed, queued with the tracking change.
     public func recall(_ text: String, reason: String) throws -> Int {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw NodeError("RECALL-REASON", "a recall needs a reason (--reason TEXT): the recipients' clerks read it")
@@ -51,14 +58,10 @@ extension NodeOperations {
         let report = try track(text)
         let id = try EnvelopeID(hex: report.id)
         let now = clock()
-        let targets = try report.entries.compactMap { entry -> NodeID? in
-            guard let status = ReceiptStatus(rawValue: entry.status), status.rank < ReceiptStatus.recalled.rank
-            else { return nil }
-            return try NodeID(entry.recipient)
-        }
+        let targets = try report.entries.filter { $0.recall == nil }.map { try NodeID($0.recipient) }
         guard !targets.isEmpty else {
-            throw NodeError("RECALL-DONE", "every recipient of \(report.id.prefix(16))… is already at 13 or has "
-                            + "answered; see `lienthong track \(report.id.prefix(16))`")
+            throw NodeError("RECALL-DONE", "every recipient of \(report.id.prefix(16))… was already sent the "
+                            + "recall (13); see their answers with `lienthong track \(report.id.prefix(16))`")
         }
         let notices = try targets.map {
             try self.notices.receipt(for: id, origin: $0, status: .recalled, reason: reason, now: now)
@@ -70,16 +73,21 @@ extension NodeOperations {
     /// content is destroyed; the metadata stays for `inbox show`.
     public func answerRecall(_ text: String, accept: Bool, reason: String?) throws -> Bool {
         let (id, entry) = try inboxID(text)
-        guard entry.status == .recalled else {
-            throw NodeError("INBOX-RECALL-STATE", "document \(id.hex.prefix(16))… is at \(entry.status.displayName); "
-                            + "a recall can be answered only after its sender recalled it (13)")
+        guard entry.recall == .recalled else {
+            let state = entry.recall.map { "has its recall answered already (\($0.displayName))" }
+                ?? "has not been recalled by its sender"
+            throw NodeError("INBOX-RECALL-STATE", "document \(id.hex.prefix(16))… \(state); a recall is answered "
+                            + "once, after its sender recalled it (13)")
         }
         let listing = ListingPayload()
         try DeliveredEnvelope.open(id, spool: spool, identity: identity, into: listing, checkExpiry: false)
         let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(listing.metadataBytes))
         let now = clock()
         let status: ReceiptStatus = accept ? .recallAccepted : .recallRefused
-        let receipt = try notices.receipt(for: id, origin: entry.origin, status: status, reason: reason, now: now)
+        // The answer also covers copies sent again that were recorded as duplicates of this one.
+        let duplicates = try spool.related(to: id).filter { $0.duplicateOf == id }.map(\.envelopeID)
+        let receipt = try notices.receipt(for: [id] + duplicates.prefix(ReceiptBody.maxItems - 1),
+                                          origin: entry.origin, status: status, reason: reason, now: now)
         try spool.answerRecall(id, accept: accept, reason: reason,
                                identity: metadata.identity(origin: entry.origin.rawValue),
                                metadata: listing.metadataBytes, actor: Self.actor(), now: now, receipt: receipt)
@@ -89,10 +97,11 @@ extension NodeOperations {
     /// Export of a document whose content was destroyed after a recall: a clear refusal.
     func refuseIfDestroyed(_ id: EnvelopeID) throws {
         guard let record = try spool.documentRecords([id])[id], record.keptMetadata != nil else { return }
-        let when = record.contentDestroyedAt.map { " on " + Self.today($0) } ?? ""
+        let content = record.contentDestroyedAt.map { "its content was destroyed on " + Self.today($0) }
+            ?? "its content is destroyed as soon as this node has passed it on to the other recipients"
         throw NodeError("INBOX-RECALLED",
-                        "document \(id.hex.prefix(16))… was recalled by its sender and the clerk agreed (15)\(when): "
-                        + "its content was destroyed. `lienthong inbox show` still shows its metadata")
+                        "document \(id.hex.prefix(16))… was recalled by its sender and the clerk agreed (15): "
+                        + "\(content); it is no longer exported. `lienthong inbox show` still shows its metadata")
     }
 
     /// The list item with the recorded identity (one spool read for the whole list).

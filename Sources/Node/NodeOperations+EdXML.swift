@@ -2,6 +2,7 @@ import Foundation
 import Control
 import EdXML
 import Envelope
+import Spool
 import Topology
 
 /// edXML (QCVN 102:2016) at the node: sending a package as it came from the agency's e-office
@@ -54,7 +55,7 @@ extension NodeOperations {
         let file = AttachedFile(name: DocumentEdXMLInfo.packageFileName, mediaType: DocumentEdXMLInfo.packageMediaType,
                                 content: .path(path))
         var report = try sealAndQueue(metadata: metadata, files: [file], parameters: params,
-                                      recipients: recipients.count, now: now)
+                                      recipients: recipients.count, now: now, resend: r.resend)
         report.documentId = metadata.edxml?.documentId
         report.skipped = unknown.isEmpty ? nil : unknown
         return report
@@ -65,7 +66,8 @@ extension NodeOperations {
     func recipientOrgans(_ document: EdXMLDocument, path: String) throws -> [String] {
         guard document.header.to.isEmpty else { return document.header.to.map(\.organId) }
         guard let refersTo = document.business?.documentId,
-              let earlier = try spool.sentDocument(documentId: refersTo) else {
+              let earlier = try spool.sentOriginal(of: DocumentIdentity(documentId: refersTo,
+                                                                        organId: identity.id.rawValue)) else {
             throw NodeError("EDXML-NO-RECIPIENT",
                             "\(path) names no To, and this node sent no document "
                             + "\(document.business?.documentId ?? "(no Bussiness/DocumentId)") for it to go to; "

@@ -24,21 +24,31 @@ extension NodeOperations {
         }
         var files: [String] = []
         for entry in report.entries {
-            guard let status = ReceiptStatus(rawValue: entry.status), status != .pending, status != .undeliverable
-            else { continue }
-            let package = EdXMLStatus(
-                from: EdXMLOrganization(organId: entry.recipient, organName: entry.name == "?" ? nil : entry.name),
-                responseFor: Self.responseFor(identity),
-                statusCode: status.rawValue, description: entry.reason ?? status.displayName,
-                timestamp: Self.edxmlTimestamp(entry.updatedAt))
-            let name = "status-\(entry.recipient)-\(status.rawValue).edxml"
-            do {
-                try EdXMLWriter.data(status: package).write(to: URL(fileURLWithPath: out).appendingPathComponent(name))
-            } catch {
-                throw NodeError("TRACK-EXPORT", "cannot write \(name) in \(out); check free space and permissions",
-                                cause: "\(error)")
+            // The recipient's processing status, and its answer to a recall if it gave one; the
+            // 13 itself is this node's, not the recipient's, so it is not written as theirs.
+            var answers: [(ReceiptStatus, String?)] = []
+            if let status = ReceiptStatus(rawValue: entry.status), status != .pending, status != .undeliverable {
+                answers.append((status, entry.reason))
             }
-            files.append(name)
+            if let recall = entry.recall.flatMap(ReceiptStatus.init(rawValue:)), recall != .recalled {
+                answers.append((recall, entry.recallReason))
+            }
+            for (status, reason) in answers {
+                let package = EdXMLStatus(
+                    from: EdXMLOrganization(organId: entry.recipient, organName: entry.name == "?" ? nil : entry.name),
+                    responseFor: Self.responseFor(identity),
+                    statusCode: status.rawValue, description: reason ?? status.displayName,
+                    timestamp: Self.edxmlTimestamp(entry.updatedAt))
+                let name = "status-\(entry.recipient)-\(status.rawValue).edxml"
+                do {
+                    try EdXMLWriter.data(status: package)
+                        .write(to: URL(fileURLWithPath: out).appendingPathComponent(name))
+                } catch {
+                    throw NodeError("TRACK-EXPORT", "cannot write \(name) in \(out); check free space and permissions",
+                                    cause: "\(error)")
+                }
+                files.append(name)
+            }
         }
         return ExportReport(id: report.id, directory: out, files: files)
     }
@@ -67,6 +77,9 @@ extension NodeOperations {
         let record = try spool.documentRecords([id])[id]?.identity
         try Self.checkResponseFor(status.responseFor, matches: record, file: file, id: id)
         switch status.statusCode {
+        case "02" where (status.description ?? "").trimmingCharacters(in: .whitespaces).isEmpty:
+            throw NodeError("EDXML-STATUS-REASON", "\(file) refuses the document (02) without a Description; a "
+                            + "refusal needs its reason there, for the sender to read")
         case "02", "03", "04", "05", "06":
             return try setStatus(id.hex, status.statusCode, reason: status.description)
         case "15", "16":
@@ -93,10 +106,17 @@ extension NodeOperations {
             matches = false
         }
         guard matches else {
-            let ours = expected?.documentId ?? expected?.code ?? "(no DocumentId recorded)"
+            guard let expected else {
+                throw NodeError("EDXML-RESPONSE-MISMATCH",
+                                "\(id.hex.prefix(16))… has no recorded DocumentId or số/ký hiệu (it arrived "
+                                + "before this "
+                                + "node recorded identities), so no status package can name it; set its status with "
+                                + "`lienthong inbox accept|assign|processing|done|reject`")
+            }
+            let ours = expected.documentId ?? expected.code ?? "(no DocumentId)"
             throw NodeError("EDXML-RESPONSE-MISMATCH",
-                            "\(file) answers \(r.documentId ?? r.code ?? "no document"), but "
-                            + "\(id.hex.prefix(16))… is "
+                            "\(file) answers \(r.documentId ?? r.code ?? "no document"), "
+                            + "but \(id.hex.prefix(16))… is "
                             + "\(ours); apply the package to the document it answers (see `lienthong inbox list`)")
         }
     }

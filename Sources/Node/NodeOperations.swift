@@ -105,21 +105,24 @@ public struct NodeOperations: Sendable {
                                     createdAt: now, expiresAt: now + r.expiresInMs)
         try refuseDuplicate(metadata, resend: r.resend)
         if r.eachFile == true { return try sendEach(files, metadata: metadata, parameters: params, recipients: recipients.count, now: now) }
-        return try sealAndQueue(metadata: metadata, files: files, parameters: params, recipients: recipients.count, now: now)
+        return try sealAndQueue(metadata: metadata, files: files, parameters: params, recipients: recipients.count,
+                                now: now, resend: r.resend)
     }
 
     /// Seals one document and queues it: in memory and one transaction when small, else into the spool.
     func sealAndQueue(metadata: DocumentMetadata, files: [AttachedFile], parameters params: SealParameters,
-                      recipients: Int, now: Int64) throws -> SentReport {
+                      recipients: Int, now: Int64, resend: Bool? = nil) throws -> SentReport {
         if Self.totalSize(files) <= Self.inMemorySendBytes {
             // Sealed in memory and accepted in one transaction (one fsync), instead of a scratch
             // file taken in by begin / chunks / complete: an urgent note reaches the link sooner.
-            let incoming = try sealChecked(metadata: metadata, files: files, parameters: params, now: now)
+            let incoming = try sealChecked(metadata: metadata, files: files, parameters: params, now: now,
+                                           resend: resend)
             try accept([incoming], now: now)
             return SentReport(id: incoming.header.id.hex, recipients: recipients, payloadBytes: incoming.header.layout.payloadSize,
                               nextHops: incoming.custody.nextHops.keys.sorted().map(\.rawValue))
         }
-        let (header, custody) = try sealIntoSpool(metadata: metadata, files: files, parameters: params, now: now)
+        let (header, custody) = try sealIntoSpool(metadata: metadata, files: files, parameters: params, now: now,
+                                                   resend: resend)
         return SentReport(id: header.id.hex, recipients: recipients, payloadBytes: header.layout.payloadSize,
                           nextHops: custody.nextHops.keys.sorted().map(\.rawValue))
     }
@@ -131,7 +134,7 @@ public struct NodeOperations: Sendable {
     /// accepts it through the gate once its header is signed (`Spool.beginStaging`). Nothing is
     /// kept if sealing or the gate fails.
     func sealIntoSpool(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters,
-                       now: Int64) throws -> (EnvelopeHeader, Custody) {
+                       now: Int64, resend: Bool? = nil) throws -> (EnvelopeHeader, Custody) {
         let staged = try spool.beginStaging(parameters, now: now)
         do {
             let splitter = ChunkSplitter(chunkSize: parameters.chunkSize, batchSize: Self.stagingBatch) { [spool] first, chunks in
@@ -141,7 +144,7 @@ public struct NodeOperations: Sendable {
                                                    signer: identity.signingKeys, body: splitter)
             try splitter.finish()
             try ingress.check(sealed.header, now: now, sealedHere: true)
-            let custody = try self.custody(for: sealed.header, metadata: metadata)
+            let custody = try self.custody(for: sealed.header, metadata: metadata, resend: resend)
             let verifier = try ChunkVerifier(header: sealed.header, table: sealed.table)
             _ = try commit([(sealed.header, sealed.table, custody)], now: now) { custodies in
                 [try spool.completeStaged(staged, as: verifier, custody: custodies[0], now: now)]
@@ -182,11 +185,12 @@ public struct NodeOperations: Sendable {
     }
 
     /// Seals one document in memory and passes it through the gate: ready for the spool.
-    func sealChecked(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters, now: Int64) throws -> IncomingEnvelope {
+    func sealChecked(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters, now: Int64,
+                     resend: Bool? = nil) throws -> IncomingEnvelope {
         let (sealed, chunks) = try DocumentEnvelope.sealInMemory(metadata: metadata, files: files, parameters: parameters, signer: identity.signingKeys)
         try ingress.check(sealed.header, now: now, sealedHere: true)
         return IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: chunks, from: "local",
-                                custody: try custody(for: sealed.header, metadata: metadata))
+                                custody: try custody(for: sealed.header, metadata: metadata, resend: resend))
     }
 
     /// One document per file, sealed in parallel, accepted together in one transaction (one
@@ -247,8 +251,12 @@ public struct NodeOperations: Sendable {
     }
 
     func item(_ e: InboxEntry) -> InboxItem {
-        InboxItem(id: e.envelopeID.hex, origin: e.origin.rawValue, originName: identity.topology[e.origin]?.name ?? "?",
-                  urgency: e.urgency.cliName, receivedAt: e.receivedAt, status: e.status.rawValue, statusAt: e.statusAt, payloadBytes: e.payloadSize)
+        var item = InboxItem(id: e.envelopeID.hex, origin: e.origin.rawValue,
+                             originName: identity.topology[e.origin]?.name ?? "?", urgency: e.urgency.cliName,
+                             receivedAt: e.receivedAt, status: e.status.rawValue, statusAt: e.statusAt,
+                             payloadBytes: e.payloadSize)
+        item.recall = e.recall?.rawValue
+        return item
     }
 
     func inboxID(_ text: String) throws -> (EnvelopeID, InboxEntry) {
@@ -317,10 +325,19 @@ public struct NodeOperations: Sendable {
         let rows = try spool.tracking(id)
         guard !rows.isEmpty else { throw NodeError("TRACK-NOT-FOUND", "this node sent no document with id \(text); see `lienthong track`") }
         var counts: [String: Int] = [:]
-        for r in rows { counts[r.status.rawValue, default: 0] += 1 }
-        return TrackReport(id: id.hex, recipients: rows.count, counts: counts, entries: rows.map {
-            .init(recipient: $0.recipient.rawValue, name: identity.topology[$0.recipient]?.name ?? "?", status: $0.status.rawValue,
-                  statusName: $0.status.displayName, reason: $0.reason, updatedAt: $0.updatedAt)
+        for r in rows {
+            counts[r.status.rawValue, default: 0] += 1
+            if let recall = r.recall { counts[recall.rawValue, default: 0] += 1 }
+        }
+        return TrackReport(id: id.hex, recipients: rows.count, counts: counts, entries: rows.map { row in
+            var entry = TrackReport.Entry(recipient: row.recipient.rawValue,
+                                          name: identity.topology[row.recipient]?.name ?? "?",
+                                          status: row.status.rawValue, statusName: row.status.displayName,
+                                          reason: row.reason, updatedAt: row.updatedAt)
+            entry.recall = row.recall?.rawValue
+            entry.recallName = row.recall?.displayName
+            entry.recallReason = row.recallReason
+            return entry
         })
     }
 

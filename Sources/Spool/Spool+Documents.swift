@@ -55,44 +55,69 @@ public struct DocumentRecord: Sendable, Equatable {
 extension Spool {
     // MARK: - Looking documents up
 
-    /// The earlier new document (type 0) with this DocumentId that this node sent, if any.
-    public func sentDocument(documentId: String) throws -> EnvelopeID? {
+    /// The earlier new document this node sent that `identity` (a new document) is the same as:
+    /// by DocumentId, or by issuer, số, ký hiệu and date.
+    public func sentOriginal(of identity: DocumentIdentity) throws -> EnvelopeID? {
+        try read { db in try Self.sentOriginal(db, of: identity) }
+    }
+
+    static func sentOriginal(_ db: Database, of identity: DocumentIdentity) throws -> EnvelopeID? {
+        guard identity.businessType == 0 else { return nil }
+        return try Self.original(db, of: identity, select: """
+            SELECT d.envelope_id FROM document d WHERE d.direction = 'sent' AND d.business_type = 0 AND
+            """, arguments: [])?.0
+    }
+
+    /// The received document, from `origin`, that `identity` (a new document) is the same as: in
+    /// the inbox, not itself a duplicate, neither refused (02) nor recalled (13, 15) — a copy sent
+    /// again after those is a new delivery. With its current status.
+    public func receivedOriginal(of identity: DocumentIdentity, origin: NodeID) throws -> (EnvelopeID, ReceiptStatus)? {
+        try read { db in try Self.receivedOriginal(db, of: identity, origin: origin) }
+    }
+
+    static func receivedOriginal(_ db: Database, of identity: DocumentIdentity, origin: NodeID)
+        throws -> (EnvelopeID, ReceiptStatus)? {
+        guard identity.businessType == 0 else { return nil }
+        guard let (id, status) = try original(db, of: identity, select: """
+            SELECT d.envelope_id, i.status FROM document d JOIN inbox i ON i.envelope_id = d.envelope_id
+            WHERE d.direction = 'received' AND d.duplicate_of IS NULL AND d.business_type = 0 AND i.origin = ?
+              AND i.status != '02' AND (i.recall IS NULL OR i.recall = '16') AND
+            """, arguments: [origin.rawValue]) else { return nil }
+        guard let status, let parsed = ReceiptStatus(rawValue: status) else {
+            throw SpoolError(.corrupt, "an inbox row has an unknown status")
+        }
+        return (id, parsed)
+    }
+
+    /// The received document from `origin` with this DocumentId, whatever its type: what a
+    /// revocation, update or replacement refers to.
+    public func receivedDocument(documentId: String, origin: NodeID) throws -> EnvelopeID? {
         try read { db in
             try Data.fetchOne(db, sql: """
-                SELECT envelope_id FROM document WHERE direction = 'sent' AND document_id = ? AND business_type = 0
-                ORDER BY recorded_at LIMIT 1
-                """, arguments: [documentId]).map { try EnvelopeID(bytes: Array($0)) }
+                SELECT d.envelope_id FROM document d JOIN inbox i ON i.envelope_id = d.envelope_id
+                WHERE d.direction = 'received' AND d.duplicate_of IS NULL AND d.document_id = ? AND i.origin = ?
+                ORDER BY d.business_type, d.recorded_at LIMIT 1
+                """, arguments: [documentId, origin.rawValue]).map { try EnvelopeID(bytes: Array($0)) }
         }
     }
 
-    /// The received document (in the inbox, not itself a duplicate, type 0) that `identity` is
-    /// the same as: by DocumentId, or by issuer, số, ký hiệu and date. With its current status.
-    public func receivedOriginal(of identity: DocumentIdentity) throws -> (EnvelopeID, ReceiptStatus)? {
-        try read { db in try Self.receivedOriginal(db, of: identity) }
-    }
-
-    static func receivedOriginal(_ db: Database, of identity: DocumentIdentity) throws -> (EnvelopeID, ReceiptStatus)? {
-        let select = """
-            SELECT d.envelope_id, i.status FROM document d JOIN inbox i ON i.envelope_id = d.envelope_id
-            WHERE d.direction = 'received' AND d.duplicate_of IS NULL AND d.business_type = 0 AND
-            """
+    /// The first row of `select` (which ends in `AND`) matching `identity` by DocumentId, else by code.
+    private static func original(_ db: Database, of identity: DocumentIdentity, select: String,
+                                 arguments: StatementArguments) throws -> (EnvelopeID, String?)? {
         var row: Row?
         if let documentId = identity.documentId {
             row = try Row.fetchOne(db, sql: select + " d.document_id = ? ORDER BY d.recorded_at LIMIT 1",
-                                   arguments: [documentId])
+                                   arguments: arguments + [documentId])
         }
         if row == nil, identity.hasCode {
             row = try Row.fetchOne(db, sql: select + """
                  d.organ_id = ? AND d.code_number = ? AND d.code_notation = ? AND d.promulgation_date = ?
                 ORDER BY d.recorded_at LIMIT 1
-                """, arguments: [identity.organId, identity.codeNumber, identity.codeNotation,
-                                 identity.promulgationDate])
+                """, arguments: arguments + [identity.organId, identity.codeNumber, identity.codeNotation,
+                                             identity.promulgationDate])
         }
         guard let row else { return nil }
-        guard let status = ReceiptStatus(rawValue: row["status"]) else {
-            throw SpoolError(.corrupt, "an inbox row has an unknown status")
-        }
-        return (try EnvelopeID(bytes: Array(row["envelope_id"] as Data)), status)
+        return (try EnvelopeID(bytes: Array(row["envelope_id"] as Data)), row["status"])
     }
 
     /// The records of these envelopes (those the spool has).

@@ -263,6 +263,13 @@ extension Spool {
             for r in h.recipients { try track.execute(arguments: [key, r.id.rawValue, ReceiptStatus.pending.rawValue, ReceiptStatus.pending.rank, now]) }
         }
         if let document = custody.document, custody.trackAsOrigin {
+            // Checked again here, in the commit: two sends of one package at once cannot both pass.
+            if !custody.resend, let earlier = try Self.sentOriginal(db, of: document) {
+                throw SpoolError(.duplicateDocument, "a document with the identity of "
+                                 + "\(document.documentId ?? "this one") "
+                                 + "was already sent as envelope \(earlier.hex.prefix(16))…; nothing was sent. "
+                                 + "Send it again with --resend only if it must go a second time")
+            }
             try Self.recordDocument(db, h.id, .sent, document, now: now)
         }
         try db.cachedStatement(sql: "INSERT INTO seen (id, first_seen_at, expires_at) VALUES (?, ?, ?)").execute(arguments: [key, now, h.expiresAt])

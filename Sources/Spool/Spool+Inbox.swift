@@ -13,6 +13,9 @@ public struct InboxEntry: Sendable, Equatable, Codable {
     public let statusAt: Int64
     public let reason: String?
     public let payloadSize: UInt64
+    /// A recall beside the status: 13 (asked by the origin), 15 (agreed), 16 (refused).
+    public var recall: ReceiptStatus? = nil
+    public var recallReason: String? = nil
 }
 
 /// One recipient's status for a document this node sent.
@@ -21,6 +24,9 @@ public struct RecipientStatus: Sendable, Equatable, Codable {
     public let status: ReceiptStatus
     public let reason: String?
     public let updatedAt: Int64
+    /// A recall beside the status: 13 (sent by this node), 15 or 16 (the recipient's answer).
+    public var recall: ReceiptStatus? = nil
+    public var recallReason: String? = nil
 }
 
 extension Spool {
@@ -75,18 +81,26 @@ extension Spool {
     /// Per-recipient status of a document this node sent.
     public func tracking(_ id: EnvelopeID) throws -> [RecipientStatus] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT recipient, status, reason, updated_at FROM receipt WHERE envelope_id = ? ORDER BY recipient",
-                             arguments: [Data(id.bytes)]).map { row in
+            try Row.fetchAll(db, sql: """
+                SELECT recipient, status, reason, updated_at, recall, recall_reason FROM receipt
+                WHERE envelope_id = ? ORDER BY recipient
+                """, arguments: [Data(id.bytes)]).map { row in
                 guard let status = ReceiptStatus(rawValue: row["status"]) else {
                     throw SpoolError(.corrupt, "a receipt row has an unknown status")
                 }
-                return RecipientStatus(recipient: try NodeID(row["recipient"]), status: status, reason: row["reason"], updatedAt: row["updated_at"])
+                var entry = RecipientStatus(recipient: try NodeID(row["recipient"]), status: status,
+                                            reason: row["reason"],
+                                            updatedAt: row["updated_at"])
+                entry.recall = (row["recall"] as String?).flatMap(ReceiptStatus.init(rawValue:))
+                entry.recallReason = row["recall_reason"]
+                return entry
             }
         }
     }
 
     static let inboxSelect = """
-        SELECT i.envelope_id, i.origin, i.received_at, i.status, i.status_at, i.reason, e.kind, e.urgency, e.payload_size
+        SELECT i.envelope_id, i.origin, i.received_at, i.status, i.status_at, i.reason, e.kind, e.urgency,
+          e.payload_size, i.recall, i.recall_reason
         FROM inbox i JOIN envelope e ON e.id = i.envelope_id
         """
 
@@ -95,8 +109,12 @@ extension Spool {
               let urgency = Urgency(rawValue: UInt8(row["urgency"] as Int)) else {
             throw SpoolError(.corrupt, "an inbox row has an unknown status, kind or urgency")
         }
-        return InboxEntry(envelopeID: try EnvelopeID(bytes: Array(row["envelope_id"] as Data)), origin: try NodeID(row["origin"]), kind: kind,
-                          urgency: urgency, receivedAt: row["received_at"], status: status, statusAt: row["status_at"],
-                          reason: row["reason"], payloadSize: UInt64(row["payload_size"] as Int64))
+        var entry = InboxEntry(envelopeID: try EnvelopeID(bytes: Array(row["envelope_id"] as Data)),
+                               origin: try NodeID(row["origin"]), kind: kind, urgency: urgency,
+                               receivedAt: row["received_at"], status: status, statusAt: row["status_at"],
+                               reason: row["reason"], payloadSize: UInt64(row["payload_size"] as Int64))
+        entry.recall = (row["recall"] as String?).flatMap(ReceiptStatus.init(rawValue:))
+        entry.recallReason = row["recall_reason"]
+        return entry
     }
 }

@@ -107,11 +107,15 @@ extension Spool {
                     if let identity {
                         try Self.recordDocument(db, id, .received, identity, linkedTo: linkTo, now: now)
                     }
-                    if let linkTo, identity?.businessType == 1 {
-                        try requestRecall(db, linkTo, origin: nil,
+                    if let linkTo, identity?.businessType == 1,
+                       let origin = try String.fetchOne(db, sql: "SELECT origin FROM inbox WHERE envelope_id = ?",
+                                                        arguments: [Data(id.bytes)]) {
+                        // A revocation recalls the earlier document only if the same origin sent both.
+                        try requestRecall(db, linkTo, origin: try NodeID(origin),
                                           reason: "thu hồi bởi văn bản \(id.hex.prefix(16))",
-                                          actor: "node", at: now)
+                                          actor: origin, at: now)
                     }
+                    try applyPendingRecall(db, id, now: now)
                 case .duplicate(let id, let earlier, let identity, _):
                     try Self.recordDocument(db, id, .received, identity, duplicateOf: earlier, now: now)
                     try db.cachedStatement(sql: "DELETE FROM inbox WHERE envelope_id = ?")
@@ -143,9 +147,14 @@ extension Spool {
     /// Applies one receipt inside a transaction; unknown documents and backward moves change nothing.
     func applyReceipt(_ db: Database, _ u: ReceiptUpdate) throws -> Bool {
         // A recall travels the other way: from the document's origin to this recipient's inbox.
-        if u.status == .recalled {
+        switch u.status {
+        case .recalled:
             return try requestRecall(db, u.envelopeID, origin: u.recipient, reason: u.reason,
                                      actor: u.recipient.rawValue, at: u.at)
+        case .recallAccepted, .recallRefused:
+            return try applyRecallAnswer(db, u)
+        case .pending, .arrived, .rejected, .accepted, .assigned, .processing, .done, .undeliverable:
+            break
         }
         let key = Data(u.envelopeID.bytes)
         guard let rank = try Int.fetchOne(db.cachedStatement(sql: "SELECT rank FROM receipt WHERE envelope_id = ? AND recipient = ?"),
@@ -165,14 +174,20 @@ extension Spool {
                                receipt: IncomingEnvelope) throws -> Bool {
         try verifyWhole([receipt])
         return try write { db in
-            guard let current = try String.fetchOne(db, sql: "SELECT status FROM inbox WHERE envelope_id = ?", arguments: [Data(id.bytes)])
-                .flatMap(ReceiptStatus.init(rawValue:)) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT status, recall FROM inbox WHERE envelope_id = ?",
+                                             arguments: [Data(id.bytes)]),
+                  let current = ReceiptStatus(rawValue: row["status"]) else {
                 throw SpoolError(.notFound, "envelope \(id.hex.prefix(16))… is not in this node's inbox")
+            }
+            guard (row["recall"] as String?) != ReceiptStatus.recallAccepted.rawValue else {
+                throw SpoolError(.invalidState, "the document was recalled and its recall agreed to (15): "
+                                 + "it is no longer handled here")
             }
             guard status.rank > current.rank else { return false }
             try db.execute(sql: "UPDATE inbox SET status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
                            arguments: [status.rawValue, now, reason, Data(id.bytes)])
-            try AuditLog.append(db, at: now, event: .status, envelope: id, actor: actor, detail: status.rawValue + (reason.map { " " + $0 } ?? ""))
+            try AuditLog.append(db, at: now, event: .status, envelope: id, actor: actor,
+                                detail: status.rawValue + (reason.map { " " + $0 } ?? ""))
             _ = try acceptVerified(db, [receipt], now: now)
             return true
         }

@@ -4,9 +4,13 @@ import Envelope
 
 /// Recall (Decree 30/2020 Phụ lục VI): the origin sends 13 to its recipients; each recipient's
 /// clerk answers 15 (agree: the content is destroyed, the metadata and the record kept) or 16.
+/// The recall is kept beside the processing status (`recall` columns), never in it.
 extension Spool {
-    /// The origin recalls a document it sent: every recipient not yet at 13 or beyond is set to
-    /// 13, and the recall notices (`receipts`) are accepted in the same commit. Returns how many
+    /// How long a recall that overtook its document waits for it (the notice's own lifetime).
+    static let pendingRecallLifetime: Int64 = 30 * 86_400_000
+
+    /// The origin recalls a document it sent: every recipient without a recall yet is marked 13,
+    /// and the recall notices (`receipts`) are accepted in the same commit. Returns how many
     /// recipients it reached.
     public func recallSent(_ id: EnvelopeID, to recipients: [NodeID], receipts: [IncomingEnvelope], reason: String,
                            actor: String, now: Int64) throws -> Int {
@@ -15,10 +19,9 @@ extension Spool {
             var changed = 0
             for recipient in recipients {
                 try db.execute(sql: """
-                    UPDATE receipt SET status = ?, rank = ?, reason = ?, updated_at = ?
-                    WHERE envelope_id = ? AND recipient = ? AND rank < ?
-                    """, arguments: [ReceiptStatus.recalled.rawValue, ReceiptStatus.recalled.rank, reason, now,
-                                     Data(id.bytes), recipient.rawValue, ReceiptStatus.recalled.rank])
+                    UPDATE receipt SET recall = '13', recall_reason = ?, updated_at = ?
+                    WHERE envelope_id = ? AND recipient = ? AND recall IS NULL
+                    """, arguments: [reason, now, Data(id.bytes), recipient.rawValue])
                 guard db.changesCount > 0 else { continue }
                 changed += 1
                 try AuditLog.append(db, at: now, event: .recall, envelope: id, peer: recipient.rawValue, actor: actor,
@@ -29,48 +32,73 @@ extension Spool {
         }
     }
 
-    /// A recall reached this node's copy (a 13 from its origin, or a revocation package): the
-    /// inbox entry moves to 13 unless it is already there or beyond. A recall of a duplicate
-    /// lands on the entry it repeats. With `origin`, only that origin may recall.
+    /// At the origin: a recipient's answer to a recall (15, 16), or to a revocation package.
+    func applyRecallAnswer(_ db: Database, _ u: ReceiptUpdate) throws -> Bool {
+        try db.execute(sql: """
+            UPDATE receipt SET recall = ?, recall_reason = ?, updated_at = ?
+            WHERE envelope_id = ? AND recipient = ? AND (recall IS NULL OR recall = '13')
+            """, arguments: [u.status.rawValue, u.reason, u.at, Data(u.envelopeID.bytes), u.recipient.rawValue])
+        guard db.changesCount > 0 else { return false }
+        try AuditLog.append(db, at: u.at, event: .receipt, envelope: u.envelopeID, peer: u.recipient.rawValue,
+                            actor: u.recipient.rawValue, detail: u.status.rawValue + (u.reason.map { " " + $0 } ?? ""))
+        return true
+    }
+
+    /// A recall reached this node's copy (a 13 from its origin, or a revocation package from the
+    /// same origin): the inbox entry is marked 13 unless it has a recall already. A recall of a
+    /// duplicate lands on the entry it repeats; one that overtook its document waits for it.
     @discardableResult
-    func requestRecall(_ db: Database, _ id: EnvelopeID, origin: NodeID?, reason: String?, actor: String,
+    func requestRecall(_ db: Database, _ id: EnvelopeID, origin: NodeID, reason: String?, actor: String,
                        at: Int64) throws -> Bool {
         let target = try Data.fetchOne(db, sql: "SELECT duplicate_of FROM document WHERE envelope_id = ?",
                                        arguments: [Data(id.bytes)]).map { try EnvelopeID(bytes: Array($0)) } ?? id
-        guard let row = try Row.fetchOne(db, sql: "SELECT origin, status FROM inbox WHERE envelope_id = ?",
-                                         arguments: [Data(target.bytes)]),
-              origin == nil || row["origin"] == origin?.rawValue,
-              let status = ReceiptStatus(rawValue: row["status"]), status.rank < ReceiptStatus.recalled.rank else {
+        guard let row = try Row.fetchOne(db, sql: "SELECT origin, recall FROM inbox WHERE envelope_id = ?",
+                                         arguments: [Data(target.bytes)]) else {
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO pending_recall (envelope_id, origin, reason, at) VALUES (?, ?, ?, ?)
+                """,
+                           arguments: [Data(id.bytes), origin.rawValue, reason, at])
             return false
         }
-        try db.execute(sql: "UPDATE inbox SET status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
-                       arguments: [ReceiptStatus.recalled.rawValue, at, reason, Data(target.bytes)])
-        try AuditLog.append(db, at: at, event: .recall, envelope: target, peer: origin?.rawValue, actor: actor,
+        guard row["origin"] == origin.rawValue, (row["recall"] as String?) == nil else { return false }
+        try db.execute(sql: "UPDATE inbox SET recall = '13', recall_reason = ? WHERE envelope_id = ?",
+                       arguments: [reason, Data(target.bytes)])
+        try AuditLog.append(db, at: at, event: .recall, envelope: target, peer: origin.rawValue, actor: actor,
                             detail: "13" + (reason.map { " " + $0 } ?? ""))
         return true
+    }
+
+    /// A document just settled: a recall that arrived before it applies now.
+    func applyPendingRecall(_ db: Database, _ id: EnvelopeID, now: Int64) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT origin, reason FROM pending_recall WHERE envelope_id = ?",
+                                         arguments: [Data(id.bytes)]) else { return }
+        try db.execute(sql: "DELETE FROM pending_recall WHERE envelope_id = ?", arguments: [Data(id.bytes)])
+        try requestRecall(db, id, origin: try NodeID(row["origin"]), reason: row["reason"],
+                          actor: row["origin"], at: now)
     }
 
     /// The clerk answers a recall: 15 (agree) or 16 (refuse), only after 13, with the receipt to
     /// the origin in the same commit. On 15 the content is destroyed now, or as soon as no queue
     /// entry still needs it for other recipients (`destroyRecalledContent`); `metadata` (the
-    /// document's metadata JSON) and `identity` are kept.
+    /// document's metadata JSON) and `identity` are kept. After 16 the handling goes on.
     public func answerRecall(_ id: EnvelopeID, accept: Bool, reason: String?, identity: DocumentIdentity,
                              metadata: [UInt8], actor: String, now: Int64, receipt: IncomingEnvelope) throws {
         try verifyWhole([receipt])
         let answer: ReceiptStatus = accept ? .recallAccepted : .recallRefused
         try write { db in
             let key = Data(id.bytes)
-            guard let current = try String.fetchOne(db, sql: "SELECT status FROM inbox WHERE envelope_id = ?",
-                                                    arguments: [key])
-                .flatMap(ReceiptStatus.init(rawValue:)) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT recall FROM inbox WHERE envelope_id = ?",
+                                             arguments: [key]) else {
                 throw SpoolError(.notFound, "envelope \(id.hex.prefix(16))… is not in this node's inbox")
             }
-            guard current == .recalled else {
-                throw SpoolError(.invalidState, "the document is at \(current.displayName), not 13 thu hồi: "
-                                 + "a recall is answered (15 or 16) only after its sender recalled it")
+            let recall: String? = row["recall"]
+            guard recall == ReceiptStatus.recalled.rawValue else {
+                let state = recall.map { "already answered \($0)" } ?? "no recall"
+                throw SpoolError(.invalidState, "the document has \(state): a recall is answered (15 or 16) once, "
+                                 + "after its sender recalled it")
             }
-            try db.execute(sql: "UPDATE inbox SET status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
-                           arguments: [answer.rawValue, now, reason, key])
+            try db.execute(sql: "UPDATE inbox SET recall = ?, recall_reason = ? WHERE envelope_id = ?",
+                           arguments: [answer.rawValue, reason, key])
             try AuditLog.append(db, at: now, event: .status, envelope: id, actor: actor,
                                 detail: answer.rawValue + (reason.map { " " + $0 } ?? ""))
             _ = try acceptVerified(db, [receipt], now: now)
@@ -82,10 +110,20 @@ extension Spool {
         }
     }
 
-    /// Destroys the content of recalled documents whose last onward queue entry has left.
+    /// Destroys the content of recalled documents whose last onward queue entry has left, and
+    /// forgets recalls whose document never came.
     @discardableResult
     public func destroyRecalledContent(now: Int64) throws -> Int {
-        try write { db in
+        let waiting = try read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM document WHERE metadata IS NOT NULL AND content_destroyed_at IS NULL)
+                  OR EXISTS (SELECT 1 FROM pending_recall WHERE at < ?)
+                """, arguments: [now - Self.pendingRecallLifetime]) ?? false
+        }
+        guard waiting else { return 0 }  // the usual case: no write transaction every sweep
+        return try write { db in
+            try db.execute(sql: "DELETE FROM pending_recall WHERE at < ?",
+                           arguments: [now - Self.pendingRecallLifetime])
             let ids = try Data.fetchAll(db, sql: """
                 SELECT envelope_id FROM document d WHERE metadata IS NOT NULL AND content_destroyed_at IS NULL
                 AND NOT EXISTS (SELECT 1 FROM queue_entry q WHERE q.envelope_id = d.envelope_id) LIMIT 100

@@ -18,6 +18,8 @@ public struct SpoolError: Error, CustomStringConvertible, Sendable {
         /// A request that contradicts the spool's state (e.g. completing a partial envelope).
         case invalidState = "SPOOL-INVALID-STATE"
         case invalidArgument = "SPOOL-ARGUMENT"
+        /// A new document whose identity this node already sent (checked again inside the commit).
+        case duplicateDocument = "EDXML-DUPLICATE"
         /// Any other SQLite failure.
         case database = "SPOOL-DATABASE"
         case io = "SPOOL-IO"

@@ -131,6 +131,23 @@ enum SpoolMigrations {
                 CREATE INDEX document_by_code ON document(direction, organ_id, code_number, code_notation,
                                                           promulgation_date);
                 CREATE INDEX document_by_link ON document(linked_to) WHERE linked_to IS NOT NULL;
+                CREATE INDEX document_to_destroy ON document(envelope_id)
+                  WHERE metadata IS NOT NULL AND content_destroyed_at IS NULL;
+                """)
+            // A recall (13 → 15 / 16) beside the processing status, not in it: a recipient that
+            // refuses a recall (16) goes on handling the document; the origin keeps each
+            // recipient's real status. A recall that overtakes its document waits for it.
+            try db.execute(sql: """
+                ALTER TABLE inbox ADD COLUMN recall TEXT CHECK (recall IN ('13', '15', '16'));
+                ALTER TABLE inbox ADD COLUMN recall_reason TEXT;
+                ALTER TABLE receipt ADD COLUMN recall TEXT CHECK (recall IN ('13', '15', '16'));
+                ALTER TABLE receipt ADD COLUMN recall_reason TEXT;
+                CREATE TABLE pending_recall (
+                  envelope_id BLOB PRIMARY KEY NOT NULL,
+                  origin TEXT NOT NULL,
+                  reason TEXT,
+                  at INTEGER NOT NULL
+                ) WITHOUT ROWID;
                 """)
         }
         return m

@@ -16,6 +16,8 @@ public struct Custody: Sendable, Equatable {
     /// A document sealed here: its business identity, recorded in the same commit (duplicates
     /// are found by it at the next send).
     public var document: DocumentIdentity?
+    /// Record it even if a new document with the same identity was sent before (`send --resend`).
+    public var resend = false
 
     public init(nextHops: [NodeID: [NodeID]], deliverLocally: Bool, trackAsOrigin: Bool = false,
                 handedTo: Set<NodeID> = [],

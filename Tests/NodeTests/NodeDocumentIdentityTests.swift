@@ -51,7 +51,7 @@ import Spool
 
     @Test func statusPackagesAndDuplicatesBetweenCommunesOfTwoDistricts() throws {
         let net = try TestNetwork()
-        try net.start([commune11, district1, hub, district2, commune21])
+        try net.start([commune11, district1, hub, district2, commune21, commune22])
         defer { net.stopAll() }
         let path = try package(net, name: "21-CT-TU.edxml")
         let documentId = "\(commune11),2016/08/15,21/CT-TU"
@@ -102,6 +102,21 @@ import Spool
         let original = try net.json(DocumentView.self, commune21, "inbox", "show", first)
         #expect(original.related?.contains { $0.id == update && $0.relation == "update" } == true)
 
+        // Another agency cannot revoke commune 1.1's document, nor pass its own off as it.
+        for (type, name) in [(1, "forged-revocation.edxml"), (0, "forged-identity.edxml")] {
+            let forged = try package(net, name: name, businessType: type)
+            let text = try String(contentsOfFile: forged, encoding: .utf8)
+            let from = "<edXML:OrganId>\(commune11)</edXML:OrganId>"
+            let range = try #require(text.range(of: from))
+            try Data(text.replacingCharacters(in: range, with: "<edXML:OrganId>\(commune22)</edXML:OrganId>").utf8)
+                .write(to: URL(fileURLWithPath: forged))
+            let sent = try net.json([SentReport].self, commune22, "send", "--edxml", forged)[0].id
+            try waitUntil("\(name) is settled") { try net.track(commune22, sent).counts["01"] == 1 }
+            #expect(try net.json(DocumentView.self, commune21, "inbox", "show", sent).refersToEnvelope == nil)
+        }
+        #expect(try net.inbox(commune21).first { $0.id == first }?.recall == nil)
+        #expect(try net.inbox(commune21).count == 4)  // first, the update and both of commune 2.2's
+
         // A revocation naming no To goes to the revoked document's recipients and puts it at 13.
         let revocationPath = try package(net, name: "21-CT-TU-revocation.edxml", businessType: 1,
                                          headerId: "\(commune11),2016/08/21,21c/CT-TU")
@@ -113,7 +128,7 @@ import Spool
         let revocation = try net.json([SentReport].self, commune11, "send", "--edxml", revocationPath)[0]
         #expect(revocation.recipients == 1)
         try waitUntil("the revoked document is at 13") {
-            try net.inbox(commune21).first { $0.id == first }?.status == "13"
+            try net.inbox(commune21).first { $0.id == first }?.recall == "13"
         }
         #expect(try net.json(DocumentView.self, commune21, "inbox", "show", revocation.id).refersToEnvelope == first)
     }
@@ -159,10 +174,9 @@ import Spool
         try net.cli(hub, "recall", id, "--reason", "Ban hành nhầm")
         #expect(try net.track(hub, id).counts["13"] == 2)
         try waitUntil("both communes see the recall") {
-            try net.inbox(commune11).first?.status == "13" && net.inbox(commune21).first?.status == "13"
+            try net.inbox(commune11).first?.recall == "13" && net.inbox(commune21).first?.recall == "13"
         }
-        #expect(failure { try net.cli(commune11, "inbox", "done", id) }.isEmpty)  // statuses only move forward
-        #expect(try net.inbox(commune11).first?.status == "13")
+        #expect(try net.inbox(commune11).first?.status == "03")  // the processing status is kept apart
         try net.cli(commune11, "inbox", "recall", "accept", id)
         try net.cli(commune21, "inbox", "recall", "reject", id, "--reason", "Đã thi hành")
         try waitUntil("the hub sees 15 and 16") {
@@ -175,12 +189,22 @@ import Spool
         #expect(recalled.contains("INBOX-RECALLED"))
         #expect(failure { try net.cli(commune11, "inbox", "export", id, "--edxml", net.dir + "/x.edxml") }
             .contains("INBOX-RECALLED"))
+        #expect(failure { try net.cli(commune11, "inbox", "done", id) }.contains("SPOOL-INVALID-STATE"))
+        #expect(failure { try net.cli(commune11, "inbox", "recall", "reject", id, "--reason", "x") }
+            .contains("INBOX-RECALL-STATE"))
         let view = try net.json(DocumentView.self, commune11, "inbox", "show", id)
         #expect(view.subject == "Quyết định về chuyển đổi số" && view.files.isEmpty
                 && view.contentDestroyedAt != nil)
-        #expect(view.item.status == "15")
+        #expect(view.item.recall == "15" && view.item.status == "03")
         let audit = try net.cli(["audit", "list", "--home", net.home(commune11), "--envelope", id, "--json"])
         #expect(audit.contains("\"destroyed\"") && audit.contains("\"recall\""))
+        // The answers as status packages beside the processing statuses; the 13 is the hub's own.
+        let answers = net.dir + "/answers"
+        try net.cli(hub, "track", id, "--edxml-status", answers)
+        let written = try FileManager.default.contentsOfDirectory(atPath: answers).sorted()
+        #expect(written == ["status-\(commune11)-03.edxml", "status-\(commune11)-15.edxml",
+                            "status-\(commune21)-01.edxml", "status-\(commune21)-16.edxml"])
+        #expect(try readStatus(answers + "/status-\(commune21)-16.edxml")?.description == "Đã thi hành")
         // At commune 2.1 (16) the document is whole.
         try net.cli(commune21, "inbox", "export", id, "--out", net.dir + "/kept")
         #expect(FileManager.default.contents(atPath: net.dir + "/kept/quyet-dinh.pdf")

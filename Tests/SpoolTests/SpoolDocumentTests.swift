@@ -25,36 +25,56 @@ import Envelope
         try f.incoming(try f.envelope(size: size), from: "local", hops: [parent: [parent]])
     }
 
-    @Test func aSentDocumentIsRecordedInItsCustodyCommit() throws {
+    /// A notice applying `status` from `from` to document `id`, settled.
+    func notice(_ f: SpoolFixture, _ spool: Spool, _ id: EnvelopeID, _ status: ReceiptStatus, from: NodeID,
+                reason: String? = nil) throws {
+        let n = try f.envelope(size: 120 + Int.random(in: 0..<1000))
+        _ = try spool.accept(try f.incoming(n, hops: [:], local: true), now: SpoolFixture.now)
+        try spool.settle([.tracking(n.0.header.id, updates: [
+            .init(envelopeID: id, recipient: from, status: status, reason: reason, at: 3),
+        ])], now: SpoolFixture.now)
+    }
+
+    @Test func aSentDocumentIsRecordedInItsCustodyCommitAndRefusedTwice() throws {
         let f = try SpoolFixture()
         let spool = try f.open()
+        // A revocation with the DocumentId is not "the same document sent again".
+        var revocation = identity
+        revocation.businessType = 1
+        var first = try f.incoming(try f.envelope(size: 200), from: "local", track: true)
+        first.custody.document = revocation
+        _ = try spool.accept(first, now: SpoolFixture.now)
+        #expect(try spool.sentOriginal(of: identity) == nil)
         let doc = try f.envelope()
         var incoming = try f.incoming(doc, from: "local", track: true)
         incoming.custody.document = identity
-        _ = try spool.accept(incoming, now: SpoolFixture.now)
-        #expect(try spool.sentDocument(documentId: identity.documentId!) == doc.0.header.id)
-        #expect(try spool.sentDocument(documentId: "000.00.01.H27,2026/12/01,13/QĐ-UBND") == nil)
-        // A revocation with the same DocumentId is not "the same document sent again".
-        var revocation = identity
-        revocation.businessType = 1
-        let other = try f.envelope(size: 200)
-        var second = try f.incoming(other, from: "local", track: true)
-        second.custody.document = revocation
-        _ = try spool.accept(second, now: SpoolFixture.now + 1)
-        #expect(try spool.sentDocument(documentId: identity.documentId!) == doc.0.header.id)
+        _ = try spool.accept(incoming, now: SpoolFixture.now + 1)
+        #expect(try spool.sentOriginal(of: identity) == doc.0.header.id)
+        var byCode = identity
+        byCode.documentId = "another id, the same số, ký hiệu and date"
+        #expect(try spool.sentOriginal(of: byCode) == doc.0.header.id)
+        // The same identity again is refused inside the commit, unless resent on purpose.
+        var again = try f.incoming(try f.envelope(size: 300), from: "local", track: true)
+        again.custody.document = identity
+        #expect(throws: SpoolError.self) { _ = try spool.accept(again, now: SpoolFixture.now + 2) }
+        #expect(try spool.storedEnvelope(again.header.id) == nil)
+        again.custody.resend = true
+        _ = try spool.accept(again, now: SpoolFixture.now + 3)
+        #expect(try spool.storedEnvelope(again.header.id) != nil)
     }
 
-    @Test func theSameDocumentIsFoundByItsIdOrByItsCode() throws {
+    @Test func theSameDocumentIsFoundByItsIdOrByItsCodeFromItsOriginOnly() throws {
         let f = try SpoolFixture()
         let spool = try f.open()
         let first = try deliver(f, spool, identity: identity)
-        #expect(try spool.receivedOriginal(of: identity)?.0 == first)
+        #expect(try spool.receivedOriginal(of: identity, origin: f.originID)?.0 == first)
+        #expect(try spool.receivedOriginal(of: identity, origin: node("000.02.01.H27")) == nil)
         var byCode = identity
         byCode.documentId = nil
-        #expect(try spool.receivedOriginal(of: byCode)?.0 == first)
+        #expect(try spool.receivedOriginal(of: byCode, origin: f.originID)?.0 == first)
         var otherDate = byCode
         otherDate.promulgationDate = "2026-12-02"
-        #expect(try spool.receivedOriginal(of: otherDate) == nil)
+        #expect(try spool.receivedOriginal(of: otherDate, origin: f.originID) == nil)
 
         // Recorded as a duplicate: out of the inbox, its receipt queued, the record kept.
         let dup = try f.envelope(size: 300)
@@ -66,37 +86,40 @@ import Envelope
         #expect(try spool.queueEntries().map(\.envelopeID) == [r.header.id])
         #expect(try spool.related(to: first).map(\.envelopeID) == [dup.0.header.id])
         #expect(try spool.documentRecords([dup.0.header.id])[dup.0.header.id]?.duplicateOf == first)
-        #expect(try spool.receivedOriginal(of: identity)?.0 == first)  // the duplicate is never the original
         #expect(try spool.storedEnvelope(dup.0.header.id) == nil)  // its body is not kept
+
+        // Refused (02), it is no longer the original: a copy sent again is a new delivery.
+        #expect(try spool.setInboxStatus(first, .rejected, reason: "nhầm", actor: "operator:t", now: 4,
+                                         receipt: try receipt(f, size: 101)))
+        #expect(try spool.receivedOriginal(of: identity, origin: f.originID) == nil)
     }
 
-    @Test func aRecallComesOnlyFromTheOriginAndIsAnsweredOnlyAfter13() throws {
+    @Test func aRecallComesOnlyFromTheOriginAndIsAnsweredOnceAfter13() throws {
         let f = try SpoolFixture()
         let spool = try f.open()
         let id = try deliver(f, spool, identity: identity)
         #expect(throws: SpoolError.self) {  // no 13 yet
             try spool.answerRecall(id, accept: true, reason: nil, identity: identity, metadata: [1],
-                                   actor: "operator:t",
-                                   now: 1, receipt: try receipt(f))
+                                   actor: "operator:t", now: 1, receipt: try receipt(f))
         }
-        let notice = try f.envelope(size: 120)
-        _ = try spool.accept(try f.incoming(notice, hops: [:], local: true), now: SpoolFixture.now)
-        try spool.settle([.tracking(notice.0.header.id, updates: [
-            .init(envelopeID: id, recipient: node("000.02.01.H27"), status: .recalled, reason: "forged", at: 2),
-        ])], now: SpoolFixture.now)
-        #expect(try spool.inboxEntry(id)?.status == .arrived)  // not the origin: ignored
-        let real = try f.envelope(size: 121)
-        _ = try spool.accept(try f.incoming(real, hops: [:], local: true), now: SpoolFixture.now)
-        try spool.settle([.tracking(real.0.header.id, updates: [
-            .init(envelopeID: id, recipient: f.originID, status: .recalled, reason: "Ban hành nhầm", at: 3),
-        ])], now: SpoolFixture.now)
-        #expect(try spool.inboxEntry(id)?.status == .recalled && spool.inboxEntry(id)?.reason == "Ban hành nhầm")
-        // A clerk's status no longer moves it.
-        #expect(try spool.setInboxStatus(id, .done, reason: nil, actor: "operator:t", now: 4,
-                                         receipt: try receipt(f)) == false)
+        try notice(f, spool, id, .recalled, from: node("000.02.01.H27"), reason: "forged")
+        #expect(try spool.inboxEntry(id)?.recall == nil)  // not the origin: ignored
+        try notice(f, spool, id, .recalled, from: f.originID, reason: "Ban hành nhầm")
+        let entry = try spool.inboxEntry(id)
+        #expect(entry?.recall == .recalled && entry?.recallReason == "Ban hành nhầm" && entry?.status == .arrived)
+        // The processing status is kept apart: a clerk's status still moves it.
+        #expect(try spool.setInboxStatus(id, .accepted, reason: nil, actor: "operator:t", now: 4,
+                                         receipt: try receipt(f)))
         try spool.answerRecall(id, accept: true, reason: nil, identity: identity, metadata: Array("{}".utf8),
                                actor: "operator:t", now: 5, receipt: try receipt(f))
-        #expect(try spool.inboxEntry(id)?.status == .recallAccepted)
+        #expect(try spool.inboxEntry(id)?.recall == .recallAccepted && spool.inboxEntry(id)?.status == .accepted)
+        #expect(throws: SpoolError.self) {  // answered once
+            try spool.answerRecall(id, accept: false, reason: nil, identity: identity, metadata: [1],
+                                   actor: "operator:t", now: 6, receipt: try receipt(f))
+        }
+        #expect(throws: SpoolError.self) {  // no longer handled here
+            try spool.setInboxStatus(id, .done, reason: nil, actor: "operator:t", now: 7, receipt: try receipt(f))
+        }
         #expect(try spool.chunks(of: id, from: 0, limit: 100).isEmpty)
         let record = try spool.documentRecords([id])[id]
         #expect(record?.keptMetadata == Array("{}".utf8) && record?.contentDestroyedAt == 5)
@@ -104,16 +127,42 @@ import Envelope
         #expect(try spool.verifyAudit().ok)
     }
 
+    @Test func aRecallThatOvertakesItsDocumentWaitsForIt() throws {
+        let f = try SpoolFixture()
+        let spool = try f.open()
+        let doc = try f.envelope(size: 150_000)
+        let id = doc.0.header.id
+        try notice(f, spool, id, .recalled, from: f.originID, reason: "Ban hành nhầm")  // before the document
+        _ = try spool.accept(try f.incoming(doc, hops: [:], local: true), now: SpoolFixture.now)
+        try spool.settle([.document(id, receipt: nil, identity: identity)], now: SpoolFixture.now)
+        let entry = try spool.inboxEntry(id)
+        #expect(entry?.recall == .recalled && entry?.recallReason == "Ban hành nhầm")
+    }
+
+    @Test func theOriginKeepsEachRecipientsStatusBesideTheRecall() throws {
+        let f = try SpoolFixture()
+        let spool = try f.open()
+        let sent = try f.envelope(recipients: ["000.01.01.H27", "000.02.01.H27"])
+        _ = try spool.accept(try f.incoming(sent, from: "local", track: true), now: SpoolFixture.now)
+        let id = sent.0.header.id
+        try notice(f, spool, id, .processing, from: node("000.01.01.H27"))
+        #expect(try spool.recallSent(id, to: [node("000.01.01.H27"), node("000.02.01.H27")],
+                                     receipts: [try receipt(f)], reason: "nhầm", actor: "operator:t", now: 5) == 2)
+        #expect(try spool.recallSent(id, to: [node("000.01.01.H27")], receipts: [try receipt(f, size: 99)],
+                                     reason: "nhầm", actor: "operator:t", now: 6) == 0)  // once
+        try notice(f, spool, id, .recallRefused, from: node("000.01.01.H27"), reason: "đã thi hành")
+        try notice(f, spool, id, .done, from: node("000.01.01.H27"))  // 16: the handling goes on
+        let rows = Dictionary(uniqueKeysWithValues: try spool.tracking(id).map { ($0.recipient.rawValue, $0) })
+        #expect(rows["000.01.01.H27"]?.status == .done && rows["000.01.01.H27"]?.recall == .recallRefused)
+        #expect(rows["000.02.01.H27"]?.status == .pending && rows["000.02.01.H27"]?.recall == .recalled)
+    }
+
     @Test func contentStillCarriedOnwardIsDestroyedWhenItsLastEntryLeaves() throws {
         let f = try SpoolFixture()
         let spool = try f.open()
         // This node is a recipient and also relays the document to a child.
         let id = try deliver(f, spool, identity: identity, hops: ["000.01.00.H27": ["000.01.01.H27"]])
-        let notice = try f.envelope(size: 120)
-        _ = try spool.accept(try f.incoming(notice, hops: [:], local: true), now: SpoolFixture.now)
-        try spool.settle([.tracking(notice.0.header.id, updates: [
-            .init(envelopeID: id, recipient: f.originID, status: .recalled, reason: nil, at: 3),
-        ])], now: SpoolFixture.now)
+        try notice(f, spool, id, .recalled, from: f.originID)
         try spool.answerRecall(id, accept: true, reason: nil, identity: identity, metadata: [7], actor: "operator:t",
                                now: 5, receipt: try receipt(f))
         #expect(try !spool.chunks(of: id, from: 0, limit: 100).isEmpty)  // the child still needs it

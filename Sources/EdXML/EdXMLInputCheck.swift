@@ -21,6 +21,8 @@ struct EdXMLInputCheck {
     private var lower: UInt8 = 0x80
     private var upper: UInt8 = 0xBF
     private var previous: UInt8 = 0
+    /// The input starts with a UTF-8 byte-order mark (the declaration then starts at byte 3).
+    private var bom = false
     /// Bytes accepted so far; at a failure, the offset of the first bad byte.
     private(set) var offset: UInt64 = 0
     private(set) var failure: Failure?
@@ -29,6 +31,9 @@ struct EdXMLInputCheck {
     mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var i = 0
         let count = bytes.count
+        if offset == 0 {
+            bom = count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+        }
         while i < count {
             if need == 0 && previous != UInt8(ascii: "<") {
                 // Fast path: eight ASCII bytes at a time with no '<' (base64 attachments are all ASCII).
@@ -72,7 +77,7 @@ struct EdXMLInputCheck {
     var atCharacterBoundary: Bool { need == 0 }
 
     /// `<?` at the start of the input (after a byte-order mark): the XML declaration.
-    private func isDeclaration(at questionMark: UInt64) -> Bool { questionMark == 1 || questionMark == 4 }
+    private func isDeclaration(at questionMark: UInt64) -> Bool { questionMark == (bom ? 4 : 1) }
 
     private mutating func fail(_ why: Failure, at i: Int) -> Bool {
         failure = why

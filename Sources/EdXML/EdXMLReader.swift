@@ -75,6 +75,11 @@ public struct EdXMLReader: Sendable {
             throw EdXMLError(.malformed, "the package starts with a processing instruction that is not the "
                              + "<?xml declaration; edXML packages have none: remove it", line: 1, column: 1)
         }
+        if first == 0, let declared = Self.declaredEncoding(bytes), !["utf-8", "utf8"].contains(declared.lowercased()) {
+            // Only UTF-8 is read: libxml2's switch to another encoding is where it crashed under fuzzing.
+            throw EdXMLError(.encoding, "the package declares encoding \(declared); edXML packages are UTF-8: save "
+                             + "it as UTF-8 (encoding=\"UTF-8\") in the software that produced it", line: 1, column: 1)
+        }
         if first > 0, bytes[first...].starts(with: Array("<?xml".utf8)) {
             throw EdXMLError(.strayBytes, "whitespace before the <?xml declaration; the declaration must come first",
                              line: 1, column: 1)
@@ -124,6 +129,17 @@ public struct EdXMLReader: Sendable {
                              line: parser.lineNumber, column: parser.columnNumber)
         }
         return try EdXMLMapper.package(root, attachments: builder.attachmentSizes)
+    }
+
+    /// The `encoding` pseudo-attribute of the XML declaration at the start of `bytes`, if any.
+    static func declaredEncoding(_ bytes: [UInt8]) -> String? {
+        guard bytes.starts(with: Array("<?xml".utf8)), let end = find(Array("?>".utf8), in: bytes, from: 5)
+        else { return nil }
+        let declaration = String(decoding: bytes[5..<end], as: UTF8.self)
+        guard let key = declaration.range(of: "encoding") else { return nil }
+        let rest = declaration[key.upperBound...].drop { $0 == " " || $0 == "=" || $0 == "\t" }
+        guard let quote = rest.first, quote == "\"" || quote == "'" else { return "" }
+        return String(rest.dropFirst().prefix { $0 != quote })
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {

@@ -96,7 +96,7 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
                 qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
-        guard error == nil else { return }
+        guard error == nil, !stopAfterSyntaxError(parser) else { return }
         guard stack.count < limits.maxDepth else {
             return fail(.tooDeep, "elements are nested more than \(limits.maxDepth) deep")
         }
@@ -148,7 +148,7 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
     }
 
     func parser(_ parser: XMLParser, foundCharacters string: String) {
-        guard error == nil, let node = stack.last else { return }
+        guard error == nil, !stopAfterSyntaxError(parser), let node = stack.last else { return }
         if decoder != nil {
             do {
                 try decoder?.feed(string) { try sink.write($0) }
@@ -174,7 +174,7 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
                 qualifiedName qName: String?) {
-        guard error == nil, let node = stack.last else { return }
+        guard error == nil, !stopAfterSyntaxError(parser), let node = stack.last else { return }
         if decoder != nil {
             do {
                 try decoder?.finish { try sink.write($0) }
@@ -201,6 +201,16 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
         if syntaxError == nil, error == nil {
             syntaxError = (parser.lineNumber, parser.columnNumber, "\(parseError)")
         }
+        // The first error decides; recovering past it only makes Foundation build (and leak, about
+        // 1 KiB each) more error objects. Stopped at the next event (`stopAfterSyntaxError`), not
+        // here: stopping libxml2 inside its error report crashed it on an encoding error.
+    }
+
+    /// After a syntax error, the first event stops the parse.
+    private func stopAfterSyntaxError(_ parser: XMLParser) -> Bool {
+        guard syntaxError != nil else { return false }
+        parser.abortParsing()
+        return true
     }
 
     func parser(_ parser: XMLParser, foundInternalEntityDeclarationWithName name: String, value: String?) {

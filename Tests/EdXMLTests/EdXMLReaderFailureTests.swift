@@ -174,6 +174,13 @@ import Testing
         do { _ = try EdXMLReader().read(fileAt: path); Issue.record("read a processing instruction") } catch {
             #expect((error as? EdXMLError)?.code == .malformed)
         }
+        // Found by the fuzzer too: `<?` at byte 3 is a declaration only after a byte-order mark.
+        #expect(readError(data: Data("<Ex<?TF?>\n<xll/edXor>\n".utf8))?.message.contains("processing") == true)
+        // Found by the fuzzer: a declared UTF-7 crashed libxml2 once the parse was stopped at its
+        // first error. Only UTF-8 is read.
+        let utf7 = minimal().replacingOccurrences(of: "encoding=\"UTF-8\"", with: "encoding=\"UTF-7\"")
+        #expect(utf7.contains("UTF-7") && readError(utf7)?.code == .encoding)
+        #expect(readError(minimal().replacingOccurrences(of: "encoding=\"UTF-8\"", with: "encoding='utf-8'")) == nil)
         // The declaration itself, after a byte-order mark too, is fine.
         #expect(readError(data: Data([0xEF, 0xBB, 0xBF]) + Data(minimal().utf8)) == nil)
     }

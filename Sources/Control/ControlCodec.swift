@@ -9,6 +9,8 @@ public struct ControlError: Error, CustomStringConvertible, Sendable, Equatable 
         case malformed = "CONTROL-MALFORMED"
         /// No daemon answers on the socket.
         case notRunning = "CONTROL-NOT-RUNNING"
+        /// The daemon already serves `ControlLimits.maxConnections` connections: try again shortly.
+        case busy = "CONTROL-BUSY"
         case io = "CONTROL-IO"
     }
     public let code: Code

@@ -19,6 +19,11 @@ public enum ControlLimits {
     public static let maxResponseBytes = 64 << 20
     /// Version of the request/response format.
     public static let version = 1
+    /// Seconds a client has to send its whole request line; then the daemon closes the connection
+    /// (a half-written request must not hold a descriptor for as long as the client likes).
+    public static let requestDeadlineSeconds = 5
+    /// Connections served at once; one more is answered `CONTROL-BUSY` and closed.
+    public static let maxConnections = 64
 }
 
 /// What the operator asks the node to do.

@@ -133,6 +133,14 @@ public struct DocumentView: Codable, Sendable, Equatable {
     public var related: [Related]?
     /// When the content was destroyed after the clerk agreed to a recall (15); the metadata stays.
     public var contentDestroyedAt: Int64?
+    /// From the document's header (edXML MessageHeader): ngày và nơi ban hành (ISO date), hạn xử
+    /// lý, chỉ đạo (SteeringType 0–3), người ký, cơ quan ban hành.
+    public var promulgationDate: String?
+    public var promulgationPlace: String?
+    public var dueDate: String?
+    public var steeringType: Int?
+    public var signerInfo: String?
+    public var organName: String?
     public struct Related: Codable, Sendable, Equatable {
         public var id: String
         /// `duplicate`, or the BussinessDocType name: `revocation`, `update`, `replacement`.

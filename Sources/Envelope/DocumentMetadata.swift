@@ -15,7 +15,7 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
     public var promulgationPlace: String?
     /// Hạn xử lý, ISO 8601 date.
     public var dueDate: String?
-    /// Chỉ đạo: 0 không, 1 chỉ đạo, 2 xin ý kiến, 3 báo cáo (edXML SteeringType).
+    /// Chỉ đạo (edXML SteeringType): 0 thông thường, 1 chỉ đạo, 2 báo cáo thực hiện chỉ đạo.
     public var steeringType: Int?
     /// Độ mật. Anything but `.none` is refused at sealing time.
     public var secrecyLevel: SecrecyLevel

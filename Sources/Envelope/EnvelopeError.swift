@@ -12,6 +12,7 @@ public struct EnvelopeError: Error, CustomStringConvertible, Sendable {
         case chunkTableMismatch = "ENV-CHUNK-TABLE"
         case decryptionFailed = "ENV-DECRYPT"
         case expired = "ENV-EXPIRED"
+        case badClock = "ENV-CLOCK"
         case secrecyRefused = "ENV-SECRECY"
         case invalidNodeID = "ENV-NODE-ID"
         case invalidArgument = "ENV-ARGUMENT"

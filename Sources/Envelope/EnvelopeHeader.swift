@@ -198,6 +198,29 @@ public struct EnvelopeHeader: Sendable, Equatable {
         }
     }
 
+    /// Throws `badClock` unless the header's times are sane at `now`: created no earlier than
+    /// `EnvelopeLimits.earliestCreatedAt` and no later than `now` plus the allowed skew, with a
+    /// lifetime within the network's maximum. Every step is checked for overflow: the times come
+    /// from a peer.
+    public func checkTimes(now: Int64, limits: EnvelopeLimits) throws {
+        let id = self.id.hex.prefix(16)
+        guard createdAt >= EnvelopeLimits.earliestCreatedAt else {
+            throw EnvelopeError(.badClock, "envelope \(id)… from \(origin) claims to be created at \(createdAt) ms, "
+                                + "before 2024: its origin's clock is wrong or the header is forged")
+        }
+        let (latest, over) = now.addingReportingOverflow(limits.maxClockSkewMs)
+        guard over || createdAt <= latest else {
+            let (ahead, huge) = createdAt.subtractingReportingOverflow(now)
+            throw EnvelopeError(.badClock, "envelope \(id)… from \(origin) is created \(huge ? "aeons" : "\(ahead / 1000) s") "
+                                + "in this node's future: set the origin's clock right (NTP) and send it again")
+        }
+        let (lifetime, overflow) = expiresAt.subtractingReportingOverflow(createdAt)
+        guard !overflow, lifetime <= limits.maxLifetimeMs else {
+            throw EnvelopeError(.badClock, "envelope \(id)… from \(origin) would live longer than the network's "
+                                + "maximum of \(limits.maxLifetimeMs / 86_400_000) days; send it with a shorter expiry")
+        }
+    }
+
     /// The sealed content key for `recipient`, or `notARecipient`.
     public func sealedKey(for recipient: NodeID) throws -> [UInt8] {
         guard let r = recipients.first(where: { $0.id == recipient }) else {

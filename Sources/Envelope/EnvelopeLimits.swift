@@ -8,6 +8,16 @@ public struct EnvelopeLimits: Sendable, Equatable {
     public var maxPayloadBytes: UInt64
     /// Allowed plaintext chunk sizes.
     public var chunkSizeRange: ClosedRange<Int>
+    /// Longest lifetime (expiry − creation) an envelope may have: the network's maximum (90 days
+    /// unless its topology sets `maxLifetimeDays`). Beyond it an envelope would be kept, retried
+    /// and remembered for dedup for as long as its origin liked.
+    public var maxLifetimeMs: Int64 = 90 * 86_400_000
+    /// How far ahead of this node's clock an envelope's creation time may be: office clocks
+    /// disagree by seconds to minutes, not hours.
+    public var maxClockSkewMs: Int64 = 5 * 60_000
+    /// No envelope was created before 2024-01-01T00:00Z (before LienThong existed): an earlier
+    /// time is a broken clock or a forged header.
+    public static let earliestCreatedAt: Int64 = 1_704_067_200_000
 
     public init(maxHeaderBytes: Int = 1 << 20, maxRecipients: Int = 4096,
                 maxPayloadBytes: UInt64 = 4 << 30, chunkSizeRange: ClosedRange<Int> = 1024...(4 << 20)) {

@@ -60,6 +60,12 @@ struct InboxCommand: ParsableCommand {
             if let type = d.businessDocType { print("  nghiệp vụ \(type) (\(Self.businessName(type)))") }
             if d.edxmlPackage == true { print("  edXML     gói tin gốc (export with --edxml OUT)") }
             print("  trích yếu \(d.subject)")
+            if let organ = d.organName { print("  cơ quan   \(organ)") }
+            let issued = [d.promulgationPlace, d.promulgationDate].compactMap { $0 }.joined(separator: ", ")
+            if !issued.isEmpty { print("  ban hành  \(issued)") }
+            if let signer = d.signerInfo { print("  người ký  \(signer)") }
+            if let due = d.dueDate { print("  hạn xử lý \(due)") }
+            if let steering = d.steeringType { print("  chỉ đạo   \(steering) (\(Self.steeringName(steering)))") }
             print("  urgency   \(d.item.urgency); status \(d.item.status) since \(Output.time(d.item.statusAt))")
             if let recall = d.item.recall {
                 let names = ["13": "13: the sender recalls it; answer with `inbox recall accept|reject`",
@@ -78,6 +84,12 @@ struct InboxCommand: ParsableCommand {
             for r in d.related ?? [] {
                 print("  related   \(r.id.prefix(16))… \(r.relation), \(Output.time(r.receivedAt))")
             }
+        }
+
+        /// SteeringType in Vietnamese (edXML: 0 ordinary, 1 directive, 2 report on a directive).
+        static func steeringName(_ type: Int) -> String {
+            let names = ["thông thường", "chỉ đạo", "báo cáo thực hiện chỉ đạo"]
+            return names.indices.contains(type) ? names[type] : "không rõ"
         }
 
         /// BussinessDocType in Vietnamese.

@@ -36,6 +36,13 @@ struct NodeAccess: ParsableArguments {
 
 /// Output helpers shared by the node-level commands.
 enum Output {
+    /// `later − earlier` in ms, at least 0, saturating: stored times may be anything a peer signed
+    /// (an envelope created at Int64.min), and printing them must not trap.
+    static func span(_ later: Int64, _ earlier: Int64) -> Int64 {
+        let (difference, overflow) = later.subtractingReportingOverflow(earlier)
+        return overflow ? (later > earlier ? .max : 0) : max(0, difference)
+    }
+
     static func json<T: Encodable>(_ value: T) throws -> String {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -18,10 +18,10 @@ struct PeersCommand: ParsableCommand {
         let now = CLITime.nowMilliseconds()
         print("\("PEER", padded: 16)\("ROLE", padded: 8)\("LINK", padded: 14)\("LAST SEEN", padded: 11)\("BACKLOG", padded: 18)\("IN", padded: 11)\("OUT", padded: 11)NEXT DIAL")
         for p in peers {
-            let link = p.connected ? "up " + Output.age(max(0, now - (p.connectedSince ?? now)) / 1000) : "down"
-            let seen = p.lastContact.map { Output.age(max(0, now - $0) / 1000) + " ago" } ?? "never"
+            let link = p.connected ? "up " + Output.age(Output.span(now, p.connectedSince ?? now) / 1000) : "down"
+            let seen = p.lastContact.map { Output.age(Output.span(now, $0) / 1000) + " ago" } ?? "never"
             let backlog = "\(p.backlogEntries) (\(Output.bytes(p.backlogBytes)))"
-            let dial = p.nextDialAt.map { "in " + Output.age(max(0, $0 - now) / 1000) + " (backoff \(Output.age((p.backoffMs ?? 0) / 1000)))" } ?? "-"
+            let dial = p.nextDialAt.map { "in " + Output.age(Output.span($0, now) / 1000) + " (backoff \(Output.age((p.backoffMs ?? 0) / 1000)))" } ?? "-"
             print("\(p.peer, padded: 16)\(p.role == "failover-parent" ? "parent*" : p.role == "failover-child" ? "child*" : p.role, padded: 8)\(link, padded: 14)\(seen, padded: 11)\(backlog, padded: 18)\(Output.bytes(p.bytesIn), padded: 11)\(Output.bytes(p.bytesOut), padded: 11)\(dial)")
         }
     }

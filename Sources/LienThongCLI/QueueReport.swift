@@ -22,7 +22,7 @@ enum QueueReport {
         let out = ListJSON(now: now, count: entries.count, totalBytes: entries.reduce(0) { $0 + $1.bodySize }, entries: entries.map {
             ListJSON.Entry(id: $0.envelopeID.hex, peer: $0.peer.rawValue, state: $0.state.rawValue, urgency: $0.urgency.cliName,
                            origin: $0.origin.rawValue, recipients: $0.recipients.map(\.rawValue), size: $0.bodySize, enqueuedAt: $0.enqueuedAt,
-                           ageSeconds: max(0, now - $0.enqueuedAt) / 1000, attempts: $0.attempts, nextAttemptAt: $0.nextAttemptAt,
+                           ageSeconds: Output.span(now, $0.enqueuedAt) / 1000, attempts: $0.attempts, nextAttemptAt: $0.nextAttemptAt,
                            lastError: $0.lastError, expiresAt: $0.expiresAt)
         })
         return try json(out)
@@ -35,10 +35,10 @@ enum QueueReport {
             let next: String
             switch e.state {
             case .held, .quarantined, .inflight: next = "-"
-            case .ready, .deferred: next = e.nextAttemptAt <= now ? "now" : "in " + age(e.nextAttemptAt - now)
+            case .ready, .deferred: next = e.nextAttemptAt <= now ? "now" : "in " + age(Output.span(e.nextAttemptAt, now))
             }
             rows.append([String(e.envelopeID.hex.prefix(16)), e.peer.rawValue, e.state.rawValue, e.urgency.displayName, bytes(e.bodySize),
-                         age(now - e.enqueuedAt), String(e.attempts), next, e.lastError ?? ""])
+                         age(Output.span(now, e.enqueuedAt)), String(e.attempts), next, e.lastError ?? ""])
         }
         let total = entries.reduce(UInt64(0)) { $0 + $1.bodySize }
         return table(rows) + "-- \(entries.count) entr\(entries.count == 1 ? "y" : "ies"), \(bytes(total))\n"
@@ -70,8 +70,8 @@ enum QueueReport {
         }
         func row(_ peer: String, _ es: [QueueEntry]) -> ShapeJSON.Row {
             var counts = [Int](repeating: 0, count: bucketEdges.count + 1)
-            for e in es { counts[bucket(now - e.enqueuedAt)] += 1 }
-            return ShapeJSON.Row(peer: peer, total: es.count, counts: counts, oldestAgeSeconds: max(0, now - (es.map(\.enqueuedAt).min() ?? now)) / 1000)
+            for e in es { counts[bucket(Output.span(now, e.enqueuedAt))] += 1 }
+            return ShapeJSON.Row(peer: peer, total: es.count, counts: counts, oldestAgeSeconds: Output.span(now, es.map(\.enqueuedAt).min() ?? now) / 1000)
         }
         let byPeer = Dictionary(grouping: entries, by: \.peer)
         return ShapeJSON(now: now, buckets: bucketNames, peers: byPeer.keys.sorted().map { row($0.rawValue, byPeer[$0] ?? []) }, total: row("TOTAL", entries))
@@ -108,8 +108,8 @@ enum QueueReport {
         out += "  kind        \(s.kind)\n"
         out += "  urgency     \(Urgency(parsing: s.urgency)?.displayName ?? s.urgency)\n"
         out += "  origin      \(s.origin)\(names(s.origin).map { " (\($0))" } ?? "")\n"
-        out += "  created     \(timestamp(s.createdAt)) (\(age(now - s.createdAt)) ago)\n"
-        out += "  expires     \(timestamp(s.expiresAt))\(s.expiresAt > now ? " (in \(age(s.expiresAt - now)))" : " (expired)")\n"
+        out += "  created     \(timestamp(s.createdAt)) (\(age(Output.span(now, s.createdAt))) ago)\n"
+        out += "  expires     \(timestamp(s.expiresAt))\(s.expiresAt > now ? " (in \(age(Output.span(s.expiresAt, now))))" : " (expired)")\n"
         out += "  size        \(bytes(s.bodySize)) in \(s.chunks) chunk(s), \(s.chunksStored) stored\(s.complete ? ", complete" : ", partial")\n"
         out += "  recipients  \(s.recipients.count): \(s.recipients.prefix(8).joined(separator: ", "))\(s.recipients.count > 8 ? ", …" : "")\n"
         out += "Queue entries (one per next hop):\n"

@@ -26,10 +26,12 @@ public struct Ingress: Sendable {
         self.topology = topology
         self.spool = spool
         self.limits = limits
+        if let days = topology.maxLifetimeDays { self.limits.maxLifetimeMs = Int64(days) * 86_400_000 }
     }
 
-    /// Checks a header: signature by a known origin, not expired, every recipient known, sizes
-    /// within this node's limits. Throws `IngressError` with the refusal reason to send back.
+    /// Checks a header: signature by a known origin, not expired, sane times (created neither
+    /// before 2024 nor in this node's future, a lifetime within the network's maximum), every
+    /// recipient known, sizes within this node's limits. Throws `IngressError` with the refusal reason to send back.
     ///
     /// - Parameter sealedHere: the header was signed a moment ago in this process with this node's
     ///   own key (a local send or notice, never bytes read from a peer or a file). Its signature is
@@ -50,6 +52,9 @@ public struct Ingress: Sendable {
         }
         do { try header.checkNotExpired(now: now) } catch {
             throw IngressError(.expired, "envelope \(id)… expired before it arrived")
+        }
+        do { try header.checkTimes(now: now, limits: limits) } catch let error as EnvelopeError {
+            throw IngressError(.badClock, error.message)
         }
         guard header.layout.payloadSize <= limits.maxPayloadBytes, header.recipients.count <= limits.maxRecipients,
               header.encoded.count <= limits.maxHeaderBytes else {

@@ -9,13 +9,16 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Control
+import Envelope
 
 /// The control server: one JSON request and one answer per connection on `DIR/control.sock`
 /// (owner-only), each request run by `NodeOperations` off the event loops.
 ///
 /// Security note: anyone who can open the socket can operate the node, so it is created 0600
 /// inside the 0700 home, and a live socket of another daemon is never taken over. Requests are
-/// untrusted bytes: the line is size-checked as it arrives (`LineFramer`) before decoding.
+/// untrusted bytes: the line is size-checked as it arrives (`LineFramer`) before decoding, must
+/// arrive within `ControlLimits.requestDeadlineSeconds`, and at most `maxConnections` are served
+/// at once; every number in a request is checked before arithmetic (`NodeOperations`).
 struct ControlService: Service {
     let runtime: NodeRuntime
 
@@ -26,7 +29,15 @@ struct ControlService: Service {
         }
         let server = try await ServerBootstrap(group: runtime.group)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
-                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+                channel.eventLoop.makeCompletedFuture {
+                    // The request line must be in before the deadline; `serve` cancels it then.
+                    let deadline = channel.eventLoop.scheduleTask(in: .seconds(Int64(ControlLimits.requestDeadlineSeconds))) {
+                        channel.close(promise: nil)
+                    }
+                    channel.closeFuture.whenComplete { _ in deadline.cancel() }
+                    return Connection(channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
+                                      deadline: deadline)
+                }
             }
         guard chmod(path, 0o600) == 0 else {
             throw NodeError("NODE-CONTROL-SOCKET", "cannot make \(path) owner-only: \(String(cString: strerror(errno)))")
@@ -35,16 +46,43 @@ struct ControlService: Service {
         defer { unlink(path) }
         try await untilShutdown {
             try await server.executeThenClose { connections in
+                let active = Locked(0)
                 try await withThrowingDiscardingTaskGroup { tasks in
                     for try await connection in connections {
-                        tasks.addTask { await self.serve(connection) }
+                        let admitted = active.withLock { n in
+                            guard n < ControlLimits.maxConnections else { return false }
+                            n += 1
+                            return true
+                        }
+                        tasks.addTask {
+                            guard admitted else { return await self.refuseBusy(connection.channel) }
+                            await self.serve(connection)
+                            active.withLock { $0 -= 1 }
+                        }
                     }
                 }
             }
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    /// An accepted connection and the close scheduled for when its request is late.
+    struct Connection: Sendable {
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let deadline: Scheduled<Void>
+    }
+
+    /// Over the connection cap: answered at once, so a flood of idle connections costs one
+    /// descriptor each for no longer than the request deadline.
+    private func refuseBusy(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let busy = ControlResponse.failure(ControlError.Code.busy.rawValue, "the node is serving "
+                                           + "\(ControlLimits.maxConnections) control connections; try again in a few seconds")
+        try? await channel.executeThenClose { _, outbound in
+            try await outbound.write(ByteBuffer(bytes: try ControlCodec.encode(busy)))
+        }
+    }
+
+    private func serve(_ accepted: Connection) async {
+        let connection = accepted.channel
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var framer = LineFramer(maxLine: ControlLimits.maxRequestBytes)
@@ -55,6 +93,7 @@ struct ControlService: Service {
                         return
                     }
                     guard let line = lines.first else { continue }
+                    accepted.deadline.cancel()  // the request is in; running it may take long
                     let response = await self.answer(line)
                     try await outbound.write(ByteBuffer(bytes: try ControlCodec.encode(response)))
                     return

@@ -140,11 +140,24 @@ extension NodeOperations {
         guard let record = try spool.documentRecords([id])[id], let kept = record.keptMetadata,
               record.contentDestroyedAt != nil else { return nil }
         let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(kept))
-        var view = DocumentView(item: item(entry), subject: metadata.subject, reference: metadata.reference,
-                                documentType: metadata.documentType, files: [])
-        view.documentId = metadata.edxml?.documentId ?? record.identity.documentId
-        view.businessDocType = metadata.edxml?.businessDocType
+        var view = Self.view(item(entry), metadata, files: [])
+        view.documentId = view.documentId ?? record.identity.documentId
         try annotate(&view, id)
+        return view
+    }
+
+    /// What `inbox show` prints of a document's metadata (its edXML header fields included).
+    static func view(_ item: InboxItem, _ metadata: DocumentMetadata, files: [DocumentView.FileEntry]) -> DocumentView {
+        var view = DocumentView(item: item, subject: metadata.subject, reference: metadata.reference,
+                                documentType: metadata.documentType, files: files)
+        view.documentId = metadata.edxml?.documentId
+        view.businessDocType = metadata.edxml?.businessDocType
+        view.promulgationDate = metadata.promulgationDate
+        view.promulgationPlace = metadata.promulgationPlace
+        view.dueDate = metadata.dueDate
+        view.steeringType = metadata.steeringType
+        view.signerInfo = metadata.signerInfo
+        view.organName = metadata.organName
         return view
     }
 }

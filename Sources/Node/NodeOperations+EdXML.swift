@@ -17,7 +17,7 @@ extension NodeOperations {
             throw NodeError("SEND-EDXML-ARGS",
                             "an edXML package names its own recipients and files; drop --to and --file")
         }
-        guard r.expiresInMs > 0 else { throw NodeError("SEND-EXPIRY", "the expiry must be in the future") }
+        try checkExpiry(r.expiresInMs)
         let document = try Self.readDocument(path)
         let header = document.header
         guard header.from.organId == identity.id.rawValue else {

@@ -24,18 +24,22 @@ extension NodeOperations {
         }
         var files: [String] = []
         for entry in report.entries {
-            // The recipient's processing status, and its answer to a recall if it gave one; the
-            // 13 itself is this node's, not the recipient's, so it is not written as theirs.
-            var answers: [(ReceiptStatus, String?)] = []
+            // The recipient's processing status, and beside it the recall: its answer (15, 16), or
+            // while unanswered the 13 this node sent it — a package from this node, as the
+            // sender's e-office software would have written the recall itself.
+            var answers: [(ReceiptStatus, String?, EdXMLOrganization)] = []
+            let recipient = EdXMLOrganization(organId: entry.recipient, organName: entry.name == "?" ? nil : entry.name)
             if let status = ReceiptStatus(rawValue: entry.status), status != .pending, status != .undeliverable {
-                answers.append((status, entry.reason))
+                answers.append((status, entry.reason, recipient))
             }
-            if let recall = entry.recall.flatMap(ReceiptStatus.init(rawValue:)), recall != .recalled {
-                answers.append((recall, entry.recallReason))
+            if let recall = entry.recall.flatMap(ReceiptStatus.init(rawValue:)) {
+                let from = recall == .recalled
+                    ? EdXMLOrganization(organId: self.identity.id.rawValue, organName: self.identity.name) : recipient
+                answers.append((recall, entry.recallReason, from))
             }
-            for (status, reason) in answers {
+            for (status, reason, from) in answers {
                 let package = EdXMLStatus(
-                    from: EdXMLOrganization(organId: entry.recipient, organName: entry.name == "?" ? nil : entry.name),
+                    from: from,
                     responseFor: Self.responseFor(identity),
                     statusCode: status.rawValue, description: reason ?? status.displayName,
                     timestamp: Self.edxmlTimestamp(entry.updatedAt))

@@ -92,7 +92,7 @@ public struct NodeOperations: Sendable {
         guard let secrecy = SecrecyLevel(rawValue: r.secrecy) ?? SecrecyLevel.allCases.first(where: { "\($0)" == r.secrecy }) else {
             throw NodeError("SEND-SECRECY", "unknown secrecy level '\(r.secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
         }
-        guard r.expiresInMs > 0 else { throw NodeError("SEND-EXPIRY", "the expiry must be in the future") }
+        try checkExpiry(r.expiresInMs)
         for path in r.files where !FileManager.default.isReadableFile(atPath: path) {
             throw NodeError("SEND-FILE", "cannot read \(path); give a readable file (an absolute path when the daemon runs elsewhere)")
         }
@@ -107,6 +107,16 @@ public struct NodeOperations: Sendable {
         if r.eachFile == true { return try sendEach(files, metadata: metadata, parameters: params, recipients: recipients.count, now: now) }
         return try sealAndQueue(metadata: metadata, files: files, parameters: params, recipients: recipients.count,
                                 now: now, resend: r.resend)
+    }
+
+    /// An expiry a `send` may ask for: in the future and within the network's maximum lifetime,
+    /// checked before any arithmetic on it.
+    func checkExpiry(_ ms: Int64) throws {
+        let maximum = ingress.limits.maxLifetimeMs
+        guard ms > 0, ms <= maximum else {
+            throw NodeError("SEND-EXPIRY", "the expiry must be in the future and at most \(maximum / 86_400_000) days "
+                            + "(the network's maximum lifetime); give e.g. --expires 30d")
+        }
     }
 
     /// Seals one document and queues it: in memory and one transaction when small, else into the spool.
@@ -275,10 +285,8 @@ public struct NodeOperations: Sendable {
         let listing = ListingPayload()
         try DeliveredEnvelope.open(id, spool: spool, identity: identity, into: listing, checkExpiry: false)
         let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(listing.metadataBytes))
-        var view = DocumentView(item: item(entry), subject: metadata.subject, reference: metadata.reference, documentType: metadata.documentType,
-                                files: listing.files.map { .init(name: $0.name, mediaType: $0.mediaType, size: $0.size) })
-        view.documentId = metadata.edxml?.documentId
-        view.businessDocType = metadata.edxml?.businessDocType
+        var view = Self.view(item(entry), metadata,
+                             files: listing.files.map { .init(name: $0.name, mediaType: $0.mediaType, size: $0.size) })
         view.edxmlPackage = metadata.edxml?.package
         try annotate(&view, id)
         return view

@@ -44,6 +44,9 @@ public struct Topology: Sendable {
     public let note: String?
     /// The nodes, in file order.
     public internal(set) var nodes: [TopologyNode]
+    /// The longest lifetime an envelope may have on this network, in days (`maxLifetimeDays`,
+    /// 1…3650); nil for the default of 90 days. Every node's gate refuses longer ones.
+    public internal(set) var maxLifetimeDays: Int?
 
     // Precomputed maps, indexed like `nodes`. Keys and endpoints can change (provisioning) but
     // the shape of the tree cannot, so these are shared between a topology and its

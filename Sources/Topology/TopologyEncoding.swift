@@ -16,6 +16,7 @@ extension Topology {
         out += "  \"format\": \(Self.quoted(Self.format)),\n"
         out += "  \"network\": \(Self.quoted(network)),\n"
         if let note { out += "  \"note\": \(Self.quoted(note)),\n" }
+        if let maxLifetimeDays { out += "  \"maxLifetimeDays\": \(maxLifetimeDays),\n" }
         if nodes.isEmpty {
             out += "  \"nodes\": []\n"
         } else {

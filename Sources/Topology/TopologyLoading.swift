@@ -85,10 +85,18 @@ extension Topology {
             throw TopologyError(.syntax, "field \"nodes\" must be an array, got \(describe(nodesValue))")
         }
         let nodes = try list.enumerated().map { try decodeNode($1, position: $0 + 1) }
-        return try Topology(network: network, note: note, nodes: nodes, requireKeys: requireKeys)
+        var topology = try Topology(network: network, note: note, nodes: nodes, requireKeys: requireKeys)
+        if let value = top["maxLifetimeDays"] {
+            guard let days = value as? Int, !(value is Bool), (1...3650).contains(days) else {
+                throw TopologyError(.syntax, "field \"maxLifetimeDays\" must be a whole number of days from 1 to 3650, "
+                                    + "got \(describe(value))")
+            }
+            topology.maxLifetimeDays = days
+        }
+        return topology
     }
 
-    static let topFields = ["format", "network", "note", "nodes"]
+    static let topFields = ["format", "network", "note", "maxLifetimeDays", "nodes"]
     static let nodeFields = ["id", "name", "level", "gso", "parents", "endpoint", "signingKey", "encryptionKey"]
 
     private static func decodeNode(_ value: Any, position: Int) throws -> TopologyNode {

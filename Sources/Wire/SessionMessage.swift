@@ -11,6 +11,9 @@ public enum RefusalReason: UInt16, Sendable, CaseIterable {
     case malformed = 6
     case notRoutedHere = 7
     case chunkTableMismatch = 8
+    /// Created before the sane floor or too far in the receiver's future, or a lifetime beyond
+    /// the network's maximum (docs/PROTOCOL.md §5).
+    case badClock = 9
     /// The receiver's disk is full: try later.
     case diskFull = 100
     /// Any other failure at the receiver that may pass.

@@ -84,6 +84,27 @@ import SodiumKit
         #expect(decoded.peers.map(\.oldestAgeSeconds) == [40_000, 7_500])
     }
 
+    /// A stored envelope with absurd times (accepted before the gate checked them, or written by
+    /// hand) is printed, not trapped on.
+    @Test func extremeTimesArePrinted() throws {
+        let entry = QueueEntry(envelopeID: Self.id(9), peer: Self.n("000.01.00.H27"), state: .ready, urgency: .thuong,
+                               origin: Self.n("000.00.01.H27"), recipients: [Self.n("000.01.01.H27")], bodySize: 1,
+                               enqueuedAt: .min, attempts: 0, nextAttemptAt: .max, lastError: nil, expiresAt: .max)
+        #expect(QueueReport.listText([entry], now: Self.now).contains("000.01.00.H27"))
+        #expect(try QueueReport.listJSON([entry], now: Self.now).contains("\"ageSeconds\""))
+        #expect(QueueReport.shape([entry], now: .min).peers.count == 1)
+        #expect(Output.span(.max, .min) == .max && Output.span(.min, .max) == 0 && Output.span(5, 3) == 2)
+        let box = BoxKeyPair()
+        let params = SealParameters(kind: .document, urgency: .thuong, origin: Self.n("000.00.01.H27"),
+                                    recipients: [SealRecipient(id: Self.n("000.01.01.H27"), encryptionKey: box.publicKey)],
+                                    createdAt: .min, expiresAt: .max)
+        let sealed = try EnvelopeSealer.seal(params, signer: SigningKeyPair(), payloadSize: 10,
+                                             source: MemorySource([UInt8](repeating: 1, count: 10)), body: DiscardSink())
+        let view = try QueueReport.show(header: sealed.header, chunksStored: 1, complete: true, entries: [entry],
+                                        audit: [], now: Self.now)
+        #expect(QueueReport.showText(view, now: Self.now, names: { _ in nil }).contains("created"))
+    }
+
     @Test func ages() {
         #expect([0, 59_999, 60_000, 3_599_000, 3_600_000, 86_399_000, 86_400_000, 200_000_000].map(QueueReport.age)
                 == ["0s", "59s", "1m00s", "59m59s", "1h00m", "23h59m", "1d00h", "2d07h"])

@@ -21,7 +21,8 @@ import Wire
         let sealed = try EnvelopeSealer.seal(params, signer: signer, payloadSize: UInt64(size), source: MemorySource(Sodium.randomBytes(size)), body: body)
         let incoming = IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: sealed.header.layout.split(body: body.bytes),
                                         from: "local", custody: Custody(nextHops: [to: [to]], deliverLocally: false))
-        _ = try net.spool(sender).accept(incoming, now: createdAt)
+        // Queued now (or when it was created, if that is earlier), so that it is offered at once.
+        _ = try net.spool(sender).accept(incoming, now: min(createdAt, Int64(Date().timeIntervalSince1970 * 1000)))
         return sealed.id
     }
 
@@ -61,6 +62,11 @@ import Wire
             ("unknownOrigin", try craft(net, into: district, to: hub, origin: node("000.09.09.H27"), signer: SigningKeyPair(), size: 2000, createdAt: now, lifetime: 3_600_000)),
             ("expired", try craft(net, into: district, to: hub, origin: district, signer: net.signing[district]!, size: 2000, createdAt: now - 7_200_000, lifetime: 3_600_000)),
             ("tooLarge", try craft(net, into: district, to: hub, origin: district, signer: net.signing[district]!, size: 2 << 20, createdAt: now, lifetime: 3_600_000)),
+            // Created an hour in the hub's future, or living beyond the network's 90 days.
+            ("badClock", try craft(net, into: district, to: hub, origin: district, signer: net.signing[district]!, size: 2000,
+                                   createdAt: now + 3_600_000, lifetime: 3_600_000)),
+            ("badClock", try craft(net, into: district, to: hub, origin: district, signer: net.signing[district]!, size: 2000,
+                                   createdAt: now, lifetime: 91 * 86_400_000)),
         ]
         let good = try net.send(from: district, to: [hub], size: 2000)
         // The hub accepts payloads up to 1 MiB.
@@ -70,7 +76,7 @@ import Wire
         #expect(try await net.waitUntil { try hspool.inboxEntry(good) != nil })
         // The expired one leaves by the sender's own expiry or by the peer's refusal; the others
         // are refused for good and set aside.
-        #expect(try await net.waitUntil { try dspool.queueEntries(state: .quarantined).count >= 3 })
+        #expect(try await net.waitUntil { try dspool.queueEntries(state: .quarantined).count >= 5 })
         let quarantined = Dictionary(uniqueKeysWithValues: try dspool.queueEntries(state: .quarantined).map { ($0.envelopeID, $0.lastError ?? "") })
         for (reason, id) in cases where quarantined[id] != nil {
             #expect(quarantined[id]?.contains(reason) == true, "\(reason): \(quarantined[id] ?? "")")

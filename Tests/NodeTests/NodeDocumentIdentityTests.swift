@@ -101,6 +101,15 @@ import Spool
         #expect(updateView.businessDocType == 2 && updateView.refersToEnvelope == first)
         let original = try net.json(DocumentView.self, commune21, "inbox", "show", first)
         #expect(original.related?.contains { $0.id == update && $0.relation == "update" } == true)
+        // A replacement (3) likewise.
+        let replacementPath = try package(net, name: "21-CT-TU-replacement.edxml", businessType: 3,
+                                          headerId: "\(commune11),2016/08/22,21d/CT-TU")
+        let replacement = try net.json([SentReport].self, commune11, "send", "--edxml", replacementPath)[0].id
+        try waitUntil("the replacement is settled") { try net.track(commune11, replacement).counts["01"] == 1 }
+        let replacementView = try net.json(DocumentView.self, commune21, "inbox", "show", replacement)
+        #expect(replacementView.businessDocType == 3 && replacementView.refersToEnvelope == first)
+        #expect(try net.json(DocumentView.self, commune21, "inbox", "show", first).related?
+            .contains { $0.id == replacement && $0.relation == "replacement" } == true)
 
         // Another agency cannot revoke commune 1.1's document, nor pass its own off as it.
         for (type, name) in [(1, "forged-revocation.edxml"), (0, "forged-identity.edxml")] {
@@ -115,7 +124,7 @@ import Spool
             #expect(try net.json(DocumentView.self, commune21, "inbox", "show", sent).refersToEnvelope == nil)
         }
         #expect(try net.inbox(commune21).first { $0.id == first }?.recall == nil)
-        #expect(try net.inbox(commune21).count == 4)  // first, the update and both of commune 2.2's
+        #expect(try net.inbox(commune21).count == 5)  // first, the update, the replacement, commune 2.2's two
 
         // A revocation naming no To goes to the revoked document's recipients and puts it at 13.
         let revocationPath = try package(net, name: "21-CT-TU-revocation.edxml", businessType: 1,
@@ -177,6 +186,13 @@ import Spool
             try net.inbox(commune11).first?.recall == "13" && net.inbox(commune21).first?.recall == "13"
         }
         #expect(try net.inbox(commune11).first?.status == "03")  // the processing status is kept apart
+        // Unanswered, the recall is written as the 13 the hub sent: From is the hub.
+        let pending = net.dir + "/pending"
+        try net.cli(hub, "track", id, "--edxml-status", pending)
+        let thirteen = try readStatus(pending + "/status-\(commune11)-13.edxml")
+        #expect(thirteen?.statusCode == "13" && thirteen?.from.organId == hub)
+        #expect(thirteen?.description == "Ban hành nhầm")
+        #expect(FileManager.default.fileExists(atPath: pending + "/status-\(commune21)-13.edxml"))
         try net.cli(commune11, "inbox", "recall", "accept", id)
         try net.cli(commune21, "inbox", "recall", "reject", id, "--reason", "Đã thi hành")
         try waitUntil("the hub sees 15 and 16") {

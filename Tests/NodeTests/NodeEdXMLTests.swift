@@ -46,6 +46,13 @@ import EdXML
         #expect(view.reference == "21-CT-TU" && view.documentType == "Chỉ thị")
         #expect(view.documentId == "\(commune11),2016/08/15,21/CT-TU" && view.businessDocType == 0)
         #expect(view.edxmlPackage == true && view.item.urgency == "khan")  // Priority 1 = Khẩn
+        // The rest of the header, as `inbox show` prints it.
+        #expect(view.promulgationDate == "2016-08-15" && view.promulgationPlace == "Hòa Bình")
+        #expect(view.dueDate == "2016-12-31" && view.steeringType == 1)
+        #expect(view.signerInfo?.contains("Bí thư") == true && view.signerInfo?.contains("T/M BAN THƯỜNG VỤ") == true)
+        let shown = try net.cli(commune21, "inbox", "show", id)
+        #expect(shown.contains("ban hành  Hòa Bình, 2016-08-15") && shown.contains("hạn xử lý 2016-12-31"))
+        #expect(shown.contains("chỉ đạo   1 (chỉ đạo)") && shown.contains("người ký"))
 
         // The original, byte for byte.
         let out = net.dir + "/received.edxml"

@@ -216,3 +216,24 @@ struct TopologyLoadingTests {
         for d in t.children(of: t.root.id) { #expect(t.children(of: d).count == 2) }
     }
 }
+
+/// The network's maximum envelope lifetime, an optional top-level setting.
+@Suite struct TopologyLifetimeTests {
+    func withLifetime(_ value: String) -> String {
+        document(tinyNodes).replacingOccurrences(of: "\"nodes\":", with: "\"maxLifetimeDays\": \(value), \"nodes\":")
+    }
+
+    @Test func itIsReadWrittenAndOptional() throws {
+        #expect(try decode(document(tinyNodes)).maxLifetimeDays == nil)
+        let topology = try decode(withLifetime("30"))
+        #expect(topology.maxLifetimeDays == 30)
+        let again = try Topology.decode(try topology.encoded())
+        #expect(again.maxLifetimeDays == 30)
+    }
+
+    @Test(arguments: ["0", "3651", "\"30\"", "30.5", "true", "-1"])
+    func outOfRangeIsRefused(_ value: String) throws {
+        let error = #expect(throws: TopologyError.self) { try decode(withLifetime(value)) }
+        #expect(error?.code == .syntax && error?.message.contains("maxLifetimeDays") == true)
+    }
+}

@@ -31,6 +31,14 @@ public struct LinkConfiguration: Sendable {
     /// envelope — many seconds on a 256 kbit/s commune link. Unlike a small `SO_SNDBUF` it does
     /// not cap the bytes in flight, so a fast distant link keeps its throughput.
     public var unsentLowWater: Int? = 128 << 10
+    /// Bytes of frames queued for a peer's socket (replies included) beyond which the session
+    /// stops reading from that peer until its side drains: what a peer that does not read can
+    /// make this node hold. Room for `writeQueue` of chunks plus the largest chunk and replies.
+    public var maxWriteBacklog: Int = 16 << 20
+    /// How long a peer may leave `maxWriteBacklog` unread before the session is closed.
+    public var drainDeadline: Duration = .seconds(30)
+    /// What a peer's offers in progress may make this node hold, per session (`InboundOffers`).
+    var inboundOffers = InboundOffers.Limits()
     /// Envelopes offered and not yet answered or finished, per session.
     public var maxOutstandingOffers: Int = 1024
     /// How often an idle sender looks for new queue entries.

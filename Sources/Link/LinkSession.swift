@@ -90,6 +90,7 @@ final class LinkSession: Sendable {
         self.outbound = Locked(OutboundState(window: context.configuration.window, urgentReserve: context.configuration.urgentReserve))
         self.lastHeard = Atomic(context.clock())
         self.summary = Locked(SessionSummary(peer: crypto.peer.rawValue))
+        self.receiving = Locked(InboundOffers(limits: context.configuration.inboundOffers))
         var logger = context.logger
         logger[metadataKey: "peer"] = "\(crypto.peer)"
         self.logger = logger
@@ -170,8 +171,10 @@ final class LinkSession: Sendable {
     // MARK: - Reader
 
     private func readerLoop(_ inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator) async throws {
+        let config = context.configuration
         while let frame = try await inbound.next() {
             try Task.checkCancellation()
+            try await writer.waitForRoom(limit: config.maxWriteBacklog, deadline: config.drainDeadline)
             let now = context.clock()
             lastHeard.store(now, ordering: .relaxed)
             context.monitor.received(peer, bytes: frame.readableBytes, now: now)
@@ -197,7 +200,7 @@ final class LinkSession: Sendable {
     }
 
     /// Verifiers of envelopes being received, by id (reader only).
-    private let receiving = Locked<[EnvelopeID: (verifier: ChunkVerifier, custody: Custody, small: [[UInt8]]?)]>([:])
+    private let receiving: Locked<InboundOffers>
 
     private func receiveOffer(header headerBytes: [UInt8], table: [UInt8]) async throws {
         let now = context.clock()
@@ -220,14 +223,20 @@ final class LinkSession: Sendable {
         } catch let e as IngressError {
             return try refuse(id, e.reason, e.message)
         }
-        if header.layout.chunkCount <= max(1, context.configuration.smallEnvelopeChunks) {
+        let small = header.layout.chunkCount <= max(1, context.configuration.smallEnvelopeChunks)
+        let full: String? = receiving.withLock { offers in
+            offers[id] = nil  // offered again while in progress: starts over, as before
+            if let why = offers.refusal(for: header, small: small) { return why }
+            offers[id] = InboundOffers.Entry(verifier: verifier, custody: custody, small: small ? [] : nil)
+            return nil
+        }
+        if let full { return try refuse(id, .temporaryFailure, full) }
+        if small {
             // No spool round trip per offer: a duplicate is found by the group commit, which
             // stores nothing for it and still acknowledges it (custody was already ours).
             // The chunk of a one-chunk envelope follows its offer unasked.
-            receiving.withLock { $0[id] = (verifier, custody, []) }
             if header.layout.chunkCount > 1 { try writer.send(.sendFrom(id, 0)) }
         } else {
-            receiving.withLock { $0[id] = (verifier, custody, nil) }
             work.push(.begin(verifier, custody))
         }
     }

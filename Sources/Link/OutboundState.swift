@@ -22,6 +22,10 @@ package struct OutboundState {
         var next: Int
         /// Chunks below this index are stored at the receiver (credited back to the window).
         var credited: Int
+        /// One past the highest chunk sent in this session: a chunk below it is sent again.
+        var sentEnd = 0
+        /// Ciphertext bytes sent a second (or later) time in this session, after re-requests.
+        var resent = 0
     }
 
     package enum Effect: Equatable, Sendable {
@@ -38,6 +42,13 @@ package struct OutboundState {
     /// the window is always full; without a reserve an urgent chunk waited for the receiver's
     /// next STORED — its next chunk-batch commit, up to tens of ms per hop (`Scripts/bench` e).
     package let urgentReserve: Int
+    /// Bytes of one envelope this session sends again after re-requests (SEND_FROM below what
+    /// was sent) before it ignores further re-requests: four windows, room for the receiver's
+    /// three asks after bad chunks. Without it a 740-byte SEND_FROM 0, repeated, made a node
+    /// send a 30 MB envelope over and over (docs/RELIABILITY.md, adversarial table).
+    package var resendBudget: Int { 4 * window }
+    /// Re-requests ignored because their envelope's resend budget was spent.
+    package private(set) var ignoredRewinds = 0
     private(set) var transfers: [EnvelopeID: Transfer] = [:]
     /// Candidates of `nextChunk`, sorted worst first so the best is last (`QueuePolicy.order`),
     /// so a pick costs O(1) instead of a scan of every outstanding offer. Entries are removed
@@ -110,6 +121,10 @@ package struct OutboundState {
             guard k >= 0, k <= t.layout.chunkCount else {
                 throw WireError(.malformed, "the peer asked for chunk \(k) of an envelope with \(t.layout.chunkCount)")
             }
+            if k < t.next, t.resent >= resendBudget {
+                ignoredRewinds += 1  // the transfer goes on from where it is; the peer may refuse it
+                return []
+            }
             // A re-request (after a bad chunk or a restart) un-sends what was sent past k.
             credit(&t, upTo: t.next)
             t.next = k
@@ -152,6 +167,7 @@ package struct OutboundState {
             guard inFlightBytes == 0 || inFlightBytes + length <= limit else { return nil }
             let index = t.next
             t.next += 1
+            if index < t.sentEnd { t.resent += length } else { t.sentEnd = index + 1 }
             transfers[key.id] = t
             if t.next >= t.layout.chunkCount {
                 sendable.removeLast()

@@ -56,6 +56,8 @@ final class FrameWriter: Sendable {
     let frames: AsyncStream<ByteBuffer>
     let pending = Atomic<Int>(0)
     let bytesOut = Atomic<Int>(0)
+    /// Signalled after each frame written: the reader waits on it while the backlog is too long.
+    let drained = Wakeup()
 
     /// @unchecked: the sealer is only touched under the mutex.
     struct FrameSealerBox: @unchecked Sendable { let sealer: FrameSealer }
@@ -84,6 +86,25 @@ final class FrameWriter: Sendable {
             pending.wrappingSubtract(n, ordering: .relaxed)
             bytesOut.wrappingAdd(n, ordering: .relaxed)
             written(n)
+            drained.signal()
+        }
+    }
+
+    /// Returns once at most `limit` bytes wait for the socket; throws if the peer has not read
+    /// enough of them within `deadline`. The reader calls it before each frame, so a peer that
+    /// sends without reading (PINGs whose PONGs it never takes) is stopped by TCP backpressure
+    /// and then dropped, instead of making this node buffer its replies without bound.
+    func waitForRoom(limit: Int, deadline: Duration) async throws {
+        guard pending.load(ordering: .relaxed) > limit else { return }
+        let clock = ContinuousClock(), end = clock.now.advanced(by: deadline)
+        while pending.load(ordering: .relaxed) > limit {
+            let left = clock.now.duration(to: end)
+            guard left > .zero else {
+                throw WireError(.timeout, "the peer has not read \(pending.load(ordering: .relaxed)) bytes of replies "
+                                + "for \(deadline); dropping it (it sends without reading)")
+            }
+            await drained.wait(timeout: left)
+            try Task.checkCancellation()
         }
     }
 }

@@ -127,6 +127,34 @@ import Wire
         #expect(tiny.nextChunk() == nil)
     }
 
+    /// A peer repeating SEND_FROM 0 (740 bytes each) once made a node send a 30 MB envelope over
+    /// and over: re-sent bytes are bounded per envelope and session, and the transfer goes on.
+    @Test func repeatedReRequestsAreAnsweredWithinTheResendBudget() throws {
+        var s = OutboundState(window: 3 * 1041)
+        s.offered(Self.entry(1), layout: layout)
+        _ = try s.receive(.sendFrom(Self.id(1), 0))
+        var sent = 0
+        for _ in 0..<1000 {
+            while let c = s.nextChunk() {
+                sent += layout.ciphertextLength(of: c.index)
+                _ = try s.receive(.stored(Self.id(1), 0))  // claims nothing stored, frees nothing
+            }
+            _ = try s.receive(.sendFrom(Self.id(1), 0))
+        }
+        #expect(sent <= 10 * chunk + s.resendBudget + s.window, "sent \(sent) bytes of a \(10 * chunk)-byte envelope")
+        #expect(s.ignoredRewinds > 900)
+        // An honest receiver's three asks after a bad chunk are all answered.
+        var h = OutboundState(window: 3 * 1041)
+        h.offered(Self.entry(2), layout: layout)
+        _ = try h.receive(.sendFrom(Self.id(2), 0))
+        for _ in 0..<3 {
+            while h.nextChunk() != nil {}
+            _ = try h.receive(.sendFrom(Self.id(2), 1))
+            #expect(h.nextChunk()?.index == 1)
+        }
+        #expect(h.ignoredRewinds == 0)
+    }
+
     /// A one-chunk envelope is sent with its offer: no round trip for SEND_FROM 0. A SEND_FROM 0
     /// after that is the receiver asking again (the chunk failed its digest): it goes again.
     @Test func aOneChunkEnvelopeGoesWithItsOffer() throws {

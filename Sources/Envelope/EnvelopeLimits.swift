@@ -15,6 +15,11 @@ public struct EnvelopeLimits: Sendable, Equatable {
     /// How far ahead of this node's clock an envelope's creation time may be: office clocks
     /// disagree by seconds to minutes, not hours.
     public var maxClockSkewMs: Int64 = 5 * 60_000
+    /// Smallest chunk size of an envelope of more than one chunk (all but its last chunk are
+    /// this size): a small body cannot declare a huge chunk table (255 MiB in 1 KiB chunks was
+    /// an 8 MiB table held for an offer never followed by a chunk). One-chunk envelopes may use
+    /// any size in `chunkSizeRange`. LienThong seals in 64 KiB chunks.
+    public var minChunkSizeOfMany: Int = 16 << 10
     /// No envelope was created before 2024-01-01T00:00Z (before LienThong existed): an earlier
     /// time is a broken clock or a forged header.
     public static let earliestCreatedAt: Int64 = 1_704_067_200_000

@@ -60,6 +60,11 @@ public struct Ingress: Sendable {
               header.encoded.count <= limits.maxHeaderBytes else {
             throw IngressError(.tooLarge, "envelope \(id)… is over this node's size limits")
         }
+        guard header.layout.chunkCount == 1 || header.layout.chunkSize >= limits.minChunkSizeOfMany else {
+            throw IngressError(.malformed, "envelope \(id)… is cut into \(header.layout.chunkCount) chunks of "
+                               + "\(header.layout.chunkSize) bytes; chunks of an envelope of several must be at least "
+                               + "\(limits.minChunkSizeOfMany >> 10) KiB (LienThong seals in 64 KiB chunks)")
+        }
         for r in header.recipientIDs where topology[r] == nil {
             throw IngressError(.unknownRecipient, "envelope \(id)… names recipient \(r), which is not in the topology")
         }

@@ -13,10 +13,10 @@ import Wire
     /// Seals an envelope as `origin` with `signer`'s key and puts it straight into `into`'s queue
     /// for `to`, bypassing the sender's own gate (as a faulty or hostile node would).
     func craft(_ net: LinkTestNet, into sender: NodeID, to: NodeID, origin: NodeID, signer: SigningKeyPair, size: Int,
-               createdAt: Int64, lifetime: Int64) throws -> EnvelopeID {
+               createdAt: Int64, lifetime: Int64, chunkSize: Int = 65_536) throws -> EnvelopeID {
         let params = SealParameters(kind: .document, urgency: .thuong, origin: origin,
                                     recipients: [SealRecipient(id: to, encryptionKey: net.boxes[to]!.publicKey)],
-                                    createdAt: createdAt, expiresAt: createdAt + lifetime)
+                                    createdAt: createdAt, expiresAt: createdAt + lifetime, chunkSize: chunkSize)
         let body = MemorySink()
         let sealed = try EnvelopeSealer.seal(params, signer: signer, payloadSize: UInt64(size), source: MemorySource(Sodium.randomBytes(size)), body: body)
         let incoming = IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: sealed.header.layout.split(body: body.bytes),
@@ -67,6 +67,9 @@ import Wire
                                    createdAt: now + 3_600_000, lifetime: 3_600_000)),
             ("badClock", try craft(net, into: district, to: hub, origin: district, signer: net.signing[district]!, size: 2000,
                                    createdAt: now, lifetime: 91 * 86_400_000)),
+            // 8 KiB in 1 KiB chunks: a small body declaring a large chunk table.
+            ("malformed", try craft(net, into: district, to: hub, origin: district, signer: net.signing[district]!, size: 8192,
+                                    createdAt: now, lifetime: 3_600_000, chunkSize: 1024)),
         ]
         let good = try net.send(from: district, to: [hub], size: 2000)
         // The hub accepts payloads up to 1 MiB.
@@ -76,7 +79,7 @@ import Wire
         #expect(try await net.waitUntil { try hspool.inboxEntry(good) != nil })
         // The expired one leaves by the sender's own expiry or by the peer's refusal; the others
         // are refused for good and set aside.
-        #expect(try await net.waitUntil { try dspool.queueEntries(state: .quarantined).count >= 5 })
+        #expect(try await net.waitUntil { try dspool.queueEntries(state: .quarantined).count >= 6 })
         let quarantined = Dictionary(uniqueKeysWithValues: try dspool.queueEntries(state: .quarantined).map { ($0.envelopeID, $0.lastError ?? "") })
         for (reason, id) in cases where quarantined[id] != nil {
             #expect(quarantined[id]?.contains(reason) == true, "\(reason): \(quarantined[id] ?? "")")

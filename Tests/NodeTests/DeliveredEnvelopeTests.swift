@@ -26,8 +26,9 @@ import Spool
         let net = try TestNetwork()
         let sender = try NodeIdentity(home: net.home(commune11))
         let receiver = try NodeIdentity(home: net.home(commune21))
-        // Metadata of about 3 KiB in 1 KiB chunks: the probe must read on past the head's chunk.
-        let metadata = DocumentMetadata(subject: String(repeating: "Báo cáo tình hình ", count: 150), secrecyLevel: .none)
+        // Metadata of about 40 KiB in 16 KiB chunks (the smallest the gate takes for an envelope
+        // of several): the probe must read on past the head's chunk.
+        let metadata = DocumentMetadata(subject: String(repeating: "Báo cáo tình hình ", count: 2000), secrecyLevel: .none)
         let content = (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let encoder = try PayloadEncoder(kind: .document, metadata: Array(try JSONEncoder().encode(metadata)),
                                          files: [AttachedFile(name: "a.bin", mediaType: "application/octet-stream", content: .bytes(content))])
@@ -35,13 +36,13 @@ import Spool
         var params = SealParameters(kind: .document, urgency: .thuong, origin: sender.id,
                                     recipients: [SealRecipient(id: receiver.id, encryptionKey: try #require(sender.topology[receiver.id]?.encryptionKey))],
                                     createdAt: now, expiresAt: now + 3_600_000)
-        params.chunkSize = 1024
+        params.chunkSize = 16 << 10
         let file = net.dir + "/doc.lte"
         let sealed = try EnvelopeFile.seal(params, signer: sender.signingKeys, payloadSize: encoder.totalSize, source: encoder, to: file)
         _ = try net.cli(commune21, "envelope", "import", file)
 
         let spool = try Spool(path: receiver.home.spoolPath)
-        let head = try #require(try spool.storedHeads([sealed.id])[sealed.id])
+        let head = try #require(try spool.storedHeads([sealed.id], maxBodyBytes: 1 << 20)[sealed.id])
         let viaHead = Collect(stopAfterMetadata: false), direct = Collect(stopAfterMetadata: false)
         try DeliveredEnvelope.open(sealed.id, spool: spool, identity: receiver, into: viaHead, checkExpiry: false, head: head)
         try DeliveredEnvelope.open(sealed.id, spool: spool, identity: receiver, into: direct, checkExpiry: false)
@@ -69,7 +70,7 @@ import Spool
         let otherEncoder = try PayloadEncoder(kind: .document, metadata: Array(try JSONEncoder().encode(metadata)), files: [])
         let other = try EnvelopeFile.seal(params, signer: sender.signingKeys, payloadSize: otherEncoder.totalSize, source: otherEncoder, to: otherFile)
         _ = try net.cli(commune21, "envelope", "import", otherFile)
-        let otherHead = try #require(try spool.storedHeads([other.id])[other.id])
+        let otherHead = try #require(try spool.storedHeads([other.id], maxBodyBytes: 1 << 20)[other.id])
         let viaOther = Collect(stopAfterMetadata: false)
         try DeliveredEnvelope.open(sealed.id, spool: spool, identity: receiver, into: viaOther, checkExpiry: false, head: otherHead)
         #expect(viaOther.bytes == content)

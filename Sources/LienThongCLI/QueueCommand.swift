@@ -24,14 +24,22 @@ struct QueueCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List queue entries, oldest first (like postqueue -p).")
         @OptionGroup var home: HomeOptions
         @Option(help: ArgumentHelp("Only entries for this peer.", valueName: "ID")) var peer: String?
-        @Option(help: "Only entries in this state: ready, inflight, deferred, held, quarantined.") var state: String?
+        @Option(help: "Only entries in this state: ready, inflight, deferred, held, quarantined; or partial for envelopes still being received from a peer.")
+        var state: String?
         @Option(help: "Only entries of this urgency: thuong, khan, thuong-khan, hoa-toc, hoa-toc-hen-gio.") var urgency: String?
         @Flag(help: "Print JSON for scripts (fields in docs/OPERATIONS.md).") var json = false
 
         func run() throws {
             let node = try SpoolHome(home.home)
+            if state == "partial" {
+                let partials = try node.spool.partialEnvelopes(peer: peer)
+                let now = CLITime.nowMilliseconds()
+                print(json ? try QueueReport.partialJSON(partials, now: now) : QueueReport.partialText(partials, now: now),
+                      terminator: "")
+                return
+            }
             let s = try state.map { v -> QueueState in
-                guard let st = QueueState(rawValue: v) else { throw ValidationError("unknown state '\(v)'; use ready, inflight, deferred, held or quarantined") }
+                guard let st = QueueState(rawValue: v) else { throw ValidationError("unknown state '\(v)'; use ready, inflight, deferred, held, quarantined or partial") }
                 return st
             }
             let u = try urgency.map { v -> Urgency in
@@ -179,7 +187,11 @@ struct SpoolHome {
     func count(_ selector: QueueSelector) throws -> Int {
         switch selector {
         case .all(let peer): return try spool.queueEntries(peer: peer).count
-        case .envelopes(let ids, let peer): return try ids.reduce(0) { $0 + (try spool.queueEntries(peer: peer, envelope: $1).count) }
+        case .envelopes(let ids, let peer):
+            return try ids.reduce(0) {
+                $0 + (try spool.queueEntries(peer: peer, envelope: $1).count)
+                    + (try spool.partialEnvelopes(peer: peer?.rawValue, envelope: $1).count)
+            }
         }
     }
 

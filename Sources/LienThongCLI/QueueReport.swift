@@ -44,6 +44,40 @@ enum QueueReport {
         return table(rows) + "-- \(entries.count) entr\(entries.count == 1 ? "y" : "ies"), \(bytes(total))\n"
     }
 
+    // MARK: - partial envelopes
+
+    struct PartialJSON: Codable {
+        struct Entry: Codable {
+            let id: String, peer: String, origin: String, declaredBytes: UInt64, storedBytes: UInt64
+            let chunks: Int, chunksStored: Int, receivedAt: Int64, lastProgressAt: Int64, idleSeconds: Int64
+        }
+        let now: Int64
+        let count: Int
+        let entries: [Entry]
+    }
+
+    static func partialJSON(_ partials: [PartialEnvelope], now: Int64) throws -> String {
+        try json(PartialJSON(now: now, count: partials.count, entries: partials.map {
+            .init(id: $0.envelopeID.hex, peer: $0.peer, origin: $0.origin, declaredBytes: $0.payloadSize,
+                  storedBytes: $0.bytesStored, chunks: $0.chunkCount, chunksStored: $0.chunksStored,
+                  receivedAt: $0.receivedAt, lastProgressAt: $0.lastProgressAt,
+                  idleSeconds: Output.span(now, $0.lastProgressAt) / 1000)
+        }))
+    }
+
+    /// `queue list --state partial`: envelopes being received, with their last progress.
+    static func partialText(_ partials: [PartialEnvelope], now: Int64) -> String {
+        guard !partials.isEmpty else { return "No partial envelopes.\n" }
+        var rows = [["ID", "FROM PEER", "DECLARED", "STORED", "CHUNKS", "LAST PROGRESS"]]
+        for p in partials {
+            rows.append([String(p.envelopeID.hex.prefix(16)), p.peer, bytes(p.payloadSize), bytes(p.bytesStored),
+                         "\(p.chunksStored)/\(p.chunkCount)", age(Output.span(now, p.lastProgressAt)) + " ago"])
+        }
+        let declared = partials.reduce(UInt64(0)) { $0 &+ $1.payloadSize }
+        return table(rows) + "-- \(partials.count) partial envelope\(partials.count == 1 ? "" : "s"), "
+            + "\(bytes(declared)) declared\n"
+    }
+
     // MARK: - shape
 
     /// Age buckets in minutes, doubling like qshape's: 0-5, 5-10, 10-20, … 640+.

@@ -37,6 +37,8 @@ public struct LinkConfiguration: Sendable {
     public var maxWriteBacklog: Int = 16 << 20
     /// How long a peer may leave `maxWriteBacklog` unread before the session is closed.
     public var drainDeadline: Duration = .seconds(30)
+    /// What a peer's partial envelopes may hold on this node's disk (`Spool.begin`).
+    public var partialQuota = PartialQuota()
     /// What a peer's offers in progress may make this node hold, per session (`InboundOffers`).
     var inboundOffers = InboundOffers.Limits()
     /// Envelopes offered and not yet answered or finished, per session.

@@ -308,7 +308,9 @@ final class LinkSession: Sendable {
                     i += 1
                     let id = verifier.header.id
                     do {
-                        switch try await context.blocking({ try spool.begin(verifier, from: self.peer.rawValue, now: now) }) {
+                        switch try await context.blocking({
+                            try spool.begin(verifier, from: self.peer.rawValue, now: now, quota: self.context.configuration.partialQuota)
+                        }) {
                         case .duplicate:
                             receiving.withLock { $0[id] = nil }
                             try writer.send(.have(id))
@@ -343,7 +345,7 @@ final class LinkSession: Sendable {
                     guard let state = large[id], first == state.next else { continue }  // stale after a re-request
                     do {
                         let batch = chunks
-                        let stored = try await context.blocking { try spool.appendChunks(state.verifier, first: first, chunks: batch) }
+                        let stored = try await context.blocking { try spool.appendChunks(state.verifier, first: first, chunks: batch, now: now) }
                         large[id]?.next = stored
                         try writer.send(.stored(id, stored))
                         if stored == state.verifier.header.layout.chunkCount { try await completeLarge(id, &large) }

@@ -196,7 +196,8 @@ final class MetadataProbe: PayloadReceiver {
     func endFile() throws {}
 }
 
-/// Expiry (with an undeliverable notice to each origin, in the same transaction) and seen-set pruning.
+/// Expiry (with an undeliverable notice to each origin, in the same transaction), stale partial
+/// envelopes dropped, seen-set pruning.
 struct JanitorService: Service {
     let runtime: NodeRuntime
 
@@ -224,6 +225,12 @@ struct JanitorService: Service {
                                                                                   "recipients": "\(e.recipients.count)", "origin": "\(e.origin)"])
             }
             if !events.isEmpty { runtime.link.queueSignal.notify() }
+            let idle = runtime.settings.stalePartialMs ?? 86_400_000
+            for p in try runtime.spool.dropStalePartials(idleSince: now - idle, now: now) {
+                runtime.logger.notice("dropped a partial envelope that made no progress", metadata: [
+                    "envelope": "\(p.envelopeID.hex.prefix(16))", "peer": "\(p.peer)",
+                    "chunks": "\(p.chunksStored)/\(p.chunkCount)", "idleSeconds": "\((now - p.lastProgressAt) / 1000)"])
+            }
             try runtime.spool.pruneSeen(now: now)
             try runtime.spool.destroyRecalledContent(now: now)
         }

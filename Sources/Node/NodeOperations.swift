@@ -374,7 +374,15 @@ public struct NodeOperations: Sendable {
         case .retry: return try spool.retry(selector, actor: a.actor, now: now)
         case .delete:
             guard let reason = a.reason, !reason.isEmpty else { throw NodeError("QUEUE-REASON", "deleting needs a reason (--reason TEXT): it goes into the audit log") }
-            return try spool.delete(selector, actor: a.actor, reason: reason, now: now)
+            // Partial envelopes (still being received) have no queue entry: deleted as such.
+            guard case .envelopes(let ids, let peer) = selector else {
+                return try spool.delete(selector, actor: a.actor, reason: reason, now: now)
+            }
+            let partial = try ids.filter { try !spool.partialEnvelopes(peer: peer?.rawValue, envelope: $0).isEmpty }
+            let dropped = try spool.deletePartials(partial, actor: a.actor, reason: reason, now: now)
+            let queued = ids.filter { !partial.contains($0) }
+            return try dropped + (queued.isEmpty ? 0 : spool.delete(.envelopes(queued, peer: peer), actor: a.actor,
+                                                                    reason: reason, now: now))
         }
     }
 

@@ -19,6 +19,9 @@ public struct NodeSettings: Codable, Sendable, Equatable {
     public var queuePollMs: Int64?
     /// First retry delay after a temporary refusal, ms (default 10,000).
     public var retryBaseMs: Int64?
+    /// A partial envelope from a peer that stores no chunk for this long is dropped, audited;
+    /// ms (default 86,400,000: a day).
+    public var stalePartialMs: Int64?
     /// Listen address override (default: the node's endpoint in the topology).
     public var listenHost: String?
 

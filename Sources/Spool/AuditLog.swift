@@ -16,6 +16,8 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case recall
     /// A recalled document's content (body and attachments) was destroyed; its metadata is kept.
     case destroyed
+    /// A partial envelope from a peer made no progress for too long and was dropped.
+    case dropped
 }
 
 /// One audit log row.

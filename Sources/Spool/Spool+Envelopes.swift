@@ -27,7 +27,9 @@ extension Spool {
 
     /// Registers an offered envelope, or finds how much of it the spool already holds.
     /// The caller has verified the header's signature; the chunk table is checked here.
-    public func begin(_ verifier: ChunkVerifier, from: String, now: Int64) throws -> BeginResult {
+    /// A new partial envelope from a peer is held to `quota` (`SPOOL-PARTIAL-QUOTA`); resuming one
+    /// is not.
+    public func begin(_ verifier: ChunkVerifier, from: String, now: Int64, quota: PartialQuota? = nil) throws -> BeginResult {
         let h = verifier.header
         let id = Data(h.id.bytes)
         return try write { db in
@@ -35,6 +37,7 @@ extension Spool {
             if let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT chunks_stored FROM envelope WHERE id = ?"), arguments: [id]) {
                 return .resume(from: stored)
             }
+            if let quota { try checkPartialQuota(db, peer: from, size: h.layout.payloadSize, quota: quota) }
             try insertEnvelope(db, h, table: verifier.table, from: from, now: now, complete: false)
             return .resume(from: 0)
         }
@@ -44,7 +47,8 @@ extension Spool {
     /// first. Chunks before a bad one are kept; the bad one is refused (`chunkRejected`) and
     /// never stored, so the sender can be asked for it again. Returns the new resume point.
     @discardableResult
-    public func appendChunks(_ verifier: ChunkVerifier, first: Int, chunks: [[UInt8]]) throws -> Int {
+    /// `now`, when given, is recorded as the envelope's last progress (`dropStalePartials`).
+    public func appendChunks(_ verifier: ChunkVerifier, first: Int, chunks: [[UInt8]], now: Int64? = nil) throws -> Int {
         var good = 0
         var failure: (any Error)?
         for (i, chunk) in chunks.enumerated() {
@@ -68,7 +72,8 @@ extension Spool {
             for i in 0..<good {
                 try Self.borrowing(chunks[i]) { try statement.execute(arguments: [id, first + i, $0]) }
             }
-            try db.cachedStatement(sql: "UPDATE envelope SET chunks_stored = ? WHERE id = ?").execute(arguments: [have + good, id])
+            try db.cachedStatement(sql: "UPDATE envelope SET chunks_stored = ?, progress_at = COALESCE(?, progress_at) WHERE id = ?")
+                .execute(arguments: [have + good, now, id])
             return have + good
         }
         if let failure {

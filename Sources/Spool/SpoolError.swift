@@ -13,6 +13,8 @@ public struct SpoolError: Error, CustomStringConvertible, Sendable {
         case locked = "SPOOL-LOCKED"
         /// A chunk does not match the digest its origin signed: not stored.
         case chunkRejected = "SPOOL-CHUNK-REJECTED"
+        /// A peer's partial envelopes would exceed its share of the disk: refused for now.
+        case partialQuota = "SPOOL-PARTIAL-QUOTA"
         /// An operation on an envelope the spool does not hold (or not in that state).
         case notFound = "SPOOL-NOT-FOUND"
         /// A request that contradicts the spool's state (e.g. completing a partial envelope).

@@ -150,6 +150,14 @@ enum SpoolMigrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v4-partial-progress") { db in
+            // When a partial envelope last stored chunks: one that makes no progress for a day is
+            // dropped (audited) instead of holding its peer's share of the disk until it expires.
+            try db.execute(sql: """
+                ALTER TABLE envelope ADD COLUMN progress_at INTEGER;
+                CREATE INDEX envelope_partial ON envelope(received_from) WHERE complete = 0;
+                """)
+        }
         return m
     }
 }

@@ -28,6 +28,8 @@ public struct LinkContext: Sendable {
     public let queueSignal: QueueSignal
     /// Milliseconds since the epoch.
     public let clock: @Sendable () -> Int64
+    /// Handshake and envelope refusals, logged in aggregate per source and minute.
+    public let refusals: RefusalLog
 
     public init(me: NodeID, keys: SigningKeyPair, topology: Topology, spool: Spool, blockingPool: NIOThreadPool,
                 configuration: LinkConfiguration = LinkConfiguration(), logger: Logger,
@@ -47,6 +49,7 @@ public struct LinkContext: Sendable {
         self.monitor = monitor
         self.queueSignal = queueSignal
         self.clock = clock
+        self.refusals = RefusalLog(logger: logger)
     }
 
     var network: String { topology.network }

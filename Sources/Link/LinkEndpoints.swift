@@ -90,7 +90,7 @@ public enum LinkEndpoints {
             while crypto == nil {
                 guard let frame = try await frames.next() else {
                     let e = WireError(.timeout, "the dialler closed the connection or did not finish the handshake within \(context.configuration.handshakeTimeout)")
-                    context.logger.notice("handshake refused", metadata: ["reason": "\(e)", "remote": "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+                    context.refusals.refused("handshake refused", source: remote(connection.channel), reason: "\(e)", now: context.clock())
                     throw e
                 }
                 switch acceptor.receive(Array(buffer: frame), now: context.clock()) {
@@ -100,7 +100,8 @@ public enum LinkEndpoints {
                     for r in replies { try await outbound.write(ByteBuffer(bytes: r)) }
                     crypto = c
                 case .refuse(let error, let replies):
-                    context.logger.notice("handshake refused", metadata: ["reason": "\(error)", "remote": "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+                    context.refusals.refused("handshake refused", source: remote(connection.channel), reason: "\(error)",
+                                             now: context.clock())
                     for r in replies { try? await outbound.write(ByteBuffer(bytes: r)) }
                     throw error
                 }
@@ -123,6 +124,11 @@ public enum LinkEndpoints {
         } catch {
             return false
         }
+    }
+
+    /// The remote IP address (without the port, which changes with every connection).
+    static func remote(_ channel: any Channel) -> String {
+        channel.remoteAddress?.ipAddress ?? "?"
     }
 
     /// Closes `channel` after `duration` unless cancelled: the handshake deadline.

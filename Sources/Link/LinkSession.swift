@@ -242,7 +242,8 @@ final class LinkSession: Sendable {
     }
 
     private func refuse(_ id: EnvelopeID, _ reason: RefusalReason, _ text: String) throws {
-        logger.notice("refused an envelope", metadata: ["envelope": "\(id.hex.prefix(16))", "reason": "\(reason)", "detail": "\(text)"])
+        context.refusals.refused("refused an envelope", source: peer.rawValue,
+                                 reason: "\(reason): \(id.hex.prefix(16))… \(text.prefix(200))", now: context.clock())
         try writer.send(.refuse(id, reason, String(text.prefix(200))))
     }
 

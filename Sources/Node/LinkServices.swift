@@ -22,8 +22,10 @@ struct ListenerService: Service {
             try await LinkEndpoints.listen(host: host, port: endpoint.port, context: runtime.link, group: runtime.group,
                                            onBound: { port in logger.info("listening for children", metadata: ["address": "\(host):\(port)"]) },
                                            onSession: { result in
+                                               // Handshake refusals are already logged, in aggregate
+                                               // (`RefusalLog`): one line per source and minute.
                                                if case .failure(let error) = result {
-                                                   logger.notice("incoming connection ended", metadata: ["error": "\(error)"])
+                                                   logger.debug("incoming connection ended", metadata: ["error": "\(error)"])
                                                }
                                            })
         }

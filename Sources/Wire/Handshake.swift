@@ -45,25 +45,59 @@ public struct AcceptorIdentity: Sendable {
     }
 }
 
-/// Remembers recent handshake nonces so a replayed HELLO is refused by name.
+/// Remembers the nonces of recent completed handshakes so a replayed HELLO is refused by name.
+///
+/// Two time buckets of `window` ms each (the current one and the one before), so a nonce is
+/// remembered for between one and two windows, and every look-up and insert is O(1) under the
+/// lock — not a scan of the table. Only handshakes that completed (the dialler proved its key
+/// with AUTH) are recorded: a flood of HELLOs that never authenticate adds nothing. A bucket
+/// holds at most `capacity` nonces; a full one is rotated early, which shortens how long older
+/// nonces are remembered but bounds memory (a replayed HELLO still cannot complete a session
+/// without the dialler's key: the transcript it must sign includes our fresh nonce).
 public final class ReplayGuard: Sendable {
-    private let seen = Locked<[[UInt8]: Int64]>([:])
+    private struct Buckets {
+        var index: Int64 = .min
+        var current: Set<[UInt8]> = []
+        var previous: Set<[UInt8]> = []
+    }
+    private let buckets = Locked(Buckets())
     public let window: Int64
     public let capacity: Int
 
     public init(window: Int64 = 600_000, capacity: Int = 100_000) {
-        self.window = window
-        self.capacity = capacity
+        self.window = max(1, window)
+        self.capacity = max(1, capacity)
     }
 
-    /// Records `nonce` at `now`; false if it was seen within the window (a replay).
-    public func admit(_ nonce: [UInt8], now: Int64) -> Bool {
-        seen.withLock { map in
-            if map.count >= capacity { map = map.filter { $0.value > now - window } }
-            if let t = map[nonce], t > now - window { return false }
-            map[nonce] = now
-            return true
+    /// Whether `nonce` was recorded within the last window or two (a replay).
+    public func seen(_ nonce: [UInt8], now: Int64) -> Bool {
+        buckets.withLock { b in
+            rotate(&b, now: now)
+            return b.current.contains(nonce) || b.previous.contains(nonce)
         }
+    }
+
+    /// Records the nonce of a handshake that completed.
+    public func record(_ nonce: [UInt8], now: Int64) {
+        buckets.withLock { b in
+            rotate(&b, now: now)
+            if b.current.count >= capacity {
+                b.previous = b.current
+                b.current = []
+            }
+            b.current.insert(nonce)
+        }
+    }
+
+    /// Nonces held (both buckets), for tests and metrics.
+    public var count: Int { buckets.withLock { $0.current.count + $0.previous.count } }
+
+    private func rotate(_ b: inout Buckets, now: Int64) {
+        let index = now / window  // a clock that goes backwards stays in the current bucket
+        guard index > b.index else { return }
+        b.previous = index == b.index &+ 1 ? b.current : []
+        b.current = []
+        b.index = index
     }
 }
 

@@ -4,12 +4,13 @@ import SodiumKit
 /// The accepting side of the handshake, as a plain state machine (no channel).
 ///
 /// awaitingHello → HELLO (network, neighbour, target, clock, replay checked) sends REPLY signed
-/// with our node key → sentReply → AUTH (the dialler's signature checked with its pinned key)
-/// sends STREAM → established. Any failure sends REFUSE with the reason, then the caller closes.
+/// with our node key → sentReply → AUTH (the dialler's signature checked with its pinned key;
+/// only then is its nonce recorded against replays) sends STREAM → established. Any failure sends REFUSE with the reason, then the caller closes.
 public struct HandshakeAcceptor {
     enum State {
         case awaitingHello
-        case sentReply(transcript: [UInt8], client: NodeID, clientKey: SigningPublicKey, sealer: FrameSealer, receiveKey: SecretBytes)
+        case sentReply(transcript: [UInt8], client: NodeID, clientKey: SigningPublicKey, sealer: FrameSealer, receiveKey: SecretBytes,
+                       nonce: [UInt8])
         case established
         case failed
     }
@@ -71,7 +72,7 @@ public struct HandshakeAcceptor {
                 let seconds = overflow ? "more than 292 million years" : "\(skew.magnitude / 1000) s"
                 throw WireError(.clockSkew, "\(client)'s clock differs from ours by \(seconds) (limit \(identity.maxClockSkew / 1000) s)")
             }
-            guard identity.replayGuard.admit(nonce, now: now) else {
+            guard !identity.replayGuard.seen(nonce, now: now) else {
                 throw WireError(.replayed, "a replayed handshake claiming to be \(client)")
             }
             let ephemeral = KXKeyPair()
@@ -88,9 +89,10 @@ public struct HandshakeAcceptor {
             }
             let sealer = try FrameSealer(key: HandshakeCrypto.bind(keys.transmit, direction: "s2c", transcript: transcript))
             state = .sentReply(transcript: transcript, client: client, clientKey: clientKey, sealer: sealer,
-                               receiveKey: HandshakeCrypto.bind(keys.receive, direction: "c2s", transcript: transcript))
+                               receiveKey: HandshakeCrypto.bind(keys.receive, direction: "c2s", transcript: transcript),
+                               nonce: nonce)
             return .send([w.bytes])
-        case (.sentReply(let transcript, let client, let clientKey, let sealer, let receiveKey), .auth):
+        case (.sentReply(let transcript, let client, let clientKey, let sealer, let receiveKey, let nonce), .auth):
             var r = WireReader(frame, what: "AUTH")
             _ = try r.u8()
             let signature = try r.take(64)
@@ -100,6 +102,8 @@ public struct HandshakeAcceptor {
                 throw WireError(.badSignature, "the dialler claiming to be \(client) did not prove it with \(client)'s pinned key")
             }
             let opener = try FrameOpener(key: receiveKey, header: streamHeader)
+            // Recorded only now that the dialler proved its key: failed handshakes cost no memory.
+            identity.replayGuard.record(nonce, now: now)
             state = .established
             return .established(SessionCrypto(peer: client, sealer: sealer, opener: opener),
                                 send: [[HandshakeFrame.stream.rawValue] + sealer.header])

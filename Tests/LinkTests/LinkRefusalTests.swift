@@ -65,9 +65,19 @@ import Wire
         var dialler = HandshakeDialler(identity: DiallerIdentity(network: net.topology.network, me: LinkTestNet.district, keys: net.signing[LinkTestNet.district]!,
                                                                  target: LinkTestNet.hub, targetKey: net.signing[LinkTestNet.hub]!.publicKey))
         let hello = dialler.start(now: Int64(Date().timeIntervalSince1970 * 1000))
-        // The recorded HELLO, sent twice on two connections.
-        let first = try await RawLink.exchange(port: port, group: net.group, frames: [hello])
-        #expect(first.first?.first == HandshakeFrame.reply.rawValue)
+        // A HELLO whose handshake completed (recorded, as an eavesdropper would), sent again.
+        let first = try await RawLink.connect(port: port, group: net.group)
+        let established = try await first.executeThenClose { inbound, outbound in
+            var frames = inbound.makeAsyncIterator()
+            try await outbound.write(ByteBuffer(bytes: hello))
+            guard let reply = try await frames.next(), case .send(let auth) = try dialler.receive(Array(buffer: reply)) else {
+                return false
+            }
+            for a in auth { try await outbound.write(ByteBuffer(bytes: a)) }
+            guard let stream = try await frames.next() else { return false }
+            return stream.readableBytesView.first == HandshakeFrame.stream.rawValue
+        }
+        #expect(established)
         let second = try await RawLink.exchange(port: port, group: net.group, frames: [hello])
         #expect(second.first?.first == HandshakeFrame.refuse.rawValue)
         #expect(try await net.waitUntil(timeout: .seconds(5)) { net.logs.contains("WIRE-REPLAYED") })

@@ -37,6 +37,11 @@ public struct LinkConfiguration: Sendable {
     public var maxWriteBacklog: Int = 16 << 20
     /// How long a peer may leave `maxWriteBacklog` unread before the session is closed.
     public var drainDeadline: Duration = .seconds(30)
+    /// New envelopes a peer may offer per second in one session, on average, and at once; more
+    /// get a temporary refusal (`OfferRate`). Well above what one neighbour sends honestly
+    /// (docs/BENCHMARKS.md a: about 1,500 documents/s on this hardware).
+    public var offersPerSecond = 5_000
+    public var offerBurst = 10_000
     /// What a peer's partial envelopes may hold on this node's disk (`Spool.begin`).
     public var partialQuota = PartialQuota()
     /// What a peer's offers in progress may make this node hold, per session (`InboundOffers`).

@@ -91,6 +91,8 @@ final class LinkSession: Sendable {
         self.lastHeard = Atomic(context.clock())
         self.summary = Locked(SessionSummary(peer: crypto.peer.rawValue))
         self.receiving = Locked(InboundOffers(limits: context.configuration.inboundOffers))
+        self.offerRate = Locked(OfferRate(perSecond: context.configuration.offersPerSecond,
+                                          burst: context.configuration.offerBurst))
         var logger = context.logger
         logger[metadataKey: "peer"] = "\(crypto.peer)"
         self.logger = logger
@@ -201,6 +203,8 @@ final class LinkSession: Sendable {
 
     /// Verifiers of envelopes being received, by id (reader only).
     private let receiving: Locked<InboundOffers>
+    /// New offers this peer may still make (reader only, but `Sendable` for the session class).
+    private let offerRate: Locked<OfferRate>
 
     private func receiveOffer(header headerBytes: [UInt8], table: [UInt8]) async throws {
         let now = context.clock()
@@ -212,6 +216,10 @@ final class LinkSession: Sendable {
             return try refuse(id, (error as? EnvelopeError)?.code == .tooLarge ? .tooLarge : .malformed, "\(error)")
         }
         let id = header.id
+        guard offerRate.withLock({ $0.take(now: now) }) else {
+            return try refuse(id, .temporaryFailure, "more than \(context.configuration.offersPerSecond) new envelopes a "
+                              + "second from this peer; offer it again later")
+        }
         let verifier: ChunkVerifier
         let custody: Custody
         do {

@@ -112,7 +112,10 @@ let package = Package(
         .testTarget(name: "FlakyLinkTests", dependencies: ["FlakyLink", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Wire", "Envelope", "SodiumKit"]),
         // Real lienthongd processes on 127.0.0.1 (the executables are built first).
-        .testTarget(name: "NodeTests", dependencies: ["Node", "EdXML", "Link", "Control", "Spool", "Topology", "Envelope", "SodiumKit", "FlakyLink"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "EdXML", "Link", "Control", "Spool", "Topology", "Envelope", "SodiumKit", "FlakyLink",
+                                                // The hostile peer of the adversarial suite speaks the link protocol itself.
+                                                "Wire", .product(name: "NIOCore", package: "swift-nio"),
+                                                .product(name: "NIOPosix", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -29,7 +29,7 @@ struct InboundOffers {
         /// Plaintext bytes of small envelopes, whose chunks are held in memory.
         var maxSmallBytes: UInt64 = 64 << 20
         /// Chunk-table bytes held in memory.
-        var maxTableBytes: UInt64 = 16 << 20
+        var maxTableBytes: UInt64 = 8 << 20
     }
 
     let limits: Limits

@@ -123,6 +123,12 @@ final class LinkSession: Sendable {
                 } catch is CancellationError {
                     setReason("shutting down")
                     farewell = .close(.shuttingDown, "node shutting down")
+                } catch let error as WireError where error.code == .timeout {
+                    // A peer that does not read: its socket will not take a CLOSE either. Closing
+                    // the channel now fails the writer's pending writes, so the session can end.
+                    setReason("\(error)")
+                    logger.warning("dropping a peer that does not read", metadata: ["error": "\(error)"])
+                    channel.close(promise: nil)
                 } catch {
                     setReason("\(error)")
                     logger.warning("link failed", metadata: ["error": "\(error)"])
@@ -270,8 +276,11 @@ final class LinkSession: Sendable {
                 }
             }
         } catch {
-            // Never kept, never forwarded: ask for this chunk again (a few times).
-            guard try askAgain(id, from: index) else {
+            // Never kept, never forwarded: ask for this chunk again (a few times). An index out of
+            // range is not asked for (an honest sender never sends one, and would take the
+            // request for a protocol error); it only counts towards the refusal.
+            let inRange = index >= 0 && index < r.verifier.header.layout.chunkCount
+            guard try askAgain(id, from: index, ask: inRange) else {
                 receiving.withLock { $0[id] = nil }
                 return
             }
@@ -412,12 +421,13 @@ final class LinkSession: Sendable {
     /// After a chunk failed verification: asks for it again, or, when this envelope's chunks
     /// keep failing, refuses it for now (the sender defers it and retries later). Returns
     /// whether it asked again.
-    private func askAgain(_ id: EnvelopeID, from index: Int) throws -> Bool {
+    private func askAgain(_ id: EnvelopeID, from index: Int, ask: Bool = true) throws -> Bool {
         let n = rejections.withLock { r in r[id, default: 0] += 1; return r[id] ?? 0 }
         if n > Self.maxRejections {
             try refuse(id, .temporaryFailure, "chunk \(index) failed verification against the signed digest \(n) times; the sender's copy may be damaged")
             return false
         }
+        guard ask else { return true }
         logger.notice("chunk failed verification; asking again", metadata: ["envelope": "\(id.hex.prefix(16))", "chunk": "\(index)"])
         try writer.send(.sendFrom(id, index))
         return true

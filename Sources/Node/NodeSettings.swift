@@ -22,6 +22,15 @@ public struct NodeSettings: Codable, Sendable, Equatable {
     /// A partial envelope from a peer that stores no chunk for this long is dropped, audited;
     /// ms (default 86,400,000: a day).
     public var stalePartialMs: Int64?
+    /// How long a peer may leave 16 MiB of replies unread before its session is closed, ms
+    /// (default 30,000).
+    public var drainDeadlineMs: Int64?
+    /// Bytes of replies queued for a peer before the session stops reading from it (default
+    /// 16 MiB), and new envelopes a peer may offer per second and at once (defaults 5,000 and
+    /// 10,000): docs/PROTOCOL.md §6.
+    public var maxWriteBacklogBytes: Int?
+    public var offersPerSecond: Int?
+    public var offerBurst: Int?
     /// Listen address override (default: the node's endpoint in the topology).
     public var listenHost: String?
 
@@ -37,6 +46,10 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         if let v = keepaliveMs { c.keepaliveInterval = .milliseconds(v) }
         if let v = queuePollMs { c.queuePollInterval = .milliseconds(v) }
         if let v = retryBaseMs { c.retry = RetryPolicy(base: v) }
+        if let v = drainDeadlineMs { c.drainDeadline = .milliseconds(v) }
+        if let v = maxWriteBacklogBytes { c.maxWriteBacklog = v }
+        if let v = offersPerSecond { c.offersPerSecond = v }
+        if let v = offerBurst { c.offerBurst = v }
         return c
     }
 }

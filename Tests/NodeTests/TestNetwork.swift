@@ -77,6 +77,8 @@ final class TestNetwork: @unchecked Sendable {
 
     /// Whether `node`'s daemon is running (started by this network and not stopped).
     func isRunning(_ node: String) -> Bool { daemons[node] != nil }
+    /// The daemon's process id, to read its memory from /proc.
+    func pid(_ node: String) -> Int32? { daemons[node]?.processIdentifier }
 
     deinit {
         if let f = flaky, f.isRunning { f.terminate(); f.waitUntilExit() }

@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+import NIOCore
+import Control
+import Envelope
+import Node
+import SodiumKit
+import Wire
+
+/// A compromised commune (its real keys, a completed handshake) attacking its district, a real
+/// `lienthongd`: each case asserts that the district stays up, that what it holds stays under
+/// the documented bounds, that honest traffic keeps flowing and that nothing queued is lost.
+/// The figures printed (`adversary:`) are the ones in docs/RELIABILITY.md.
+@Suite(.serialized) struct AdversarialPeerTests {
+    static let mib = 1 << 20
+
+    func report(_ text: String) { print("adversary: \(text)") }
+
+    /// The district still delivers: a document from it to an honest commune arrives.
+    func honestTrafficFlows(_ net: TestNetwork) throws {
+        let id = try net.send(from: district1, to: commune12, subject: "Vẫn thông suốt")
+        try waitUntil("the honest commune gets a document from the district") {
+            try net.inbox(commune12).contains { $0.id == id }
+        }
+    }
+
+    @Test func aPeerThatNeverReadsIsDroppedAndItsMemoryGivenBack() async throws {
+        let net = try TestNetwork(settings: ["maxWriteBacklogBytes": 1 << 20, "drainDeadlineMs": 2000])
+        try net.start([district1, commune12])
+        defer { net.stopAll() }
+        let pid = try #require(net.pid(district1))
+        let before = memory(of: pid)
+        // PINGs as fast as the socket takes them, never reading a PONG, until the district hangs up.
+        let (pings, closed) = try await HostilePeer.session(home: net.home(commune11), target: district1) { peer in
+            var n: UInt64 = 0
+            do {
+                while n < 3_000_000 {
+                    try await peer.send((0..<2000).map { i in SessionMessage.ping(n + UInt64(i)) })
+                    n += 2000
+                }
+            } catch {
+                return (n, true)
+            }
+            return (n, false)
+        }
+        #expect(closed, "the district never dropped a peer that does not read (\(pings) PINGs)")
+        let after = memory(of: pid)
+        report("never reads: \(pings) PINGs (\(pings * 34 / UInt64(Self.mib)) MiB) before the drop; district RSS "
+               + "\(before.rss / Self.mib) → peak \(after.peak / Self.mib) → \(after.rss / Self.mib) MiB")
+        #expect(after.peak - before.rss < 64 * Self.mib)
+        try honestTrafficFlows(net)
+    }
+
+    @Test func unfinishedOffersWithHugeTablesAreBoundedListedAndDropped() async throws {
+        let net = try TestNetwork(settings: ["stalePartialMs": 8000])
+        try net.start([district1, commune12])
+        defer { net.stopAll() }
+        let pid = try #require(net.pid(district1))
+        let before = memory(of: pid)
+        let spoolBefore = try spoolBytes(net, district1)
+        // 40 offers, each declaring 255 MiB in 16 KiB chunks, never followed by a chunk; one more
+        // with an expiry of 2^62 ms and one cut in 1 KiB chunks.
+        let answers = try await HostilePeer.session(home: net.home(commune11), target: district1) { peer in
+            var answers: [String: Int] = [:]
+            var offers = try (0..<40).map { _ in try peer.hugeOffer(to: district1, declared: 255 << 20, chunkSize: 16 << 10).offer }
+            offers.append(try peer.hugeOffer(to: district1, declared: 255 << 20, chunkSize: 16 << 10,
+                                             expiresAt: 1 << 62).offer)
+            offers.append(try peer.hugeOffer(to: district1, declared: 255 << 20, chunkSize: 1 << 10).offer)
+            try await peer.send(offers)
+            for _ in offers.indices {
+                switch try await peer.nextAnswer() {
+                case .sendFrom?: answers["sendFrom", default: 0] += 1
+                case .refuse(_, let reason, _)?: answers["\(reason)", default: 0] += 1
+                case let other: answers["\(String(describing: other).prefix(20))", default: 0] += 1
+                }
+            }
+            return answers
+        }
+        let during = memory(of: pid)
+        report("unfinished offers: answers \(answers.sorted { $0.key < $1.key }); district RSS \(before.rss / Self.mib) → "
+               + "peak \(during.peak / Self.mib) MiB; spool +\((try spoolBytes(net, district1) - spoolBefore) / Self.mib) MiB")
+        #expect(answers["badClock"] == 1 && answers["malformed"] == 1)
+        #expect((answers["sendFrom"] ?? 0) + (answers["temporaryFailure"] ?? 0) == 40)
+        #expect((answers["temporaryFailure"] ?? 0) > 0, "no bound refused an offer")
+        #expect(during.peak - before.rss < 64 * Self.mib)
+        #expect(try spoolBytes(net, district1) - spoolBefore < 64 * Self.mib)
+
+        // Operators see them, and can delete one (audited).
+        let partial = try net.json(PartialList.self, district1, "queue", "list", "--state", "partial")
+        #expect(partial.count == answers["sendFrom"] && partial.entries.allSatisfy { $0.peer == commune11 })
+        #expect(try net.cli(district1, "queue", "list", "--state", "partial").contains("255.0 MiB"))
+        let first = try #require(partial.entries.first?.id)
+        try net.cli(district1, "queue", "delete", first, "--yes", "--reason", "thử xóa")
+        let audit = try net.cli(["audit", "list", "--home", net.home(district1), "--envelope", first])
+        #expect(audit.contains("deleted") && audit.contains("thử xóa"))
+        // Without progress they are dropped by the janitor, each audited.
+        try waitUntil("the stale partial envelopes are dropped", timeout: 30) {
+            try net.json(PartialList.self, district1, "queue", "list", "--state", "partial").count == 0
+        }
+        let after = memory(of: pid)
+        report("unfinished offers: after the session and the drops, district RSS \(after.rss / Self.mib) MiB")
+        #expect(after.rss - before.rss < 32 * Self.mib)
+        let dropped = try net.cli(["audit", "list", "--home", net.home(district1), "--limit", "1000"])
+        #expect(dropped.components(separatedBy: " dropped ").count - 1 == partial.count - 1)
+        try honestTrafficFlows(net)
+    }
+
+    @Test func extremeTimestampsOutOfRangeChunksAndStrayAnswersChangeNothing() async throws {
+        let net = try TestNetwork()
+        try net.start([district1, commune12])
+        defer { net.stopAll() }
+        let now = HostilePeer.now()
+        try await HostilePeer.session(home: net.home(commune11), target: district1) { peer -> Void in
+            // Created at Int64.min, expiring at Int64.max; an hour in the future: bad clock.
+            for (created, expires) in [(Int64.min, Int64.max), (now + 3_600_000, now + 86_400_000), (now, now + 91 * 86_400_000)] {
+                let e = try peer.document(to: district1, size: 100, createdAt: created, expiresAt: expires)
+                try await peer.send(e.offer)
+                guard case .refuse(_, let reason, _)? = try await peer.nextAnswer() else {
+                    Issue.record("\(created): not refused")
+                    continue
+                }
+                #expect(reason == .badClock)
+            }
+            // Answers about envelopes never offered: ignored, nothing sent back.
+            let stray = try EnvelopeID(bytes: Sodium.randomBytes(32))
+            try await peer.send([.have(stray), .ack([stray]), .sendFrom(stray, 0), .stored(stray, 3),
+                                 .refuse(stray, .malformed, "x"), .chunk(stray, 0, [1, 2, 3])])
+            // A two-chunk envelope: an out-of-range chunk and an oversize one are asked for again
+            // (never stored), then the envelope is refused for now.
+            let e = try peer.document(to: district1, size: 20_000, chunkSize: 16 << 10)
+            try await peer.send(e.offer)
+            guard case .sendFrom(_, 0)? = try await peer.nextAnswer() else { Issue.record("no SEND_FROM 0"); return }
+            try await peer.send([.chunk(e.id, 99, [0]), .chunk(e.id, 0, [UInt8](repeating: 7, count: 5 << 20)),
+                                 .chunk(e.id, 2, [1]), .chunk(e.id, 0, [1])])
+            var askedAgain = 0, refused = false
+            while !refused, let answer = try await peer.nextAnswer() {
+                switch answer {
+                case .sendFrom(_, 0): askedAgain += 1
+                case .refuse(_, .temporaryFailure, _): refused = true
+                default: Issue.record("unexpected \(answer)")
+                }
+            }
+            #expect(refused && askedAgain == 1)  // only the oversize chunk 0: 99 and 2 are out of range, the fourth rejection refuses
+            // The session is still up: a good document goes through.
+            let good = try peer.document(to: district1, size: 500)
+            try await peer.send([good.offer] + good.chunks)
+            guard case .ack(let ids)? = try await peer.nextAnswer() else { Issue.record("no ACK"); return }
+            #expect(ids == [good.id])
+        }
+        #expect(try net.inbox(district1).count == 1)
+        #expect(try net.json(PartialList.self, district1, "queue", "list", "--state", "partial").count <= 1)
+        try honestTrafficFlows(net)
+    }
+
+    @Test func repeatedSendFromIsAnsweredWithinTheResendBudget() async throws {
+        let net = try TestNetwork()
+        try net.start([district1])
+        defer { net.stopAll() }
+        // A 1 MiB document the district holds for the hostile commune.
+        let file = try net.randomFile("bao-cao.bin", size: 1 << 20)
+        let id = try net.send(from: district1, to: commune11, subject: "Báo cáo", files: [file])
+        let received = try await HostilePeer.session(home: net.home(commune11), target: district1) { peer in
+            var offered: EnvelopeID?
+            while offered == nil {
+                guard let m = try await peer.next() else { break }
+                if case .offer(let header, _) = m { offered = try EnvelopeHeader.parse(header).id }
+            }
+            let envelope = try #require(offered)
+            #expect(envelope.hex == id)
+            // SEND_FROM 0, a thousand times, then a PING: its PONG says all were read. Chunks
+            // still coming are counted until the district's next keepalive PING (2 s later).
+            var bytes = 0, ponged = false
+            try await peer.send(Array(repeating: SessionMessage.sendFrom(envelope, 0), count: 1000) + [.ping(999_999)])
+            while let m = try await peer.next() {
+                switch m {
+                case .chunk(_, _, let data): bytes += data.count
+                case .pong(999_999): ponged = true
+                case .ping where ponged: return bytes
+                default: break
+                }
+            }
+            return bytes
+        }
+        report("repeated SEND_FROM 0 ×1000 for a 1 MiB envelope: \(received / 1024) KiB sent (unbounded: ~1000 MiB)")
+        #expect(received <= (1 << 20) + 4 * (2 << 20) + (2 << 20) + 4 * (64 << 10))
+        #expect(try net.json(QueueCount.self, district1, "queue", "list").count == 1)  // still queued, not lost
+    }
+
+    @Test func aHelloFloodFromAStrangerIsOneLogLine() async throws {
+        let net = try TestNetwork()
+        try net.start([district1])
+        defer { net.stopAll() }
+        let logBefore = net.log(district1).count
+        // Commune 2.1 is no neighbour of district 1: 2,000 HELLOs, each refused.
+        var refused = 0
+        let identity = try NodeIdentity(home: net.home(commune21))
+        for _ in 0..<2000 {
+            let connection = try await HostilePeer.connect(home: net.home(commune21), to: district1)
+            var dialler = HandshakeDialler(identity: DiallerIdentity(network: identity.topology.network, me: identity.id,
+                                                                     keys: identity.signingKeys, target: try NodeID(district1),
+                                                                     targetKey: try #require(identity.topology[try NodeID(district1)]?.signingKey)))
+            let answer = try await connection.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(bytes: dialler.start(now: HostilePeer.now())))
+                var frames = inbound.makeAsyncIterator()
+                return try await frames.next().map { Array(buffer: $0) }
+            }
+            if answer?.first == HandshakeFrame.refuse.rawValue { refused += 1 }
+        }
+        #expect(refused == 2000)
+        let added = net.log(district1).dropFirst(logBefore)
+        let lines = added.split(separator: "\n").filter { $0.contains("handshake refused") }
+        report("HELLO flood: 2000 refused, \(lines.count) log line(s), \(added.utf8.count) bytes of log")
+        #expect(lines.count <= 2)
+        #expect(try ControlClient(socketPath: net.home(district1) + "/control.sock").call(.status).ok)
+    }
+
+    func spoolBytes(_ net: TestNetwork, _ node: String) throws -> Int {
+        try ["spool.sqlite", "spool.sqlite-wal"].reduce(0) { total, name in
+            total + ((try? FileManager.default.attributesOfItem(atPath: net.home(node) + "/" + name)[.size] as? Int) ?? 0)
+        }
+    }
+}
+
+struct PartialList: Decodable {
+    struct Entry: Decodable { let id: String, peer: String, declaredBytes: UInt64 }
+    let count: Int
+    let entries: [Entry]
+}
+
+struct QueueCount: Decodable { let count: Int }

@@ -80,7 +80,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "lienthong", dependencies: ["LienThongCLI"]),
-        .executableTarget(name: "lienthongd", dependencies: ["LienThongCLI"]),
+        .executableTarget(name: "lienthongd", dependencies: ["LienThongCLI", "Node"]),
         .executableTarget(name: "lienthong-bench", dependencies: [
             "EdXML", "Envelope", "SodiumKit", "Spool", "Topology", "Link",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

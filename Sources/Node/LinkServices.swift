@@ -24,8 +24,11 @@ struct ListenerService: Service {
                                            onSession: { result in
                                                // Handshake refusals are already logged, in aggregate
                                                // (`RefusalLog`): one line per source and minute.
-                                               if case .failure(let error) = result {
+                                               switch result {
+                                               case .failure(let error):
                                                    logger.debug("incoming connection ended", metadata: ["error": "\(error)"])
+                                               case .success:
+                                                   AllocatorTuning.release()
                                                }
                                            })
         }
@@ -77,6 +80,7 @@ struct UplinkService: Service {
             do {
                 switch try await dial(parent, endpoint, probing: current > 0 ? parents[0] : nil, every: failoverAfter) {
                 case .session(let summary):
+                    AllocatorTuning.release()
                     backoff.recordSuccess()
                     unreachableSince = nil
                     failure = summary.closeReason

@@ -90,13 +90,22 @@ extension Spool {
         }
     }
 
-    /// Throws `partialQuota` if a new partial envelope of `size` declared bytes from `peer` would
-    /// exceed `quota` (inside `begin`'s transaction).
+    /// Throws `diskFull` if `size` declared bytes cannot fit the spool's free disk at all, and
+    /// `partialQuota` if a new partial envelope from `peer` would take that peer's partials over
+    /// `quota` (inside `begin`'s transaction). A peer holding no partial envelope may always begin
+    /// one that fits the disk: the share bounds what one neighbour holds at once, not how large a
+    /// document may be (a 3 GiB map on a disk with 10 GiB free must still arrive).
     func checkPartialQuota(_ db: Database, peer: String, size: UInt64, quota: PartialQuota) throws {
+        let free = freeDiskBytes()
+        if let free, size > free {
+            throw SpoolError(.diskFull, "the disk holding \(path) has \(free >> 20) MiB free, too little for an envelope "
+                             + "of \(size >> 20) MiB from \(peer): free space on it; the sender offers it again later")
+        }
         let held = UInt64(try Int64.fetchOne(db.cachedStatement(sql: """
             SELECT COALESCE(SUM(payload_size), 0) FROM envelope WHERE complete = 0 AND received_from = ?
             """), arguments: [peer]) ?? 0)
-        let share = UInt64(Double(freeDiskBytes()) * max(0, min(1, quota.maxShareOfFreeDisk)))
+        guard held > 0 else { return }
+        let share = free.map { UInt64(Double($0) * max(0, min(1, quota.maxShareOfFreeDisk))) } ?? quota.maxBytesPerPeer
         let limit = min(quota.maxBytesPerPeer, share)
         guard held + size <= limit else {
             throw SpoolError(.partialQuota, "partial envelopes from \(peer) would hold \((held + size) >> 20) MiB, over "
@@ -105,11 +114,11 @@ extension Spool {
         }
     }
 
-    /// Free bytes on the file system of the spool (0 if it cannot be read).
-    public func freeDiskBytes() -> UInt64 {
+    /// Free bytes on the file system of the spool (nil if it cannot be read).
+    public func freeDiskBytes() -> UInt64? {
         var s = statvfs()
         let directory = (path as NSString).deletingLastPathComponent
-        guard statvfs(directory.isEmpty ? "." : directory, &s) == 0 else { return 0 }
+        guard statvfs(directory.isEmpty ? "." : directory, &s) == 0 else { return nil }
         return UInt64(s.f_bavail) * UInt64(s.f_frsize)
     }
 

@@ -21,12 +21,16 @@ import Envelope
         // Another peer has its own quota; resuming an envelope already begun is not held to it.
         #expect(try spool.begin(b.0, from: "000.01.02.H27", now: now, quota: quota) == .resume(from: 0))
         #expect(try spool.begin(a.0, from: "000.01.01.H27", now: now, quota: quota) == .resume(from: 0))
-        // A share of free disk: none of it leaves no room.
-        let c = try f.envelope(size: 100, chunkSize: 1024)
-        #expect(throws: SpoolError.self) {
-            try spool.begin(c.0, from: "000.01.03.H27", now: now, quota: PartialQuota(maxBytesPerPeer: 1 << 40, maxShareOfFreeDisk: 0))
+        // A share of free disk bounds what a peer holds at once, not how large one document may be:
+        // a peer holding nothing may begin one that fits the disk; beside it, nothing more.
+        let none = PartialQuota(maxBytesPerPeer: 1 << 40, maxShareOfFreeDisk: 0)
+        let c = try f.envelope(size: 100, chunkSize: 1024), d = try f.envelope(size: 100, chunkSize: 1024)
+        #expect(try spool.begin(c.0, from: "000.01.03.H27", now: now, quota: none) == .resume(from: 0))
+        let beside = #expect(throws: SpoolError.self) {
+            try spool.begin(d.0, from: "000.01.03.H27", now: now, quota: none)
         }
-        #expect(spool.freeDiskBytes() > 0)
+        #expect(beside?.code == .partialQuota)
+        #expect((spool.freeDiskBytes() ?? 0) > 0)
     }
 
     @Test func partialsAreListedWithProgressDroppedWhenStaleAndDeletedAudited() throws {

@@ -46,10 +46,12 @@ struct InboundOffers {
     func refusal(for header: EnvelopeHeader, small: Bool) -> String? {
         let size = header.layout.payloadSize, table = Self.tableBytes(header)
         if entries.count >= limits.maxOffers {
-            return "\(entries.count) envelopes from this peer are in progress (limit \(limits.maxOffers)); offer it again later"
+            return "\(entries.count) envelopes from this peer are in progress (limit \(limits.maxOffers)); "
+                + "offer it again later"
         }
         if tableBytes + table > limits.maxTableBytes {
-            return "chunk tables of envelopes in progress would exceed \(limits.maxTableBytes >> 20) MiB; offer it again later"
+            return "chunk tables of envelopes in progress would exceed \(limits.maxTableBytes >> 20) MiB; "
+                + "offer it again later"
         }
         if small, smallBytes + size > limits.maxSmallBytes {
             return "small envelopes in progress would exceed \(limits.maxSmallBytes >> 20) MiB; offer it again later"

@@ -63,7 +63,8 @@ extension Spool {
                   AND COALESCE(e.progress_at, e.received_at) < ?
                 """, arguments: [idleSince]).map(Self.partial)
             for p in stale {
-                try db.execute(sql: "DELETE FROM envelope WHERE id = ? AND complete = 0", arguments: [Data(p.envelopeID.bytes)])
+                try db.execute(sql: "DELETE FROM envelope WHERE id = ? AND complete = 0",
+                               arguments: [Data(p.envelopeID.bytes)])
                 try AuditLog.append(db, at: now, event: .dropped, envelope: p.envelopeID, peer: p.peer, actor: "node",
                                     detail: "partial: \(p.chunksStored) of \(p.chunkCount) chunks, no progress since "
                                         + "\(p.lastProgressAt)")
@@ -98,19 +99,22 @@ extension Spool {
     func checkPartialQuota(_ db: Database, peer: String, size: UInt64, quota: PartialQuota) throws {
         let free = freeDiskBytes()
         if let free, size > free {
-            throw SpoolError(.diskFull, "the disk holding \(path) has \(free >> 20) MiB free, too little for an envelope "
-                             + "of \(size >> 20) MiB from \(peer): free space on it; the sender offers it again later")
+            throw SpoolError(.diskFull, "the disk holding \(path) has \(free >> 20) MiB free, too little for an "
+                             + "envelope of \(size >> 20) MiB from \(peer): free space on it; the sender offers it "
+                             + "again later")
         }
         let held = UInt64(try Int64.fetchOne(db.cachedStatement(sql: """
             SELECT COALESCE(SUM(payload_size), 0) FROM envelope WHERE complete = 0 AND received_from = ?
             """), arguments: [peer]) ?? 0)
         guard held > 0 else { return }
-        let share = free.map { UInt64(Double($0) * max(0, min(1, quota.maxShareOfFreeDisk))) } ?? quota.maxBytesPerPeer
+        let fraction = max(0, min(1, quota.maxShareOfFreeDisk))
+        let share = free.map { UInt64(Double($0) * fraction) } ?? quota.maxBytesPerPeer
         let limit = min(quota.maxBytesPerPeer, share)
         guard held + size <= limit else {
-            throw SpoolError(.partialQuota, "partial envelopes from \(peer) would hold \((held + size) >> 20) MiB, over "
-                             + "its quota of \(limit >> 20) MiB (\(quota.maxBytesPerPeer >> 20) MiB, at most "
-                             + "\(Int(quota.maxShareOfFreeDisk * 100)) % of free disk); offer it again once those finish")
+            throw SpoolError(.partialQuota, "partial envelopes from \(peer) would hold \((held + size) >> 20) MiB, "
+                             + "over its quota of \(limit >> 20) MiB (\(quota.maxBytesPerPeer >> 20) MiB, at most "
+                             + "\(Int(quota.maxShareOfFreeDisk * 100)) % of free disk); offer it again once those "
+                             + "finish")
         }
     }
 

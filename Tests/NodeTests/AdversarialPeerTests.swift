@@ -37,7 +37,8 @@ import Wire
     }
 
     @Test func aPeerThatNeverReadsIsDroppedAndItsMemoryGivenBack() async throws {
-        let net = try TestNetwork(settings: Self.full ? [:] : ["maxWriteBacklogBytes": 1 << 20, "drainDeadlineMs": 2000])
+        let small: [String: Int] = ["maxWriteBacklogBytes": 1 << 20, "drainDeadlineMs": 2000]
+        let net = try TestNetwork(settings: Self.full ? [:] : small)
         try net.start([district1, commune12])
         defer { net.stopAll() }
         let pid = try #require(net.pid(district1))
@@ -75,7 +76,8 @@ import Wire
         let answers = try await unfinishedOffers(net)
         try hostileSessionsEnded(net, 1)
         let during = memory(of: pid)
-        report("unfinished offers: answers \(answers.sorted { $0.key < $1.key }); district RSS \(before.rss / Self.mib) → "
+        report("unfinished offers: answers \(answers.sorted { $0.key < $1.key }); district RSS "
+               + "\(before.rss / Self.mib) → "
                + "peak \(during.peak / Self.mib) → \(during.rss / Self.mib) MiB after the session; spool "
                + "+\((try spoolBytes(net, district1) - spoolBefore) / Self.mib) MiB")
         #expect(answers["badClock"] == 1 && answers["malformed"] == 1)
@@ -140,7 +142,8 @@ import Wire
         let now = HostilePeer.now()
         try await HostilePeer.session(home: net.home(commune11), target: district1) { peer -> Void in
             // Created at Int64.min, expiring at Int64.max; an hour in the future: bad clock.
-            for (created, expires) in [(Int64.min, Int64.max), (now + 3_600_000, now + 86_400_000), (now, now + 91 * 86_400_000)] {
+            let times = [(Int64.min, Int64.max), (now + 3_600_000, now + 86_400_000), (now, now + 91 * 86_400_000)]
+            for (created, expires) in times {
                 let e = try peer.document(to: district1, size: 100, createdAt: created, expiresAt: expires)
                 try await peer.send(e.offer)
                 guard case .refuse(_, let reason, _)? = try await peer.nextAnswer() else {
@@ -168,7 +171,8 @@ import Wire
                 default: Issue.record("unexpected \(answer)")
                 }
             }
-            #expect(refused && askedAgain == 1)  // only the oversize chunk 0: 99 and 2 are out of range, the fourth rejection refuses
+            // Only the oversize chunk 0 is asked again: 99 and 2 are out of range; the fourth rejection refuses.
+            #expect(refused && askedAgain == 1)
             // The session is still up: a good document goes through.
             let good = try peer.document(to: district1, size: 500)
             try await peer.send([good.offer] + good.chunks)
@@ -184,7 +188,9 @@ import Wire
     func honestLatency(_ net: TestNetwork, _ subject: String) throws -> Double {
         let start = Date()
         let id = try net.send(from: commune12, to: district1, subject: subject)
-        try waitUntil("the honest document is received and receipted") { try net.track(commune12, id).counts["01"] == 1 }
+        try waitUntil("the honest document is received and receipted") {
+            try net.track(commune12, id).counts["01"] == 1
+        }
         return Date().timeIntervalSince(start)
     }
 
@@ -195,7 +201,8 @@ import Wire
         defer { net.stopAll() }
         let quiet = try honestLatency(net, "Trước khi bị tấn công")
         let flood = Self.full ? 20_000 : 2000
-        let (acked, refused, latency) = try await HostilePeer.session(home: net.home(commune11), target: district1) { peer in
+        let hostile = net.home(commune11)
+        let (acked, refused, latency) = try await HostilePeer.session(home: hostile, target: district1) { peer in
             let documents = try (0..<flood).map { _ in try peer.document(to: district1, size: 300) }
             try await peer.send(documents.flatMap { [$0.offer] + $0.chunks })
             let honest = Task.detached { try self.honestLatency(net, "Trong lúc bị tấn công") }
@@ -235,7 +242,8 @@ import Wire
             // SEND_FROM 0, a thousand times, then a PING: its PONG says all were read. Chunks
             // still coming are counted until the district's next keepalive PING (2 s later).
             var bytes = 0, ponged = false
-            try await peer.send(Array(repeating: SessionMessage.sendFrom(envelope, 0), count: repeats) + [.ping(999_999)])
+            let asks = Array(repeating: SessionMessage.sendFrom(envelope, 0), count: repeats)
+            try await peer.send(asks + [.ping(999_999)])
             while let m = try await peer.next() {
                 switch m {
                 case .chunk(_, _, let data): bytes += data.count
@@ -264,9 +272,10 @@ import Wire
         let identity = try NodeIdentity(home: net.home(commune21))
         for _ in 0..<hellos {
             let connection = try await HostilePeer.connect(home: net.home(commune21), to: district1)
-            var dialler = HandshakeDialler(identity: DiallerIdentity(network: identity.topology.network, me: identity.id,
-                                                                     keys: identity.signingKeys, target: try NodeID(district1),
-                                                                     targetKey: try #require(identity.topology[try NodeID(district1)]?.signingKey)))
+            let target = try NodeID(district1)
+            var dialler = HandshakeDialler(identity: DiallerIdentity(
+                network: identity.topology.network, me: identity.id, keys: identity.signingKeys, target: target,
+                targetKey: try #require(identity.topology[target]?.signingKey)))
             let answer = try await connection.executeThenClose { inbound, outbound in
                 try await outbound.write(ByteBuffer(bytes: dialler.start(now: HostilePeer.now())))
                 var frames = inbound.makeAsyncIterator()
@@ -285,7 +294,8 @@ import Wire
 
     func spoolBytes(_ net: TestNetwork, _ node: String) throws -> Int {
         try ["spool.sqlite", "spool.sqlite-wal"].reduce(0) { total, name in
-            total + ((try? FileManager.default.attributesOfItem(atPath: net.home(node) + "/" + name)[.size] as? Int) ?? 0)
+            let attributes = try? FileManager.default.attributesOfItem(atPath: net.home(node) + "/" + name)
+            return total + ((attributes?[.size] as? Int) ?? 0)
         }
     }
 }

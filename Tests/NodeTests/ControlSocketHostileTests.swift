@@ -51,7 +51,8 @@ import Control
             #expect(answer.error?.code == "SEND-EXPIRY", "\(expires): \(String(describing: answer.error))")
             #expect(answer.error?.message.contains("90 days") == true)
         }
-        let cli = (try? net.cli(district1, "send", "--to", commune11, "--subject", "x", "--expires", "99999d")) ?? "refused"
+        let cli = (try? net.cli(district1, "send", "--to", commune11, "--subject", "x", "--expires", "99999d"))
+            ?? "refused"
         #expect(cli == "refused")
         #expect(try client.call(.send(SendRequest(to: [commune11], urgency: "thuong", expiresInMs: 90 * 86_400_000,
                                                   subject: "Đúng hạn", files: []))).ok)

@@ -56,9 +56,9 @@ final class HostilePeer {
         let connection = try await connect(home: home, to: target)
         return try await connection.executeThenClose { inbound, outbound in
             var frames = inbound.makeAsyncIterator()
-            var dialler = HandshakeDialler(identity: DiallerIdentity(network: identity.topology.network, me: identity.id,
-                                                                     keys: identity.signingKeys, target: targetID,
-                                                                     targetKey: key))
+            var dialler = HandshakeDialler(identity: DiallerIdentity(
+                network: identity.topology.network, me: identity.id, keys: identity.signingKeys, target: targetID,
+                targetKey: key))
             try await outbound.write(ByteBuffer(bytes: dialler.start(now: now())))
             while true {
                 guard let frame = try await frames.next() else { throw TestFailure("\(target) closed the handshake") }
@@ -100,12 +100,14 @@ final class HostilePeer {
 
     /// A real document envelope from this node to `to` (offer and chunks), sealed with its key.
     func document(to: String, size: Int, createdAt: Int64 = HostilePeer.now(), lifetime: Int64 = 86_400_000,
-                  expiresAt: Int64? = nil, chunkSize: Int = 65_536) throws -> (offer: SessionMessage, chunks: [SessionMessage], id: EnvelopeID) {
+                  expiresAt: Int64? = nil, chunkSize: Int = 65_536)
+        throws -> (offer: SessionMessage, chunks: [SessionMessage], id: EnvelopeID) {
         let recipient = try NodeID(to)
         guard let key = identity.topology[recipient]?.encryptionKey else { throw TestFailure("\(to) has no key") }
         let params = SealParameters(kind: .document, urgency: .thuong, origin: identity.id,
                                     recipients: [SealRecipient(id: recipient, encryptionKey: key)],
-                                    createdAt: createdAt, expiresAt: expiresAt ?? createdAt &+ lifetime, chunkSize: chunkSize)
+                                    createdAt: createdAt, expiresAt: expiresAt ?? createdAt &+ lifetime,
+                                    chunkSize: chunkSize)
         let body = MemorySink()
         let sealed = try EnvelopeSealer.seal(params, signer: identity.signingKeys, payloadSize: UInt64(size),
                                              source: MemorySource(Sodium.randomBytes(size)), body: body)

@@ -55,7 +55,9 @@ import Envelope
         #expect(try spool.storedEnvelope(stale.0.header.id) == nil)
         let audit = try spool.auditRecords()
         #expect(audit.contains { $0.event == .dropped && $0.envelopeID == stale.0.header.id && $0.actor == "node" })
-        #expect(audit.contains { $0.event == .deleted && $0.envelopeID == gone.0.header.id && $0.actor == "operator:t" })
+        #expect(audit.contains {
+            $0.event == .deleted && $0.envelopeID == gone.0.header.id && $0.actor == "operator:t"
+        })
         #expect(try spool.verifyAudit().ok)
         // The sender starts again from the first chunk when it comes back.
         #expect(try spool.begin(stale.0, from: "000.01.01.H27", now: now) == .resume(from: 0))

@@ -16,6 +16,10 @@ import Wire
 @Suite(.serialized) struct AdversarialPeerTests {
     static let mib = 1 << 20
     static let full = ProcessInfo.processInfo.environment["LT_ADVERSARY_FULL"] != nil
+    /// Under a sanitizer (`Scripts/sanitize` sets `LT_SANITIZER`) RSS says nothing about the
+    /// daemon: AddressSanitizer keeps 256 MiB of freed memory in quarantine, and `malloc_trim`
+    /// does not reach its allocator. The attacks and every other check still run.
+    static let rssChecked = ProcessInfo.processInfo.environment["LT_SANITIZER"] == nil
 
     func report(_ text: String) { print("adversary: \(text)") }
 
@@ -61,8 +65,10 @@ import Wire
         let after = memory(of: pid)
         report("never reads: \(pings) PINGs (\(pings * 34 / UInt64(Self.mib)) MiB) before the drop; district RSS "
                + "\(before.rss / Self.mib) → peak \(after.peak / Self.mib) → \(after.rss / Self.mib) MiB")
-        #expect(after.peak - before.rss < 64 * Self.mib)
-        #expect(after.rss - before.rss < 8 * Self.mib, "the dropped session's memory was not given back")
+        if Self.rssChecked {
+            #expect(after.peak - before.rss < 64 * Self.mib)
+            #expect(after.rss - before.rss < 8 * Self.mib, "the dropped session's memory was not given back")
+        }
         try honestTrafficFlows(net)
     }
 
@@ -83,8 +89,10 @@ import Wire
         #expect(answers["badClock"] == 1 && answers["malformed"] == 1)
         #expect((answers["sendFrom"] ?? 0) + (answers["temporaryFailure"] ?? 0) == 40)
         #expect((answers["temporaryFailure"] ?? 0) > 0, "no bound refused an offer")
-        #expect(during.peak - before.rss < 64 * Self.mib)
-        #expect(during.rss - before.rss < 8 * Self.mib, "the session's memory was not given back")
+        if Self.rssChecked {
+            #expect(during.peak - before.rss < 64 * Self.mib)
+            #expect(during.rss - before.rss < 8 * Self.mib, "the session's memory was not given back")
+        }
         #expect(try spoolBytes(net, district1) - spoolBefore < 64 * Self.mib)
 
         // Operators see them, and can delete one (audited).
@@ -107,8 +115,10 @@ import Wire
         let again = memory(of: pid)
         report("unfinished offers: the same attack again, district RSS peak \(again.peak / Self.mib) → "
                + "\(again.rss / Self.mib) MiB after the session")
-        #expect(again.rss - before.rss < 8 * Self.mib, "the second session's memory was not given back")
-        #expect(again.peak - during.peak < 16 * Self.mib, "the second attack raised the peak: a leak")
+        if Self.rssChecked {
+            #expect(again.rss - before.rss < 8 * Self.mib, "the second session's memory was not given back")
+            #expect(again.peak - during.peak < 16 * Self.mib, "the second attack raised the peak: a leak")
+        }
         try honestTrafficFlows(net)
     }
 

@@ -34,9 +34,7 @@ struct EnvelopeCommand: ParsableCommand {
             let d = document
             let node = try LoadedNode(home: home.home)
             let recipients = try RecipientSelection.resolve(to: d.to, toSubtree: d.toSubtree, topology: node.topology)
-            guard let u = Urgency(parsing: d.urgency) else {
-                throw ValidationError("unknown urgency '\(d.urgency)'; use thuong, khan, thuong-khan, hoa-toc or hoa-toc-hen-gio")
-            }
+            let u = d.urgency ?? .thuong
             guard let level = SecrecyLevel(rawValue: d.secrecy) ?? SecrecyLevel.allCases.first(where: { "\($0)" == d.secrecy }) else {
                 throw ValidationError("unknown secrecy level '\(d.secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
             }
@@ -164,12 +162,12 @@ struct DocumentOptions: ParsableArguments {
     /// With `send --edxml`: none of these may be given (the package says it all) but the lifetime.
     var givenForEdXML: Bool {
         to != nil || toSubtree != nil || subject != nil || codeNumber != nil || codeNotation != nil
-            || documentType != nil || !files.isEmpty || urgency != "thuong"
+            || documentType != nil || !files.isEmpty || urgency != nil
     }
 
     @Option(help: ArgumentHelp("Recipient node ids, comma-separated.", valueName: "ID[,ID…]")) var to: String?
     @Option(help: ArgumentHelp("Send to every node below this one in the tree.", valueName: "ID")) var toSubtree: String?
-    @Option(help: "Urgency: thuong, khan, thuong-khan, hoa-toc, hoa-toc-hen-gio.") var urgency: String = "thuong"
+    @Option(help: "Urgency (độ khẩn); thuong when not given.") var urgency: Urgency?
     @Option(help: ArgumentHelp("How long until the document expires undelivered: e.g. 30m, 12h, 7d.", valueName: "DURATION")) var expires: String = "7d"
     @Option(help: "Trích yếu: what the document is about (required unless --edxml).") var subject: String?
     @Option(help: "Số, e.g. 21.") var codeNumber: String?

@@ -24,29 +24,22 @@ struct QueueCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List queue entries, oldest first (like postqueue -p).")
         @OptionGroup var home: HomeOptions
         @Option(help: ArgumentHelp("Only entries for this peer.", valueName: "ID")) var peer: String?
-        @Option(help: "Only entries in this state: ready, inflight, deferred, held, quarantined; or partial for envelopes still being received from a peer.")
-        var state: String?
-        @Option(help: "Only entries of this urgency: thuong, khan, thuong-khan, hoa-toc, hoa-toc-hen-gio.") var urgency: String?
+        @Option(help: "Only entries in this state; partial: envelopes still being received from a peer.")
+        var state: QueueStateFilter?
+        @Option(help: "Only entries of this urgency.") var urgency: Urgency?
         @Flag(help: "Print JSON for scripts (fields in docs/OPERATIONS.md).") var json = false
 
         func run() throws {
             let node = try SpoolHome(home.home)
-            if state == "partial" {
+            if state == .partial {
                 let partials = try node.spool.partialEnvelopes(peer: peer)
                 let now = CLITime.nowMilliseconds()
                 print(json ? try QueueReport.partialJSON(partials, now: now) : QueueReport.partialText(partials, now: now),
                       terminator: "")
                 return
             }
-            let s = try state.map { v -> QueueState in
-                guard let st = QueueState(rawValue: v) else { throw ValidationError("unknown state '\(v)'; use ready, inflight, deferred, held, quarantined or partial") }
-                return st
-            }
-            let u = try urgency.map { v -> Urgency in
-                guard let x = Urgency(parsing: v) else { throw ValidationError("unknown urgency '\(v)'") }
-                return x
-            }
-            let entries = try node.spool.queueEntries(peer: peer.map(NodeID.init), state: s, urgency: u)
+            let entries = try node.spool.queueEntries(peer: peer.map(NodeID.init), state: state?.queueState,
+                                                      urgency: urgency)
             let now = CLITime.nowMilliseconds()
             print(json ? try QueueReport.listJSON(entries, now: now) : QueueReport.listText(entries, now: now), terminator: "")
         }

@@ -38,7 +38,7 @@ struct SendCommand: ParsableCommand {
             throw ValidationError("--subject is required (or send an edXML package with --edxml)")
         }
         let recipients = try RecipientSelection.resolve(to: d.to, toSubtree: d.toSubtree, topology: identity.topology)
-        let request = SendRequest(to: recipients.map(\.rawValue), urgency: d.urgency, expiresInMs: try DurationText.parseMilliseconds(d.expires),
+        let request = SendRequest(to: recipients.map(\.rawValue), urgency: (d.urgency ?? .thuong).cliName, expiresInMs: try DurationText.parseMilliseconds(d.expires),
                                   subject: subject, codeNumber: d.codeNumber, codeNotation: d.codeNotation, documentType: d.documentType,
                                   secrecy: d.secrecy, files: d.files.map(NodeAccess.absolute), eachFile: eachFile ? true : nil)
         var sending = request

@@ -37,7 +37,7 @@ public struct NodeSettings: Codable, Sendable, Equatable {
     public init() {}
 
     var reconnect: LinkBackoff {
-        LinkBackoff(base: reconnectBaseMs ?? 1_000, cap: reconnectCapMs ?? 60_000)
+        LinkBackoff(base: reconnectBaseMs ?? LinkBackoff().base, cap: reconnectCapMs ?? LinkBackoff().cap)
     }
 
     var link: LinkConfiguration {

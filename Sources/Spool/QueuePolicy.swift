@@ -60,14 +60,14 @@ public struct RetryPolicy: Sendable, Equatable {
 /// A peer's link backoff, separate from per-entry failures: how long to wait before dialling a
 /// parent again. Exponential with full jitter, reset on success.
 ///
-/// Defaults (docs/SPOOL.md): 1 s, doubling, capped at 5 min.
+/// Defaults (docs/SPOOL.md): 1 s, doubling, capped at 60 s (the daemon's `reconnectCapMs`).
 public struct LinkBackoff: Sendable, Equatable {
     public var base: Int64
     public var cap: Int64
     public private(set) var failures = 0
     public private(set) var nextAttemptAt: Int64 = 0
 
-    public init(base: Int64 = 1_000, cap: Int64 = 300_000) {
+    public init(base: Int64 = 1_000, cap: Int64 = 60_000) {
         self.base = base
         self.cap = cap
     }

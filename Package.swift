@@ -32,24 +32,25 @@ let package = Package(
         ),
         // glibc's mallopt, for the daemon's allocator settings (Node's AllocatorTuning).
         .systemLibrary(name: "CAllocator", path: "Sources/CAllocator"),
-        .target(name: "SodiumKit", dependencies: ["CSodium"]),
-        .target(name: "Envelope", dependencies: ["SodiumKit"]),
-        .target(name: "Topology", dependencies: ["Envelope", "SodiumKit"]),
+        .target(name: "Diagnostics"),
+        .target(name: "SodiumKit", dependencies: ["CSodium", "Diagnostics"]),
+        .target(name: "Envelope", dependencies: ["SodiumKit", "Diagnostics"]),
+        .target(name: "Topology", dependencies: ["Envelope", "SodiumKit", "Diagnostics"]),
         // The durable store. The only module that imports GRDB.
         .target(
             name: "Spool",
-            dependencies: ["Envelope", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Envelope", "SodiumKit", "Diagnostics", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // Link protocol: frames, handshake, session messages. NIOCore only, no sockets.
         .target(
             name: "Wire",
-            dependencies: ["Envelope", "SodiumKit", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["Envelope", "SodiumKit", "Diagnostics", .product(name: "NIOCore", package: "swift-nio")]
         ),
         // Link sessions between neighbours over TCP, moving envelopes spool to spool.
         .target(
             name: "Link",
             dependencies: [
-                "Wire", "Spool", "Topology", "Envelope", "SodiumKit",
+                "Wire", "Spool", "Topology", "Envelope", "SodiumKit", "Diagnostics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -57,14 +58,15 @@ let package = Package(
         ),
         // The operator's control protocol: request/response types and the bounded line codec.
         // Pure (Foundation only), so the daemon, the CLI and the fuzzers share one parser.
-        .target(name: "Control"),
-        .target(name: "EdXML"),
+        .target(name: "Control", dependencies: ["Diagnostics"]),
+        .target(name: "EdXML", dependencies: ["Diagnostics"]),
         // The node: daemon services (listener, uplinks, scheduler, janitor, control server) and
         // the operations the CLI runs through it.
         .target(
             name: "Node",
             dependencies: [
                 "Control", "EdXML", "Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", "CAllocator",
+                "Diagnostics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,7 +77,7 @@ let package = Package(
         .target(
             name: "LienThongCLI",
             dependencies: [
-                "Node", "Control", "Envelope", "Topology", "SodiumKit", "Spool", "Link",
+                "Node", "Control", "Envelope", "Topology", "SodiumKit", "Spool", "Link", "Diagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -98,6 +100,7 @@ let package = Package(
         .executableTarget(name: "lienthong-fuzz", dependencies: ["FuzzTargets"]),
         // Test support: helper processes the tests start and kill (never installed).
         .executableTarget(name: "lienthong-testkit", dependencies: ["Envelope", "SodiumKit", "Spool"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
         .testTarget(name: "EnvelopeTests", dependencies: ["Envelope", "SodiumKit"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "Envelope", "SodiumKit"]),
@@ -112,7 +115,7 @@ let package = Package(
         .testTarget(name: "FlakyLinkTests", dependencies: ["FlakyLink", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Wire", "Envelope", "SodiumKit"]),
         // Real lienthongd processes on 127.0.0.1 (the executables are built first).
-        .testTarget(name: "NodeTests", dependencies: ["Node", "EdXML", "Link", "Control", "Spool", "Topology", "Envelope", "SodiumKit", "FlakyLink",
+        .testTarget(name: "NodeTests", dependencies: ["Node", "EdXML", "Diagnostics", "Link", "Control", "Spool", "Topology", "Envelope", "SodiumKit", "FlakyLink",
                                                 // The hostile peer of the adversarial suite speaks the link protocol itself.
                                                 "Wire", .product(name: "NIOCore", package: "swift-nio"),
                                                 .product(name: "NIOPosix", package: "swift-nio")]),

@@ -1,7 +1,8 @@
+import Diagnostics
 import Foundation
 
 /// The error type of the Control module.
-public struct ControlError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct ControlError: Error, CustomStringConvertible, Sendable, Equatable, LienThongError {
     public enum Code: String, Sendable {
         /// A request or response line over its limit (refused before buffering the rest).
         case tooLarge = "CONTROL-TOO-LARGE"
@@ -13,6 +14,9 @@ public struct ControlError: Error, CustomStringConvertible, Sendable, Equatable 
         case busy = "CONTROL-BUSY"
         case io = "CONTROL-IO"
     }
+
+    /// The stable code (`LienThongError`).
+    public var errorCode: String { code.rawValue }
     public let code: Code
     public let message: String
     public init(_ code: Code, _ message: String) {

@@ -9,6 +9,7 @@
 /// socket is 0600 inside a 0700 home, so that is the node's owner. Requests are size-limited
 /// before buffering (`ControlLimits`), decoded strictly, and never echo secrets; responses carry
 /// public data only (ids, statuses, counts, document metadata the owner may read anyway).
+import Diagnostics
 import Foundation
 
 /// Limits of the control protocol, checked before buffering.
@@ -114,14 +115,32 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     public var result: ControlResult?
 
     public static func success(_ r: ControlResult) -> ControlResponse { ControlResponse(ok: true, error: nil, result: r) }
-    public static func failure(_ code: String, _ message: String) -> ControlResponse {
-        ControlResponse(ok: false, error: ControlFailure(code: code, message: message), result: nil)
+    public static func failure(_ code: String, _ message: String, cause: String? = nil) -> ControlResponse {
+        ControlResponse(ok: false, error: ControlFailure(code: code, message: message, cause: cause), result: nil)
+    }
+
+    /// Any error as an answer: a module's code, message and cause as they are; anything else
+    /// (a bug) as `NODE-ERROR` with its text.
+    public static func failure(_ error: any Error) -> ControlResponse {
+        guard let e = error as? any LienThongError else { return failure("NODE-ERROR", "\(error)") }
+        return failure(e.errorCode, e.message, cause: e.cause)
     }
 }
 
-public struct ControlFailure: Codable, Sendable, Equatable {
+/// A refused request: the stable code, the message for the operator, and the cause if any.
+public struct ControlFailure: Codable, Sendable, Equatable, LienThongError {
     public var code: String
     public var message: String
+    public var cause: String?
+
+    public init(code: String, message: String, cause: String? = nil) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+    }
+
+    public var errorCode: String { code }
+    public var description: String { report }
 }
 
 /// One result type per request.

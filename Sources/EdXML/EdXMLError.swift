@@ -1,6 +1,8 @@
+import Diagnostics
+
 /// Errors of the edXML reader and writer: a stable code, a message an operator can act on, where in
 /// the package it happened (line and column, 1-based, when known) and the cause.
-public struct EdXMLError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct EdXMLError: Error, Sendable, Equatable, CustomStringConvertible, LienThongError {
     /// Stable codes; scripts and the desk match on these.
     public enum Code: String, Sendable, Equatable, CaseIterable {
         case strayBytes = "EDXML-STRAY-BYTES"
@@ -16,6 +18,9 @@ public struct EdXMLError: Error, Sendable, Equatable, CustomStringConvertible {
         case io = "EDXML-IO"
         case encoding = "EDXML-ENCODING"
     }
+
+    /// The stable code (`LienThongError`).
+    public var errorCode: String { code.rawValue }
 
     public var code: Code
     public var message: String

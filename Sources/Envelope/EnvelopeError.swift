@@ -1,5 +1,7 @@
+import Diagnostics
+
 /// The error type of the Envelope module: a stable code, an operator-readable message, the cause.
-public struct EnvelopeError: Error, CustomStringConvertible, Sendable {
+public struct EnvelopeError: Error, CustomStringConvertible, Sendable, LienThongError {
     public enum Code: String, Sendable, CaseIterable {
         case badMagic = "ENV-BAD-MAGIC"
         case unsupportedVersion = "ENV-VERSION"
@@ -19,6 +21,9 @@ public struct EnvelopeError: Error, CustomStringConvertible, Sendable {
         case payloadMalformed = "ENV-PAYLOAD"
         case io = "ENV-IO"
     }
+
+    /// The stable code (`LienThongError`).
+    public var errorCode: String { code.rawValue }
 
     public let code: Code
     public let message: String

@@ -36,7 +36,7 @@ struct AuditCommand: ParsableCommand {
             let node = try SpoolHome(home.home)
             let v = try node.spool.verifyAudit()
             guard v.ok else {
-                throw CLIError("AUDIT-BROKEN", "audit log broken at row \(v.brokenAt ?? 0): \(v.problem ?? "unknown"); \(v.records) rows before it verify")
+                throw CLIError(.auditBroken, "audit log broken at row \(v.brokenAt ?? 0): \(v.problem ?? "unknown"); \(v.records) rows before it verify")
             }
             print("Audit log intact: \(v.records) events, hash chain verified end to end.")
         }

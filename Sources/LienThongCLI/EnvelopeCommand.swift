@@ -41,7 +41,7 @@ struct EnvelopeCommand: ParsableCommand {
             let lifetime = try DurationText.parseMilliseconds(d.expires)
             let sealRecipients = try recipients.map { id -> SealRecipient in
                 guard let key = node.topology[id]?.encryptionKey else {
-                    throw CLIError("SEAL-NO-KEY", "recipient \(id) has no encryption key in the topology; ask the province IT team to add it")
+                    throw CLIError(.sealNoKey, "recipient \(id) has no encryption key in the topology; ask the province IT team to add it")
                 }
                 return SealRecipient(id: id, encryptionKey: key)
             }
@@ -74,7 +74,7 @@ struct EnvelopeCommand: ParsableCommand {
             let source = try FileSource(path: file)
             let header = try EnvelopeFile.readHeader(from: source)
             guard let key = t[header.origin]?.signingKey else {
-                throw CLIError("INSPECT-UNKNOWN-ORIGIN", "origin \(header.origin) has no signing key in \(topology)")
+                throw CLIError(.inspectUnknownOrigin, "origin \(header.origin) has no signing key in \(topology)")
             }
             try header.verifySignature(originKey: key)
             let verifier = try ChunkVerifier(header: header, table: try EnvelopeFile.readTable(from: source, header: header))
@@ -110,7 +110,7 @@ struct EnvelopeCommand: ParsableCommand {
             let writer = try DirectoryPayloadWriter(directory: out)
             let header = try DocumentEnvelope.open(path: file, originKey: { origin in
                 guard let key = node.topology[origin]?.signingKey else {
-                    throw CLIError("OPEN-UNKNOWN-ORIGIN", "origin \(origin) is not in this node's topology (or has no key)")
+                    throw CLIError(.openUnknownOrigin, "origin \(origin) is not in this node's topology (or has no key)")
                 }
                 return key
             }, recipient: node.id, keys: node.boxKeys, now: CLITime.nowMilliseconds(), into: writer)
@@ -186,15 +186,15 @@ enum RecipientSelection {
         case (let list?, nil):
             let ids = try list.split(separator: ",").map { try NodeID(String($0).trimmingCharacters(in: .whitespaces)) }
             for id in ids where topology[id] == nil {
-                throw CLIError("RECIPIENT-UNKNOWN", "recipient \(id) is not in the topology; check it with `lienthong topology validate`")
+                throw CLIError(.recipientUnknown, "recipient \(id) is not in the topology; check it with `lienthong topology validate`")
             }
             guard !ids.isEmpty else { throw ValidationError("--to needs at least one node id") }
             return Array(Set(ids)).sorted()
         case (nil, let root?):
             let id = try NodeID(root)
-            guard topology[id] != nil else { throw CLIError("RECIPIENT-UNKNOWN", "node \(id) is not in the topology") }
+            guard topology[id] != nil else { throw CLIError(.recipientUnknown, "node \(id) is not in the topology") }
             let below = topology.descendants(of: id)
-            guard !below.isEmpty else { throw CLIError("RECIPIENT-EMPTY", "node \(id) has no nodes below it") }
+            guard !below.isEmpty else { throw CLIError(.recipientEmpty, "node \(id) has no nodes below it") }
             return below.sorted()
         }
     }

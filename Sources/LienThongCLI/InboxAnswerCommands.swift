@@ -17,7 +17,7 @@ extension InboxCommand {
         func run() throws {
             guard case .statusChanged(let changed) = try node.perform(
                 .inboxStatusEdXML(id: id, file: NodeAccess.absolute(edxml))) else {
-                throw CLIError("CONTROL-UNEXPECTED", "unexpected answer")
+                throw CLIError(.controlUnexpected, "unexpected answer")
             }
             print(changed ? "Status recorded; the receipt is on its way to the sender."
                           : "Unchanged: the document is already at or past that status (statuses only move forward).")
@@ -49,7 +49,7 @@ extension InboxCommand {
 
         static func answer(_ node: NodeAccess, _ id: String, accept: Bool, reason: String?) throws {
             guard case .statusChanged = try node.perform(.inboxRecall(id: id, accept: accept, reason: reason)) else {
-                throw CLIError("CONTROL-UNEXPECTED", "unexpected answer")
+                throw CLIError(.controlUnexpected, "unexpected answer")
             }
             print(accept ? "15 đồng ý thu hồi recorded: the content is destroyed, "
                                + "the metadata kept; the sender is told."

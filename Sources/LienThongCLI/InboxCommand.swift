@@ -26,7 +26,7 @@ struct InboxCommand: ParsableCommand {
         @Flag(help: "Print JSON for scripts.") var json = false
 
         func run() throws {
-            guard case .inbox(let items) = try node.perform(.inboxList(limit: limit)) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer") }
+            guard case .inbox(let items) = try node.perform(.inboxList(limit: limit)) else { throw CLIError(.controlUnexpected, "unexpected answer") }
             if json { print(try Output.json(items), terminator: ""); return }
             guard !items.isEmpty else { print("The inbox is empty."); return }
             print("\("ID", padded: 18)\("FROM", padded: 16)\("URGENCY", padded: 13)\("STATUS", padded: 8)"
@@ -50,7 +50,7 @@ struct InboxCommand: ParsableCommand {
         @Flag(help: "Print JSON for scripts.") var json = false
 
         func run() throws {
-            guard case .document(let d) = try node.perform(.inboxShow(id: id)) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer") }
+            guard case .document(let d) = try node.perform(.inboxShow(id: id)) else { throw CLIError(.controlUnexpected, "unexpected answer") }
             if json { print(try Output.json(d), terminator: ""); return }
             print("Document \(d.item.id)")
             print("  from      \(d.item.origin) (\(d.item.originName))")
@@ -116,7 +116,7 @@ struct InboxCommand: ParsableCommand {
             case (nil, let file?): request = .inboxExportEdXML(id: id, out: NodeAccess.absolute(file))
             default: throw ValidationError("give exactly one of --out DIR or --edxml FILE")
             }
-            guard case .exported(let r) = try node.perform(request) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer") }
+            guard case .exported(let r) = try node.perform(request) else { throw CLIError(.controlUnexpected, "unexpected answer") }
             print("Exported \(r.id.prefix(16))… to \(r.directory): \(r.files.joined(separator: ", "))")
         }
     }
@@ -128,7 +128,7 @@ struct InboxCommand: ParsableCommand {
 
         func set(_ status: String, _ name: String, reason: String? = nil) throws {
             guard case .statusChanged(let changed) = try node.perform(.inboxSetStatus(id: id, status: status, reason: reason)) else {
-                throw CLIError("CONTROL-UNEXPECTED", "unexpected answer")
+                throw CLIError(.controlUnexpected, "unexpected answer")
             }
             print(changed ? "Status \(status) \(name) recorded; the receipt is on its way to the sender."
                           : "Unchanged: the document is already at or past \(status) (statuses only move forward).")

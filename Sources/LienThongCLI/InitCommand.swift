@@ -28,7 +28,7 @@ struct InitCommand: ParsableCommand {
         let id = try NodeID(node)
         let topo = try Topology.load(path: topology)
         guard let entry = topo[id] else {
-            throw CLIError("INIT-UNKNOWN-NODE", "node \(id) is not in \(topology); check the id with `lienthong topology validate \(topology)`")
+            throw CLIError(.initUnknownNode, "node \(id) is not in \(topology); check the id with `lienthong topology validate \(topology)`")
         }
         let bytes = try topo.encoded()
         let (h, sign, box) = try NodeHome.create(at: home.home, node: id, topologyBytes: bytes)

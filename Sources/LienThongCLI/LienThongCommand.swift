@@ -6,6 +6,7 @@
 /// Security note: the CLI reads operator-supplied paths and topology files (validated by the
 /// Topology module) and creates key files; it prints public keys and fingerprints only, never a
 /// secret key, and creates node homes owner-only (0700, keys 0600).
+import Diagnostics
 import ArgumentParser
 
 @available(macOS 10.15, *)
@@ -34,12 +35,29 @@ struct HomeOptions: ParsableArguments {
 }
 
 /// An error the CLI reports itself: a code, what went wrong and what to do.
-struct CLIError: Error, CustomStringConvertible {
-    let code: String
+struct CLIError: Error, CustomStringConvertible, LienThongError {
+    enum Code: String, CaseIterable {
+        case auditBroken = "AUDIT-BROKEN"
+        case controlUnexpected = "CONTROL-UNEXPECTED"
+        case initUnknownNode = "INIT-UNKNOWN-NODE"
+        case inspectUnknownOrigin = "INSPECT-UNKNOWN-ORIGIN"
+        case openUnknownOrigin = "OPEN-UNKNOWN-ORIGIN"
+        case provisionNotEmpty = "PROVISION-NOT-EMPTY"
+        case provisionPorts = "PROVISION-PORTS"
+        case queueAmbiguous = "QUEUE-AMBIGUOUS"
+        case queueConfirm = "QUEUE-CONFIRM"
+        case queueNotFound = "QUEUE-NOT-FOUND"
+        case recipientEmpty = "RECIPIENT-EMPTY"
+        case recipientUnknown = "RECIPIENT-UNKNOWN"
+        case sealNoKey = "SEAL-NO-KEY"
+    }
+
+    let code: Code
     let message: String
-    init(_ code: String, _ message: String) {
+    init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
-    var description: String { "[\(code)] \(message)" }
+    var errorCode: String { code.rawValue }
+    var description: String { report }
 }

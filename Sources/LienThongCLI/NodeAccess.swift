@@ -19,11 +19,10 @@ struct NodeAccess: ParsableArguments {
         }
         let (h, _) = try NodeHome.open(home.home)
         let response: ControlResponse
-        do { response = try ControlClient(socketPath: h.controlSocketPath).call(request) } catch let e as ControlError {
-            throw CLIError(e.code.rawValue, e.message)
-        }
+        response = try ControlClient(socketPath: h.controlSocketPath).call(request)
         guard response.ok, let result = response.result else {
-            throw CLIError(response.error?.code ?? "CONTROL-EMPTY", response.error?.message ?? "the node gave no answer")
+            // The node's own code, message and cause, as it reported them.
+            throw response.error ?? ControlFailure(code: "CONTROL-EMPTY", message: "the node gave no answer")
         }
         return result
     }
@@ -70,6 +69,6 @@ enum Output {
     }
 
     static func unexpected(_ r: ControlResult) -> CLIError {
-        CLIError("CONTROL-UNEXPECTED", "the node answered with \(r); are lienthong and lienthongd the same release?")
+        CLIError(.controlUnexpected, "the node answered with \(r); are lienthong and lienthongd the same release?")
     }
 }

@@ -13,7 +13,7 @@ struct PeersCommand: ParsableCommand {
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func run() throws {
-        guard case .peers(let peers) = try node.perform(.peers) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to peers") }
+        guard case .peers(let peers) = try node.perform(.peers) else { throw CLIError(.controlUnexpected, "unexpected answer to peers") }
         if json { print(try Output.json(peers), terminator: ""); return }
         let now = CLITime.nowMilliseconds()
         print("\("PEER", padded: 16)\("ROLE", padded: 8)\("LINK", padded: 14)\("LAST SEEN", padded: 11)\("BACKLOG", padded: 18)\("IN", padded: 11)\("OUT", padded: 11)NEXT DIAL")
@@ -37,7 +37,7 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func run() throws {
-        guard case .status(let s) = try node.perform(.status) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to status") }
+        guard case .status(let s) = try node.perform(.status) else { throw CLIError(.controlUnexpected, "unexpected answer to status") }
         if json { print(try Output.json(s), terminator: ""); return }
         print("Node \(s.node) (\(s.name))")
         print("  uptime    \(s.uptimeSeconds.map(Output.age) ?? "not running (read offline)")")

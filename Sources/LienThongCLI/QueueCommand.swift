@@ -55,7 +55,7 @@ struct QueueCommand: ParsableCommand {
             let node = try SpoolHome(home.home)
             let envelope = try node.resolve(id)
             guard let stored = try node.spool.storedEnvelope(envelope) else {
-                throw CLIError("QUEUE-NOT-FOUND", "envelope \(id) is not in the spool (already handed on, or never received)")
+                throw CLIError(.queueNotFound, "envelope \(id) is not in the spool (already handed on, or never received)")
             }
             let now = CLITime.nowMilliseconds()
             let view = try QueueReport.show(header: stored.header, chunksStored: stored.chunksStored, complete: stored.complete,
@@ -104,7 +104,7 @@ struct QueueCommand: ParsableCommand {
             guard count > 0 else { print("No matching queue entries."); return }
             if !yes {
                 guard isatty(0) != 0 else {
-                    throw CLIError("QUEUE-CONFIRM", "refusing to delete \(count) entr\(count == 1 ? "y" : "ies") without confirmation; add --yes")
+                    throw CLIError(.queueConfirm, "refusing to delete \(count) entr\(count == 1 ? "y" : "ies") without confirmation; add --yes")
                 }
                 print("Delete \(count) queue entr\(count == 1 ? "y" : "ies")? Type 'yes' to confirm: ", terminator: "")
                 guard readLine()?.lowercased() == "yes" else { print("Nothing deleted."); return }
@@ -146,7 +146,7 @@ struct QueueCommand: ParsableCommand {
         /// Through the running node (it acts at once), or on the spool with --offline.
         func apply(_ verb: QueueAction.Verb, reason: String? = nil) throws {
             let action = QueueAction(verb: verb, ids: ids, all: all, peer: peer, reason: reason, actor: SpoolHome.actor())
-            guard case .queueChanged(let n) = try node.perform(.queue(action)) else { throw CLIError("CONTROL-UNEXPECTED", "unexpected answer") }
+            guard case .queueChanged(let n) = try node.perform(.queue(action)) else { throw CLIError(.controlUnexpected, "unexpected answer") }
             let done = ["hold": "held", "release": "released", "retry": "due now", "delete": "deleted"][verb.rawValue] ?? verb.rawValue
             print("\(n) queue entr\(n == 1 ? "y" : "ies") \(done).")
         }
@@ -172,8 +172,8 @@ struct SpoolHome {
         let matches = try spool.envelopeIDs(matchingPrefix: text)
         switch matches.count {
         case 1: return matches[0]
-        case 0: throw CLIError("QUEUE-NOT-FOUND", "no envelope in the spool starts with \(text)")
-        default: throw CLIError("QUEUE-AMBIGUOUS", "\(text) matches \(matches.count) envelopes; give more of the id")
+        case 0: throw CLIError(.queueNotFound, "no envelope in the spool starts with \(text)")
+        default: throw CLIError(.queueAmbiguous, "\(text) matches \(matches.count) envelopes; give more of the id")
         }
     }
 

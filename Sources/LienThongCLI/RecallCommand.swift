@@ -22,7 +22,7 @@ struct RecallCommand: ParsableCommand {
 
     func run() throws {
         guard case .recalled(let n) = try node.perform(.recall(id: id, reason: reason)) else {
-            throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to recall")
+            throw CLIError(.controlUnexpected, "unexpected answer to recall")
         }
         print("Recall (13) on its way to \(n) recipient(s); follow the answers with `lienthong track \(id)`.")
     }

@@ -44,7 +44,7 @@ struct SendCommand: ParsableCommand {
         var sending = request
         sending.resend = resend ? true : nil
         guard case .sent(let report) = try node.perform(.send(sending)) else {
-            throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to send")
+            throw CLIError(.controlUnexpected, "unexpected answer to send")
         }
         if json {
             print(try Output.json(report), terminator: "")
@@ -68,7 +68,7 @@ struct SendCommand: ParsableCommand {
             request.skipUnknown = skipUnknown ? true : nil
             request.resend = resend ? true : nil
             guard case .sent(let report) = try node.perform(.send(request)) else {
-                throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to send")
+                throw CLIError(.controlUnexpected, "unexpected answer to send")
             }
             reports.append(report)
             if !json {

@@ -77,12 +77,12 @@ struct TopologyCommand: ParsableCommand {
         func run() throws {
             let fm = FileManager.default
             if let entries = try? fm.contentsOfDirectory(atPath: out), !entries.isEmpty {
-                throw CLIError("PROVISION-NOT-EMPTY", "\(out) is not empty; provision into a new directory")
+                throw CLIError(.provisionNotEmpty, "\(out) is not empty; provision into a new directory")
             }
             var t = try Topology.load(path: file)
             let listeners = t.nodes.filter { t.hasChildren($0.id) }
             guard basePort + listeners.count - 1 <= 65_535 else {
-                throw CLIError("PROVISION-PORTS", "\(listeners.count) listeners do not fit above port \(basePort)")
+                throw CLIError(.provisionPorts, "\(listeners.count) listeners do not fit above port \(basePort)")
             }
             var keys: [NodeID: (SigningKeyPair, BoxKeyPair)] = [:]
             for n in t.nodes {

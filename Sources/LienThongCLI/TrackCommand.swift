@@ -23,7 +23,7 @@ struct TrackCommand: ParsableCommand {
             guard let id else { throw ValidationError("--edxml-status needs the document's ID") }
             guard case .exported(let r) = try node.perform(
                 .trackEdXMLStatus(id: id, out: NodeAccess.absolute(dir))) else {
-                throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to track")
+                throw CLIError(.controlUnexpected, "unexpected answer to track")
             }
             print(r.files.isEmpty ? "No recipient has answered yet: no status package written."
                                   : "Wrote \(r.files.count) status package(s) to \(r.directory): "
@@ -39,7 +39,7 @@ struct TrackCommand: ParsableCommand {
             guard !list.isEmpty else { print("This node has sent no tracked document."); return }
             for s in list { print("\(s.id.prefix(16))  sent \(Output.time(s.sentAt))  arrived \(s.arrived)/\(s.recipients)") }
         default:
-            throw CLIError("CONTROL-UNEXPECTED", "unexpected answer to track")
+            throw CLIError(.controlUnexpected, "unexpected answer to track")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import Envelope
 import SodiumKit
@@ -115,12 +116,14 @@ public struct Ingress: Sendable {
 }
 
 /// Why the gate refused an envelope; maps onto the link's refusal reasons.
-public struct IngressError: Error, CustomStringConvertible, Sendable {
+public struct IngressError: Error, CustomStringConvertible, Sendable, LienThongError {
     public let reason: RefusalReason
     public let message: String
     public init(_ reason: RefusalReason, _ message: String) {
         self.reason = reason
         self.message = message
     }
-    public var description: String { "[INGRESS-\(reason)] \(message)" }
+    /// `INGRESS-` and the refusal reason: `INGRESS-UNKNOWN-ORIGIN`.
+    public var errorCode: String { "INGRESS-" + errorCodeWord("\(reason)") }
+    public var description: String { report }
 }

@@ -25,7 +25,7 @@ struct ControlService: Service {
     func run() async throws {
         let path = runtime.identity.home.controlSocketPath
         if (try? ControlClient(socketPath: path, timeoutSeconds: 2).call(.status)) != nil {
-            throw NodeError("NODE-ALREADY-RUNNING", "another lienthongd answers on \(path); stop it before starting this one")
+            throw NodeError(.nodeAlreadyRunning, "another lienthongd answers on \(path); stop it before starting this one")
         }
         let server = try await ServerBootstrap(group: runtime.group)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
@@ -40,7 +40,7 @@ struct ControlService: Service {
                 }
             }
         guard chmod(path, 0o600) == 0 else {
-            throw NodeError("NODE-CONTROL-SOCKET", "cannot make \(path) owner-only: \(String(cString: strerror(errno)))")
+            throw NodeError(.nodeControlSocket, "cannot make \(path) owner-only: \(String(cString: strerror(errno)))")
         }
         runtime.logger.info("control socket ready", metadata: ["path": "\(path)"])
         defer { unlink(path) }
@@ -107,16 +107,17 @@ struct ControlService: Service {
     private func answer(_ line: [UInt8]) async -> ControlResponse {
         let request: ControlRequest
         do { request = try ControlCodec.decodeRequest(line) } catch {
-            let e = ErrorCode.of(error)
-            return .failure(e.code, e.message)
+            return .failure(error)
         }
         do {
             let result = try await runtime.controlBlocking { [operations = runtime.operations] in try operations.perform(request) }
             return .success(result)
         } catch {
-            let e = ErrorCode.of(error)
-            runtime.logger.notice("control request refused", metadata: ["code": "\(e.code)", "message": "\(e.message.prefix(300))"])
-            return .failure(e.code, e.message)
+            let response = ControlResponse.failure(error)
+            runtime.logger.notice("control request refused", metadata: [
+                "code": "\(response.error?.code ?? "")", "message": "\(response.error?.message.prefix(300) ?? "")",
+            ])
+            return response
         }
     }
 }

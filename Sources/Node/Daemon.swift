@@ -70,10 +70,10 @@ struct HomeLock: ~Copyable {
 
     init(_ path: String) throws {
         fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw NodeError("NODE-LOCK", "cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw NodeError(.nodeLock, "cannot open \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw NodeError("NODE-ALREADY-RUNNING", "another lienthongd holds \(path); only one daemon may run on a node home")
+            throw NodeError(.nodeAlreadyRunning, "another lienthongd holds \(path); only one daemon may run on a node home")
         }
     }
 

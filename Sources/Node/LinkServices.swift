@@ -66,7 +66,7 @@ struct UplinkService: Service {
         while !Task.isCancelled {
             let parent = parents[current]
             guard let endpoint = runtime.identity.topology[parent]?.endpoint else {
-                throw NodeError("NODE-NO-ENDPOINT", "parent \(parent) has no endpoint in the topology; cannot dial it")
+                throw NodeError(.nodeNoEndpoint, "parent \(parent) has no endpoint in the topology; cannot dial it")
             }
             if parents.count > 1 {
                 // Entries wait for the parent the node dials, whichever the router chose.

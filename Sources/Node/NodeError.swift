@@ -1,30 +1,70 @@
+import Diagnostics
+
 /// The error type of the Node module: a stable code (`HOME-…`, `SEND-…`, `INBOX-…`, `TRACK-…`,
 /// `NODE-…`), a message an operator can act on, and the cause when there is one.
-public struct NodeError: Error, CustomStringConvertible, Sendable {
-    public let code: String
+public struct NodeError: Error, CustomStringConvertible, Sendable, LienThongError {
+    /// Every code the Node module reports (docs/OPERATIONS.md).
+    public enum Code: String, Sendable, CaseIterable {
+        case edxmlDuplicate = "EDXML-DUPLICATE"
+        case edxmlNoRecipient = "EDXML-NO-RECIPIENT"
+        case edxmlNotDocument = "EDXML-NOT-DOCUMENT"
+        case edxmlNotFromHere = "EDXML-NOT-FROM-HERE"
+        case edxmlNotStatus = "EDXML-NOT-STATUS"
+        case edxmlResponseMismatch = "EDXML-RESPONSE-MISMATCH"
+        case edxmlStatusCode = "EDXML-STATUS-CODE"
+        case edxmlStatusReason = "EDXML-STATUS-REASON"
+        case edxmlUnknownOrgan = "EDXML-UNKNOWN-ORGAN"
+        case homeConfig = "HOME-CONFIG"
+        case homeExists = "HOME-EXISTS"
+        case homeIo = "HOME-IO"
+        case homeKeyMismatch = "HOME-KEY-MISMATCH"
+        case homeMissing = "HOME-MISSING"
+        case homeNotInTopology = "HOME-NOT-IN-TOPOLOGY"
+        case inboxAmbiguous = "INBOX-AMBIGUOUS"
+        case inboxExport = "INBOX-EXPORT"
+        case inboxNotFound = "INBOX-NOT-FOUND"
+        case inboxReason = "INBOX-REASON"
+        case inboxRecallState = "INBOX-RECALL-STATE"
+        case inboxRecalled = "INBOX-RECALLED"
+        case inboxStatus = "INBOX-STATUS"
+        case inboxUnknownOrigin = "INBOX-UNKNOWN-ORIGIN"
+        case nodeAlreadyRunning = "NODE-ALREADY-RUNNING"
+        case nodeControlSocket = "NODE-CONTROL-SOCKET"
+        case nodeLock = "NODE-LOCK"
+        case nodeNoEndpoint = "NODE-NO-ENDPOINT"
+        case noticeMalformed = "NOTICE-MALFORMED"
+        case noticeNoKey = "NOTICE-NO-KEY"
+        case queueAmbiguous = "QUEUE-AMBIGUOUS"
+        case queueNotFound = "QUEUE-NOT-FOUND"
+        case queueReason = "QUEUE-REASON"
+        case queueSelect = "QUEUE-SELECT"
+        case recallDone = "RECALL-DONE"
+        case recallReason = "RECALL-REASON"
+        case sendBatchTooLarge = "SEND-BATCH-TOO-LARGE"
+        case sendEachFileCode = "SEND-EACH-FILE-CODE"
+        case sendEdxmlArgs = "SEND-EDXML-ARGS"
+        case sendExpiry = "SEND-EXPIRY"
+        case sendFile = "SEND-FILE"
+        case sendNoFile = "SEND-NO-FILE"
+        case sendNoRecipient = "SEND-NO-RECIPIENT"
+        case sendSecrecy = "SEND-SECRECY"
+        case sendUnknownRecipient = "SEND-UNKNOWN-RECIPIENT"
+        case sendUrgency = "SEND-URGENCY"
+        case trackAmbiguous = "TRACK-AMBIGUOUS"
+        case trackExport = "TRACK-EXPORT"
+        case trackNotFound = "TRACK-NOT-FOUND"
+    }
+
+    public let code: Code
     public let message: String
     public let cause: String?
 
-    public init(_ code: String, _ message: String, cause: String? = nil) {
+    public init(_ code: Code, _ message: String, cause: String? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
     }
 
-    public var description: String {
-        "[\(code)] \(message)" + (cause.map { " (cause: \($0))" } ?? "")
-    }
-}
-
-/// Error codes of the modules below, for reporting over the control socket.
-public enum ErrorCode {
-    public static func of(_ error: any Error) -> (code: String, message: String) {
-        let text = "\(error)"
-        if let n = error as? NodeError { return (n.code, n.message + (n.cause.map { " (cause: \($0))" } ?? "")) }
-        // Module errors print as "[CODE] message".
-        if text.hasPrefix("["), let end = text.firstIndex(of: "]") {
-            return (String(text[text.index(after: text.startIndex)..<end]), String(text[text.index(end, offsetBy: 1)...]).trimmingCharacters(in: .whitespaces))
-        }
-        return ("NODE-ERROR", text)
-    }
+    public var errorCode: String { code.rawValue }
+    public var description: String { report }
 }

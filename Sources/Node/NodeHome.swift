@@ -39,14 +39,14 @@ public struct NodeHome: Sendable {
         let home = NodeHome(path: path)
         let fm = FileManager.default
         guard !fm.fileExists(atPath: home.configPath) else {
-            throw NodeError("HOME-EXISTS", "\(path) already holds a node (\(home.configPath)); choose another --home or remove it first")
+            throw NodeError(.homeExists, "\(path) already holds a node (\(home.configPath)); choose another --home or remove it first")
         }
         do {
             try fm.createDirectory(atPath: path + "/keys", withIntermediateDirectories: true)
             try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
             try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path + "/keys")
         } catch {
-            throw NodeError("HOME-IO", "cannot create node home \(path): \(error.localizedDescription)")
+            throw NodeError(.homeIo, "cannot create node home \(path): \(error.localizedDescription)")
         }
         let (sign, box) = keys ?? (SigningKeyPair(), BoxKeyPair())
         try sign.write(to: home.signingKeyPath)
@@ -62,14 +62,14 @@ public struct NodeHome: Sendable {
     public static func open(_ path: String) throws -> (NodeHome, Config) {
         let home = NodeHome(path: path)
         guard let data = FileManager.default.contents(atPath: home.configPath) else {
-            throw NodeError("HOME-MISSING", "\(path) is not a LienThong node home (no node.json); create one with `lienthong init`")
+            throw NodeError(.homeMissing, "\(path) is not a LienThong node home (no node.json); create one with `lienthong init`")
         }
         let config: Config
         do { config = try JSONDecoder().decode(Config.self, from: data) } catch {
-            throw NodeError("HOME-CONFIG", "\(home.configPath) is damaged: \(error)")
+            throw NodeError(.homeConfig, "\(home.configPath) is damaged: \(error)")
         }
         guard config.format == configFormat else {
-            throw NodeError("HOME-CONFIG", "\(home.configPath) has format '\(config.format)', this version reads '\(configFormat)'")
+            throw NodeError(.homeConfig, "\(home.configPath) has format '\(config.format)', this version reads '\(configFormat)'")
         }
         return (home, config)
     }
@@ -90,7 +90,7 @@ public struct NodeHome: Sendable {
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw NodeError("HOME-IO", "cannot write \(path): \(error.localizedDescription)")
+            throw NodeError(.homeIo, "cannot write \(path): \(error.localizedDescription)")
         }
     }
 }

@@ -23,12 +23,12 @@ public struct NodeIdentity: Sendable {
         settings = config.settings ?? NodeSettings()
         topology = try Topology.load(path: home.topologyPath)
         guard topology[id] != nil else {
-            throw NodeError("HOME-NOT-IN-TOPOLOGY", "this node (\(id)) is not in its own topology \(home.topologyPath)")
+            throw NodeError(.homeNotInTopology, "this node (\(id)) is not in its own topology \(home.topologyPath)")
         }
         signingKeys = try SigningKeyPair(keyFile: home.signingKeyPath)
         boxKeys = try BoxKeyPair(keyFile: home.boxKeyPath)
         guard topology[id]?.signingKey == nil || topology[id]?.signingKey == signingKeys.publicKey else {
-            throw NodeError("HOME-KEY-MISMATCH", "the topology pins a different signing key for \(id) than \(home.signingKeyPath); the keys or the topology were replaced")
+            throw NodeError(.homeKeyMismatch, "the topology pins a different signing key for \(id) than \(home.signingKeyPath); the keys or the topology were replaced")
         }
     }
 

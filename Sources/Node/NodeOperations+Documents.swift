@@ -34,7 +34,7 @@ extension NodeOperations {
         guard resend != true, let earlier = try spool.sentOriginal(of: identity) else { return }
         let code = "\(identity.codeNumber ?? "")/\(identity.codeNotation ?? "")"
         let what = identity.documentId.map { "DocumentId \($0)" } ?? "số/ký hiệu \(code)"
-        throw NodeError("EDXML-DUPLICATE",
+        throw NodeError(.edxmlDuplicate,
                         "a document with \(what) was already sent as envelope \(earlier.hex.prefix(16))… "
                         + "(see `lienthong track \(earlier.hex.prefix(16))`); nothing was sent. Send it again with "
                         + "--resend only if it must go a second time; a changed document needs its own số, or, as "
@@ -53,14 +53,14 @@ extension NodeOperations {
     /// (those without a recall yet), each notice signed, queued with the tracking change.
     public func recall(_ text: String, reason: String) throws -> Int {
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw NodeError("RECALL-REASON", "a recall needs a reason (--reason TEXT): the recipients' clerks read it")
+            throw NodeError(.recallReason, "a recall needs a reason (--reason TEXT): the recipients' clerks read it")
         }
         let report = try track(text)
         let id = try EnvelopeID(hex: report.id)
         let now = clock()
         let targets = try report.entries.filter { $0.recall == nil }.map { try NodeID($0.recipient) }
         guard !targets.isEmpty else {
-            throw NodeError("RECALL-DONE", "every recipient of \(report.id.prefix(16))… was already sent the "
+            throw NodeError(.recallDone, "every recipient of \(report.id.prefix(16))… was already sent the "
                             + "recall (13); see their answers with `lienthong track \(report.id.prefix(16))`")
         }
         let notices = try targets.map {
@@ -76,7 +76,7 @@ extension NodeOperations {
         guard entry.recall == .recalled else {
             let state = entry.recall.map { "has its recall answered already (\($0.displayName))" }
                 ?? "has not been recalled by its sender"
-            throw NodeError("INBOX-RECALL-STATE", "document \(id.hex.prefix(16))… \(state); a recall is answered "
+            throw NodeError(.inboxRecallState, "document \(id.hex.prefix(16))… \(state); a recall is answered "
                             + "once, after its sender recalled it (13)")
         }
         let listing = ListingPayload()
@@ -99,7 +99,7 @@ extension NodeOperations {
         guard let record = try spool.documentRecords([id])[id], record.keptMetadata != nil else { return }
         let content = record.contentDestroyedAt.map { "its content was destroyed on " + Self.today($0) }
             ?? "its content is destroyed as soon as this node has passed it on to the other recipients"
-        throw NodeError("INBOX-RECALLED",
+        throw NodeError(.inboxRecalled,
                         "document \(id.hex.prefix(16))… was recalled by its sender and the clerk agreed (15): "
                         + "\(content); it is no longer exported. `lienthong inbox show` still shows its metadata")
     }

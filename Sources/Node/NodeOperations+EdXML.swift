@@ -14,14 +14,14 @@ extension NodeOperations {
     /// Sends the package at `path`: recipients, urgency and metadata from its header.
     func sendEdXML(_ r: SendRequest, package path: String) throws -> SentReport {
         guard r.to.isEmpty, r.files.isEmpty else {
-            throw NodeError("SEND-EDXML-ARGS",
+            throw NodeError(.sendEdxmlArgs,
                             "an edXML package names its own recipients and files; drop --to and --file")
         }
         try checkExpiry(r.expiresInMs)
         let document = try Self.readDocument(path)
         let header = document.header
         guard header.from.organId == identity.id.rawValue else {
-            throw NodeError("EDXML-NOT-FROM-HERE",
+            throw NodeError(.edxmlNotFromHere,
                             "\(path) is from \(header.from.organId), but this node is \(identity.id); "
                             + "send it from that agency's node, or correct From/OrganId in the package")
         }
@@ -37,13 +37,13 @@ extension NodeOperations {
             }
         }
         if !unknown.isEmpty && r.skipUnknown != true {
-            throw NodeError("EDXML-UNKNOWN-ORGAN",
+            throw NodeError(.edxmlUnknownOrgan,
                             "\(path): To \(unknown.joined(separator: ", ")) "
                             + "\(unknown.count == 1 ? "is" : "are") not in this network's topology; nothing was "
                             + "sent. Correct the package's To, or send with --skip-unknown to the \(recipients.count) known recipient(s)")
         }
         guard !recipients.isEmpty else {
-            throw NodeError("EDXML-UNKNOWN-ORGAN", "\(path): none of its To agencies is in this network's topology")
+            throw NodeError(.edxmlUnknownOrgan, "\(path): none of its To agencies is in this network's topology")
         }
         recipients.sort { $0.id < $1.id }
         let urgency = Urgency(rawValue: UInt8(header.priority ?? 0)) ?? .thuong
@@ -68,7 +68,7 @@ extension NodeOperations {
         guard let refersTo = document.business?.documentId,
               let earlier = try spool.sentOriginal(of: DocumentIdentity(documentId: refersTo,
                                                                         organId: identity.id.rawValue)) else {
-            throw NodeError("EDXML-NO-RECIPIENT",
+            throw NodeError(.edxmlNoRecipient,
                             "\(path) names no To, and this node sent no document "
                             + "\(document.business?.documentId ?? "(no Bussiness/DocumentId)") for it to go to; "
                             + "add the recipients as To")
@@ -79,13 +79,12 @@ extension NodeOperations {
     /// Reads a document package's metadata (attachments are checked and dropped), as a node error.
     static func readDocument(_ path: String) throws -> EdXMLDocument {
         let package: EdXMLPackage
-        do { package = try EdXMLReader().read(fileAt: path) } catch let error as EdXMLError {
-            throw NodeError(error.code.rawValue, "\(path): \(error.message)"
-                            + (error.line.map { " (line \($0), column \(error.column ?? 0))" } ?? ""),
-                            cause: error.cause)
+        do { package = try EdXMLReader().read(fileAt: path) } catch var error as EdXMLError {
+            error.message = "\(path): \(error.message)"
+            throw error
         }
         guard case .document(let document) = package else {
-            throw NodeError("EDXML-NOT-DOCUMENT", "\(path) is a status package, not a document; apply it to the "
+            throw NodeError(.edxmlNotDocument, "\(path) is a status package, not a document; apply it to the "
                             + "document it answers with `lienthong inbox status ID --edxml FILE`")
         }
         return document
@@ -124,7 +123,7 @@ extension NodeOperations {
                     .appendingPathComponent(DocumentEdXMLInfo.packageFileName)
                 try? FileManager.default.removeItem(at: target)
                 do { try FileManager.default.moveItem(at: original, to: target) } catch {
-                    throw NodeError("INBOX-EXPORT", "cannot write \(out); check the directory and its permissions",
+                    throw NodeError(.inboxExport, "cannot write \(out); check the directory and its permissions",
                                     cause: "\(error)")
                 }
             } else {
@@ -137,7 +136,7 @@ extension NodeOperations {
                         contentId: nil, name: name, description: nil, contentType: MediaType.guess(name), size: size))
                 }
                 do { try EdXMLWriter.write(document: document, attachments: sources, toFile: target) } catch {
-                    throw NodeError("INBOX-EXPORT", "cannot write \(out); check the directory and free space",
+                    throw NodeError(.inboxExport, "cannot write \(out); check the directory and free space",
                                     cause: "\(error)")
                 }
             }
@@ -154,9 +153,10 @@ extension NodeOperations {
             let package = URL(fileURLWithPath: writer.directory)
                 .appendingPathComponent(DocumentEdXMLInfo.packageFileName)
             let sink = try EdXMLDirectorySink(directory: URL(fileURLWithPath: out))
-            do { _ = try EdXMLReader().read(fileAt: package.path, sink: sink) } catch let error as EdXMLError {
-                throw NodeError(error.code.rawValue, "the received package cannot be decoded: \(error.message); "
-                                + "export it whole with --edxml OUT", cause: error.cause)
+            do { _ = try EdXMLReader().read(fileAt: package.path, sink: sink) } catch var error as EdXMLError {
+                error.message = "the received package cannot be decoded: \(error.message); "
+                    + "export it whole with --edxml OUT"
+                throw error
             }
             return ExportReport(id: id.hex, directory: out, files: sink.files.map(\.url.lastPathComponent))
         }

@@ -19,7 +19,7 @@ extension NodeOperations {
         let identity = try spool.documentRecords([id])[id]?.identity
             ?? DocumentIdentity(documentId: nil, organId: self.identity.id.rawValue)
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
-            throw NodeError("TRACK-EXPORT", "cannot create \(out); check the path and its permissions",
+            throw NodeError(.trackExport, "cannot create \(out); check the path and its permissions",
                             cause: "\(error)")
         }
         var files: [String] = []
@@ -48,7 +48,7 @@ extension NodeOperations {
                     try EdXMLWriter.data(status: package)
                         .write(to: URL(fileURLWithPath: out).appendingPathComponent(name))
                 } catch {
-                    throw NodeError("TRACK-EXPORT", "cannot write \(name) in \(out); check free space and permissions",
+                    throw NodeError(.trackExport, "cannot write \(name) in \(out); check free space and permissions",
                                     cause: "\(error)")
                 }
                 files.append(name)
@@ -65,24 +65,23 @@ extension NodeOperations {
         let status: EdXMLStatus
         do {
             guard case .status(let s) = try EdXMLReader().read(fileAt: file) else {
-                throw NodeError("EDXML-NOT-STATUS", "\(file) is a document package, not a status package; send it "
+                throw NodeError(.edxmlNotStatus, "\(file) is a document package, not a status package; send it "
                                 + "with `lienthong send --edxml`")
             }
             status = s
-        } catch let error as EdXMLError {
-            throw NodeError(error.code.rawValue, "\(file): \(error.message)"
-                            + (error.line.map { " (line \($0), column \(error.column ?? 0))" } ?? ""),
-                            cause: error.cause)
+        } catch var error as EdXMLError {
+            error.message = "\(file): \(error.message)"
+            throw error
         }
         guard status.from.organId == identity.id.rawValue else {
-            throw NodeError("EDXML-NOT-FROM-HERE", "\(file) answers as \(status.from.organId), but this node is "
+            throw NodeError(.edxmlNotFromHere, "\(file) answers as \(status.from.organId), but this node is "
                             + "\(identity.id); apply it at that agency's node, or correct From/OrganId")
         }
         let record = try spool.documentRecords([id])[id]?.identity
         try Self.checkResponseFor(status.responseFor, matches: record, file: file, id: id)
         switch status.statusCode {
         case "02" where (status.description ?? "").trimmingCharacters(in: .whitespaces).isEmpty:
-            throw NodeError("EDXML-STATUS-REASON", "\(file) refuses the document (02) without a Description; a "
+            throw NodeError(.edxmlStatusReason, "\(file) refuses the document (02) without a Description; a "
                             + "refusal needs its reason there, for the sender to read")
         case "02", "03", "04", "05", "06":
             return try setStatus(id.hex, status.statusCode, reason: status.description)
@@ -91,7 +90,7 @@ extension NodeOperations {
         case "01":
             return false  // sent by the node itself on arrival
         default:
-            throw NodeError("EDXML-STATUS-CODE", "\(file) has StatusCode \(status.statusCode), which a recipient does "
+            throw NodeError(.edxmlStatusCode, "\(file) has StatusCode \(status.statusCode), which a recipient does "
                             + "not send (13 is the sender's recall); the document stays at \(entry.status.rawValue)")
         }
     }
@@ -111,14 +110,14 @@ extension NodeOperations {
         }
         guard matches else {
             guard let expected else {
-                throw NodeError("EDXML-RESPONSE-MISMATCH",
+                throw NodeError(.edxmlResponseMismatch,
                                 "\(id.hex.prefix(16))… has no recorded DocumentId or số/ký hiệu (it arrived "
                                 + "before this "
                                 + "node recorded identities), so no status package can name it; set its status with "
                                 + "`lienthong inbox accept|assign|processing|done|reject`")
             }
             let ours = expected.documentId ?? expected.code ?? "(no DocumentId)"
-            throw NodeError("EDXML-RESPONSE-MISMATCH",
+            throw NodeError(.edxmlResponseMismatch,
                             "\(file) answers \(r.documentId ?? r.code ?? "no document"), "
                             + "but \(id.hex.prefix(16))… is "
                             + "\(ours); apply the package to the document it answers (see `lienthong inbox list`)")

@@ -78,23 +78,23 @@ public struct NodeOperations: Sendable {
     public func send(_ r: SendRequest) throws -> SentReport {
         if let package = r.edxml { return try sendEdXML(r, package: package) }
         let topology = identity.topology
-        guard !r.to.isEmpty else { throw NodeError("SEND-NO-RECIPIENT", "give at least one recipient (--to ID[,ID…] or --to-subtree ID)") }
+        guard !r.to.isEmpty else { throw NodeError(.sendNoRecipient, "give at least one recipient (--to ID[,ID…] or --to-subtree ID)") }
         let recipients = try Array(Set(r.to.map { try NodeID($0) })).sorted()
         let sealRecipients = try recipients.map { id -> SealRecipient in
             guard let key = topology[id]?.encryptionKey else {
-                throw NodeError("SEND-UNKNOWN-RECIPIENT", "recipient \(id) is not in the topology or has no encryption key; check it with `lienthong topology validate`")
+                throw NodeError(.sendUnknownRecipient, "recipient \(id) is not in the topology or has no encryption key; check it with `lienthong topology validate`")
             }
             return SealRecipient(id: id, encryptionKey: key)
         }
         guard let urgency = Urgency(parsing: r.urgency) else {
-            throw NodeError("SEND-URGENCY", "unknown urgency '\(r.urgency)'; use thuong, khan, thuong-khan, hoa-toc or hoa-toc-hen-gio")
+            throw NodeError(.sendUrgency, "unknown urgency '\(r.urgency)'; use thuong, khan, thuong-khan, hoa-toc or hoa-toc-hen-gio")
         }
         guard let secrecy = SecrecyLevel(rawValue: r.secrecy) ?? SecrecyLevel.allCases.first(where: { "\($0)" == r.secrecy }) else {
-            throw NodeError("SEND-SECRECY", "unknown secrecy level '\(r.secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
+            throw NodeError(.sendSecrecy, "unknown secrecy level '\(r.secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
         }
         try checkExpiry(r.expiresInMs)
         for path in r.files where !FileManager.default.isReadableFile(atPath: path) {
-            throw NodeError("SEND-FILE", "cannot read \(path); give a readable file (an absolute path when the daemon runs elsewhere)")
+            throw NodeError(.sendFile, "cannot read \(path); give a readable file (an absolute path when the daemon runs elsewhere)")
         }
         let now = clock()
         let files = r.files.map { AttachedFile(name: ($0 as NSString).lastPathComponent, mediaType: MediaType.guess($0), content: .path($0)) }
@@ -114,7 +114,7 @@ public struct NodeOperations: Sendable {
     func checkExpiry(_ ms: Int64) throws {
         let maximum = ingress.limits.maxLifetimeMs
         guard ms > 0, ms <= maximum else {
-            throw NodeError("SEND-EXPIRY", "the expiry must be in the future and at most \(maximum / 86_400_000) days "
+            throw NodeError(.sendExpiry, "the expiry must be in the future and at most \(maximum / 86_400_000) days "
                             + "(the network's maximum lifetime); give e.g. --expires 30d")
         }
     }
@@ -208,15 +208,15 @@ public struct NodeOperations: Sendable {
     /// smaller groups on purpose: measured, groups of 64 cost every node more CPU (more
     /// transactions, more receipts) than the overlap gained (docs/BENCHMARKS.md).
     func sendEach(_ files: [AttachedFile], metadata: DocumentMetadata, parameters: SealParameters, recipients: Int, now: Int64) throws -> SentReport {
-        guard !files.isEmpty else { throw NodeError("SEND-NO-FILE", "--each-file needs at least one --file") }
+        guard !files.isEmpty else { throw NodeError(.sendNoFile, "--each-file needs at least one --file") }
         guard metadata.codeNumber == nil || metadata.codeNotation == nil else {
             // The same số/ký hiệu makes documents the same document: recipients would keep one.
-            throw NodeError("SEND-EACH-FILE-CODE", "--each-file makes one document per file, and documents with the "
+            throw NodeError(.sendEachFileCode, "--each-file makes one document per file, and documents with the "
                             + "same số and ký hiệu are one document; drop --code-number/--code-notation, "
                             + "or send the files together as one document")
         }
         guard Self.totalSize(files) <= Self.maxBatchBytes else {
-            throw NodeError("SEND-BATCH-TOO-LARGE", "a batch sent with --each-file is held in memory up to \(Self.maxBatchBytes >> 20) MiB; send large files one by one")
+            throw NodeError(.sendBatchTooLarge, "a batch sent with --each-file is held in memory up to \(Self.maxBatchBytes >> 20) MiB; send large files one by one")
         }
         let batch = try Self.inParallel(files.count) { i -> IncomingEnvelope in
             var m = metadata
@@ -274,8 +274,8 @@ public struct NodeOperations: Sendable {
         let found = try candidates.compactMap { id in try spool.inboxEntry(id).flatMap { $0.kind == .document ? (id, $0) : nil } }
         switch found.count {
         case 1: return found[0]
-        case 0: throw NodeError("INBOX-NOT-FOUND", "no document in this node's inbox has id \(text); see `lienthong inbox list`")
-        default: throw NodeError("INBOX-AMBIGUOUS", "\(text) matches \(found.count) documents; give more of the id")
+        case 0: throw NodeError(.inboxNotFound, "no document in this node's inbox has id \(text); see `lienthong inbox list`")
+        default: throw NodeError(.inboxAmbiguous, "\(text) matches \(found.count) documents; give more of the id")
         }
     }
 
@@ -305,10 +305,10 @@ public struct NodeOperations: Sendable {
     /// the same transaction. Returns false when the document is already at or past that status.
     public func setStatus(_ text: String, _ statusText: String, reason: String?) throws -> Bool {
         guard let status = ReceiptStatus(rawValue: statusText), [.rejected, .accepted, .assigned, .processing, .done].contains(status) else {
-            throw NodeError("INBOX-STATUS", "'\(statusText)' is not a status a clerk sets; use 02 (reject, with a reason), 03, 04, 05 or 06")
+            throw NodeError(.inboxStatus, "'\(statusText)' is not a status a clerk sets; use 02 (reject, with a reason), 03, 04, 05 or 06")
         }
         if status == .rejected && (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
-            throw NodeError("INBOX-REASON", "a rejection (02 từ chối) needs a reason: --reason TEXT")
+            throw NodeError(.inboxReason, "a rejection (02 từ chối) needs a reason: --reason TEXT")
         }
         let (id, entry) = try inboxID(text)
         let now = clock()
@@ -327,11 +327,11 @@ public struct NodeOperations: Sendable {
     public func track(_ text: String) throws -> TrackReport {
         let ids = text.count == 64 ? [try EnvelopeID(hex: text)] : try spool.trackedIDs(matchingPrefix: text)
         guard ids.count == 1, let id = ids.first else {
-            throw NodeError(ids.isEmpty ? "TRACK-NOT-FOUND" : "TRACK-AMBIGUOUS",
+            throw NodeError(ids.isEmpty ? .trackNotFound : .trackAmbiguous,
                             ids.isEmpty ? "this node sent no document with id \(text); see `lienthong track`" : "\(text) matches \(ids.count) documents; give more of the id")
         }
         let rows = try spool.tracking(id)
-        guard !rows.isEmpty else { throw NodeError("TRACK-NOT-FOUND", "this node sent no document with id \(text); see `lienthong track`") }
+        guard !rows.isEmpty else { throw NodeError(.trackNotFound, "this node sent no document with id \(text); see `lienthong track`") }
         var counts: [String: Int] = [:]
         for r in rows {
             counts[r.status.rawValue, default: 0] += 1
@@ -364,7 +364,7 @@ public struct NodeOperations: Sendable {
         if a.all {
             selector = .all(peer: peer)
         } else {
-            guard !a.ids.isEmpty else { throw NodeError("QUEUE-SELECT", "name envelope ids (or prefixes), or --all") }
+            guard !a.ids.isEmpty else { throw NodeError(.queueSelect, "name envelope ids (or prefixes), or --all") }
             selector = .envelopes(try a.ids.map(resolveQueued), peer: peer)
         }
         let now = clock()
@@ -373,7 +373,7 @@ public struct NodeOperations: Sendable {
         case .release: return try spool.release(selector, actor: a.actor, now: now)
         case .retry: return try spool.retry(selector, actor: a.actor, now: now)
         case .delete:
-            guard let reason = a.reason, !reason.isEmpty else { throw NodeError("QUEUE-REASON", "deleting needs a reason (--reason TEXT): it goes into the audit log") }
+            guard let reason = a.reason, !reason.isEmpty else { throw NodeError(.queueReason, "deleting needs a reason (--reason TEXT): it goes into the audit log") }
             // Partial envelopes (still being received) have no queue entry: deleted as such.
             guard case .envelopes(let ids, let peer) = selector else {
                 return try spool.delete(selector, actor: a.actor, reason: reason, now: now)
@@ -391,8 +391,8 @@ public struct NodeOperations: Sendable {
         let matches = try spool.envelopeIDs(matchingPrefix: text)
         switch matches.count {
         case 1: return matches[0]
-        case 0: throw NodeError("QUEUE-NOT-FOUND", "no envelope in the spool starts with \(text)")
-        default: throw NodeError("QUEUE-AMBIGUOUS", "\(text) matches \(matches.count) envelopes; give more of the id")
+        case 0: throw NodeError(.queueNotFound, "no envelope in the spool starts with \(text)")
+        default: throw NodeError(.queueAmbiguous, "\(text) matches \(matches.count) envelopes; give more of the id")
         }
     }
 }

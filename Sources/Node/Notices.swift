@@ -75,7 +75,7 @@ public struct Notices: Sendable {
 
     private func seal(kind: EnvelopeKind, to origin: NodeID, metadata: Data, now: Int64) throws -> IncomingEnvelope {
         guard let key = identity.topology[origin]?.encryptionKey else {
-            throw NodeError("NOTICE-NO-KEY", "cannot send a \(kind) to \(origin): the topology has no encryption key for it")
+            throw NodeError(.noticeNoKey, "cannot send a \(kind) to \(origin): the topology has no encryption key for it")
         }
         let encoder = try PayloadEncoder(kind: kind, metadata: Array(metadata), files: [])
         let params = SealParameters(kind: kind, urgency: .khan, origin: identity.id,
@@ -95,17 +95,17 @@ public struct Notices: Sendable {
         let payload = MemoryPayload()
         let header = try DeliveredEnvelope.open(delivery.envelopeID, spool: spool, identity: identity, into: payload, checkExpiry: true)
         guard payload.metadataBytes.count <= 64 * 1024 else {
-            throw NodeError("NOTICE-MALFORMED", "a \(delivery.kind) from \(header.origin) is larger than any receipt")
+            throw NodeError(.noticeMalformed, "a \(delivery.kind) from \(header.origin) is larger than any receipt")
         }
         switch delivery.kind {
         case .receipt:
             let body = try JSONDecoder().decode(ReceiptBody.self, from: Data(payload.metadataBytes))
             guard body.format == ReceiptBody.formatName, !body.receipts.isEmpty, body.receipts.count <= ReceiptBody.maxItems else {
-                throw NodeError("NOTICE-MALFORMED", "a receipt from \(header.origin) has format \(body.format) and \(body.receipts.count) item(s)")
+                throw NodeError(.noticeMalformed, "a receipt from \(header.origin) has format \(body.format) and \(body.receipts.count) item(s)")
             }
             return try body.receipts.map { item in
                 guard let status = ReceiptStatus(rawValue: item.status), status != .pending, status != .undeliverable else {
-                    throw NodeError("NOTICE-MALFORMED", "a receipt from \(header.origin) has status \(item.status)")
+                    throw NodeError(.noticeMalformed, "a receipt from \(header.origin) has status \(item.status)")
                 }
                 return Spool.ReceiptUpdate(envelopeID: try EnvelopeID(hex: item.envelope), recipient: header.origin, status: status,
                                            reason: item.reason.map { String($0.prefix(500)) }, at: header.createdAt)
@@ -113,7 +113,7 @@ public struct Notices: Sendable {
         case .control:
             let body = try JSONDecoder().decode(UndeliverableBody.self, from: Data(payload.metadataBytes))
             guard body.format == UndeliverableBody.formatName else {
-                throw NodeError("NOTICE-MALFORMED", "a notice from \(header.origin) has format \(body.format)")
+                throw NodeError(.noticeMalformed, "a notice from \(header.origin) has format \(body.format)")
             }
             let id = try EnvelopeID(hex: body.envelope)
             return try body.recipients.prefix(10_000).map {
@@ -146,10 +146,10 @@ public enum DeliveredEnvelope {
         } else if let s = try spool.storedEnvelope(id), s.complete {
             stored = (s.header, s.table)
         } else {
-            throw NodeError("INBOX-NOT-FOUND", "envelope \(id.hex.prefix(16))… is not (completely) in this node's spool")
+            throw NodeError(.inboxNotFound, "envelope \(id.hex.prefix(16))… is not (completely) in this node's spool")
         }
         guard let key = identity.topology[stored.header.origin]?.signingKey else {
-            throw NodeError("INBOX-UNKNOWN-ORIGIN", "origin \(stored.header.origin) has no signing key in this node's topology")
+            throw NodeError(.inboxUnknownOrigin, "origin \(stored.header.origin) has no signing key in this node's topology")
         }
         // A clerk may export a document after it expired: expiry governs transport, not reading.
         let now = checkExpiry ? Int64(Date().timeIntervalSince1970 * 1000) : stored.header.createdAt

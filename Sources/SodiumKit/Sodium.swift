@@ -8,6 +8,7 @@
 /// material lives in `SecretBytes` (zeroed on release) and must never be logged, printed or
 /// written anywhere but a 0600 key file. Every function that takes attacker-controlled bytes
 /// checks lengths before touching libsodium and reports failure as a `SodiumError`, never a crash.
+import Diagnostics
 import CSodium
 
 /// The libsodium runtime. `Sodium.ensureInitialized()` calls `sodium_init` exactly once.
@@ -54,7 +55,7 @@ public enum Sodium {
 }
 
 /// The error type of SodiumKit: a stable code, an operator-readable message, and the cause.
-public struct SodiumError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct SodiumError: Error, CustomStringConvertible, Sendable, Equatable, LienThongError {
     public enum Code: String, Sendable {
         case invalidKeyLength = "SODIUM-KEY-LENGTH"
         case signatureInvalid = "SODIUM-SIGNATURE"
@@ -67,6 +68,9 @@ public struct SodiumError: Error, CustomStringConvertible, Sendable, Equatable {
         case keyFileIO = "SODIUM-KEYFILE-IO"
         case invalidInput = "SODIUM-INPUT"
     }
+
+    /// The stable code (`LienThongError`).
+    public var errorCode: String { code.rawValue }
 
     public let code: Code
     public let message: String

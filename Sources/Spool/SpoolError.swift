@@ -1,7 +1,8 @@
+import Diagnostics
 import GRDB
 
 /// The error type of the Spool module: a stable code, an operator-readable message, the cause.
-public struct SpoolError: Error, CustomStringConvertible, Sendable {
+public struct SpoolError: Error, CustomStringConvertible, Sendable, LienThongError {
     public enum Code: String, Sendable {
         /// The disk is full: the node refuses new envelopes rather than lose any.
         case diskFull = "SPOOL-DISK-FULL"
@@ -26,6 +27,9 @@ public struct SpoolError: Error, CustomStringConvertible, Sendable {
         case database = "SPOOL-DATABASE"
         case io = "SPOOL-IO"
     }
+
+    /// The stable code (`LienThongError`).
+    public var errorCode: String { code.rawValue }
 
     public let code: Code
     public let message: String

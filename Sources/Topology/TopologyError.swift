@@ -1,10 +1,11 @@
+import Diagnostics
 import Envelope
 
 /// The error type of the Topology module: a stable code an operator can search for, a message
 /// that names the offending node (or field) and says what to fix, and the underlying cause.
 ///
 /// `description` reads `[TOPO-UNKNOWN-PARENT] node 000.01.01.H27 lists parent … (cause: …)`.
-public struct TopologyError: Error, Sendable, CustomStringConvertible {
+public struct TopologyError: Error, Sendable, CustomStringConvertible, LienThongError {
     /// Stable error codes. The raw values are part of the operator interface: scripts and
     /// runbooks match on them, so they never change once shipped.
     public enum Code: String, Sendable, CaseIterable {
@@ -47,6 +48,9 @@ public struct TopologyError: Error, Sendable, CustomStringConvertible {
         /// A routing query named a node that is not in the topology.
         case unknownNode = "TOPO-UNKNOWN-NODE"
     }
+
+    /// The stable code (`LienThongError`).
+    public var errorCode: String { code.rawValue }
 
     public let code: Code
     /// What is wrong and, where it helps, what to do about it; names the node at fault.

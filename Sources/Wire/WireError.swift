@@ -1,3 +1,5 @@
+import Diagnostics
+
 /// Wire: the link protocol between neighbours — framing, the authenticated handshake, the
 /// encrypted session messages. Pure (NIOCore buffers, no sockets), so every decoder and state
 /// machine is tested without a network.
@@ -10,7 +12,7 @@
 /// session keys never appear in errors or logs.
 
 /// The error type of the Wire module.
-public struct WireError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct WireError: Error, CustomStringConvertible, Sendable, Equatable, LienThongError {
     public enum Code: String, Sendable {
         case badPreamble = "WIRE-BAD-PREAMBLE"
         case unsupportedVersion = "WIRE-VERSION"
@@ -29,6 +31,9 @@ public struct WireError: Error, CustomStringConvertible, Sendable, Equatable {
         case refusedByPeer = "WIRE-REFUSED"
         case timeout = "WIRE-TIMEOUT"
     }
+
+    /// The stable code (`LienThongError`).
+    public var errorCode: String { code.rawValue }
 
     public let code: Code
     public let message: String

@@ -85,7 +85,7 @@ class Net:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(300)
         s.connect(os.path.join(self.home(node), "control.sock"))
-        s.sendall((json.dumps({"v": 1, "request": request}) + "\n").encode())
+        s.sendall((json.dumps({"v": 2, "request": request}) + "\n").encode())
         data = b""
         while not data.endswith(b"\n"):
             chunk = s.recv(1 << 20)
@@ -97,13 +97,13 @@ class Net:
         if not r["ok"]:
             raise RuntimeError("%s: %s" % (node, r["error"]))
         (kind, value), = r["result"].items()
-        return value.get("_0", value)
+        return value
 
     def send(self, frm, to, files, each=False, urgency="thuong", subject="Benchmark"):
         req = {"to": to, "urgency": urgency, "expiresInMs": 86400000, "subject": subject, "secrecy": "Thường", "files": files}
         if each:
             req["eachFile"] = True
-        return self.control(frm, {"send": {"_0": req}})
+        return self.control(frm, {"send": req})
 
     def inbox_count(self, node):
         return self.control(node, {"status": {}})["inboxDocuments"]

@@ -26,10 +26,15 @@ public struct ControlError: Error, CustomStringConvertible, Sendable, Equatable,
     public var description: String { "[\(code.rawValue)] \(message)" }
 }
 
-/// The request line: `{"v":1,"request":{…}}`.
+/// The request line: `{"v":2,"request":{…}}`.
 struct RequestLine: Codable {
     var v: Int
     var request: ControlRequest
+}
+
+/// Only the version of a request line, read before the rest.
+private struct VersionOnly: Decodable {
+    var v: Int
 }
 
 /// Encoding and strict decoding of control lines.
@@ -43,14 +48,15 @@ public enum ControlCodec {
         guard line.count <= ControlLimits.maxRequestBytes else {
             throw ControlError(.tooLarge, "a control request is at most \(ControlLimits.maxRequestBytes) bytes")
         }
-        let parsed: RequestLine
-        do { parsed = try JSONDecoder().decode(RequestLine.self, from: Data(line)) } catch {
-            throw ControlError(.malformed, "not a control request this node understands (\(String(describing: error).prefix(200)))")
+        // The version first: an older client's request would not parse as this version's.
+        if let version = try? JSONDecoder().decode(VersionOnly.self, from: Data(line)).v, version != ControlLimits.version {
+            throw ControlError(.malformed, "control request version \(version); this node speaks version "
+                               + "\(ControlLimits.version) (are lienthong and lienthongd the same release?)")
         }
-        guard parsed.v == ControlLimits.version else {
-            throw ControlError(.malformed, "control request version \(parsed.v); this node speaks version \(ControlLimits.version) (are lienthong and lienthongd the same release?)")
+        do { return try JSONDecoder().decode(RequestLine.self, from: Data(line)).request } catch {
+            throw ControlError(.malformed, "not a control request this node understands "
+                               + "(\(String(describing: error).prefix(200)))")
         }
-        return parsed.request
     }
 
     public static func encode(_ response: ControlResponse) throws -> [UInt8] {

@@ -19,7 +19,7 @@ public enum ControlLimits {
     /// Longest response line the client accepts.
     public static let maxResponseBytes = 64 << 20
     /// Version of the request/response format.
-    public static let version = 1
+    public static let version = 2
     /// Seconds a client has to send its whole request line; then the daemon closes the connection
     /// (a half-written request must not hold a descriptor for as long as the client likes).
     public static let requestDeadlineSeconds = 5

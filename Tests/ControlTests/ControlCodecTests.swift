@@ -9,6 +9,10 @@ import Testing
             .send(SendRequest(to: ["000.01.01.H27"], urgency: "khan", expiresInMs: 60_000, subject: "Chỉ thị", codeNumber: "21", codeNotation: "CT/TU", files: ["/tmp/a.pdf"])),
             .inboxList(limit: 10), .inboxShow(id: "abcd"), .inboxExport(id: "abcd", out: "/tmp/x"),
             .inboxSetStatus(id: "abcd", status: "02", reason: "sai"), .track(id: nil), .track(id: "abcd"),
+            .inboxSetStatus(id: "abcd", status: "03", reason: nil), .inboxExportEdXML(id: "abcd", out: "/tmp/a.edxml"),
+            .inboxStatusEdXML(id: "abcd", file: "/tmp/s.edxml"), .inboxRecall(id: "abcd", accept: true, reason: nil),
+            .inboxRecall(id: "abcd", accept: false, reason: "còn hiệu lực"), .trackEdXMLStatus(id: "abcd", out: "/tmp/s"),
+            .recall(id: "abcd", reason: "ban hành nhầm"),
             .queue(QueueAction(verb: .hold, ids: ["abcd"], all: false, peer: nil, reason: nil, actor: "operator:test")),
         ]
         for r in requests {
@@ -34,10 +38,36 @@ import Testing
             do { _ = try ControlCodec.decodeRequest(bytes); return nil } catch { return (error as? ControlError)?.code }
         }
         #expect(code(Array("not json".utf8)) == .malformed)
-        #expect(code(Array(#"{"v":1,"request":{"format":{}}}"#.utf8)) == .malformed)
-        #expect(code(Array(#"{"v":2,"request":{"status":{}}}"#.utf8)) == .malformed)
+        #expect(code(Array(#"{"v":2,"request":{"format":{}}}"#.utf8)) == .malformed)
+        #expect(code(Array(#"{"v":2,"request":{"status":{},"peers":{}}}"#.utf8)) == .malformed)
+        #expect(code(Array(#"{"v":3,"request":{"status":{}}}"#.utf8)) == .malformed)
         #expect(code([UInt8](repeating: 0x20, count: ControlLimits.maxRequestBytes + 1)) == .tooLarge)
-        #expect(code(Array(#"{"v":1,"request":{"status":{}}}"#.utf8)) == nil)
+        #expect(code(Array(#"{"v":2,"request":{"status":{}}}"#.utf8)) == nil)
+    }
+
+    /// Version 1 wrote Swift's enum encoding (`{"send":{"_0":{…}}}`); an old client is told why.
+    @Test func aVersionOneClientIsToldToUpgrade() throws {
+        let old = Array(#"{"v":1,"request":{"send":{"_0":{"to":[]}}}}"#.utf8)
+        let error = try #require(throws: ControlError.self) { try ControlCodec.decodeRequest(old) }
+        #expect(error.code == .malformed && error.message.contains("version 1") && error.message.contains("same release"))
+    }
+
+    /// Plain JSON: one key naming the operation, its value the payload or named fields, no `_0`.
+    @Test func theJSONIsPlain() throws {
+        func json(_ value: some Encodable) throws -> String {
+            let e = JSONEncoder()
+            e.outputFormatting = .sortedKeys
+            return String(decoding: try e.encode(value), as: UTF8.self)
+        }
+        let send = ControlRequest.send(SendRequest(to: ["a"], urgency: "khan", expiresInMs: 1, subject: "s", files: []))
+        #expect(try json(send).hasPrefix(#"{"send":{"#) && !json(send).contains("_0"))
+        #expect(try json(ControlRequest.status) == #"{"status":{}}"#)
+        #expect(try json(ControlRequest.inboxList(limit: 5)) == #"{"inboxList":{"limit":5}}"#)
+        #expect(try json(ControlRequest.track(id: nil)) == #"{"track":{}}"#)
+        let tracking = ControlResult.tracking(TrackReport(id: "ab", recipients: 1, counts: [:], entries: []))
+        #expect(try json(tracking) == #"{"tracking":{"counts":{},"entries":[],"id":"ab","recipients":1}}"#)
+        #expect(try json(ControlResult.queueChanged(count: 2)) == #"{"queueChanged":{"count":2}}"#)
+        #expect(try json(ControlResult.peers([])) == #"{"peers":[]}"#)
     }
 
     @Test func theFramerSplitsLinesAndRefusesAnOversizedOneBeforeBufferingIt() throws {

@@ -70,6 +70,8 @@ final class LinkSession: Sendable {
     /// `maxRejections` times, then the envelope is refused for now (the sender's copy may be damaged).
     let rejections = Locked<[EnvelopeID: Int]>([:])
     static let maxRejections = 3
+    /// Longest wait for the writer to flush the frames before CLOSE when a session ends.
+    static let closeFlushLimit: Duration = .seconds(2)
     let lastHeard: Atomic<Int64>
     let readerDone = Atomic<Bool>(false)
     let summary: Locked<SessionSummary>
@@ -109,8 +111,16 @@ final class LinkSession: Sendable {
         }
         defer { context.queueSignal.unregister(self) }
         logger.info("link up")
+        let writerEnded = Wakeup()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.guarded("writer") { try await self.writer.drain(into: channelOut) { [monitor = self.context.monitor, peer = self.peer] n in monitor.sent(peer, bytes: n) } } }
+            group.addTask {
+                await self.guarded("writer") {
+                    try await self.writer.drain(into: channelOut) { [monitor = self.context.monitor, peer = self.peer] n in
+                        monitor.sent(peer, bytes: n)
+                    }
+                }
+                writerEnded.signal()
+            }
             group.addTask { await self.guarded("sender") { try await self.senderLoop() } }
             group.addTask { await self.guarded("watchdog") { try await self.watchdog() } }
             await withTaskGroup(of: Void.self) { receiving in
@@ -144,8 +154,9 @@ final class LinkSession: Sendable {
                 if let farewell { try? writer.send(farewell) }
             }
             writer.finish()
-            // Give the writer a moment to flush the CLOSE, then stop everything.
-            try? await Task.sleep(for: .milliseconds(20))
+            // The writer ends once it has written the CLOSE (or the socket failed); a peer that
+            // reads too slowly is not waited for longer than `closeFlushLimit`.
+            await writerEnded.wait(timeout: min(context.configuration.drainDeadline, Self.closeFlushLimit))
             group.cancelAll()
         }
         channel.close(promise: nil)

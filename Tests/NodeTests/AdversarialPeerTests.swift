@@ -72,6 +72,24 @@ import Wire
         try honestTrafficFlows(net)
     }
 
+    /// A session that fails tells the peer why: the CLOSE is written before the channel closes
+    /// (the session waits for its writer to flush it).
+    @Test func aFailedSessionSendsItsCloseBeforeHangingUp() async throws {
+        let net = try TestNetwork()
+        try net.start([district1, commune12])
+        defer { net.stopAll() }
+        let farewell = try await HostilePeer.session(home: net.home(commune11), target: district1) { peer in
+            try await peer.sendDamaged(.ping(1))
+            return try await peer.nextAnswer()
+        }
+        guard case .close(let reason, let text)? = farewell else {
+            Issue.record("the district hung up without a CLOSE: \(String(describing: farewell))")
+            return
+        }
+        #expect(reason == .protocolError && !text.isEmpty)
+        try honestTrafficFlows(net)
+    }
+
     @Test func unfinishedOffersWithHugeTablesAreBoundedListedAndDropped() async throws {
         let net = try TestNetwork(settings: ["stalePartialMs": 8000])
         try net.start([district1, commune12])

@@ -78,6 +78,13 @@ final class HostilePeer {
         try await outbound.write(ByteBuffer(bytes: try crypto.sealer.seal(message)))
     }
 
+    /// Seals `message`, then damages the last byte (the authentication tag): the node cannot open it.
+    func sendDamaged(_ message: SessionMessage) async throws {
+        var frame = try crypto.sealer.seal(message)
+        frame[frame.count - 1] ^= 0xff
+        try await outbound.write(ByteBuffer(bytes: frame))
+    }
+
     /// Seals `messages` and writes them in one go (a flood is faster written in batches).
     func send(_ messages: [SessionMessage]) async throws {
         try await outbound.write(contentsOf: try messages.map { ByteBuffer(bytes: try crypto.sealer.seal($0)) })

@@ -57,7 +57,7 @@ let package = Package(
             ]
         ),
         // The operator's control protocol: request/response types and the bounded line codec.
-        // Pure (Foundation only), so the daemon, the CLI and the fuzzers share one parser.
+        // Pure (Foundation and Diagnostics), so the daemon, the CLI and the fuzzers share one parser.
         .target(name: "Control", dependencies: ["Diagnostics"]),
         .target(name: "EdXML", dependencies: ["Diagnostics"]),
         // The node: daemon services (listener, uplinks, scheduler, janitor, control server) and

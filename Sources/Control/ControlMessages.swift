@@ -2,7 +2,7 @@
 ///
 /// One request per connection on the node's Unix socket (`DIR/control.sock`, owner-only): the
 /// client writes one JSON line, the server answers with one JSON line and closes. Formats are in
-/// docs/OPERATIONS.md ("Control socket"). This module is pure (Foundation only) so the daemon,
+/// docs/OPERATIONS.md ("Control socket"). This module is pure (Foundation and `Diagnostics` only) so the daemon,
 /// the CLI and the fuzzers share one parser.
 ///
 /// Security note: the server parses requests from any process that can open the socket; the

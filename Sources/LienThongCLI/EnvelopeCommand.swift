@@ -20,9 +20,11 @@ struct EnvelopeCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Seal a document (metadata and files) into an envelope file, signed by this node.",
             discussion: """
-                Example: lienthong envelope seal --home ./tinh-uy --to-subtree 000.00.00.H27 \\
-                  --subject "Về tăng cường chuyển đổi số" --code-number 21 --code-notation CT/TU \\
-                  --document-type "Chỉ thị" --urgency khan --file chi-thi-21.pdf --out 21-CT-TU.lte
+                Example:
+                  lienthong envelope seal --home ./tinh-uy --to-subtree 000.00.00.H27 \\
+                    --subject "Về tăng cường chuyển đổi số" --code-number 21 \\
+                    --code-notation CT/TU --document-type "Chỉ thị" --urgency khan \\
+                    --file chi-thi-21.pdf --out 21-CT-TU.lte
                 Documents marked Mật, Tối mật or Tuyệt mật are refused: they may not travel on this exchange.
                 """)
 
@@ -125,8 +127,8 @@ struct EnvelopeCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Take an envelope file into this node's spool: check it, then queue it for its next hops or deliver it here.",
             discussion: """
-                The envelope goes through the same checks as one arriving on a link (origin signature
-                against the topology, expiry, recipients, every chunk digest) and the same custody
+                The envelope goes through the same checks as one arriving on a link (origin signature \
+                against the topology, expiry, recipients, every chunk digest) and the same custody \
                 transaction. A second import of the same envelope is recognised and changes nothing.
                 Example: lienthong envelope import 21-CT-TU.lte --home ./tinh-uy
                 """)

@@ -10,10 +10,10 @@ struct InboxCommand: ParsableCommand {
         commandName: "inbox",
         abstract: "Documents delivered here: list, show, export; record processing statuses (sent back to the sender).",
         discussion: """
-            Statuses (Decree 30/2020): 01 đã đến (sent automatically on arrival), 02 từ chối (reject, with
-            --reason), 03 đã tiếp nhận (accept), 04 phân công (assign), 05 đang xử lý (processing),
-            06 hoàn thành (done). A status only moves forward. `inbox status ID --edxml FILE` applies a
-            status package from the agency's e-office software. When the sender recalls a document (13),
+            Statuses (Decree 30/2020): 01 đã đến (sent automatically on arrival), 02 từ chối (reject, with \
+            --reason), 03 đã tiếp nhận (accept), 04 phân công (assign), 05 đang xử lý (processing), \
+            06 hoàn thành (done). A status only moves forward. `inbox status ID --edxml FILE` applies a \
+            status package from the agency's e-office software. When the sender recalls a document (13), \
             the clerk answers with `inbox recall accept|reject ID`: 15 destroys its content, 16 keeps it.
             """,
         subcommands: [List.self, Show.self, Export.self, Accept.self, Assign.self, Processing.self, Done.self,

@@ -10,10 +10,12 @@ struct InitCommand: ParsableCommand {
         commandName: "init",
         abstract: "Create a node home: configuration, a copy of the topology, and new keys.",
         discussion: """
-            Run once on the agency's computer. It creates DIR with the node's secret keys
-            (readable only by you) and prints the public keys: send those to the province IT
+            Run once on the agency's computer. It creates DIR with the node's secret keys \
+            (readable only by you) and prints the public keys: send those to the province IT \
             team so they can add them to the topology file.
-            Example: lienthong init --node 000.00.01.H27 --topology Topology/hoa-binh.json --home /var/lib/lienthong
+            Example:
+              lienthong init --node 000.00.01.H27 --topology Topology/hoa-binh.json \\
+                --home /var/lib/lienthong
             """)
 
     @Option(help: ArgumentHelp("This node's id, as written in the topology (e.g. 000.00.01.H27).", valueName: "ID"))

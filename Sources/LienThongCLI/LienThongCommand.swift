@@ -15,9 +15,9 @@ public struct LienThongCommand: AsyncParsableCommand {
         commandName: "lienthong",
         abstract: "LienThong: liên thông văn bản, store-and-forward exchange of official documents.",
         discussion: """
-            Each agency runs one LienThong node (`lienthongd --home DIR`). This command sets a
-            node up, sends documents, reads the inbox, tracks receipts and steers the queues of
-            the running node through its control socket (or, with --offline, on its spool).
+            Each agency runs one LienThong node (`lienthongd --home DIR`). This command sets a \
+            node up, sends documents, reads the inbox, tracks receipts and steers the queues of \
+            the running node through its control socket (or, with --offline, on its spool). \
             Start with `lienthong init`, or provision a test network with `lienthong topology provision`.
             """,
         subcommands: [InitCommand.self, KeysCommand.self, TopologyCommand.self, RunCommand.self, SendCommand.self, InboxCommand.self,

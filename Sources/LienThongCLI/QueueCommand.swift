@@ -14,8 +14,8 @@ struct QueueCommand: ParsableCommand {
         commandName: "queue",
         abstract: "Inspect and steer the outbound queues: list, show, hold, release, retry, delete, shape.",
         discussion: """
-            Each envelope waiting to leave has one entry per next hop (peer). States: ready,
-            inflight, deferred (waiting to retry after a failure), held (stopped by an operator),
+            Each envelope waiting to leave has one entry per next hop (peer). States: ready, \
+            inflight, deferred (waiting to retry after a failure), held (stopped by an operator), \
             quarantined (refused for a permanent reason). IDs may be shortened to a unique prefix.
             """,
         subcommands: [List.self, Show.self, Hold.self, Release.self, Retry.self, Delete.self, Shape.self])

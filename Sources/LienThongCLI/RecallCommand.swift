@@ -9,10 +9,11 @@ struct RecallCommand: ParsableCommand {
         commandName: "recall",
         abstract: "Recall (13 thu hồi) a document this node sent, from every recipient.",
         discussion: """
-            Each recipient's clerk answers with `lienthong inbox recall accept|reject ID`: 15 (agreed; the
+            Each recipient's clerk answers with `lienthong inbox recall accept|reject ID`: 15 (agreed; the \
             content is destroyed there, its metadata kept) or 16 (refused). `lienthong track ID` shows the answers.
-            Example: lienthong recall 3fa2c1 --reason "Ban hành nhầm, sẽ gửi văn bản thay thế" \
-            --home ./tinh-uy
+            Example:
+              lienthong recall 3fa2c1 --home ./tinh-uy \\
+                --reason "Ban hành nhầm, sẽ gửi văn bản thay thế"
             """)
 
     @OptionGroup var node: NodeAccess

@@ -9,7 +9,7 @@ public struct DaemonCommand: AsyncParsableCommand {
         commandName: "lienthongd",
         abstract: "Run a LienThong node: links to parent and children, receipts, expiry, the control socket.",
         discussion: """
-            Stops gracefully on SIGTERM or SIGINT: each link stops at a chunk boundary after
+            Stops gracefully on SIGTERM or SIGINT: each link stops at a chunk boundary after \
             committing what arrived; a restart resumes. Operate it with `lienthong … --home DIR`.
             """)
 

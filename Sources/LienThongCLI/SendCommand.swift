@@ -10,10 +10,11 @@ struct SendCommand: ParsableCommand {
         commandName: "send",
         abstract: "Send a document: sealed for its recipients, signed by this node, queued towards them.",
         discussion: """
-            Example: lienthong send --home ./tinh-uy --to-subtree 000.00.00.H27 --urgency khan \\
-              --subject "Về tăng cường chuyển đổi số" --code-number 21 --code-notation CT/TU \\
-              --document-type "Chỉ thị" --file chi-thi-21.pdf
-            Prints the envelope id; follow it with `lienthong track ID`.
+            Example:
+              lienthong send --home ./tinh-uy --to-subtree 000.00.00.H27 --urgency khan \\
+                --subject "Về tăng cường chuyển đổi số" --code-number 21 \\
+                --code-notation CT/TU --document-type "Chỉ thị" --file chi-thi-21.pdf
+            Prints the envelope id; follow it with `lienthong track ID`. \
             An edXML package (QCVN 102:2016) from e-office software is sent as it is, byte for byte:
               lienthong send --home ./tinh-uy --edxml 21-CT-TU.edxml
             Its From must be this node; its To, Priority and metadata come from the package.

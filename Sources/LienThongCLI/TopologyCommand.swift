@@ -59,10 +59,12 @@ struct TopologyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a node home for every node of a topology, for demos and tests.",
             discussion: """
-                Generates keys for every node, gives each node that has children a loopback
-                endpoint (127.0.0.1, ports from --base-port up), and writes DIR/topology.json with
+                Generates keys for every node, gives each node that has children a loopback \
+                endpoint (127.0.0.1, ports from --base-port up), and writes DIR/topology.json with \
                 every public key and endpoint filled in, plus DIR/<node id>/ for each node.
-                Example: lienthong topology provision Topology/small.json --out /tmp/net --base-port 7100
+                Example:
+                  lienthong topology provision Topology/small.json --out /tmp/net \\
+                    --base-port 7100
                 """)
 
         @Argument(help: ArgumentHelp("The topology file (JSON).", valueName: "FILE")) var file: String

@@ -41,3 +41,24 @@ import Testing
         #expect(QueueStateFilter.allCases.compactMap(\.queueState) == QueueState.allCases)
     }
 }
+
+/// `--help` at 80 columns: example lines fit, so the parser prints them as written, never broken
+/// in the middle of a command (prose is one line per paragraph and wrapped once, by the parser).
+@Suite struct CLIHelpTests {
+    static func commands(_ root: any ParsableCommand.Type) -> [any ParsableCommand.Type] {
+        [root] + root.configuration.subcommands.flatMap { commands($0) }
+    }
+
+    @Test func examplesFitAndArePrintedAsWritten() {
+        var examples = 0
+        for command in Self.commands(LienThongCommand.self) {
+            let help = LienThongCommand.helpMessage(for: command, columns: 80).split(separator: "\n").map(String.init)
+            for line in command.configuration.discussion.split(separator: "\n") where line.hasPrefix("  ") {
+                examples += 1
+                #expect(line.count <= 80, "\(command._commandName): \(line)")
+                #expect(help.contains(String(line)), "\(command._commandName) --help breaks: \(line)")
+            }
+        }
+        #expect(examples >= 10)
+    }
+}

@@ -34,7 +34,8 @@ extension ControlRequest {
         case .inboxShow: self = .inboxShow(id: try f().decode(String.self, forKey: .id))
         case .inboxExport:
             let f = try f()
-            self = .inboxExport(id: try f.decode(String.self, forKey: .id), out: try f.decode(String.self, forKey: .out))
+            self = .inboxExport(id: try f.decode(String.self, forKey: .id),
+                                out: try f.decode(String.self, forKey: .out))
         case .inboxExportEdXML:
             let f = try f()
             self = .inboxExportEdXML(id: try f.decode(String.self, forKey: .id),
@@ -50,7 +51,8 @@ extension ControlRequest {
                                      file: try f.decode(String.self, forKey: .file))
         case .inboxRecall:
             let f = try f()
-            self = .inboxRecall(id: try f.decode(String.self, forKey: .id), accept: try f.decode(Bool.self, forKey: .accept),
+            self = .inboxRecall(id: try f.decode(String.self, forKey: .id),
+                                accept: try f.decode(Bool.self, forKey: .accept),
                                 reason: try f.decodeIfPresent(String.self, forKey: .reason))
         case .track: self = .track(id: try f().decodeIfPresent(String.self, forKey: .id))
         case .trackEdXMLStatus:
@@ -59,7 +61,8 @@ extension ControlRequest {
                                      out: try f.decode(String.self, forKey: .out))
         case .recall:
             let f = try f()
-            self = .recall(id: try f.decode(String.self, forKey: .id), reason: try f.decode(String.self, forKey: .reason))
+            self = .recall(id: try f.decode(String.self, forKey: .id),
+                           reason: try f.decode(String.self, forKey: .reason))
         case .queue: self = .queue(try c.decode(QueueAction.self, forKey: name))
         }
     }

@@ -40,6 +40,16 @@ import Wire
         }
     }
 
+    /// Waits (at most 10 s) until the district's RSS is back within 8 MiB of `before`: the
+    /// session's buffers are freed as its channel closes, on the event loop, and `malloc_trim`
+    /// runs after the session's end is logged. The RSS expectations that follow say whether it came.
+    func givenBack(_ pid: Int32, _ before: Int) throws {
+        guard Self.rssChecked else { return }
+        try? waitUntil("the district gives the session's memory back", timeout: 10) {
+            memory(of: pid).rss - before < 8 * Self.mib
+        }
+    }
+
     @Test func aPeerThatNeverReadsIsDroppedAndItsMemoryGivenBack() async throws {
         let small: [String: Int] = ["maxWriteBacklogBytes": 1 << 20, "drainDeadlineMs": 2000]
         let net = try TestNetwork(settings: Self.full ? [:] : small)
@@ -62,6 +72,7 @@ import Wire
         }
         #expect(closed, "the district never dropped a peer that does not read (\(pings) PINGs)")
         try hostileSessionsEnded(net, 1)
+        try givenBack(pid, before.rss)
         let after = memory(of: pid)
         report("never reads: \(pings) PINGs (\(pings * 34 / UInt64(Self.mib)) MiB) before the drop; district RSS "
                + "\(before.rss / Self.mib) → peak \(after.peak / Self.mib) → \(after.rss / Self.mib) MiB")
@@ -99,6 +110,7 @@ import Wire
         let spoolBefore = try spoolBytes(net, district1)
         let answers = try await unfinishedOffers(net)
         try hostileSessionsEnded(net, 1)
+        try givenBack(pid, before.rss)
         let during = memory(of: pid)
         report("unfinished offers: answers \(answers.sorted { $0.key < $1.key }); district RSS "
                + "\(before.rss / Self.mib) → "
@@ -130,6 +142,7 @@ import Wire
         // Nothing leaks: the same attack again peaks where the first did and is given back too.
         _ = try await unfinishedOffers(net)
         try hostileSessionsEnded(net, 2)
+        try givenBack(pid, before.rss)
         let again = memory(of: pid)
         report("unfinished offers: the same attack again, district RSS peak \(again.peak / Self.mib) → "
                + "\(again.rss / Self.mib) MiB after the session")
@@ -247,7 +260,11 @@ import Wire
         report("offer flood: \(flood) one-chunk documents at once: \(acked) taken, \(refused) refused for now "
                + "(\(rate)/s, bursts of \(burst)); honest commune's document received and receipted in "
                + String(format: "%.2f s (%.2f s before the flood)", latency, quiet))
-        #expect(acked + refused == flood && refused > 0 && acked >= burst)
+        #expect(acked + refused == flood)
+        // At the default 5,000/s the district's own pace (a debug build takes about 2,000 offers a
+        // second) is below the rate, so a flood is paced by the node and nothing needs refusing;
+        // the suite's lower rate shows the bucket refusing what is beyond it.
+        if !Self.full { #expect(refused > 0 && acked >= burst) }
         #expect(latency < 30)
     }
 

@@ -49,13 +49,19 @@ public enum ControlCodec {
             throw ControlError(.tooLarge, "a control request is at most \(ControlLimits.maxRequestBytes) bytes")
         }
         // The version first: an older client's request would not parse as this version's.
-        if let version = try? JSONDecoder().decode(VersionOnly.self, from: Data(line)).v, version != ControlLimits.version {
-            throw ControlError(.malformed, "control request version \(version); this node speaks version "
-                               + "\(ControlLimits.version) (are lienthong and lienthongd the same release?)")
+        if let version = try? JSONDecoder().decode(VersionOnly.self, from: Data(line)).v,
+            version != ControlLimits.version
+        {
+            throw ControlError(
+                .malformed,
+                "control request version \(version); this node speaks version "
+                    + "\(ControlLimits.version) (are lienthong and lienthongd the same release?)")
         }
         do { return try JSONDecoder().decode(RequestLine.self, from: Data(line)).request } catch {
-            throw ControlError(.malformed, "not a control request this node understands "
-                               + "(\(String(describing: error).prefix(200)))")
+            throw ControlError(
+                .malformed,
+                "not a control request this node understands "
+                    + "(\(String(describing: error).prefix(200)))")
         }
     }
 
@@ -67,7 +73,8 @@ public enum ControlCodec {
 
     public static func decodeResponse(_ line: [UInt8]) throws -> ControlResponse {
         do { return try JSONDecoder().decode(ControlResponse.self, from: Data(line)) } catch {
-            throw ControlError(.malformed, "the node's answer is not a control response (\(String(describing: error).prefix(200)))")
+            throw ControlError(
+                .malformed, "the node's answer is not a control response (\(String(describing: error).prefix(200)))")
         }
     }
 }

@@ -10,8 +10,10 @@ private enum Field: String, CodingKey {
 
 private func exactlyOne<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ what: String) throws -> K {
     guard c.allKeys.count == 1, let key = c.allKeys.first else {
-        throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath,
-                                                debugDescription: "\(what) names exactly one operation"))
+        throw DecodingError.dataCorrupted(
+            .init(
+                codingPath: c.codingPath,
+                debugDescription: "\(what) names exactly one operation"))
     }
     return key
 }
@@ -27,42 +29,53 @@ extension ControlRequest {
         let name = try exactlyOne(c, "a request")
         func f() throws -> KeyedDecodingContainer<Field> { try c.nestedContainer(keyedBy: Field.self, forKey: name) }
         switch name {
-        case .status: _ = try f(); self = .status
-        case .peers: _ = try f(); self = .peers
+        case .status:
+            _ = try f()
+            self = .status
+        case .peers:
+            _ = try f()
+            self = .peers
         case .send: self = .send(try c.decode(SendRequest.self, forKey: name))
         case .inboxList: self = .inboxList(limit: try f().decode(Int.self, forKey: .limit))
         case .inboxShow: self = .inboxShow(id: try f().decode(String.self, forKey: .id))
         case .inboxExport:
             let f = try f()
-            self = .inboxExport(id: try f.decode(String.self, forKey: .id),
-                                out: try f.decode(String.self, forKey: .out))
+            self = .inboxExport(
+                id: try f.decode(String.self, forKey: .id),
+                out: try f.decode(String.self, forKey: .out))
         case .inboxExportEdXML:
             let f = try f()
-            self = .inboxExportEdXML(id: try f.decode(String.self, forKey: .id),
-                                     out: try f.decode(String.self, forKey: .out))
+            self = .inboxExportEdXML(
+                id: try f.decode(String.self, forKey: .id),
+                out: try f.decode(String.self, forKey: .out))
         case .inboxSetStatus:
             let f = try f()
-            self = .inboxSetStatus(id: try f.decode(String.self, forKey: .id),
-                                   status: try f.decode(String.self, forKey: .status),
-                                   reason: try f.decodeIfPresent(String.self, forKey: .reason))
+            self = .inboxSetStatus(
+                id: try f.decode(String.self, forKey: .id),
+                status: try f.decode(String.self, forKey: .status),
+                reason: try f.decodeIfPresent(String.self, forKey: .reason))
         case .inboxStatusEdXML:
             let f = try f()
-            self = .inboxStatusEdXML(id: try f.decode(String.self, forKey: .id),
-                                     file: try f.decode(String.self, forKey: .file))
+            self = .inboxStatusEdXML(
+                id: try f.decode(String.self, forKey: .id),
+                file: try f.decode(String.self, forKey: .file))
         case .inboxRecall:
             let f = try f()
-            self = .inboxRecall(id: try f.decode(String.self, forKey: .id),
-                                accept: try f.decode(Bool.self, forKey: .accept),
-                                reason: try f.decodeIfPresent(String.self, forKey: .reason))
+            self = .inboxRecall(
+                id: try f.decode(String.self, forKey: .id),
+                accept: try f.decode(Bool.self, forKey: .accept),
+                reason: try f.decodeIfPresent(String.self, forKey: .reason))
         case .track: self = .track(id: try f().decodeIfPresent(String.self, forKey: .id))
         case .trackEdXMLStatus:
             let f = try f()
-            self = .trackEdXMLStatus(id: try f.decode(String.self, forKey: .id),
-                                     out: try f.decode(String.self, forKey: .out))
+            self = .trackEdXMLStatus(
+                id: try f.decode(String.self, forKey: .id),
+                out: try f.decode(String.self, forKey: .out))
         case .recall:
             let f = try f()
-            self = .recall(id: try f.decode(String.self, forKey: .id),
-                           reason: try f.decode(String.self, forKey: .reason))
+            self = .recall(
+                id: try f.decode(String.self, forKey: .id),
+                reason: try f.decode(String.self, forKey: .reason))
         case .queue: self = .queue(try c.decode(QueueAction.self, forKey: name))
         }
     }

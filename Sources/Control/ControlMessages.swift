@@ -72,8 +72,11 @@ public struct SendRequest: Codable, Sendable, Equatable {
     /// Send even though a document with the same DocumentId was sent before.
     public var resend: Bool?
 
-    public init(to: [String], urgency: String, expiresInMs: Int64, subject: String, codeNumber: String? = nil,
-                codeNotation: String? = nil, documentType: String? = nil, secrecy: String = "Thường", files: [String], eachFile: Bool? = nil) {
+    public init(
+        to: [String], urgency: String, expiresInMs: Int64, subject: String, codeNumber: String? = nil,
+        codeNotation: String? = nil, documentType: String? = nil, secrecy: String = "Thường", files: [String],
+        eachFile: Bool? = nil
+    ) {
         self.eachFile = eachFile
         self.to = to
         self.urgency = urgency
@@ -114,7 +117,9 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     public var error: ControlFailure?
     public var result: ControlResult?
 
-    public static func success(_ r: ControlResult) -> ControlResponse { ControlResponse(ok: true, error: nil, result: r) }
+    public static func success(_ r: ControlResult) -> ControlResponse {
+        ControlResponse(ok: true, error: nil, result: r)
+    }
     public static func failure(_ code: String, _ message: String, cause: String? = nil) -> ControlResponse {
         ControlResponse(ok: false, error: ControlFailure(code: code, message: message, cause: cause), result: nil)
     }

@@ -14,8 +14,10 @@ public struct NodeStatusReport: Codable, Sendable, Equatable {
     public var sentDocuments: Int
     public var spoolBytes: UInt64
 
-    public init(node: String, name: String, uptimeSeconds: Int64?, queueByState: [String: Int], queueTotal: Int,
-                oldestEntryAgeSeconds: Int64?, inboxDocuments: Int, sentDocuments: Int, spoolBytes: UInt64) {
+    public init(
+        node: String, name: String, uptimeSeconds: Int64?, queueByState: [String: Int], queueTotal: Int,
+        oldestEntryAgeSeconds: Int64?, inboxDocuments: Int, sentDocuments: Int, spoolBytes: UInt64
+    ) {
         self.node = node
         self.name = name
         self.uptimeSeconds = uptimeSeconds
@@ -47,9 +49,11 @@ public struct PeerReport: Codable, Sendable, Equatable {
     public var nextDialAt: Int64?
     public var lastError: String?
 
-    public init(peer: String, name: String, role: String, connected: Bool, connectedSince: Int64?, lastContact: Int64?,
-                backlogEntries: Int, backlogBytes: UInt64, bytesIn: UInt64, bytesOut: UInt64, sessions: Int,
-                backoffMs: Int64?, nextDialAt: Int64?, lastError: String?) {
+    public init(
+        peer: String, name: String, role: String, connected: Bool, connectedSince: Int64?, lastContact: Int64?,
+        backlogEntries: Int, backlogBytes: UInt64, bytesIn: UInt64, bytesOut: UInt64, sessions: Int,
+        backoffMs: Int64?, nextDialAt: Int64?, lastError: String?
+    ) {
         self.peer = peer
         self.name = name
         self.role = role
@@ -104,7 +108,10 @@ public struct InboxItem: Codable, Sendable, Equatable {
     public var reference: String?
     public var businessDocType: Int?
     public var subject: String?
-    public init(id: String, origin: String, originName: String, urgency: String, receivedAt: Int64, status: String, statusAt: Int64, payloadBytes: UInt64) {
+    public init(
+        id: String, origin: String, originName: String, urgency: String, receivedAt: Int64, status: String,
+        statusAt: Int64, payloadBytes: UInt64
+    ) {
         self.id = id
         self.origin = origin
         self.originName = originName
@@ -202,7 +209,9 @@ public struct TrackReport: Codable, Sendable, Equatable {
         public var recall: String?
         public var recallName: String?
         public var recallReason: String?
-        public init(recipient: String, name: String, status: String, statusName: String, reason: String?, updatedAt: Int64) {
+        public init(
+            recipient: String, name: String, status: String, statusName: String, reason: String?, updatedAt: Int64
+        ) {
             self.recipient = recipient
             self.name = name
             self.status = status

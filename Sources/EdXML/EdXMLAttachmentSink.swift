@@ -33,15 +33,17 @@ public final class EdXMLDirectorySink: EdXMLAttachmentSink {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw EdXMLError(.io, "cannot create \(directory.path); check the path and its permissions",
-                             cause: "\(error)")
+            throw EdXMLError(
+                .io, "cannot create \(directory.path); check the path and its permissions",
+                cause: "\(error)")
         }
     }
 
     public func begin(index: Int) throws {
         let url = directory.appendingPathComponent(".attachment-\(index).part")
         guard FileManager.default.createFile(atPath: url.path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: url.path) else {
+            let handle = FileHandle(forWritingAtPath: url.path)
+        else {
             throw EdXMLError(.io, "cannot write \(url.path); check free space and permissions")
         }
         self.handle = handle
@@ -51,8 +53,9 @@ public final class EdXMLDirectorySink: EdXMLAttachmentSink {
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let handle else { return }
         do { try handle.write(contentsOf: Data(bytes)) } catch {
-            throw EdXMLError(.io, "cannot write an attachment in \(directory.path); check free space",
-                             cause: "\(error)")
+            throw EdXMLError(
+                .io, "cannot write an attachment in \(directory.path); check free space",
+                cause: "\(error)")
         }
     }
 
@@ -70,10 +73,11 @@ public final class EdXMLDirectorySink: EdXMLAttachmentSink {
 
     /// Safe file name: path separators and control characters become `_`, no leading dot.
     public static func safeName(_ name: String) -> String {
-        var cleaned = String(name.unicodeScalars.map { scalar -> Character in
-            if scalar == "/" || scalar == "\\" || scalar.value < 0x20 || scalar.value == 0x7F { return "_" }
-            return Character(scalar)
-        })
+        var cleaned = String(
+            name.unicodeScalars.map { scalar -> Character in
+                if scalar == "/" || scalar == "\\" || scalar.value < 0x20 || scalar.value == 0x7F { return "_" }
+                return Character(scalar)
+            })
         while cleaned.hasPrefix(".") { cleaned.removeFirst() }
         if cleaned.isEmpty { cleaned = "attachment" }
         return String(cleaned.prefix(200))
@@ -84,7 +88,8 @@ public final class EdXMLDirectorySink: EdXMLAttachmentSink {
         var candidate = base
         var counter = 1
         while taken.contains(candidate)
-            || FileManager.default.fileExists(atPath: directory.appendingPathComponent(candidate).path) {
+            || FileManager.default.fileExists(atPath: directory.appendingPathComponent(candidate).path)
+        {
             counter += 1
             let ext = (base as NSString).pathExtension
             let stem = (base as NSString).deletingPathExtension

@@ -54,9 +54,13 @@ struct EdXMLBase64Decoder {
 
     /// Decodes data characters from `start` until the end, a full buffer, or a byte that needs the slow
     /// path (whitespace, padding, a bad character, anything after padding); returns where it stopped.
-    private static func fastDecode(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int,
-                                   into state: inout EdXMLBase64Decoder) -> Int {
-        var quad = state.quad, count = state.count, total = state.total
+    private static func fastDecode(
+        _ bytes: UnsafeBufferPointer<UInt8>, from start: Int,
+        into state: inout EdXMLBase64Decoder
+    ) -> Int {
+        var quad = state.quad
+        var count = state.count
+        var total = state.total
         var index = start
         let limit = state.bufferSize + 3
         table.withUnsafeBufferPointer { table in

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -52,12 +53,20 @@ struct EdXMLInputCheck {
                 switch b {
                 case 0x00...0x7F: break
                 case 0xC2...0xDF: need = 1
-                case 0xE0: need = 2; lower = 0xA0
+                case 0xE0:
+                    need = 2
+                    lower = 0xA0
                 case 0xE1...0xEC, 0xEE, 0xEF: need = 2
-                case 0xED: need = 2; upper = 0x9F
-                case 0xF0: need = 3; lower = 0x90
+                case 0xED:
+                    need = 2
+                    upper = 0x9F
+                case 0xF0:
+                    need = 3
+                    lower = 0x90
                 case 0xF1...0xF3: need = 3
-                case 0xF4: need = 3; upper = 0x8F
+                case 0xF4:
+                    need = 3
+                    upper = 0x8F
                 default: return fail(.notUTF8, at: i)
                 }
             } else {
@@ -95,11 +104,15 @@ struct EdXMLInputCheck {
     func error() -> EdXMLError {
         switch failure {
         case .processingInstruction:
-            EdXMLError(.malformed, "the package has a processing instruction (<?…?>) at byte \(offset), after its "
-                       + "XML declaration; edXML packages have none: remove it")
+            EdXMLError(
+                .malformed,
+                "the package has a processing instruction (<?…?>) at byte \(offset), after its "
+                    + "XML declaration; edXML packages have none: remove it")
         case .notUTF8, nil:
-            EdXMLError(.encoding, "byte \(offset) of the package is not UTF-8; edXML packages are UTF-8: save the "
-                       + "file as UTF-8 in the software that produced it")
+            EdXMLError(
+                .encoding,
+                "byte \(offset) of the package is not UTF-8; edXML packages are UTF-8: save the "
+                    + "file as UTF-8 in the software that produced it")
         }
     }
 }

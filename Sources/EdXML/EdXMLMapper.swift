@@ -5,9 +5,11 @@ import Foundation
 enum EdXMLMapper {
     static func package(_ root: EdXMLNode, attachments: [UInt64]) throws -> EdXMLPackage {
         guard root.isEdXML, root.name == "edXML" else {
-            throw EdXMLError(.notEdXML, "the root element is \(root.name) in namespace \(root.namespace ?? "none"); "
-                             + "an edXML package starts with edXML in \(EdXMLNamespace.uri)",
-                             line: root.line, column: root.column)
+            throw EdXMLError(
+                .notEdXML,
+                "the root element is \(root.name) in namespace \(root.namespace ?? "none"); "
+                    + "an edXML package starts with edXML in \(EdXMLNamespace.uri)",
+                line: root.line, column: root.column)
         }
         let envelope = try required(root, "edXMLEnvelope")
         let headerList = try required(envelope, "edXMLHeader")
@@ -41,16 +43,18 @@ enum EdXMLMapper {
         }
         // A revocation, update or replacement may leave its recipients to the document it refers to.
         if document.header.to.isEmpty && (document.business?.type ?? .new) == .new {
-            throw EdXMLError(.missing, "MessageHeader has no To; a new document names at least one recipient",
-                             line: messageHeader.line, column: messageHeader.column)
+            throw EdXMLError(
+                .missing, "MessageHeader has no To; a new document names at least one recipient",
+                line: messageHeader.line, column: messageHeader.column)
         }
         if let body = envelope.first("edXMLBody") {
             keep(body, known: ["edXMLManifest"])
             if let manifest = body.first("edXMLManifest") {
                 keep(manifest, known: ["Reference"])
                 document.manifest = manifest.all("Reference").map {
-                    EdXMLReference(contentId: $0.string("ContentId"), contentType: $0.string("ContentType"),
-                                   description: $0.string("Description"), attachmentName: $0.string("AttachmentName"))
+                    EdXMLReference(
+                        contentId: $0.string("ContentId"), contentType: $0.string("ContentType"),
+                        description: $0.string("Description"), attachmentName: $0.string("AttachmentName"))
                 }
             }
         }
@@ -75,9 +79,10 @@ enum EdXMLMapper {
     ]
 
     static func attachment(_ node: EdXMLNode, size: UInt64) -> EdXMLAttachment {
-        EdXMLAttachment(contentId: node.string("ContentId"), name: node.string("AttachmentName") ?? "attachment",
-                        description: node.string("Description"), contentType: node.string("ContentType"),
-                        size: size)
+        EdXMLAttachment(
+            contentId: node.string("ContentId"), name: node.string("AttachmentName") ?? "attachment",
+            description: node.string("Description"), contentType: node.string("ContentType"),
+            size: size)
     }
 
     private static func header(_ node: EdXMLNode) throws -> EdXMLMessageHeader {
@@ -120,12 +125,14 @@ enum EdXMLMapper {
         let code = try text(node, "StatusCode")
         guard ["01", "02", "03", "04", "05", "06", "13", "15", "16"].contains(code) else {
             let at = node.first("StatusCode")
-            throw EdXMLError(.invalid, "StatusCode \(code) is not one of 01–06, 13, 15, 16",
-                             line: at?.line, column: at?.column)
+            throw EdXMLError(
+                .invalid, "StatusCode \(code) is not one of 01–06, 13, 15, 16",
+                line: at?.line, column: at?.column)
         }
-        var status = EdXMLStatus(from: from, responseFor: response, staff: node.first("StaffInfo").map(staff),
-                                 statusCode: code, description: node.string("Description"),
-                                 timestamp: node.string("Timestamp"))
+        var status = EdXMLStatus(
+            from: from, responseFor: response, staff: node.first("StaffInfo").map(staff),
+            statusCode: code, description: node.string("Description"),
+            timestamp: node.string("Timestamp"))
         let known: Set<String> = ["From", "ResponseFor", "StaffInfo", "StatusCode", "Description", "Timestamp"]
         status.extras = node.children.filter { !($0.isEdXML && known.contains($0.name)) }.map(\.element)
         return status
@@ -134,8 +141,9 @@ enum EdXMLMapper {
     private static func business(_ node: EdXMLNode) throws -> EdXMLBusiness {
         let raw = try integer(node, "BussinessDocType", range: 0...3) ?? 0
         let type = EdXMLBusinessType(rawValue: raw) ?? .new
-        var business = EdXMLBusiness(documentId: node.string("DocumentId"), type: type,
-                                     reason: node.string("BussinessDocReason"))
+        var business = EdXMLBusiness(
+            documentId: node.string("DocumentId"), type: type,
+            reason: node.string("BussinessDocReason"))
         business.paper = try integer(node, "Paper", range: 0...1)
         business.staff = node.first("StaffInfo").map(staff)
         if let info = node.first("BussinessDocumentInfo") {
@@ -146,8 +154,9 @@ enum EdXMLMapper {
             }
         }
         business.replacements = try (node.first("ReplacementInfoList")?.all("ReplacementInfo") ?? []).map {
-            EdXMLReplacement(documentId: try text($0, "DocumentId"),
-                             organIds: $0.first("OrganIdList")?.all("OrganId").compactMap { nonEmpty($0.text) } ?? [])
+            EdXMLReplacement(
+                documentId: try text($0, "DocumentId"),
+                organIds: $0.first("OrganIdList")?.all("OrganId").compactMap { nonEmpty($0.text) } ?? [])
         }
         return business
     }
@@ -157,20 +166,24 @@ enum EdXMLMapper {
             organId: try text(node, "OrganId"), organizationInCharge: node.string("OrganizationInCharge"),
             organName: node.string("OrganName"), organAdd: node.string("OrganAdd"), email: node.string("Email"),
             telephone: node.string("Telephone"), fax: node.string("Fax"), website: node.string("Website"))
-        let known: Set<String> = ["OrganId", "OrganizationInCharge", "OrganName", "OrganAdd", "Email", "Telephone",
-                                  "Fax", "Website"]
+        let known: Set<String> = [
+            "OrganId", "OrganizationInCharge", "OrganName", "OrganAdd", "Email", "Telephone",
+            "Fax", "Website",
+        ]
         organization.extras = node.children.filter { !($0.isEdXML && known.contains($0.name)) }.map(\.element)
         return organization
     }
 
     private static func responseFor(_ node: EdXMLNode) -> EdXMLResponseFor {
-        EdXMLResponseFor(organId: node.string("OrganId"), code: node.string("Code"),
-                         promulgationDate: node.string("PromulgationDate"), documentId: node.string("DocumentId"))
+        EdXMLResponseFor(
+            organId: node.string("OrganId"), code: node.string("Code"),
+            promulgationDate: node.string("PromulgationDate"), documentId: node.string("DocumentId"))
     }
 
     private static func staff(_ node: EdXMLNode) -> EdXMLStaffInfo {
-        EdXMLStaffInfo(department: node.string("Department"), staff: node.string("Staff"),
-                       mobile: node.string("Mobile"), email: node.string("Email"))
+        EdXMLStaffInfo(
+            department: node.string("Department"), staff: node.string("Staff"),
+            mobile: node.string("Mobile"), email: node.string("Email"))
     }
 
     private static func nonEmpty(_ text: String) -> String? {
@@ -180,8 +193,9 @@ enum EdXMLMapper {
 
     private static func required(_ node: EdXMLNode, _ name: String) throws -> EdXMLNode {
         guard let child = node.first(name) else {
-            throw EdXMLError(.missing, "\(node.name) has no \(name) in the edXML namespace",
-                             line: node.line, column: node.column)
+            throw EdXMLError(
+                .missing, "\(node.name) has no \(name) in the edXML namespace",
+                line: node.line, column: node.column)
         }
         return child
     }
@@ -200,8 +214,9 @@ enum EdXMLMapper {
         guard let number = Int(value), range?.contains(number) ?? (number >= 0) else {
             let at = node.first(name) ?? node
             let expected = range.map { "an integer from \($0.lowerBound) to \($0.upperBound)" } ?? "a whole number"
-            throw EdXMLError(.invalid, "\(node.name)/\(name) is \"\(value.prefix(40))\"; expected \(expected)",
-                             line: at.line, column: at.column)
+            throw EdXMLError(
+                .invalid, "\(node.name)/\(name) is \"\(value.prefix(40))\"; expected \(expected)",
+                line: at.line, column: at.column)
         }
         return number
     }

@@ -34,8 +34,10 @@ public struct EdXMLElement: Sendable, Equatable, Codable {
         }
     }
 
-    public init(namespace: String?, name: String, attributes: [Attribute] = [], text: String = "",
-                children: [EdXMLElement] = []) {
+    public init(
+        namespace: String?, name: String, attributes: [Attribute] = [], text: String = "",
+        children: [EdXMLElement] = []
+    ) {
         self.namespace = namespace
         self.name = name
         self.attributes = attributes
@@ -56,9 +58,11 @@ public struct EdXMLOrganization: Sendable, Equatable, Codable {
     public var website: String?
     public var extras: [EdXMLElement] = []
 
-    public init(organId: String, organizationInCharge: String? = nil, organName: String? = nil,
-                organAdd: String? = nil, email: String? = nil, telephone: String? = nil, fax: String? = nil,
-                website: String? = nil) {
+    public init(
+        organId: String, organizationInCharge: String? = nil, organName: String? = nil,
+        organAdd: String? = nil, email: String? = nil, telephone: String? = nil, fax: String? = nil,
+        website: String? = nil
+    ) {
         self.organId = organId
         self.organizationInCharge = organizationInCharge
         self.organName = organName
@@ -79,8 +83,10 @@ public struct EdXMLResponseFor: Sendable, Equatable, Codable {
     public var promulgationDate: String?
     public var documentId: String?
 
-    public init(organId: String? = nil, code: String? = nil, promulgationDate: String? = nil,
-                documentId: String? = nil) {
+    public init(
+        organId: String? = nil, code: String? = nil, promulgationDate: String? = nil,
+        documentId: String? = nil
+    ) {
         self.organId = organId
         self.code = code
         self.promulgationDate = promulgationDate
@@ -264,8 +270,10 @@ public struct EdXMLStatus: Sendable, Equatable, Codable {
     public var timestamp: String?
     public var extras: [EdXMLElement] = []
 
-    public init(from: EdXMLOrganization, responseFor: EdXMLResponseFor, staff: EdXMLStaffInfo? = nil,
-                statusCode: String, description: String? = nil, timestamp: String? = nil) {
+    public init(
+        from: EdXMLOrganization, responseFor: EdXMLResponseFor, staff: EdXMLStaffInfo? = nil,
+        statusCode: String, description: String? = nil, timestamp: String? = nil
+    ) {
         self.from = from
         self.responseFor = responseFor
         self.staff = staff

@@ -44,7 +44,8 @@ struct EdXMLOutput {
         // Declared where it differs from the namespace in force, so the element is right at any depth.
         let namespace = element.namespace ?? ""
         let name = element.name
-        let declaration = namespace == defaultNamespace
+        let declaration =
+            namespace == defaultNamespace
             ? "" : " xmlns=\"\(Self.escape(namespace, attribute: true))\""
         let inner = namespace
         let attributes = element.attributes

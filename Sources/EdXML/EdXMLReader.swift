@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -20,8 +21,9 @@ public struct EdXMLReader: Sendable {
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
         } catch {
-            throw EdXMLError(.io, "cannot read \(path); check that the file exists and is readable",
-                             cause: "\(error)")
+            throw EdXMLError(
+                .io, "cannot read \(path); check that the file exists and is readable",
+                cause: "\(error)")
         }
         try checkSize(size)
         guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -66,41 +68,58 @@ public struct EdXMLReader: Sendable {
         }
         guard bytes[first] == UInt8(ascii: "<") else {
             let (line, column) = Self.position(of: first, in: bytes)
-            throw EdXMLError(.strayBytes, "the package starts with bytes that are not XML before the first '<'; "
-                             + "remove them so the file starts with <?xml", line: line, column: column)
+            throw EdXMLError(
+                .strayBytes,
+                "the package starts with bytes that are not XML before the first '<'; "
+                    + "remove them so the file starts with <?xml", line: line, column: column)
         }
         // `<?` at the start may only be the declaration: `EdXMLInputCheck` lets it through unseen.
         if first == 0, bytes.starts(with: Array("<?".utf8)),
-           !(bytes.starts(with: Array("<?xml".utf8)) && bytes.count > 5 && Self.isSpace(bytes[5])) {
-            throw EdXMLError(.malformed, "the package starts with a processing instruction that is not the "
-                             + "<?xml declaration; edXML packages have none: remove it", line: 1, column: 1)
+            !(bytes.starts(with: Array("<?xml".utf8)) && bytes.count > 5 && Self.isSpace(bytes[5]))
+        {
+            throw EdXMLError(
+                .malformed,
+                "the package starts with a processing instruction that is not the "
+                    + "<?xml declaration; edXML packages have none: remove it", line: 1, column: 1)
         }
         if first == 0, let declared = Self.declaredEncoding(bytes), !["utf-8", "utf8"].contains(declared.lowercased()) {
             // Only UTF-8 is read: libxml2's switch to another encoding is where it crashed under fuzzing.
-            throw EdXMLError(.encoding, "the package declares encoding \(declared); edXML packages are UTF-8: save "
-                             + "it as UTF-8 (encoding=\"UTF-8\") in the software that produced it", line: 1, column: 1)
+            throw EdXMLError(
+                .encoding,
+                "the package declares encoding \(declared); edXML packages are UTF-8: save "
+                    + "it as UTF-8 (encoding=\"UTF-8\") in the software that produced it", line: 1, column: 1)
         }
         if first > 0, bytes[first...].starts(with: Array("<?xml".utf8)) {
-            throw EdXMLError(.strayBytes, "whitespace before the <?xml declaration; the declaration must come first",
-                             line: 1, column: 1)
+            throw EdXMLError(
+                .strayBytes, "whitespace before the <?xml declaration; the declaration must come first",
+                line: 1, column: 1)
         }
         var index = first
         while index < bytes.count {
             guard bytes[index] == UInt8(ascii: "<") else {
-                if Self.isSpace(bytes[index]) { index += 1; continue }
+                if Self.isSpace(bytes[index]) {
+                    index += 1
+                    continue
+                }
                 let (line, column) = Self.position(of: index, in: bytes)
                 throw EdXMLError(.strayBytes, "text before the root element", line: line, column: column)
             }
             let rest = bytes[index...]
             if rest.starts(with: Array("<!DOCTYPE".utf8)) || rest.starts(with: Array("<!ENTITY".utf8)) {
                 let (line, column) = Self.position(of: index, in: bytes)
-                throw EdXMLError(.dtd, "the package has a DOCTYPE; edXML packages have none, and LienThong does "
-                                 + "not read DTDs", line: line, column: column)
+                throw EdXMLError(
+                    .dtd,
+                    "the package has a DOCTYPE; edXML packages have none, and LienThong does "
+                        + "not read DTDs", line: line, column: column)
             }
             let end: [UInt8]
-            if rest.starts(with: Array("<?".utf8)) { end = Array("?>".utf8) }
-            else if rest.starts(with: Array("<!--".utf8)) { end = Array("-->".utf8) }
-            else { return }
+            if rest.starts(with: Array("<?".utf8)) {
+                end = Array("?>".utf8)
+            } else if rest.starts(with: Array("<!--".utf8)) {
+                end = Array("-->".utf8)
+            } else {
+                return
+            }
             guard let close = Self.find(end, in: bytes, from: index + 2) else { return }
             index = close + end.count
         }
@@ -109,24 +128,30 @@ public struct EdXMLReader: Sendable {
 
     /// - Parameter inputFailure: why the input was refused while it streamed in, if it was: that,
     ///   not what the parser made of a cut-off input, is the error.
-    private func parse(_ parser: XMLParser, sink: EdXMLAttachmentSink, inputFailure: () -> EdXMLError?) throws
-        -> EdXMLPackage {
+    private func parse(
+        _ parser: XMLParser, sink: EdXMLAttachmentSink, inputFailure: () -> EdXMLError?
+    ) throws
+        -> EdXMLPackage
+    {
         let builder = EdXMLTreeBuilder(limits: limits, sink: sink)
         let ok = builder.run(parser)
         if let failure = inputFailure() { throw failure }
         if let error = builder.error { throw error }
         if let syntax = builder.syntaxError {
-            throw EdXMLError(.malformed, "the package is not well-formed XML", line: syntax.line,
-                             column: syntax.column, cause: syntax.cause)
+            throw EdXMLError(
+                .malformed, "the package is not well-formed XML", line: syntax.line,
+                column: syntax.column, cause: syntax.cause)
         }
         guard ok, let root = builder.root else {
             let cause = parser.parserError.map { "\($0)" }
-            throw EdXMLError(.malformed, "the package is not well-formed XML", line: parser.lineNumber,
-                             column: parser.columnNumber, cause: cause)
+            throw EdXMLError(
+                .malformed, "the package is not well-formed XML", line: parser.lineNumber,
+                column: parser.columnNumber, cause: cause)
         }
         guard builder.rootClosed else {
-            throw EdXMLError(.malformed, "the package ends before its root element is closed; it was cut short",
-                             line: parser.lineNumber, column: parser.columnNumber)
+            throw EdXMLError(
+                .malformed, "the package ends before its root element is closed; it was cut short",
+                line: parser.lineNumber, column: parser.columnNumber)
         }
         return try EdXMLMapper.package(root, attachments: builder.attachmentSizes)
     }

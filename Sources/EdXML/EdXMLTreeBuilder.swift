@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -36,8 +37,9 @@ final class EdXMLNode {
     }
 
     var element: EdXMLElement {
-        EdXMLElement(namespace: namespace, name: name, attributes: attributes, text: text,
-                     children: children.map(\.element))
+        EdXMLElement(
+            namespace: namespace, name: name, attributes: attributes, text: text,
+            children: children.map(\.element))
     }
 }
 
@@ -94,8 +96,10 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
         attachmentOpen && at(["AttachmentEncoded", "Attachment", "ContentTransferEncoded"])
     }
 
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]
+    ) {
         guard error == nil, !stopAfterSyntaxError(parser) else { return }
         guard stack.count < limits.maxDepth else {
             return fail(.tooDeep, "elements are nested more than \(limits.maxDepth) deep")
@@ -103,11 +107,13 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
         if root != nil && stack.isEmpty { return fail(.malformed, "a second root element") }
         let attributes = attributeDict.sorted { $0.key < $1.key }
             .map { EdXMLElement.Attribute(name: $0.key, value: $0.value) }
-        let cost = 64 + elementName.utf8.count
+        let cost =
+            64 + elementName.utf8.count
             + attributes.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
         guard add(cost) else { return }
-        let node = EdXMLNode(namespace: namespaceURI?.isEmpty == true ? nil : namespaceURI, name: elementName,
-                             attributes: attributes, line: parser.lineNumber, column: parser.columnNumber)
+        let node = EdXMLNode(
+            namespace: namespaceURI?.isEmpty == true ? nil : namespaceURI, name: elementName,
+            attributes: attributes, line: parser.lineNumber, column: parser.columnNumber)
         if let parent = stack.last {
             if node.isEdXML && node.name == "To" && parent.name == "MessageHeader" {
                 recipients += 1
@@ -172,8 +178,10 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
         self.parser(parser, foundCharacters: String(decoding: CDATABlock, as: UTF8.self))
     }
 
-    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
-                qualifiedName qName: String?) {
+    func parser(
+        _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
+        qualifiedName qName: String?
+    ) {
         guard error == nil, !stopAfterSyntaxError(parser), let node = stack.last else { return }
         if decoder != nil {
             do {
@@ -217,8 +225,10 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
         fail(.dtd, "the package declares entities; edXML packages have no DTD")
     }
 
-    func parser(_ parser: XMLParser, foundExternalEntityDeclarationWithName name: String, publicID: String?,
-                systemID: String?) {
+    func parser(
+        _ parser: XMLParser, foundExternalEntityDeclarationWithName name: String, publicID: String?,
+        systemID: String?
+    ) {
         fail(.dtd, "the package declares external entities; edXML packages have no DTD")
     }
 

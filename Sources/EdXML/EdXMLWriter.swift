@@ -44,8 +44,10 @@ public enum EdXMLWriter {
     static let attachmentPiece = 57 * 1024
 
     /// Writes a document package to `emit`; `attachments` supply the bytes, in order.
-    public static func write(document: EdXMLDocument, attachments: [EdXMLAttachmentSource],
-                             to emit: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
+    public static func write(
+        document: EdXMLDocument, attachments: [EdXMLAttachmentSource],
+        to emit: @escaping (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         var out = EdXMLOutput(emit: emit)
         let extras = document.extras
         func kept(_ parent: String) throws {
@@ -72,12 +74,14 @@ public enum EdXMLWriter {
         if let signature = document.signature { try out.element(signature, defaultNamespace: EdXMLNamespace.uri) }
         try kept("edXMLHeader")
         try out.raw("</edXML:edXMLHeader>\n<edXML:edXMLBody>\n<edXML:edXMLManifest version=\"1.0\">\n")
-        let references = document.manifest.isEmpty
+        let references =
+            document.manifest.isEmpty
             ? attachments.enumerated().map { index, source in
-                EdXMLReference(contentId: source.attachment.contentId ?? "cid:\(index + 1)",
-                               contentType: source.attachment.contentType,
-                               description: source.attachment.description,
-                               attachmentName: source.attachment.name)
+                EdXMLReference(
+                    contentId: source.attachment.contentId ?? "cid:\(index + 1)",
+                    contentType: source.attachment.contentType,
+                    description: source.attachment.description,
+                    attachmentName: source.attachment.name)
             }
             : document.manifest
         for reference in references {
@@ -97,8 +101,9 @@ public enum EdXMLWriter {
         try out.raw("</edXML:edXMLEnvelope>\n<AttachmentEncoded>\n")
         for (index, source) in attachments.enumerated() {
             let fields = source.attachment
-            try out.raw("<Attachment><ContentId>\(EdXMLOutput.escape(fields.contentId ?? "cid:\(index + 1)"))"
-                        + "</ContentId><AttachmentName>\(EdXMLOutput.escape(fields.name))</AttachmentName>")
+            try out.raw(
+                "<Attachment><ContentId>\(EdXMLOutput.escape(fields.contentId ?? "cid:\(index + 1)"))"
+                    + "</ContentId><AttachmentName>\(EdXMLOutput.escape(fields.name))</AttachmentName>")
             if let description = fields.description {
                 try out.raw("<Description>\(EdXMLOutput.escape(description))</Description>")
             }
@@ -130,7 +135,8 @@ public enum EdXMLWriter {
     public static func write(document: EdXMLDocument, attachments: [EdXMLAttachmentSource], toFile url: URL) throws {
         let part = url.appendingPathExtension("part")
         guard FileManager.default.createFile(atPath: part.path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: part.path) else {
+            let handle = FileHandle(forWritingAtPath: part.path)
+        else {
             throw EdXMLError(.io, "cannot write \(part.path); check the directory and its permissions")
         }
         do {

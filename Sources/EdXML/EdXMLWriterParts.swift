@@ -35,8 +35,10 @@ extension EdXMLWriter {
         try out.close("StaffInfo")
     }
 
-    static func header(_ header: EdXMLMessageHeader, extras: [String: [EdXMLElement]],
-                       out: inout EdXMLOutput) throws {
+    static func header(
+        _ header: EdXMLMessageHeader, extras: [String: [EdXMLElement]],
+        out: inout EdXMLOutput
+    ) throws {
         try out.open("MessageHeader")
         try out.raw("\n")
         try organization("From", header.from, out: &out)
@@ -87,10 +89,14 @@ extension EdXMLWriter {
         try out.raw("\n")
     }
 
-    private static func otherInfo(_ header: EdXMLMessageHeader, extras: [EdXMLElement],
-                                  out: inout EdXMLOutput) throws {
-        let values: [Any?] = [header.priority, header.sphereOfPromulgation, header.typerNotation,
-                              header.promulgationAmount, header.pageAmount, header.direction]
+    private static func otherInfo(
+        _ header: EdXMLMessageHeader, extras: [EdXMLElement],
+        out: inout EdXMLOutput
+    ) throws {
+        let values: [Any?] = [
+            header.priority, header.sphereOfPromulgation, header.typerNotation,
+            header.promulgationAmount, header.pageAmount, header.direction,
+        ]
         guard values.contains(where: { $0 != nil }) || !header.appendixes.isEmpty || !extras.isEmpty else { return }
         try out.open("OtherInfo")
         try out.leaf("Priority", header.priority)
@@ -108,8 +114,10 @@ extension EdXMLWriter {
         try out.close("OtherInfo")
     }
 
-    static func business(_ business: EdXMLBusiness, extras: [String: [EdXMLElement]],
-                         out: inout EdXMLOutput) throws {
+    static func business(
+        _ business: EdXMLBusiness, extras: [String: [EdXMLElement]],
+        out: inout EdXMLOutput
+    ) throws {
         try out.open("Bussiness")
         try out.leaf("DocumentId", business.documentId)
         try out.leaf("BussinessDocType", business.type.rawValue)

@@ -5,13 +5,24 @@ struct ByteWriter {
     init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
     mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func u16(_ v: UInt16) { bytes.append(UInt8(v >> 8)); bytes.append(UInt8(v & 0xff)) }
-    mutating func u32(_ v: UInt32) { for s in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8((v >> UInt32(s)) & 0xff)) } }
-    mutating func u64(_ v: UInt64) { for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((v >> UInt64(s)) & 0xff)) } }
+    mutating func u16(_ v: UInt16) {
+        bytes.append(UInt8(v >> 8))
+        bytes.append(UInt8(v & 0xff))
+    }
+    mutating func u32(_ v: UInt32) {
+        for s in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8((v >> UInt32(s)) & 0xff)) }
+    }
+    mutating func u64(_ v: UInt64) {
+        for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((v >> UInt64(s)) & 0xff)) }
+    }
     mutating func i64(_ v: Int64) { u64(UInt64(bitPattern: v)) }
     mutating func raw(_ b: some Sequence<UInt8>) { bytes.append(contentsOf: b) }
     /// A string with a one-byte length prefix (caller guarantees ≤ 255 bytes).
-    mutating func shortString(_ s: String) { let u = Array(s.utf8); u8(UInt8(u.count)); raw(u) }
+    mutating func shortString(_ s: String) {
+        let u = Array(s.utf8)
+        u8(UInt8(u.count))
+        raw(u)
+    }
     mutating func patchU32(at offset: Int, _ v: UInt32) {
         for i in 0..<4 { bytes[offset + i] = UInt8((v >> UInt32(24 - 8 * i)) & 0xff) }
     }
@@ -36,7 +47,8 @@ struct ByteReader {
 
     mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
         guard n >= 0, n <= remaining else {
-            throw EnvelopeError(.truncated, "\(what) is truncated: needed \(n) more bytes at offset \(offset), \(remaining) left")
+            throw EnvelopeError(
+                .truncated, "\(what) is truncated: needed \(n) more bytes at offset \(offset), \(remaining) left")
         }
         defer { offset += n }
         return bytes[offset..<(offset + n)]

@@ -71,7 +71,9 @@ public final class FileSource: ByteSource {
 
     public init(path: String) throws {
         fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw EnvelopeError(.io, "cannot open \(path) for reading", cause: FileSource.errnoText()) }
+        guard fd >= 0 else {
+            throw EnvelopeError(.io, "cannot open \(path) for reading", cause: FileSource.errnoText())
+        }
         self.path = path
     }
 
@@ -124,7 +126,9 @@ public final class FileSink: ByteSink {
     public func write(_ bytes: [UInt8], at offset: UInt64) throws {
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset) + off_t(done)) }
+            let n = bytes.withUnsafeBytes {
+                pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset) + off_t(done))
+            }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw EnvelopeError(.io, "cannot write \(path)", cause: FileSource.errnoText()) }
             done += n

@@ -14,7 +14,8 @@ public struct ChunkTable: Sendable, Equatable {
 
     public init(bytes: [UInt8]) throws {
         guard bytes.count % Self.entryByteCount == 0 else {
-            throw EnvelopeError(.malformed, "chunk table of \(bytes.count) bytes is not a whole number of 32-byte digests")
+            throw EnvelopeError(
+                .malformed, "chunk table of \(bytes.count) bytes is not a whole number of 32-byte digests")
         }
         self.bytes = bytes
     }
@@ -26,10 +27,13 @@ public struct ChunkTable: Sendable, Equatable {
     /// Checks that this table is the one the header signed.
     public func check(against header: EnvelopeHeader) throws {
         guard count == header.layout.chunkCount else {
-            throw EnvelopeError(.chunkTableMismatch, "chunk table has \(count) entries, header says \(header.layout.chunkCount)")
+            throw EnvelopeError(
+                .chunkTableMismatch, "chunk table has \(count) entries, header says \(header.layout.chunkCount)")
         }
         guard Sodium.constantTimeEqual(digest, header.chunkTableDigest) else {
-            throw EnvelopeError(.chunkTableMismatch, "chunk table of envelope \(header.id.hex.prefix(16))… does not match the digest its origin signed")
+            throw EnvelopeError(
+                .chunkTableMismatch,
+                "chunk table of envelope \(header.id.hex.prefix(16))… does not match the digest its origin signed")
         }
     }
 }
@@ -56,12 +60,15 @@ public struct ChunkVerifier: Sendable {
         }
         let expected = header.layout.ciphertextLength(of: index)
         guard ciphertext.count == expected else {
-            throw EnvelopeError(.chunkDigestMismatch, "chunk \(index) is \(ciphertext.count) bytes, the signed layout says \(expected)")
+            throw EnvelopeError(
+                .chunkDigestMismatch, "chunk \(index) is \(ciphertext.count) bytes, the signed layout says \(expected)")
         }
         var digest = [UInt8](repeating: 0, count: 32)
         digest.withUnsafeMutableBytes { Blake2b.hash32(ciphertext, into: $0) }
         guard Sodium.constantTimeEqual(digest, table.entry(index)) else {
-            throw EnvelopeError(.chunkDigestMismatch, "chunk \(index) of envelope \(header.id.hex.prefix(16))… does not match its signed digest")
+            throw EnvelopeError(
+                .chunkDigestMismatch,
+                "chunk \(index) of envelope \(header.id.hex.prefix(16))… does not match its signed digest")
         }
     }
 

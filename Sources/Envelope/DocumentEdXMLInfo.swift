@@ -17,12 +17,17 @@ public struct DocumentEdXMLInfo: Codable, Sendable, Equatable {
     public static let packageMediaType = "application/edxml+xml"
 
     enum CodingKeys: String, CodingKey {
-        case documentId = "DocumentId", organId = "OrganId", businessDocType = "BussinessDocType"
-        case refersTo = "RefersTo", package = "Package"
+        case documentId = "DocumentId"
+        case organId = "OrganId"
+        case businessDocType = "BussinessDocType"
+        case refersTo = "RefersTo"
+        case package = "Package"
     }
 
-    public init(documentId: String?, organId: String, businessDocType: Int = 0, refersTo: String? = nil,
-                package: Bool) {
+    public init(
+        documentId: String?, organId: String, businessDocType: Int = 0, refersTo: String? = nil,
+        package: Bool
+    ) {
         self.documentId = documentId
         self.organId = organId
         self.businessDocType = businessDocType
@@ -32,8 +37,11 @@ public struct DocumentEdXMLInfo: Codable, Sendable, Equatable {
 
     /// The standard DocumentId for a document with số and ký hiệu, or nil without them.
     /// `date` is `yyyy-MM-dd` (LienThong's form) or `yyyy/MM/dd` (edXML's).
-    public static func documentId(organId: String, date: String?, codeNumber: String?, codeNotation: String?)
-        -> String? {
+    public static func documentId(
+        organId: String, date: String?, codeNumber: String?, codeNotation: String?
+    )
+        -> String?
+    {
         guard let date, let number = codeNumber, let notation = codeNotation, !number.isEmpty, !notation.isEmpty
         else { return nil }
         return "\(organId),\(date.replacingOccurrences(of: "-", with: "/")),\(number)/\(notation)"

@@ -27,17 +27,26 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
     public var edxml: DocumentEdXMLInfo?
 
     enum CodingKeys: String, CodingKey {
-        case subject = "Subject", codeNumber = "CodeNumber", codeNotation = "CodeNotation"
-        case documentType = "DocumentType", promulgationDate = "PromulgationDate"
-        case promulgationPlace = "PromulgationPlace", dueDate = "DueDate", steeringType = "SteeringType"
-        case secrecyLevel = "SecrecyLevel", signerInfo = "SignerInfo", organName = "OrganName"
+        case subject = "Subject"
+        case codeNumber = "CodeNumber"
+        case codeNotation = "CodeNotation"
+        case documentType = "DocumentType"
+        case promulgationDate = "PromulgationDate"
+        case promulgationPlace = "PromulgationPlace"
+        case dueDate = "DueDate"
+        case steeringType = "SteeringType"
+        case secrecyLevel = "SecrecyLevel"
+        case signerInfo = "SignerInfo"
+        case organName = "OrganName"
         case edxml = "EdXML"
     }
 
-    public init(subject: String, codeNumber: String? = nil, codeNotation: String? = nil, documentType: String? = nil,
-                promulgationDate: String? = nil, promulgationPlace: String? = nil, dueDate: String? = nil,
-                steeringType: Int? = nil, secrecyLevel: SecrecyLevel = .none, signerInfo: String? = nil,
-                organName: String? = nil, edxml: DocumentEdXMLInfo? = nil) {
+    public init(
+        subject: String, codeNumber: String? = nil, codeNotation: String? = nil, documentType: String? = nil,
+        promulgationDate: String? = nil, promulgationPlace: String? = nil, dueDate: String? = nil,
+        steeringType: Int? = nil, secrecyLevel: SecrecyLevel = .none, signerInfo: String? = nil,
+        organName: String? = nil, edxml: DocumentEdXMLInfo? = nil
+    ) {
         self.edxml = edxml
         self.subject = subject
         self.codeNumber = codeNumber
@@ -55,9 +64,9 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
     /// `21-CT/TU` style: số and ký hiệu together, when present.
     public var reference: String? {
         switch (codeNumber, codeNotation) {
-        case let (n?, x?): "\(n)-\(x)"
-        case let (n?, nil): n
-        case let (nil, x?): x
+        case (let n?, let x?): "\(n)-\(x)"
+        case (let n?, nil): n
+        case (nil, let x?): x
         case (nil, nil): nil
         }
     }
@@ -65,8 +74,10 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
     /// The secrecy policy: state-secret documents do not travel on the ordinary exchange.
     public func checkSecrecyPolicy() throws {
         guard secrecyLevel == .none else {
-            throw EnvelopeError(.secrecyRefused,
-                "document '\(subject.prefix(60))' is marked \(secrecyLevel.rawValue): state-secret documents (Mật / Tối mật / Tuyệt mật) may not be sent on the ordinary exchange; use the channel for classified documents")
+            throw EnvelopeError(
+                .secrecyRefused,
+                "document '\(subject.prefix(60))' is marked \(secrecyLevel.rawValue): state-secret documents (Mật / Tối mật / Tuyệt mật) may not be sent on the ordinary exchange; use the channel for classified documents"
+            )
         }
     }
 }

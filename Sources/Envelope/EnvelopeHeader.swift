@@ -42,8 +42,10 @@ public struct EnvelopeHeader: Sendable, Equatable {
     /// The content address: BLAKE2b-256 of `encoded`.
     public let id: EnvelopeID
 
-    init(kind: EnvelopeKind, urgency: Urgency, origin: NodeID, createdAt: Int64, expiresAt: Int64, layout: ChunkLayout,
-         chunkTableDigest: [UInt8], streamHeader: [UInt8], recipients: [Recipient], signature: [UInt8], encoded: [UInt8]) {
+    init(
+        kind: EnvelopeKind, urgency: Urgency, origin: NodeID, createdAt: Int64, expiresAt: Int64, layout: ChunkLayout,
+        chunkTableDigest: [UInt8], streamHeader: [UInt8], recipients: [Recipient], signature: [UInt8], encoded: [UInt8]
+    ) {
         self.kind = kind
         self.urgency = urgency
         self.origin = origin
@@ -67,9 +69,11 @@ public struct EnvelopeHeader: Sendable, Equatable {
     }
 
     /// Builds and signs a header. Used by `EnvelopeSealer`.
-    static func sign(kind: EnvelopeKind, urgency: Urgency, origin: NodeID, createdAt: Int64, expiresAt: Int64,
-                     layout: ChunkLayout, chunkTableDigest: [UInt8], streamHeader: [UInt8],
-                     recipients: [Recipient], signer: SigningKeyPair) -> EnvelopeHeader {
+    static func sign(
+        kind: EnvelopeKind, urgency: Urgency, origin: NodeID, createdAt: Int64, expiresAt: Int64,
+        layout: ChunkLayout, chunkTableDigest: [UInt8], streamHeader: [UInt8],
+        recipients: [Recipient], signer: SigningKeyPair
+    ) -> EnvelopeHeader {
         var w = ByteWriter(capacity: encodedSize(origin: origin, recipients: recipients.map(\.id)))
         w.raw(magic)
         w.u8(version)
@@ -93,9 +97,10 @@ public struct EnvelopeHeader: Sendable, Equatable {
         w.patchU32(at: 8, UInt32(w.bytes.count + signatureByteCount))
         let signature = signer.sign(w.bytes)
         w.raw(signature)
-        return EnvelopeHeader(kind: kind, urgency: urgency, origin: origin, createdAt: createdAt, expiresAt: expiresAt,
-                              layout: layout, chunkTableDigest: chunkTableDigest, streamHeader: streamHeader,
-                              recipients: recipients, signature: signature, encoded: w.bytes)
+        return EnvelopeHeader(
+            kind: kind, urgency: urgency, origin: origin, createdAt: createdAt, expiresAt: expiresAt,
+            layout: layout, chunkTableDigest: chunkTableDigest, streamHeader: streamHeader,
+            recipients: recipients, signature: signature, encoded: w.bytes)
     }
 
     /// Reads the 12-byte prefix: checks magic and version and returns the declared header length,
@@ -103,17 +108,24 @@ public struct EnvelopeHeader: Sendable, Equatable {
     public static func declaredLength(prefix: some Collection<UInt8>, limits: EnvelopeLimits = .default) throws -> Int {
         let p = Array(prefix)
         guard p.count >= prefixByteCount else {
-            throw EnvelopeError(.truncated, "envelope header is truncated: \(p.count) of \(prefixByteCount) prefix bytes")
+            throw EnvelopeError(
+                .truncated, "envelope header is truncated: \(p.count) of \(prefixByteCount) prefix bytes")
         }
         guard Array(p[0..<4]) == magic else {
-            throw EnvelopeError(.badMagic, "not a LienThong envelope (bad magic \(Hex.encode(p[0..<4])), expected \(Hex.encode(magic)))")
+            throw EnvelopeError(
+                .badMagic, "not a LienThong envelope (bad magic \(Hex.encode(p[0..<4])), expected \(Hex.encode(magic)))"
+            )
         }
         guard p[4] == version else {
-            throw EnvelopeError(.unsupportedVersion, "envelope format version \(p[4]) is not supported (this node reads version \(version)); upgrade the node")
+            throw EnvelopeError(
+                .unsupportedVersion,
+                "envelope format version \(p[4]) is not supported (this node reads version \(version)); upgrade the node"
+            )
         }
         let length = Int(p[8]) << 24 | Int(p[9]) << 16 | Int(p[10]) << 8 | Int(p[11])
         guard length <= limits.maxHeaderBytes else {
-            throw EnvelopeError(.tooLarge, "envelope header declares \(length) bytes, over the limit of \(limits.maxHeaderBytes)")
+            throw EnvelopeError(
+                .tooLarge, "envelope header declares \(length) bytes, over the limit of \(limits.maxHeaderBytes)")
         }
         guard length >= 100 + 1 + 1 + 2 + signatureByteCount else {
             throw EnvelopeError(.malformed, "envelope header declares \(length) bytes, too short to be a header")
@@ -140,21 +152,26 @@ public struct EnvelopeHeader: Sendable, Equatable {
         }
         guard try r.u8() == 0 else { throw EnvelopeError(.malformed, "reserved flags are set") }
         _ = try r.u32()
-        let createdAt = try r.i64(), expiresAt = try r.i64()
+        let createdAt = try r.i64()
+        let expiresAt = try r.i64()
         guard expiresAt > createdAt else {
             throw EnvelopeError(.malformed, "envelope expires (\(expiresAt)) before it was created (\(createdAt))")
         }
         let payloadSize = try r.u64()
-        let chunkSize = Int(try r.u32()), chunkCount = Int(try r.u32())
+        let chunkSize = Int(try r.u32())
+        let chunkCount = Int(try r.u32())
         guard payloadSize <= limits.maxPayloadBytes else {
-            throw EnvelopeError(.tooLarge, "payload of \(payloadSize) bytes is over the limit of \(limits.maxPayloadBytes)")
+            throw EnvelopeError(
+                .tooLarge, "payload of \(payloadSize) bytes is over the limit of \(limits.maxPayloadBytes)")
         }
         guard limits.chunkSizeRange.contains(chunkSize) else {
             throw EnvelopeError(.malformed, "chunk size \(chunkSize) is outside \(limits.chunkSizeRange)")
         }
         let layout = ChunkLayout(payloadSize: payloadSize, chunkSize: chunkSize)
         guard layout.chunkCount == chunkCount else {
-            throw EnvelopeError(.malformed, "chunk count \(chunkCount) does not match payload size \(payloadSize) / chunk size \(chunkSize)")
+            throw EnvelopeError(
+                .malformed,
+                "chunk count \(chunkCount) does not match payload size \(payloadSize) / chunk size \(chunkSize)")
         }
         let tableDigest = try r.array(32)
         let streamHeader = try r.array(SecretStream.headerByteCount)
@@ -162,7 +179,8 @@ public struct EnvelopeHeader: Sendable, Equatable {
         let count = Int(try r.u16())
         guard count >= 1 else { throw EnvelopeError(.malformed, "envelope names no recipient") }
         guard count <= limits.maxRecipients else {
-            throw EnvelopeError(.tooLarge, "envelope names \(count) recipients, over the limit of \(limits.maxRecipients)")
+            throw EnvelopeError(
+                .tooLarge, "envelope names \(count) recipients, over the limit of \(limits.maxRecipients)")
         }
         var recipients: [Recipient] = []
         recipients.reserveCapacity(count)
@@ -175,26 +193,32 @@ public struct EnvelopeHeader: Sendable, Equatable {
         guard r.remaining == 0 else {
             throw EnvelopeError(.malformed, "envelope header has \(r.remaining) unexplained bytes before its signature")
         }
-        return EnvelopeHeader(kind: kind, urgency: urgency, origin: origin, createdAt: createdAt, expiresAt: expiresAt,
-                              layout: layout, chunkTableDigest: tableDigest, streamHeader: streamHeader,
-                              recipients: recipients, signature: Array(bytes[(length - signatureByteCount)...]),
-                              encoded: bytes)
+        return EnvelopeHeader(
+            kind: kind, urgency: urgency, origin: origin, createdAt: createdAt, expiresAt: expiresAt,
+            layout: layout, chunkTableDigest: tableDigest, streamHeader: streamHeader,
+            recipients: recipients, signature: Array(bytes[(length - signatureByteCount)...]),
+            encoded: bytes)
     }
 
     /// Checks the origin's signature. Relays call this with the origin's key from the topology.
     public func verifySignature(originKey: SigningPublicKey) throws {
         let ok = encoded.withUnsafeBytes { all in
-            originKey.isValidSignature(signature, for: UnsafeRawBufferPointer(rebasing: all[0..<(all.count - Self.signatureByteCount)]))
+            originKey.isValidSignature(
+                signature, for: UnsafeRawBufferPointer(rebasing: all[0..<(all.count - Self.signatureByteCount)]))
         }
         guard ok else {
-            throw EnvelopeError(.signatureInvalid, "signature of envelope \(id.hex.prefix(16))… does not verify with the key of its origin \(origin): forged or altered in transit")
+            throw EnvelopeError(
+                .signatureInvalid,
+                "signature of envelope \(id.hex.prefix(16))… does not verify with the key of its origin \(origin): forged or altered in transit"
+            )
         }
     }
 
     /// Throws `expired` when `now` (ms since epoch) is at or past `expiresAt`.
     public func checkNotExpired(now: Int64) throws {
         guard now < expiresAt else {
-            throw EnvelopeError(.expired, "envelope \(id.hex.prefix(16))… from \(origin) expired at \(expiresAt) ms (now \(now) ms)")
+            throw EnvelopeError(
+                .expired, "envelope \(id.hex.prefix(16))… from \(origin) expired at \(expiresAt) ms (now \(now) ms)")
         }
     }
 
@@ -205,26 +229,33 @@ public struct EnvelopeHeader: Sendable, Equatable {
     public func checkTimes(now: Int64, limits: EnvelopeLimits) throws {
         let id = self.id.hex.prefix(16)
         guard createdAt >= EnvelopeLimits.earliestCreatedAt else {
-            throw EnvelopeError(.badClock, "envelope \(id)… from \(origin) claims to be created at \(createdAt) ms, "
-                                + "before 2024: its origin's clock is wrong or the header is forged")
+            throw EnvelopeError(
+                .badClock,
+                "envelope \(id)… from \(origin) claims to be created at \(createdAt) ms, "
+                    + "before 2024: its origin's clock is wrong or the header is forged")
         }
         let (latest, over) = now.addingReportingOverflow(limits.maxClockSkewMs)
         guard over || createdAt <= latest else {
             let (ahead, huge) = createdAt.subtractingReportingOverflow(now)
-            throw EnvelopeError(.badClock, "envelope \(id)… from \(origin) is created \(huge ? "aeons" : "\(ahead / 1000) s") "
-                                + "in this node's future: set the origin's clock right (NTP) and send it again")
+            throw EnvelopeError(
+                .badClock,
+                "envelope \(id)… from \(origin) is created \(huge ? "aeons" : "\(ahead / 1000) s") "
+                    + "in this node's future: set the origin's clock right (NTP) and send it again")
         }
         let (lifetime, overflow) = expiresAt.subtractingReportingOverflow(createdAt)
         guard !overflow, lifetime <= limits.maxLifetimeMs else {
-            throw EnvelopeError(.badClock, "envelope \(id)… from \(origin) would live longer than the network's "
-                                + "maximum of \(limits.maxLifetimeMs / 86_400_000) days; send it with a shorter expiry")
+            throw EnvelopeError(
+                .badClock,
+                "envelope \(id)… from \(origin) would live longer than the network's "
+                    + "maximum of \(limits.maxLifetimeMs / 86_400_000) days; send it with a shorter expiry")
         }
     }
 
     /// The sealed content key for `recipient`, or `notARecipient`.
     public func sealedKey(for recipient: NodeID) throws -> [UInt8] {
         guard let r = recipients.first(where: { $0.id == recipient }) else {
-            throw EnvelopeError(.notARecipient, "node \(recipient) is not a recipient of envelope \(id.hex.prefix(16))… from \(origin)")
+            throw EnvelopeError(
+                .notARecipient, "node \(recipient) is not a recipient of envelope \(id.hex.prefix(16))… from \(origin)")
         }
         return r.sealedKey
     }

@@ -1,3 +1,5 @@
+import SodiumKit
+
 /// Size limits checked before anything is buffered. Nodes may tighten them in configuration.
 public struct EnvelopeLimits: Sendable, Equatable {
     /// Largest signed header accepted (recipient list included).
@@ -24,8 +26,10 @@ public struct EnvelopeLimits: Sendable, Equatable {
     /// time is a broken clock or a forged header.
     public static let earliestCreatedAt: Int64 = 1_704_067_200_000
 
-    public init(maxHeaderBytes: Int = 1 << 20, maxRecipients: Int = 4096,
-                maxPayloadBytes: UInt64 = 4 << 30, chunkSizeRange: ClosedRange<Int> = 1024...(4 << 20)) {
+    public init(
+        maxHeaderBytes: Int = 1 << 20, maxRecipients: Int = 4096,
+        maxPayloadBytes: UInt64 = 4 << 30, chunkSizeRange: ClosedRange<Int> = 1024...(4 << 20)
+    ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxRecipients = maxRecipients
         self.maxPayloadBytes = maxPayloadBytes
@@ -84,5 +88,3 @@ public struct ChunkLayout: Sendable, Equatable {
     /// Total ciphertext bytes of the body.
     public var bodySize: UInt64 { payloadSize + UInt64(chunkCount) * UInt64(SecretStream.chunkOverhead) }
 }
-
-import SodiumKit

@@ -20,8 +20,10 @@ public struct EnvelopeOpener {
     ///   whose gate verified this signature when the envelope arrived (the recipient's metadata
     ///   probe); every other check still runs. Leave it false for anything else, including a
     ///   clerk's export, which verifies again.
-    public init(header: EnvelopeHeader, table: ChunkTable, originKey: SigningPublicKey,
-                recipient: NodeID, keys: BoxKeyPair, now: Int64, signatureVerifiedOnArrival: Bool = false) throws {
+    public init(
+        header: EnvelopeHeader, table: ChunkTable, originKey: SigningPublicKey,
+        recipient: NodeID, keys: BoxKeyPair, now: Int64, signatureVerifiedOnArrival: Bool = false
+    ) throws {
         if !signatureVerifiedOnArrival { try header.verifySignature(originKey: originKey) }
         try header.checkNotExpired(now: now)
         let sealed = try header.sealedKey(for: recipient)
@@ -29,7 +31,10 @@ public struct EnvelopeOpener {
         do {
             contentKey = try keys.openSealed(sealed)
         } catch {
-            throw EnvelopeError(.decryptionFailed, "the content key sealed to \(recipient) does not open with this node's encryption key (were the node keys replaced?)", cause: "\(error)")
+            throw EnvelopeError(
+                .decryptionFailed,
+                "the content key sealed to \(recipient) does not open with this node's encryption key (were the node keys replaced?)",
+                cause: "\(error)")
         }
         guard contentKey.count == SecretStream.keyByteCount else {
             throw EnvelopeError(.decryptionFailed, "the sealed content key has the wrong length")
@@ -52,7 +57,8 @@ public struct EnvelopeOpener {
             throw EnvelopeError(.decryptionFailed, "the body's stream header is invalid", cause: "\(error)")
         }
         let capacity = max(1, min(batchCapacity(layout), chunksPerBatch ?? .max))
-        let cipher = ChunkBatch(capacity: capacity, slotSize: largestChunk(layout) + SecretStream.chunkOverhead, holdsPlaintext: false)
+        let cipher = ChunkBatch(
+            capacity: capacity, slotSize: largestChunk(layout) + SecretStream.chunkOverhead, holdsPlaintext: false)
         let plain = ChunkBatch(capacity: capacity, slotSize: max(1, largestChunk(layout)), holdsPlaintext: true)
         let mismatches = UnsafeMutableBufferPointer<Bool>.allocate(capacity: capacity)
         defer { mismatches.deallocate() }
@@ -60,39 +66,49 @@ public struct EnvelopeOpener {
 
         var next = 0
         while next < layout.chunkCount {
-            let count = min(capacity, layout.chunkCount - next), first = next
+            let count = min(capacity, layout.chunkCount - next)
+            let first = next
             var decryptFailure: Int? = nil
             var finalMisplaced: Int? = nil
             // One lane reads and decrypts chunk by chunk; both lanes hash each chunk once it is
             // read. Plaintext is released only after the whole batch has passed both checks.
-            try TwoLanes.run(count: count, consumeAfterProduce: true, produce: { j in
-                cipher.lengths[j] = layout.ciphertextLength(of: first + j)
-                try body.readExactly(into: UnsafeMutableRawBufferPointer(rebasing: cipher.slot(j)[0..<cipher.lengths[j]]),
-                                     what: "envelope body (chunk \(first + j) of \(layout.chunkCount))")
-                guard decryptFailure == nil, finalMisplaced == nil else { return }
-                do {
-                    let r = try puller.pull(cipher.filled(j), into: plain.slot(j))
-                    plain.lengths[j] = r.count
-                    if r.isFinal != (first + j == layout.chunkCount - 1) { finalMisplaced = first + j }
-                } catch {
-                    decryptFailure = first + j
-                }
-            }, consume: { j in
-                var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-                let ok = withUnsafeMutableBytes(of: &digest) { d in
-                    Blake2b.hash32(cipher.filled(j), into: d)
-                    return table.entry(first + j).withUnsafeBytes { e in d.elementsEqual(e) }
-                }
-                mismatches[j] = !ok
-            })
+            try TwoLanes.run(
+                count: count, consumeAfterProduce: true,
+                produce: { j in
+                    cipher.lengths[j] = layout.ciphertextLength(of: first + j)
+                    try body.readExactly(
+                        into: UnsafeMutableRawBufferPointer(rebasing: cipher.slot(j)[0..<cipher.lengths[j]]),
+                        what: "envelope body (chunk \(first + j) of \(layout.chunkCount))")
+                    guard decryptFailure == nil, finalMisplaced == nil else { return }
+                    do {
+                        let r = try puller.pull(cipher.filled(j), into: plain.slot(j))
+                        plain.lengths[j] = r.count
+                        if r.isFinal != (first + j == layout.chunkCount - 1) { finalMisplaced = first + j }
+                    } catch {
+                        decryptFailure = first + j
+                    }
+                },
+                consume: { j in
+                    var digest = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+                    let ok = withUnsafeMutableBytes(of: &digest) { d in
+                        Blake2b.hash32(cipher.filled(j), into: d)
+                        return table.entry(first + j).withUnsafeBytes { e in d.elementsEqual(e) }
+                    }
+                    mismatches[j] = !ok
+                })
             if let bad = (0..<count).first(where: { mismatches[$0] }) {
-                throw EnvelopeError(.chunkDigestMismatch, "chunk \(first + bad) of envelope \(header.id.hex.prefix(16))… does not match its signed digest (altered in transit or on disk)")
+                throw EnvelopeError(
+                    .chunkDigestMismatch,
+                    "chunk \(first + bad) of envelope \(header.id.hex.prefix(16))… does not match its signed digest (altered in transit or on disk)"
+                )
             }
             if let index = decryptFailure {
-                throw EnvelopeError(.decryptionFailed, "chunk \(index) of envelope \(header.id.hex.prefix(16))… fails authentication")
+                throw EnvelopeError(
+                    .decryptionFailed, "chunk \(index) of envelope \(header.id.hex.prefix(16))… fails authentication")
             }
             if let index = finalMisplaced {
-                throw EnvelopeError(.decryptionFailed, "chunk \(index) carries the wrong end-of-stream tag (chunks reordered or cut)")
+                throw EnvelopeError(
+                    .decryptionFailed, "chunk \(index) carries the wrong end-of-stream tag (chunks reordered or cut)")
             }
             for j in 0..<count { try sink.write(plain.filled(j)) }
             next += count

@@ -1,3 +1,5 @@
+import SodiumKit
+
 /// What an envelope carries.
 public enum EnvelopeKind: UInt8, Sendable, CaseIterable, Codable {
     /// An official document (văn bản) with its attached files.
@@ -10,11 +12,11 @@ public enum EnvelopeKind: UInt8, Sendable, CaseIterable, Codable {
 
 /// Urgency (độ khẩn) per Decree 30/2020/NĐ-CP. Higher raw values overtake lower ones.
 public enum Urgency: UInt8, Sendable, CaseIterable, Codable, Comparable, CustomStringConvertible {
-    case thuong = 0          // Thường
-    case khan = 1            // Khẩn
-    case thuongKhan = 2      // Thượng khẩn
-    case hoaToc = 3          // Hỏa tốc
-    case hoaTocHenGio = 4    // Hỏa tốc hẹn giờ
+    case thuong = 0  // Thường
+    case khan = 1  // Khẩn
+    case thuongKhan = 2  // Thượng khẩn
+    case hoaToc = 3  // Hỏa tốc
+    case hoaTocHenGio = 4  // Hỏa tốc hẹn giờ
 
     public static func < (a: Urgency, b: Urgency) -> Bool { a.rawValue < b.rawValue }
 
@@ -46,7 +48,9 @@ public enum Urgency: UInt8, Sendable, CaseIterable, Codable, Comparable, CustomS
     /// Parses a CLI name or a Vietnamese display name (case-insensitive).
     public init?(parsing text: String) {
         let t = text.lowercased()
-        guard let u = Urgency.allCases.first(where: { $0.cliName == t || $0.displayName.lowercased() == t }) else { return nil }
+        guard let u = Urgency.allCases.first(where: { $0.cliName == t || $0.displayName.lowercased() == t }) else {
+            return nil
+        }
         self = u
     }
 
@@ -106,5 +110,3 @@ public struct EnvelopeID: Hashable, Sendable, Comparable, CustomStringConvertibl
         try c.encode(hex)
     }
 }
-
-import SodiumKit

@@ -7,10 +7,12 @@ public struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConve
     public init(_ rawValue: String) throws {
         let utf8 = Array(rawValue.utf8)
         guard !utf8.isEmpty, utf8.count <= Self.maxLength else {
-            throw EnvelopeError(.invalidNodeID, "node id '\(rawValue.prefix(80))' must be 1 to \(Self.maxLength) characters")
+            throw EnvelopeError(
+                .invalidNodeID, "node id '\(rawValue.prefix(80))' must be 1 to \(Self.maxLength) characters")
         }
         guard utf8.allSatisfy(Self.isAllowed) else {
-            throw EnvelopeError(.invalidNodeID,
+            throw EnvelopeError(
+                .invalidNodeID,
                 "node id '\(rawValue.prefix(80))' may contain only ASCII letters, digits, '.', '-' and '_'")
         }
         self.rawValue = rawValue
@@ -19,7 +21,7 @@ public struct NodeID: Hashable, Comparable, Sendable, Codable, CustomStringConve
     static func isAllowed(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"):
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"):
             return true
         default:
             return false

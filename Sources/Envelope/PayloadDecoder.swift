@@ -96,7 +96,8 @@ public final class PayloadDecoder: ByteSink {
             kind = k
             let length = Int(try r.u32())
             guard length <= PayloadFormat.maxMetadataBytes else {
-                throw EnvelopeError(.tooLarge, "payload metadata of \(length) bytes is over \(PayloadFormat.maxMetadataBytes)")
+                throw EnvelopeError(
+                    .tooLarge, "payload metadata of \(length) bytes is over \(PayloadFormat.maxMetadataBytes)")
             }
             state = .metadata(length: length)
             if length == 0 { try advance() }
@@ -112,7 +113,8 @@ public final class PayloadDecoder: ByteSink {
         case .nameLength:
             let n = Int(try r.u16())
             guard (1...PayloadFormat.maxNameBytes).contains(n) else {
-                throw EnvelopeError(.payloadMalformed, "file name length \(n) is outside 1…\(PayloadFormat.maxNameBytes)")
+                throw EnvelopeError(
+                    .payloadMalformed, "file name length \(n) is outside 1…\(PayloadFormat.maxNameBytes)")
             }
             state = .name(length: n)
         case .name:

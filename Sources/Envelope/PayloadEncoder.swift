@@ -37,9 +37,14 @@ public enum PayloadFormat {
         guard !u.isEmpty, u.count <= maxNameBytes else {
             throw EnvelopeError(.payloadMalformed, "file name must be 1 to \(maxNameBytes) bytes of UTF-8")
         }
-        guard name != ".", name != "..", !name.hasPrefix("."), !u.contains(UInt8(ascii: "/")), !u.contains(UInt8(ascii: "\\")),
-              !u.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
-            throw EnvelopeError(.payloadMalformed, "file name '\(name.prefix(60))' is not a plain file name (no '/', '\\\\', leading '.', or control characters)")
+        guard name != ".", name != "..", !name.hasPrefix("."), !u.contains(UInt8(ascii: "/")),
+            !u.contains(UInt8(ascii: "\\")),
+            !u.contains(where: { $0 < 0x20 || $0 == 0x7f })
+        else {
+            throw EnvelopeError(
+                .payloadMalformed,
+                "file name '\(name.prefix(60))' is not a plain file name (no '/', '\\\\', leading '.', or control characters)"
+            )
         }
     }
 }
@@ -57,10 +62,13 @@ public final class PayloadEncoder: ByteSource {
     private var index = 0
     private var offset: UInt64 = 0
 
-    public init(kind: EnvelopeKind, metadata: [UInt8], files: [AttachedFile],
-                version: UInt8 = PayloadFormat.version) throws {
+    public init(
+        kind: EnvelopeKind, metadata: [UInt8], files: [AttachedFile],
+        version: UInt8 = PayloadFormat.version
+    ) throws {
         guard metadata.count <= PayloadFormat.maxMetadataBytes else {
-            throw EnvelopeError(.tooLarge, "metadata of \(metadata.count) bytes is over \(PayloadFormat.maxMetadataBytes)")
+            throw EnvelopeError(
+                .tooLarge, "metadata of \(metadata.count) bytes is over \(PayloadFormat.maxMetadataBytes)")
         }
         guard files.count <= PayloadFormat.maxFiles else {
             throw EnvelopeError(.tooLarge, "\(files.count) files is over the limit of \(PayloadFormat.maxFiles)")
@@ -115,7 +123,9 @@ public final class PayloadEncoder: ByteSource {
             case .bytes(let b):
                 let n = min(buffer.count, b.count - Int(offset))
                 if n > 0 {
-                    b.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[Int(offset)..<(Int(offset) + n)])) }
+                    b.withUnsafeBytes {
+                        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[Int(offset)..<(Int(offset) + n)]))
+                    }
                     offset += UInt64(n)
                     return n
                 }

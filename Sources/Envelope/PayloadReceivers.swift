@@ -40,7 +40,9 @@ public final class MemoryPayload: PayloadReceiver {
     public func beginFile(name: String, mediaType: String, size: UInt64) throws {
         files.append(File(name: name, mediaType: mediaType, bytes: []))
     }
-    public func fileBytes(_ bytes: UnsafeRawBufferPointer) throws { files[files.count - 1].bytes.append(contentsOf: bytes) }
+    public func fileBytes(_ bytes: UnsafeRawBufferPointer) throws {
+        files[files.count - 1].bytes.append(contentsOf: bytes)
+    }
     public func endFile() throws {}
 }
 

@@ -1,5 +1,7 @@
 import Dispatch
+import SodiumKit
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,10 +17,15 @@ enum TwoLanes {
     /// (sealing: hash a chunk once it is encrypted); without it, the two are independent
     /// (opening: hash and decrypt the same chunk side by side). The first error from `produce`
     /// stops the run and is rethrown.
-    static func run(count: Int, consumeAfterProduce: Bool,
-                    produce: (Int) throws -> Void, consume: (Int) -> Void) throws {
+    static func run(
+        count: Int, consumeAfterProduce: Bool,
+        produce: (Int) throws -> Void, consume: (Int) -> Void
+    ) throws {
         guard count > 1 else {
-            for j in 0..<count { try produce(j); consume(j) }
+            for j in 0..<count {
+                try produce(j)
+                consume(j)
+            }
             return
         }
         try withoutActuallyEscaping(produce) { produce in
@@ -125,5 +132,3 @@ func batchCapacity(_ layout: ChunkLayout) -> Int {
 
 /// Plaintext bytes of the largest chunk: the chunk size, or less for a one-chunk envelope.
 func largestChunk(_ layout: ChunkLayout) -> Int { layout.plaintextLength(of: 0) }
-
-import SodiumKit

@@ -37,7 +37,9 @@ public struct FlakyProxy: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: "127.0.0.1", port: spec.listenPort) { ch in
-                ch.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: ch) }
+                ch.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: ch)
+                }
             }
         onBound(server.channel.localAddress?.port ?? spec.listenPort)
         var rng = SeededRandom(seed: seed)
@@ -51,7 +53,8 @@ public struct FlakyProxy: Sendable {
         }
     }
 
-    private func serve(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>, seed: UInt64, group: any EventLoopGroup) async {
+    private func serve(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>, seed: UInt64, group: any EventLoopGroup) async
+    {
         stats.connections.wrappingAdd(1, ordering: .relaxed)
         var rng = SeededRandom(seed: seed)
         let faults = spec.faults
@@ -65,13 +68,17 @@ public struct FlakyProxy: Sendable {
         do {
             upstream = try await ClientBootstrap(group: group).channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: spec.upstreamHost, port: spec.upstreamPort) { ch in
-                    ch.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: ch) }
+                    ch.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: ch)
+                    }
                 }
         } catch {
             try? await client.executeThenClose { _, _ in }  // finishes the writer too (NIO requires it)
             return
         }
-        let cutAfter: Int64? = faults.cutEveryMs.flatMap { r in r.count == 2 && r[0] <= r[1] ? Int64.random(in: r[0]...r[1], using: &rng) : nil }
+        let cutAfter: Int64? = faults.cutEveryMs.flatMap { r in
+            r.count == 2 && r[0] <= r[1] ? Int64.random(in: r[0]...r[1], using: &rng) : nil
+        }
         let channels = [client.channel, upstream.channel]
         do {
             try await client.executeThenClose { clientIn, clientOut in
@@ -101,9 +108,16 @@ public struct FlakyProxy: Sendable {
     }
 
     /// Copies one direction, applying black-hole windows, latency and the bandwidth cap.
-    private func pump(_ input: NIOAsyncChannelInboundStream<ByteBuffer>, to output: NIOAsyncChannelOutboundWriter<ByteBuffer>, up: Bool) async {
+    private func pump(
+        _ input: NIOAsyncChannelInboundStream<ByteBuffer>, to output: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        up: Bool
+    ) async {
         func count(_ n: Int) {
-            if up { stats.bytesUp.wrappingAdd(n, ordering: .relaxed) } else { stats.bytesDown.wrappingAdd(n, ordering: .relaxed) }
+            if up {
+                stats.bytesUp.wrappingAdd(n, ordering: .relaxed)
+            } else {
+                stats.bytesDown.wrappingAdd(n, ordering: .relaxed)
+            }
         }
         let faults = spec.faults
         let rate = faults.bytesPerSecond.map { max(1, $0) }
@@ -112,7 +126,9 @@ public struct FlakyProxy: Sendable {
         do {
             for try await var buffer in input {
                 let arrived = elapsedMs()
-                if let end = faults.blackholeEnd(at: arrived) { try await Task.sleep(for: .milliseconds(end - arrived)) }
+                if let end = faults.blackholeEnd(at: arrived) {
+                    try await Task.sleep(for: .milliseconds(end - arrived))
+                }
                 if let latency = faults.latencyMs, latency > 0 {
                     let due = arrived + latency
                     let now = elapsedMs()

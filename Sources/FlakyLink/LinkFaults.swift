@@ -19,7 +19,10 @@ public struct LinkFaults: Codable, Sendable, Equatable {
     /// One-way delay added to every byte, ms.
     public var latencyMs: Int64?
 
-    public init(cutEveryMs: [Int64]? = nil, reset: Bool? = nil, blackholeMs: [[Int64]]? = nil, bytesPerSecond: Int? = nil, latencyMs: Int64? = nil) {
+    public init(
+        cutEveryMs: [Int64]? = nil, reset: Bool? = nil, blackholeMs: [[Int64]]? = nil, bytesPerSecond: Int? = nil,
+        latencyMs: Int64? = nil
+    ) {
         self.cutEveryMs = cutEveryMs
         self.reset = reset
         self.blackholeMs = blackholeMs
@@ -42,7 +45,9 @@ public struct FlakyLinkSpec: Codable, Sendable, Equatable {
     public var upstreamPort: Int
     public var faults: LinkFaults
 
-    public init(name: String, listenPort: Int, upstreamHost: String = "127.0.0.1", upstreamPort: Int, faults: LinkFaults) {
+    public init(
+        name: String, listenPort: Int, upstreamHost: String = "127.0.0.1", upstreamPort: Int, faults: LinkFaults
+    ) {
         self.name = name
         self.listenPort = listenPort
         self.upstreamHost = upstreamHost

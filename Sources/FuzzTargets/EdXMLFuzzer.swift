@@ -1,5 +1,5 @@
-import Foundation
 import EdXML
+import Foundation
 
 /// `edxml`: the input is an edXML package, read with limits small enough for a fuzzer's inputs.
 /// Invariants: every refusal is a named `EdXMLError` with a message (never another error); no
@@ -94,9 +94,10 @@ extension EdXMLFuzzer {
 
     /// An absolute namespace URI (or none) and unprefixed attributes, all the way down.
     static func reEmittable(_ e: EdXMLElement) -> Bool {
-        let absolute = e.namespace.map {
-            $0.range(of: "^[A-Za-z][A-Za-z0-9+.-]*:", options: .regularExpression) != nil
-        } ?? true
+        let absolute =
+            e.namespace.map {
+                $0.range(of: "^[A-Za-z][A-Za-z0-9+.-]*:", options: .regularExpression) != nil
+            } ?? true
         return absolute && !e.attributes.contains { $0.name.contains(":") } && e.children.allSatisfy(reEmittable)
     }
 
@@ -109,8 +110,9 @@ extension EdXMLFuzzer {
         }
         if document.manifest.isEmpty {
             document.manifest = document.attachments.map {
-                EdXMLReference(contentId: $0.contentId, contentType: $0.contentType, description: $0.description,
-                               attachmentName: $0.name)
+                EdXMLReference(
+                    contentId: $0.contentId, contentType: $0.contentType, description: $0.description,
+                    attachmentName: $0.name)
             }
         }
         return .document(document)
@@ -141,27 +143,38 @@ extension EdXMLFuzzer {
         header.promulgationDate = "2026/12/01"
         header.subject = "Báo cáo tình hình"
         header.priority = 4
-        header.responseFor = [EdXMLResponseFor(organId: "000.00.01.H27", code: "21/CT-TU",
-                                               promulgationDate: "2026/11/20", documentId: "x")]
+        header.responseFor = [
+            EdXMLResponseFor(
+                organId: "000.00.01.H27", code: "21/CT-TU",
+                promulgationDate: "2026/11/20", documentId: "x")
+        ]
         var document = EdXMLDocument(header: header)
         var business = EdXMLBusiness(documentId: header.documentId, type: .update, reason: "Cập nhật số liệu")
         business.receivers = [EdXMLReceiver(organId: "000.00.01.H27", receiverType: 1)]
         business.replacements = [EdXMLReplacement(documentId: "y", organIds: ["000.02.01.H27"])]
         document.business = business
         let attachments = [Data("%PDF-1.4 báo cáo".utf8), Data((0..<300).map { UInt8($0 % 251) })].enumerated().map {
-            EdXMLAttachmentSource.bytes($1, attachment: EdXMLAttachment(
-                contentId: "cid\($0)", name: "tep-\($0).pdf", description: nil, contentType: "application/pdf",
-                size: UInt64($1.count)))
+            EdXMLAttachmentSource.bytes(
+                $1,
+                attachment: EdXMLAttachment(
+                    contentId: "cid\($0)", name: "tep-\($0).pdf", description: nil, contentType: "application/pdf",
+                    size: UInt64($1.count)))
         }
-        let status = EdXMLStatus(from: EdXMLOrganization(organId: "000.02.01.H27"),
-                                 responseFor: EdXMLResponseFor(organId: "000.01.01.H27", code: "12/BC-UBND",
-                                                               promulgationDate: "2026/12/01",
-                                                               documentId: header.documentId),
-                                 statusCode: "15", description: "Đồng ý thu hồi",
-                                 timestamp: "2026/12/02 08:00:00")
+        let status = EdXMLStatus(
+            from: EdXMLOrganization(organId: "000.02.01.H27"),
+            responseFor: EdXMLResponseFor(
+                organId: "000.01.01.H27", code: "12/BC-UBND",
+                promulgationDate: "2026/12/01",
+                documentId: header.documentId),
+            statusCode: "15", description: "Đồng ý thu hồi",
+            timestamp: "2026/12/02 08:00:00")
         return [
-            FuzzSeeds.Seed(name: "document-update", bytes: Array(try EdXMLWriter.data(document: document,
-                                                                                    attachments: attachments))),
+            FuzzSeeds.Seed(
+                name: "document-update",
+                bytes: Array(
+                    try EdXMLWriter.data(
+                        document: document,
+                        attachments: attachments))),
             FuzzSeeds.Seed(name: "status-15", bytes: Array(try EdXMLWriter.data(status: status))),
         ]
     }

@@ -4,12 +4,16 @@ import Foundation
 /// (replaying inputs, writing seeds) of a build without libFuzzer.
 public enum FuzzEntry {
     /// The target libFuzzer drives, named by `LIENTHONG_FUZZ_TARGET` (one process, one target).
-    static let selected: FuzzTarget? = ProcessInfo.processInfo.environment["LIENTHONG_FUZZ_TARGET"].flatMap(FuzzTarget.init(rawValue:))
+    static let selected: FuzzTarget? = ProcessInfo.processInfo.environment["LIENTHONG_FUZZ_TARGET"].flatMap(
+        FuzzTarget.init(rawValue:))
 
     /// libFuzzer's `LLVMFuzzerTestOneInput`: a finding aborts, so libFuzzer saves the input.
     public static func runOne(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         guard let target = selected else {
-            FileHandle.standardError.write(Data("set LIENTHONG_FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "set LIENTHONG_FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n"
+                        .utf8))
             exit(2)
         }
         do {
@@ -31,10 +35,13 @@ public enum FuzzEntry {
             return 0
         case "replay" where args.count >= 3:
             guard let target = FuzzTarget(rawValue: args[1]) else { return usage("unknown target '\(args[1])'") }
-            var count = 0, findings = 0
+            var count = 0
+            var findings = 0
             for path in args.dropFirst(2) {
                 for file in files(at: path) {
-                    guard let data = FileManager.default.contents(atPath: file) else { return usage("cannot read \(file)") }
+                    guard let data = FileManager.default.contents(atPath: file) else {
+                        return usage("cannot read \(file)")
+                    }
                     count += 1
                     do { try target.run(Array(data)) } catch {
                         findings += 1
@@ -48,14 +55,18 @@ public enum FuzzEntry {
             let dir = args[1]
             do {
                 let topologies = try args.dropFirst(2).map { path -> (name: String, bytes: [UInt8]) in
-                    guard let data = FileManager.default.contents(atPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
+                    guard let data = FileManager.default.contents(atPath: path) else {
+                        throw CocoaError(.fileReadNoSuchFile)
+                    }
                     return ((path as NSString).lastPathComponent, Array(data))
                 }
                 for (target, seeds) in try FuzzSeeds.make(topologyFiles: topologies) {
                     let targetDir = (dir as NSString).appendingPathComponent(target.rawValue)
                     try FileManager.default.createDirectory(atPath: targetDir, withIntermediateDirectories: true)
                     for seed in seeds {
-                        try Data(seed.bytes).write(to: URL(fileURLWithPath: (targetDir as NSString).appendingPathComponent("seed-" + seed.name)))
+                        try Data(seed.bytes).write(
+                            to: URL(
+                                fileURLWithPath: (targetDir as NSString).appendingPathComponent("seed-" + seed.name)))
                     }
                     print("\(target.rawValue): \(seeds.count) seeds")
                 }
@@ -79,13 +90,15 @@ public enum FuzzEntry {
 
     private static func usage(_ problem: String?) -> Int32 {
         if let problem { FileHandle.standardError.write(Data("lienthong-fuzz: \(problem)\n".utf8)) }
-        FileHandle.standardError.write(Data("""
-        usage: lienthong-fuzz list
-               lienthong-fuzz replay TARGET FILE|DIR…     run inputs through a target (no libFuzzer)
-               lienthong-fuzz seeds DIR [TOPOLOGY.json…]  write seed inputs recorded from the real code
-        Fuzzing itself: Scripts/fuzz [seconds] (a libFuzzer build of this program).
+        FileHandle.standardError.write(
+            Data(
+                """
+                usage: lienthong-fuzz list
+                       lienthong-fuzz replay TARGET FILE|DIR…     run inputs through a target (no libFuzzer)
+                       lienthong-fuzz seeds DIR [TOPOLOGY.json…]  write seed inputs recorded from the real code
+                Fuzzing itself: Scripts/fuzz [seconds] (a libFuzzer build of this program).
 
-        """.utf8))
+                """.utf8))
         return 2
     }
 }

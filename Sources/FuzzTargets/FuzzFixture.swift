@@ -1,5 +1,5 @@
-import Foundation
 import Envelope
+import Foundation
 import SodiumKit
 import Wire
 
@@ -17,22 +17,26 @@ public enum FuzzFixture {
     /// The clock every target uses (2026-06-01), in milliseconds.
     public static let now: Int64 = 1_780_272_000_000
 
-    static let hubSigning = signingKeys("cZt3AZnHg0S86ut3YRmev6LjiDur+m8fIKRwpMyP0wuASjo3/X80pKD1wO7dc0dwpwfy+W6EjGixHfa2SSzYiA==")
+    static let hubSigning = signingKeys(
+        "cZt3AZnHg0S86ut3YRmev6LjiDur+m8fIKRwpMyP0wuASjo3/X80pKD1wO7dc0dwpwfy+W6EjGixHfa2SSzYiA==")
     static let hubBox = boxKeys("QGWEMPkciJKeGVT02Gw8RBDC4Tt16zgjClPAIKydKUM=")
-    static let districtSigning = signingKeys("KK03Vur9Luhx2J1AFQO72QbUzXoujis6DJuVUJb5wGwnoY8BZmY6ti2P7xg3CfBPd38p5aSZwQQAjgW/JOmvnA==")
+    static let districtSigning = signingKeys(
+        "KK03Vur9Luhx2J1AFQO72QbUzXoujis6DJuVUJb5wGwnoY8BZmY6ti2P7xg3CfBPd38p5aSZwQQAjgW/JOmvnA==")
     static let districtBox = boxKeys("mqyzJGNPfa3Rb+U2O+uPCHOSgmYK5ba2S6Vhn8DUi1U=")
 
     /// The hub's view of the handshake: the district is its only neighbour.
     static func acceptorIdentity() -> AcceptorIdentity {
         let key = districtSigning.publicKey
         let district = district
-        return AcceptorIdentity(network: network, me: hub, keys: hubSigning,
-                                neighbourKey: { $0 == district ? key : nil }, replayGuard: ReplayGuard())
+        return AcceptorIdentity(
+            network: network, me: hub, keys: hubSigning,
+            neighbourKey: { $0 == district ? key : nil }, replayGuard: ReplayGuard())
     }
 
     /// The district dialling the hub.
     static func diallerIdentity() -> DiallerIdentity {
-        DiallerIdentity(network: network, me: district, keys: districtSigning, target: hub, targetKey: hubSigning.publicKey)
+        DiallerIdentity(
+            network: network, me: district, keys: districtSigning, target: hub, targetKey: hubSigning.publicKey)
     }
 
     /// The signing key of a known origin.
@@ -45,14 +49,20 @@ public enum FuzzFixture {
     }
 
     /// A real document envelope from the district to the hub, sealed now (for seeds).
-    static func sealDocument(subject: String, fileBytes: Int, chunkSize: Int, urgency: Urgency = .thuong) throws -> (SealedEnvelope, chunks: [[UInt8]]) {
-        let parameters = SealParameters(kind: .document, urgency: urgency, origin: district,
-                                        recipients: [SealRecipient(id: hub, encryptionKey: hubBox.publicKey)],
-                                        createdAt: now - 60_000, expiresAt: now + 365 * 86_400_000, chunkSize: chunkSize)
-        let metadata = DocumentMetadata(subject: subject, codeNumber: "12", codeNotation: "BC-UBND", documentType: "Báo cáo")
-        let file = AttachedFile(name: "bao-cao.txt", mediaType: "text/plain",
-                                content: .bytes((0..<fileBytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }))
-        return try DocumentEnvelope.sealInMemory(metadata: metadata, files: [file], parameters: parameters, signer: districtSigning)
+    static func sealDocument(
+        subject: String, fileBytes: Int, chunkSize: Int, urgency: Urgency = .thuong
+    ) throws -> (SealedEnvelope, chunks: [[UInt8]]) {
+        let parameters = SealParameters(
+            kind: .document, urgency: urgency, origin: district,
+            recipients: [SealRecipient(id: hub, encryptionKey: hubBox.publicKey)],
+            createdAt: now - 60_000, expiresAt: now + 365 * 86_400_000, chunkSize: chunkSize)
+        let metadata = DocumentMetadata(
+            subject: subject, codeNumber: "12", codeNotation: "BC-UBND", documentType: "Báo cáo")
+        let file = AttachedFile(
+            name: "bao-cao.txt", mediaType: "text/plain",
+            content: .bytes((0..<fileBytes).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }))
+        return try DocumentEnvelope.sealInMemory(
+            metadata: metadata, files: [file], parameters: parameters, signer: districtSigning)
     }
 
     // The literals above are valid by construction; a bad one is a bug in this file, caught by
@@ -66,11 +76,15 @@ public enum FuzzFixture {
         return SecretBytes(count: data.count) { $0.copyBytes(from: data) }
     }
     private static func signingKeys(_ base64: String) -> SigningKeyPair {
-        guard let k = try? SigningKeyPair(secretKey: secret(base64)) else { preconditionFailure("fuzz fixture: bad signing key") }
+        guard let k = try? SigningKeyPair(secretKey: secret(base64)) else {
+            preconditionFailure("fuzz fixture: bad signing key")
+        }
         return k
     }
     private static func boxKeys(_ base64: String) -> BoxKeyPair {
-        guard let k = try? BoxKeyPair(secretKey: secret(base64)) else { preconditionFailure("fuzz fixture: bad box key") }
+        guard let k = try? BoxKeyPair(secretKey: secret(base64)) else {
+            preconditionFailure("fuzz fixture: bad box key")
+        }
         return k
     }
 }

@@ -1,8 +1,8 @@
-import NIOCore
 import Envelope
+import Link
+import NIOCore
 import Spool
 import Wire
-import Link
 
 /// `frame`: the input after its first byte is the byte stream from a peer; the first byte picks
 /// how it is cut into reads. Invariants: the same frames (and the same refusal) however the
@@ -16,7 +16,10 @@ enum FrameFuzzer {
         let whole = decode(stream, cuts: { _ in stream.count })
         let cut = decode(stream, cuts: { i in 1 + Int((pattern >> UInt8(i % 4 * 2)) & 3) * Int(pattern % 7 + 1) })
         guard whole.frames == cut.frames, whole.refusal == cut.refusal else {
-            throw FuzzFinding(.frame, "cutting the stream into reads changed what was decoded: \(whole.frames.count) frames/\(whole.refusal ?? "ok") whole, \(cut.frames.count)/\(cut.refusal ?? "ok") cut")
+            throw FuzzFinding(
+                .frame,
+                "cutting the stream into reads changed what was decoded: \(whole.frames.count) frames/\(whole.refusal ?? "ok") whole, \(cut.frames.count)/\(cut.refusal ?? "ok") cut"
+            )
         }
         if let big = whole.frames.first(where: { $0.count > maxFrameSize }) {
             throw FuzzFinding(.frame, "a \(big.count)-byte frame passed the \(maxFrameSize)-byte limit")
@@ -27,14 +30,17 @@ enum FrameFuzzer {
         var decoder = FrameDecoder(maxFrameSize: maxFrameSize)
         var buffer = ByteBufferAllocator().buffer(capacity: 0)
         var frames: [[UInt8]] = []
-        var offset = 0, read = 0
+        var offset = 0
+        var read = 0
         while offset < stream.count {
             let end = min(stream.count, offset + max(1, cuts(read)))
             buffer.writeBytes(stream[offset..<end])
             offset = end
             read += 1
             do {
-                while var frame = try decoder.next(&buffer) { frames.append(frame.readBytes(length: frame.readableBytes) ?? []) }
+                while var frame = try decoder.next(&buffer) {
+                    frames.append(frame.readBytes(length: frame.readableBytes) ?? [])
+                }
             } catch {
                 return (frames, (error as? WireError).map { "\($0.code)" } ?? "\(error)")
             }
@@ -113,18 +119,24 @@ enum SessionFuzzer {
             do {
                 switch message {
                 case .offer(let headerBytes, let tableBytes):
-                    guard let header = try? EnvelopeHeader.parse(headerBytes), let key = FuzzFixture.originKey(header.origin),
-                          (try? header.verifySignature(originKey: key)) != nil,
-                          let table = try? ChunkTable(bytes: tableBytes),
-                          let verifier = try? ChunkVerifier(header: header, table: table) else { continue }
+                    guard let header = try? EnvelopeHeader.parse(headerBytes),
+                        let key = FuzzFixture.originKey(header.origin),
+                        (try? header.verifySignature(originKey: key)) != nil,
+                        let table = try? ChunkTable(bytes: tableBytes),
+                        let verifier = try? ChunkVerifier(header: header, table: table)
+                    else { continue }
                     verifiers[header.id] = verifier
                     largestChunk = max(largestChunk, header.layout.ciphertextLength(of: 0))
                     if !sender.isOffered(header.id) {
                         order += 1
-                        sender.offered(QueueEntry(envelopeID: header.id, peer: FuzzFixture.hub, state: .inflight, urgency: header.urgency,
-                                                  origin: header.origin, recipients: header.recipients.map(\.id), bodySize: header.layout.bodySize,
-                                                  enqueuedAt: order, attempts: 1, nextAttemptAt: 0, lastError: nil, expiresAt: header.expiresAt),
-                                       layout: header.layout)
+                        sender.offered(
+                            QueueEntry(
+                                envelopeID: header.id, peer: FuzzFixture.hub, state: .inflight, urgency: header.urgency,
+                                origin: header.origin, recipients: header.recipients.map(\.id),
+                                bodySize: header.layout.bodySize,
+                                enqueuedAt: order, attempts: 1, nextAttemptAt: 0, lastError: nil,
+                                expiresAt: header.expiresAt),
+                            layout: header.layout)
                     }
                     effects = []
                 case .chunk(let id, let index, let bytes):
@@ -148,8 +160,10 @@ enum SessionFuzzer {
             }
             for _ in 0..<8 {
                 guard let next = sender.nextChunk() else { break }
-                guard let layout = verifiers[next.id]?.header.layout, next.index >= 0, next.index < layout.chunkCount else {
-                    throw FuzzFinding(.session, "the sender picked chunk \(next.index) of \(next.id), which does not exist")
+                guard let layout = verifiers[next.id]?.header.layout, next.index >= 0, next.index < layout.chunkCount
+                else {
+                    throw FuzzFinding(
+                        .session, "the sender picked chunk \(next.index) of \(next.id), which does not exist")
                 }
             }
             guard sender.inFlightBytes >= 0, sender.inFlightBytes <= max(window, largestChunk) else {

@@ -13,15 +13,21 @@ struct AuditCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the newest audit events, oldest first.")
         @OptionGroup var home: HomeOptions
         @Option(help: "How many events.") var limit: Int = 50
-        @Option(help: ArgumentHelp("Only events of this envelope (id or prefix).", valueName: "ID")) var envelope: String?
+        @Option(help: ArgumentHelp("Only events of this envelope (id or prefix).", valueName: "ID")) var envelope:
+            String?
         @Flag(help: "Print JSON for scripts.") var json = false
 
         func run() throws {
             let node = try SpoolHome(home.home)
             let records = try node.spool.auditRecords(envelope: try envelope.map(node.resolve), limit: limit)
-            if json { print(try QueueReport.json(records), terminator: ""); return }
+            if json {
+                print(try QueueReport.json(records), terminator: "")
+                return
+            }
             for a in records {
-                print("#\(a.seq) \(QueueReport.timestamp(a.at)) \(a.event.rawValue)\(a.envelopeID.map { " " + $0.hex.prefix(16) } ?? "")\(a.peer.map { " peer=\($0)" } ?? "") by \(a.actor)\(a.detail.map { ": \($0)" } ?? "")")
+                print(
+                    "#\(a.seq) \(QueueReport.timestamp(a.at)) \(a.event.rawValue)\(a.envelopeID.map { " " + $0.hex.prefix(16) } ?? "")\(a.peer.map { " peer=\($0)" } ?? "") by \(a.actor)\(a.detail.map { ": \($0)" } ?? "")"
+                )
             }
         }
     }
@@ -36,7 +42,10 @@ struct AuditCommand: ParsableCommand {
             let node = try SpoolHome(home.home)
             let v = try node.spool.verifyAudit()
             guard v.ok else {
-                throw CLIError(.auditBroken, "audit log broken at row \(v.brokenAt ?? 0): \(v.problem ?? "unknown"); \(v.records) rows before it verify")
+                throw CLIError(
+                    .auditBroken,
+                    "audit log broken at row \(v.brokenAt ?? 0): \(v.problem ?? "unknown"); \(v.records) rows before it verify"
+                )
             }
             print("Audit log intact: \(v.records) events, hash chain verified end to end.")
         }

@@ -1,10 +1,10 @@
 import ArgumentParser
-import Foundation
 import Envelope
-import SodiumKit
-import Topology
+import Foundation
 import Link
 import Node
+import SodiumKit
+import Topology
 
 /// `lienthong envelope …`: seal, inspect and open envelope files offline.
 ///
@@ -37,29 +37,41 @@ struct EnvelopeCommand: ParsableCommand {
             let node = try LoadedNode(home: home.home)
             let recipients = try RecipientSelection.resolve(to: d.to, toSubtree: d.toSubtree, topology: node.topology)
             let u = d.urgency ?? .thuong
-            guard let level = SecrecyLevel(rawValue: d.secrecy) ?? SecrecyLevel.allCases.first(where: { "\($0)" == d.secrecy }) else {
+            guard
+                let level = SecrecyLevel(rawValue: d.secrecy)
+                    ?? SecrecyLevel.allCases.first(where: { "\($0)" == d.secrecy })
+            else {
                 throw ValidationError("unknown secrecy level '\(d.secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
             }
             let lifetime = try DurationText.parseMilliseconds(d.expires)
             let sealRecipients = try recipients.map { id -> SealRecipient in
                 guard let key = node.topology[id]?.encryptionKey else {
-                    throw CLIError(.sealNoKey, "recipient \(id) has no encryption key in the topology; ask the province IT team to add it")
+                    throw CLIError(
+                        .sealNoKey,
+                        "recipient \(id) has no encryption key in the topology; ask the province IT team to add it")
                 }
                 return SealRecipient(id: id, encryptionKey: key)
             }
             let attached = d.files.map { path in
-                AttachedFile(name: (path as NSString).lastPathComponent, mediaType: MediaType.guess(path), content: .path(path))
+                AttachedFile(
+                    name: (path as NSString).lastPathComponent, mediaType: MediaType.guess(path), content: .path(path))
             }
             let now = CLITime.nowMilliseconds()
             guard let subject = d.subject else { throw ValidationError("--subject is required") }
-            let metadata = DocumentMetadata(subject: subject, codeNumber: d.codeNumber, codeNotation: d.codeNotation,
-                                            documentType: d.documentType, promulgationDate: CLITime.today(), secrecyLevel: level,
-                                            organName: node.topology[node.id]?.name)
-            let params = SealParameters(kind: .document, urgency: u, origin: node.id, recipients: sealRecipients,
-                                        createdAt: now, expiresAt: now + lifetime)
-            let sealed = try DocumentEnvelope.seal(metadata: metadata, files: attached, parameters: params, signer: node.signingKeys, to: out)
+            let metadata = DocumentMetadata(
+                subject: subject, codeNumber: d.codeNumber, codeNotation: d.codeNotation,
+                documentType: d.documentType, promulgationDate: CLITime.today(), secrecyLevel: level,
+                organName: node.topology[node.id]?.name)
+            let params = SealParameters(
+                kind: .document, urgency: u, origin: node.id, recipients: sealRecipients,
+                createdAt: now, expiresAt: now + lifetime)
+            let sealed = try DocumentEnvelope.seal(
+                metadata: metadata, files: attached, parameters: params, signer: node.signingKeys, to: out)
             print(sealed.id.hex)
-            FileHandle.standardError.write(Data("Sealed \(out): \(recipients.count) recipient(s), \(sealed.header.layout.payloadSize) payload bytes in \(sealed.header.layout.chunkCount) chunk(s), \(u.displayName).\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "Sealed \(out): \(recipients.count) recipient(s), \(sealed.header.layout.payloadSize) payload bytes in \(sealed.header.layout.chunkCount) chunk(s), \(u.displayName).\n"
+                        .utf8))
         }
     }
 
@@ -79,7 +91,8 @@ struct EnvelopeCommand: ParsableCommand {
                 throw CLIError(.inspectUnknownOrigin, "origin \(header.origin) has no signing key in \(topology)")
             }
             try header.verifySignature(originKey: key)
-            let verifier = try ChunkVerifier(header: header, table: try EnvelopeFile.readTable(from: source, header: header))
+            let verifier = try ChunkVerifier(
+                header: header, table: try EnvelopeFile.readTable(from: source, header: header))
             var buffer = [UInt8](repeating: 0, count: header.layout.chunkSize + SecretStream.chunkOverhead)
             for i in 0..<header.layout.chunkCount {
                 let n = header.layout.ciphertextLength(of: i)
@@ -90,11 +103,19 @@ struct EnvelopeCommand: ParsableCommand {
                 }
             }
             print("Envelope \(header.id.hex)")
-            print("  kind \(header.kind), urgency \(header.urgency.displayName), from \(header.origin) (\(t[header.origin]?.name ?? "?"))")
-            print("  to \(header.recipients.count) recipient(s): \(header.recipientIDs.prefix(5).map(\.rawValue).joined(separator: ", "))\(header.recipients.count > 5 ? ", …" : "")")
+            print(
+                "  kind \(header.kind), urgency \(header.urgency.displayName), from \(header.origin) (\(t[header.origin]?.name ?? "?"))"
+            )
+            print(
+                "  to \(header.recipients.count) recipient(s): \(header.recipientIDs.prefix(5).map(\.rawValue).joined(separator: ", "))\(header.recipients.count > 5 ? ", …" : "")"
+            )
             print("  created \(CLITime.format(header.createdAt)), expires \(CLITime.format(header.expiresAt))")
-            print("  payload \(header.layout.payloadSize) bytes in \(header.layout.chunkCount) chunk(s) of \(header.layout.chunkSize)")
-            print("  signature valid; all \(header.layout.chunkCount) chunk digests match (checked without any secret key)")
+            print(
+                "  payload \(header.layout.payloadSize) bytes in \(header.layout.chunkCount) chunk(s) of \(header.layout.chunkSize)"
+            )
+            print(
+                "  signature valid; all \(header.layout.chunkCount) chunk digests match (checked without any secret key)"
+            )
         }
     }
 
@@ -105,17 +126,21 @@ struct EnvelopeCommand: ParsableCommand {
 
         @Argument(help: ArgumentHelp("The envelope file.", valueName: "FILE")) var file: String
         @OptionGroup var home: HomeOptions
-        @Option(help: ArgumentHelp("Directory to write metadata.json and the files into.", valueName: "DIR")) var out: String
+        @Option(help: ArgumentHelp("Directory to write metadata.json and the files into.", valueName: "DIR")) var out:
+            String
 
         func run() throws {
             let node = try LoadedNode(home: home.home)
             let writer = try DirectoryPayloadWriter(directory: out)
-            let header = try DocumentEnvelope.open(path: file, originKey: { origin in
-                guard let key = node.topology[origin]?.signingKey else {
-                    throw CLIError(.openUnknownOrigin, "origin \(origin) is not in this node's topology (or has no key)")
-                }
-                return key
-            }, recipient: node.id, keys: node.boxKeys, now: CLITime.nowMilliseconds(), into: writer)
+            let header = try DocumentEnvelope.open(
+                path: file,
+                originKey: { origin in
+                    guard let key = node.topology[origin]?.signingKey else {
+                        throw CLIError(
+                            .openUnknownOrigin, "origin \(origin) is not in this node's topology (or has no key)")
+                    }
+                    return key
+                }, recipient: node.id, keys: node.boxKeys, now: CLITime.nowMilliseconds(), into: writer)
             let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(writer.metadataBytes))
             print("Opened \(header.id.hex) from \(header.origin) (\(node.topology[header.origin]?.name ?? "?"))")
             print("  \(metadata.reference.map { $0 + ": " } ?? "")\(metadata.subject)")
@@ -125,7 +150,8 @@ struct EnvelopeCommand: ParsableCommand {
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Take an envelope file into this node's spool: check it, then queue it for its next hops or deliver it here.",
+            abstract:
+                "Take an envelope file into this node's spool: check it, then queue it for its next hops or deliver it here.",
             discussion: """
                 The envelope goes through the same checks as one arriving on a link (origin signature \
                 against the topology, expiry, recipients, every chunk digest) and the same custody \
@@ -135,18 +161,24 @@ struct EnvelopeCommand: ParsableCommand {
 
         @Argument(help: ArgumentHelp("The envelope file.", valueName: "FILE")) var file: String
         @OptionGroup var home: HomeOptions
-        @Option(help: ArgumentHelp("The neighbour it came from, if it came from one (its recipients are not sent back there).", valueName: "ID"))
+        @Option(
+            help: ArgumentHelp(
+                "The neighbour it came from, if it came from one (its recipients are not sent back there).",
+                valueName: "ID"))
         var from: String?
 
         func run() throws {
             let node = try SpoolHome(home.home)
             let ingress = Ingress(me: node.config.node, topology: node.topology, spool: node.spool)
-            let (header, result, custody) = try ingress.acceptFile(file, from: from ?? "local", now: CLITime.nowMilliseconds())
+            let (header, result, custody) = try ingress.acceptFile(
+                file, from: from ?? "local", now: CLITime.nowMilliseconds())
             switch result {
             case .duplicate:
                 print("\(header.id.hex): already accepted here; nothing changed")
             case .accepted:
-                let hops = custody.nextHops.keys.sorted().map { "\($0) (\(custody.nextHops[$0]?.count ?? 0) recipient(s))" }
+                let hops = custody.nextHops.keys.sorted().map {
+                    "\($0) (\(custody.nextHops[$0]?.count ?? 0) recipient(s))"
+                }
                 print("\(header.id.hex): accepted")
                 if !hops.isEmpty { print("  queued for \(hops.count) next hop(s): \(hops.joined(separator: ", "))") }
                 if custody.deliverLocally { print("  delivered to this node's inbox") }
@@ -168,15 +200,20 @@ struct DocumentOptions: ParsableArguments {
     }
 
     @Option(help: ArgumentHelp("Recipient node ids, comma-separated.", valueName: "ID[,ID…]")) var to: String?
-    @Option(help: ArgumentHelp("Send to every node below this one in the tree.", valueName: "ID")) var toSubtree: String?
+    @Option(help: ArgumentHelp("Send to every node below this one in the tree.", valueName: "ID")) var toSubtree:
+        String?
     @Option(help: "Urgency (độ khẩn); thuong when not given.") var urgency: Urgency?
-    @Option(help: ArgumentHelp("How long until the document expires undelivered: e.g. 30m, 12h, 7d.", valueName: "DURATION")) var expires: String = "7d"
+    @Option(
+        help: ArgumentHelp("How long until the document expires undelivered: e.g. 30m, 12h, 7d.", valueName: "DURATION")
+    ) var expires: String = "7d"
     @Option(help: "Trích yếu: what the document is about (required unless --edxml).") var subject: String?
     @Option(help: "Số, e.g. 21.") var codeNumber: String?
     @Option(help: "Ký hiệu, e.g. CT/TU.") var codeNotation: String?
     @Option(help: "Loại văn bản, e.g. \"Chỉ thị\".") var documentType: String?
-    @Option(help: "Độ mật: Thường (default). Mật, Tối mật and Tuyệt mật are refused by policy.") var secrecy: String = "Thường"
-    @Option(name: .customLong("file"), help: ArgumentHelp("A file to attach (repeat for several).", valueName: "PATH")) var files: [String] = []
+    @Option(help: "Độ mật: Thường (default). Mật, Tối mật and Tuyệt mật are refused by policy.") var secrecy: String =
+        "Thường"
+    @Option(name: .customLong("file"), help: ArgumentHelp("A file to attach (repeat for several).", valueName: "PATH"))
+    var files: [String] = []
 }
 
 /// `--to` / `--to-subtree` into a checked list of recipients.
@@ -188,7 +225,9 @@ enum RecipientSelection {
         case (let list?, nil):
             let ids = try list.split(separator: ",").map { try NodeID(String($0).trimmingCharacters(in: .whitespaces)) }
             for id in ids where topology[id] == nil {
-                throw CLIError(.recipientUnknown, "recipient \(id) is not in the topology; check it with `lienthong topology validate`")
+                throw CLIError(
+                    .recipientUnknown,
+                    "recipient \(id) is not in the topology; check it with `lienthong topology validate`")
             }
             guard !ids.isEmpty else { throw ValidationError("--to needs at least one node id") }
             return Array(Set(ids)).sorted()
@@ -230,4 +269,3 @@ enum DurationText {
         return n * (unit ?? 1000)
     }
 }
-

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Control
+import Foundation
 
 /// `lienthong inbox status ID --edxml FILE` and `lienthong inbox recall accept|reject ID`: the
 /// answers that come from an e-office system's status package or from a recall.
@@ -15,12 +15,16 @@ extension InboxCommand {
         @Option(help: ArgumentHelp("The status package.", valueName: "FILE")) var edxml: String
 
         func run() throws {
-            guard case .statusChanged(let changed) = try node.perform(
-                .inboxStatusEdXML(id: id, file: NodeAccess.absolute(edxml))) else {
+            guard
+                case .statusChanged(let changed) = try node.perform(
+                    .inboxStatusEdXML(id: id, file: NodeAccess.absolute(edxml)))
+            else {
                 throw CLIError(.controlUnexpected, "unexpected answer")
             }
-            print(changed ? "Status recorded; the receipt is on its way to the sender."
-                          : "Unchanged: the document is already at or past that status (statuses only move forward).")
+            print(
+                changed
+                    ? "Status recorded; the receipt is on its way to the sender."
+                    : "Unchanged: the document is already at or past that status (statuses only move forward).")
         }
     }
 
@@ -51,9 +55,11 @@ extension InboxCommand {
             guard case .statusChanged = try node.perform(.inboxRecall(id: id, accept: accept, reason: reason)) else {
                 throw CLIError(.controlUnexpected, "unexpected answer")
             }
-            print(accept ? "15 đồng ý thu hồi recorded: the content is destroyed, "
-                               + "the metadata kept; the sender is told."
-                         : "16 từ chối thu hồi recorded; the sender is told.")
+            print(
+                accept
+                    ? "15 đồng ý thu hồi recorded: the content is destroyed, "
+                        + "the metadata kept; the sender is told."
+                    : "16 từ chối thu hồi recorded; the sender is told.")
         }
     }
 }

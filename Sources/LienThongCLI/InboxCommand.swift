@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Control
+import Foundation
 import Node
 
 /// `lienthong inbox …`: documents delivered to this node, and the clerk's processing statuses
@@ -16,8 +16,10 @@ struct InboxCommand: ParsableCommand {
             status package from the agency's e-office software. When the sender recalls a document (13), \
             the clerk answers with `inbox recall accept|reject ID`: 15 destroys its content, 16 keeps it.
             """,
-        subcommands: [List.self, Show.self, Export.self, Accept.self, Assign.self, Processing.self, Done.self,
-                      Reject.self, Status.self, Recall.self])
+        subcommands: [
+            List.self, Show.self, Export.self, Accept.self, Assign.self, Processing.self, Done.self,
+            Reject.self, Status.self, Recall.self,
+        ])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List delivered documents, newest first.")
@@ -26,32 +28,48 @@ struct InboxCommand: ParsableCommand {
         @Flag(help: "Print JSON for scripts.") var json = false
 
         func run() throws {
-            guard case .inbox(let items) = try node.perform(.inboxList(limit: limit)) else { throw CLIError(.controlUnexpected, "unexpected answer") }
-            if json { print(try Output.json(items), terminator: ""); return }
-            guard !items.isEmpty else { print("The inbox is empty."); return }
-            print("\("ID", padded: 18)\("FROM", padded: 16)\("URGENCY", padded: 13)\("STATUS", padded: 8)"
-                  + "\("SỐ/KÝ HIỆU", padded: 14)\("NV", padded: 4)\("SIZE", padded: 11)"
-                  + "\("RECEIVED", padded: 18)DOCUMENTID")
+            guard case .inbox(let items) = try node.perform(.inboxList(limit: limit)) else {
+                throw CLIError(.controlUnexpected, "unexpected answer")
+            }
+            if json {
+                print(try Output.json(items), terminator: "")
+                return
+            }
+            guard !items.isEmpty else {
+                print("The inbox is empty.")
+                return
+            }
+            print(
+                "\("ID", padded: 18)\("FROM", padded: 16)\("URGENCY", padded: 13)\("STATUS", padded: 8)"
+                    + "\("SỐ/KÝ HIỆU", padded: 14)\("NV", padded: 4)\("SIZE", padded: 11)"
+                    + "\("RECEIVED", padded: 18)DOCUMENTID")
             for i in items {
-                print("\(String(i.id.prefix(16)), padded: 18)\(i.origin, padded: 16)\(i.urgency, padded: 13)"
-                      + "\(i.status + (i.recall.map { "/" + $0 } ?? ""), padded: 8)"
-                      + "\(i.reference ?? "—", padded: 14)\(i.businessDocType.map(String.init) ?? "—", padded: 4)"
-                      + "\(Output.bytes(i.payloadBytes), padded: 11)\(Output.time(i.receivedAt), padded: 18)"
-                      + "\(i.documentId ?? "—")")
+                print(
+                    "\(String(i.id.prefix(16)), padded: 18)\(i.origin, padded: 16)\(i.urgency, padded: 13)"
+                        + "\(i.status + (i.recall.map { "/" + $0 } ?? ""), padded: 8)"
+                        + "\(i.reference ?? "—", padded: 14)\(i.businessDocType.map(String.init) ?? "—", padded: 4)"
+                        + "\(Output.bytes(i.payloadBytes), padded: 11)\(Output.time(i.receivedAt), padded: 18)"
+                        + "\(i.documentId ?? "—")")
             }
             print("\(items.count) document(s).")
         }
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one document: metadata and attached files (opened with this node's key).")
+        static let configuration = CommandConfiguration(
+            abstract: "Show one document: metadata and attached files (opened with this node's key).")
         @OptionGroup var node: NodeAccess
         @Argument(help: ArgumentHelp("Envelope id or a unique prefix.", valueName: "ID")) var id: String
         @Flag(help: "Print JSON for scripts.") var json = false
 
         func run() throws {
-            guard case .document(let d) = try node.perform(.inboxShow(id: id)) else { throw CLIError(.controlUnexpected, "unexpected answer") }
-            if json { print(try Output.json(d), terminator: ""); return }
+            guard case .document(let d) = try node.perform(.inboxShow(id: id)) else {
+                throw CLIError(.controlUnexpected, "unexpected answer")
+            }
+            if json {
+                print(try Output.json(d), terminator: "")
+                return
+            }
             print("Document \(d.item.id)")
             print("  from      \(d.item.origin) (\(d.item.originName))")
             if let r = d.reference { print("  số/ký hiệu \(r)") }
@@ -68,15 +86,18 @@ struct InboxCommand: ParsableCommand {
             if let steering = d.steeringType { print("  chỉ đạo   \(steering) (\(Self.steeringName(steering)))") }
             print("  urgency   \(d.item.urgency); status \(d.item.status) since \(Output.time(d.item.statusAt))")
             if let recall = d.item.recall {
-                let names = ["13": "13: the sender recalls it; answer with `inbox recall accept|reject`",
-                             "15": "15 đồng ý thu hồi", "16": "16 từ chối thu hồi"]
+                let names = [
+                    "13": "13: the sender recalls it; answer with `inbox recall accept|reject`",
+                    "15": "15 đồng ý thu hồi", "16": "16 từ chối thu hồi",
+                ]
                 print("  thu hồi   \(names[recall] ?? recall)")
             }
             print("  received  \(Output.time(d.item.receivedAt))")
             for f in d.files { print("  file      \(f.name) (\(f.mediaType), \(Output.bytes(f.size)))") }
             if let at = d.contentDestroyedAt {
-                print("  thu hồi   content destroyed \(Output.time(at)) after 15 (đồng ý thu hồi); "
-                      + "metadata kept")
+                print(
+                    "  thu hồi   content destroyed \(Output.time(at)) after 15 (đồng ý thu hồi); "
+                        + "metadata kept")
             }
             if let earlier = d.refersToEnvelope {
                 print("  refers to \(earlier.prefix(16))… (the document it concerns)")
@@ -101,13 +122,18 @@ struct InboxCommand: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a document's files into a directory (--out), or the document as one edXML package (--edxml).")
+            abstract:
+                "Write a document's files into a directory (--out), or the document as one edXML package (--edxml).")
         @OptionGroup var node: NodeAccess
         @Argument(help: ArgumentHelp("Envelope id or a unique prefix.", valueName: "ID")) var id: String
-        @Option(help: ArgumentHelp("Directory to create; an edXML document's attachments are decoded into it.",
-                                   valueName: "DIR")) var out: String?
-        @Option(help: ArgumentHelp("Write the edXML package here: the original bytes, or one generated for a "
-                                   + "document sent without one.", valueName: "FILE")) var edxml: String?
+        @Option(
+            help: ArgumentHelp(
+                "Directory to create; an edXML document's attachments are decoded into it.",
+                valueName: "DIR")) var out: String?
+        @Option(
+            help: ArgumentHelp(
+                "Write the edXML package here: the original bytes, or one generated for a "
+                    + "document sent without one.", valueName: "FILE")) var edxml: String?
 
         func run() throws {
             let request: ControlRequest
@@ -116,7 +142,9 @@ struct InboxCommand: ParsableCommand {
             case (nil, let file?): request = .inboxExportEdXML(id: id, out: NodeAccess.absolute(file))
             default: throw ValidationError("give exactly one of --out DIR or --edxml FILE")
             }
-            guard case .exported(let r) = try node.perform(request) else { throw CLIError(.controlUnexpected, "unexpected answer") }
+            guard case .exported(let r) = try node.perform(request) else {
+                throw CLIError(.controlUnexpected, "unexpected answer")
+            }
             print("Exported \(r.id.prefix(16))… to \(r.directory): \(r.files.joined(separator: ", "))")
         }
     }
@@ -127,11 +155,16 @@ struct InboxCommand: ParsableCommand {
         @Argument(help: ArgumentHelp("Envelope id or a unique prefix.", valueName: "ID")) var id: String
 
         func set(_ status: String, _ name: String, reason: String? = nil) throws {
-            guard case .statusChanged(let changed) = try node.perform(.inboxSetStatus(id: id, status: status, reason: reason)) else {
+            guard
+                case .statusChanged(let changed) = try node.perform(
+                    .inboxSetStatus(id: id, status: status, reason: reason))
+            else {
                 throw CLIError(.controlUnexpected, "unexpected answer")
             }
-            print(changed ? "Status \(status) \(name) recorded; the receipt is on its way to the sender."
-                          : "Unchanged: the document is already at or past \(status) (statuses only move forward).")
+            print(
+                changed
+                    ? "Status \(status) \(name) recorded; the receipt is on its way to the sender."
+                    : "Unchanged: the document is already at or past \(status) (statuses only move forward).")
         }
     }
 
@@ -142,7 +175,8 @@ struct InboxCommand: ParsableCommand {
     }
 
     struct Assign: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "04 phân công: the document is assigned for handling.")
+        static let configuration = CommandConfiguration(
+            abstract: "04 phân công: the document is assigned for handling.")
         @OptionGroup var options: StatusOptions
         func run() throws { try options.set("04", "phân công") }
     }
@@ -160,7 +194,8 @@ struct InboxCommand: ParsableCommand {
     }
 
     struct Reject: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "02 từ chối: refuse the document, with a reason the sender will see.")
+        static let configuration = CommandConfiguration(
+            abstract: "02 từ chối: refuse the document, with a reason the sender will see.")
         @OptionGroup var options: StatusOptions
         @Option(help: "Why the document is refused.") var reason: String
         func run() throws { try options.set("02", "từ chối", reason: reason) }

@@ -1,7 +1,8 @@
 import ArgumentParser
-import Node
-import Foundation
 import Envelope
+import Foundation
+import Node
+import SodiumKit
 import Topology
 
 /// `lienthong init`: creates a node home with fresh keys.
@@ -30,15 +31,18 @@ struct InitCommand: ParsableCommand {
         let id = try NodeID(node)
         let topo = try Topology.load(path: topology)
         guard let entry = topo[id] else {
-            throw CLIError(.initUnknownNode, "node \(id) is not in \(topology); check the id with `lienthong topology validate \(topology)`")
+            throw CLIError(
+                .initUnknownNode,
+                "node \(id) is not in \(topology); check the id with `lienthong topology validate \(topology)`")
         }
         let bytes = try topo.encoded()
         let (h, sign, box) = try NodeHome.create(at: home.home, node: id, topologyBytes: bytes)
         print("Created node home \(h.path) for \(id) (\(entry.name)).")
-        print("Signing key (Ed25519):    \(Base64.encode(sign.publicKey.bytes))  fingerprint \(sign.publicKey.fingerprint)")
-        print("Encryption key (X25519):  \(Base64.encode(box.publicKey.bytes))  fingerprint \(box.publicKey.fingerprint)")
+        print(
+            "Signing key (Ed25519):    \(Base64.encode(sign.publicKey.bytes))  fingerprint \(sign.publicKey.fingerprint)"
+        )
+        print(
+            "Encryption key (X25519):  \(Base64.encode(box.publicKey.bytes))  fingerprint \(box.publicKey.fingerprint)")
         print("Send \(h.publicKeysPath) to the province IT team to have these keys added to the topology.")
     }
 }
-
-import SodiumKit

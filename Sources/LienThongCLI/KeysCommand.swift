@@ -1,6 +1,6 @@
 import ArgumentParser
-import Node
 import Foundation
+import Node
 import SodiumKit
 
 /// `lienthong keys …`: the node's public keys.
@@ -25,11 +25,13 @@ struct KeysCommand: ParsableCommand {
             let box = try BoxKeyPair(keyFile: h.boxKeyPath)
             if json {
                 struct Out: Encodable {
-                    let node: String, signingKey: String, signingFingerprint: String, encryptionKey: String, encryptionFingerprint: String
+                    let node: String, signingKey: String, signingFingerprint: String, encryptionKey: String,
+                        encryptionFingerprint: String
                 }
-                let out = Out(node: config.node.rawValue, signingKey: Base64.encode(sign.publicKey.bytes),
-                              signingFingerprint: sign.publicKey.fingerprint, encryptionKey: Base64.encode(box.publicKey.bytes),
-                              encryptionFingerprint: box.publicKey.fingerprint)
+                let out = Out(
+                    node: config.node.rawValue, signingKey: Base64.encode(sign.publicKey.bytes),
+                    signingFingerprint: sign.publicKey.fingerprint, encryptionKey: Base64.encode(box.publicKey.bytes),
+                    encryptionFingerprint: box.publicKey.fingerprint)
                 print(String(decoding: try NodeHome.json(out), as: UTF8.self), terminator: "")
             } else {
                 print("Node:                     \(config.node)")

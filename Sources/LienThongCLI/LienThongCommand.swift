@@ -1,3 +1,4 @@
+import ArgumentParser
 /// LienThongCLI: the `lienthong` operator command.
 ///
 /// One file per command group (after swift-argument-parser's `Examples/math`): `init`, `keys`,
@@ -7,7 +8,6 @@
 /// Topology module) and creates key files; it prints public keys and fingerprints only, never a
 /// secret key, and creates node homes owner-only (0700, keys 0600).
 import Diagnostics
-import ArgumentParser
 
 @available(macOS 10.15, *)
 public struct LienThongCommand: AsyncParsableCommand {
@@ -20,9 +20,12 @@ public struct LienThongCommand: AsyncParsableCommand {
             the running node through its control socket (or, with --offline, on its spool). \
             Start with `lienthong init`, or provision a test network with `lienthong topology provision`.
             """,
-        subcommands: [InitCommand.self, KeysCommand.self, TopologyCommand.self, RunCommand.self, SendCommand.self, InboxCommand.self,
-                      TrackCommand.self, RecallCommand.self, PeersCommand.self, StatusCommand.self, QueueCommand.self,
-                      AuditCommand.self, EnvelopeCommand.self]
+        subcommands: [
+            InitCommand.self, KeysCommand.self, TopologyCommand.self, RunCommand.self, SendCommand.self,
+            InboxCommand.self,
+            TrackCommand.self, RecallCommand.self, PeersCommand.self, StatusCommand.self, QueueCommand.self,
+            AuditCommand.self, EnvelopeCommand.self,
+        ]
     )
 
     public init() {}

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Control
+import Foundation
 import Node
 import Spool
 

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Node
-import Foundation
 import Control
 import Envelope
+import Foundation
+import Node
 import Spool
 import Topology
 
@@ -21,7 +21,8 @@ struct QueueCommand: ParsableCommand {
         subcommands: [List.self, Show.self, Hold.self, Release.self, Retry.self, Delete.self, Shape.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List queue entries, oldest first (like postqueue -p).")
+        static let configuration = CommandConfiguration(
+            abstract: "List queue entries, oldest first (like postqueue -p).")
         @OptionGroup var home: HomeOptions
         @Option(help: ArgumentHelp("Only entries for this peer.", valueName: "ID")) var peer: String?
         @Option(help: "Only entries in this state; partial: envelopes still being received from a peer.")
@@ -34,19 +35,25 @@ struct QueueCommand: ParsableCommand {
             if state == .partial {
                 let partials = try node.spool.partialEnvelopes(peer: peer)
                 let now = CLITime.nowMilliseconds()
-                print(json ? try QueueReport.partialJSON(partials, now: now) : QueueReport.partialText(partials, now: now),
-                      terminator: "")
+                print(
+                    json
+                        ? try QueueReport.partialJSON(partials, now: now) : QueueReport.partialText(partials, now: now),
+                    terminator: "")
                 return
             }
-            let entries = try node.spool.queueEntries(peer: peer.map(NodeID.init), state: state?.queueState,
-                                                      urgency: urgency)
+            let entries = try node.spool.queueEntries(
+                peer: peer.map(NodeID.init), state: state?.queueState,
+                urgency: urgency)
             let now = CLITime.nowMilliseconds()
-            print(json ? try QueueReport.listJSON(entries, now: now) : QueueReport.listText(entries, now: now), terminator: "")
+            print(
+                json ? try QueueReport.listJSON(entries, now: now) : QueueReport.listText(entries, now: now),
+                terminator: "")
         }
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one envelope: header, recipients, its queue entries and audit events.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show one envelope: header, recipients, its queue entries and audit events.")
         @OptionGroup var home: HomeOptions
         @Argument(help: ArgumentHelp("Envelope id or a unique prefix of it.", valueName: "ID")) var id: String
         @Flag(help: "Print JSON for scripts.") var json = false
@@ -55,18 +62,25 @@ struct QueueCommand: ParsableCommand {
             let node = try SpoolHome(home.home)
             let envelope = try node.resolve(id)
             guard let stored = try node.spool.storedEnvelope(envelope) else {
-                throw CLIError(.queueNotFound, "envelope \(id) is not in the spool (already handed on, or never received)")
+                throw CLIError(
+                    .queueNotFound, "envelope \(id) is not in the spool (already handed on, or never received)")
             }
             let now = CLITime.nowMilliseconds()
-            let view = try QueueReport.show(header: stored.header, chunksStored: stored.chunksStored, complete: stored.complete,
-                                            entries: try node.spool.queueEntries(envelope: envelope),
-                                            audit: try node.spool.auditRecords(envelope: envelope), now: now)
-            print(json ? try QueueReport.json(view) : QueueReport.showText(view, now: now, names: { try? node.topology[NodeID($0)]?.name }), terminator: "")
+            let view = try QueueReport.show(
+                header: stored.header, chunksStored: stored.chunksStored, complete: stored.complete,
+                entries: try node.spool.queueEntries(envelope: envelope),
+                audit: try node.spool.auditRecords(envelope: envelope), now: now)
+            print(
+                json
+                    ? try QueueReport.json(view)
+                    : QueueReport.showText(view, now: now, names: { try? node.topology[NodeID($0)]?.name }),
+                terminator: "")
         }
     }
 
     struct Hold: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop entries from being sent until released (like postsuper -h).")
+        static let configuration = CommandConfiguration(
+            abstract: "Stop entries from being sent until released (like postsuper -h).")
         @OptionGroup var target: Target
         func run() throws {
             try target.apply(.hold)
@@ -74,7 +88,8 @@ struct QueueCommand: ParsableCommand {
     }
 
     struct Release: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Release held or quarantined entries (like postsuper -H).")
+        static let configuration = CommandConfiguration(
+            abstract: "Release held or quarantined entries (like postsuper -H).")
         @OptionGroup var target: Target
         func run() throws {
             try target.apply(.release)
@@ -82,7 +97,8 @@ struct QueueCommand: ParsableCommand {
     }
 
     struct Retry: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make deferred entries due now instead of after their backoff (like postqueue -i).")
+        static let configuration = CommandConfiguration(
+            abstract: "Make deferred entries due now instead of after their backoff (like postqueue -i).")
         @OptionGroup var target: Target
         func run() throws {
             try target.apply(.retry)
@@ -92,7 +108,9 @@ struct QueueCommand: ParsableCommand {
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete entries for good (like postsuper -d); asks first unless --yes.",
-            discussion: "The deletion is recorded in the audit log with who and why. The recipients behind a deleted entry will not get the document from this node.")
+            discussion:
+                "The deletion is recorded in the audit log with who and why. The recipients behind a deleted entry will not get the document from this node."
+        )
         @OptionGroup var target: Target
         @Option(help: "Why (recorded in the audit log).") var reason: String = "deleted by operator"
         @Flag(help: "Do not ask for confirmation.") var yes = false
@@ -101,20 +119,29 @@ struct QueueCommand: ParsableCommand {
             let node = try SpoolHome(target.home.home)
             let selector = try target.selector(node)
             let count = try node.count(selector)
-            guard count > 0 else { print("No matching queue entries."); return }
+            guard count > 0 else {
+                print("No matching queue entries.")
+                return
+            }
             if !yes {
                 guard isatty(0) != 0 else {
-                    throw CLIError(.queueConfirm, "refusing to delete \(count) entr\(count == 1 ? "y" : "ies") without confirmation; add --yes")
+                    throw CLIError(
+                        .queueConfirm,
+                        "refusing to delete \(count) entr\(count == 1 ? "y" : "ies") without confirmation; add --yes")
                 }
                 print("Delete \(count) queue entr\(count == 1 ? "y" : "ies")? Type 'yes' to confirm: ", terminator: "")
-                guard readLine()?.lowercased() == "yes" else { print("Nothing deleted."); return }
+                guard readLine()?.lowercased() == "yes" else {
+                    print("Nothing deleted.")
+                    return
+                }
             }
             try target.apply(.delete, reason: reason)
         }
     }
 
     struct Shape: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Queue age shape per peer (like qshape): counts by age bucket, and the oldest entry.")
+        static let configuration = CommandConfiguration(
+            abstract: "Queue age shape per peer (like qshape): counts by age bucket, and the oldest entry.")
         @OptionGroup var home: HomeOptions
         @Flag(help: "Print JSON for scripts.") var json = false
 
@@ -135,7 +162,9 @@ struct QueueCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Only entries for this peer.", valueName: "ID")) var peer: String?
 
         func validate() throws {
-            guard all != !ids.isEmpty else { throw ValidationError("give envelope ids or --all, not both and not neither") }
+            guard all != !ids.isEmpty else {
+                throw ValidationError("give envelope ids or --all, not both and not neither")
+            }
         }
 
         func selector(_ node: SpoolHome) throws -> QueueSelector {
@@ -145,9 +174,14 @@ struct QueueCommand: ParsableCommand {
 
         /// Through the running node (it acts at once), or on the spool with --offline.
         func apply(_ verb: QueueAction.Verb, reason: String? = nil) throws {
-            let action = QueueAction(verb: verb, ids: ids, all: all, peer: peer, reason: reason, actor: SpoolHome.actor())
-            guard case .queueChanged(let n) = try node.perform(.queue(action)) else { throw CLIError(.controlUnexpected, "unexpected answer") }
-            let done = ["hold": "held", "release": "released", "retry": "due now", "delete": "deleted"][verb.rawValue] ?? verb.rawValue
+            let action = QueueAction(
+                verb: verb, ids: ids, all: all, peer: peer, reason: reason, actor: SpoolHome.actor())
+            guard case .queueChanged(let n) = try node.perform(.queue(action)) else {
+                throw CLIError(.controlUnexpected, "unexpected answer")
+            }
+            let done =
+                ["hold": "held", "release": "released", "retry": "due now", "delete": "deleted"][verb.rawValue]
+                ?? verb.rawValue
             print("\(n) queue entr\(n == 1 ? "y" : "ies") \(done).")
         }
     }
@@ -190,7 +224,8 @@ struct SpoolHome {
 
     /// Who is acting, for the audit log: `operator:<login>`.
     static func actor() -> String {
-        let login = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+        let login =
+            ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
         return "operator:\(login)"
     }
 }

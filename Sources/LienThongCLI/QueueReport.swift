@@ -1,5 +1,5 @@
-import Foundation
 import Envelope
+import Foundation
 import Spool
 
 /// Pure formatting of queue views, text and JSON, with `now` passed in (so output is testable
@@ -10,7 +10,8 @@ enum QueueReport {
     struct ListJSON: Codable {
         struct Entry: Codable {
             let id: String, peer: String, state: String, urgency: String, origin: String, recipients: [String]
-            let size: UInt64, enqueuedAt: Int64, ageSeconds: Int64, attempts: Int, nextAttemptAt: Int64, lastError: String?, expiresAt: Int64
+            let size: UInt64, enqueuedAt: Int64, ageSeconds: Int64, attempts: Int, nextAttemptAt: Int64,
+                lastError: String?, expiresAt: Int64
         }
         let now: Int64
         let count: Int
@@ -19,12 +20,18 @@ enum QueueReport {
     }
 
     static func listJSON(_ entries: [QueueEntry], now: Int64) throws -> String {
-        let out = ListJSON(now: now, count: entries.count, totalBytes: entries.reduce(0) { $0 + $1.bodySize }, entries: entries.map {
-            ListJSON.Entry(id: $0.envelopeID.hex, peer: $0.peer.rawValue, state: $0.state.rawValue, urgency: $0.urgency.cliName,
-                           origin: $0.origin.rawValue, recipients: $0.recipients.map(\.rawValue), size: $0.bodySize, enqueuedAt: $0.enqueuedAt,
-                           ageSeconds: Output.span(now, $0.enqueuedAt) / 1000, attempts: $0.attempts, nextAttemptAt: $0.nextAttemptAt,
-                           lastError: $0.lastError, expiresAt: $0.expiresAt)
-        })
+        let out = ListJSON(
+            now: now, count: entries.count, totalBytes: entries.reduce(0) { $0 + $1.bodySize },
+            entries: entries.map {
+                ListJSON.Entry(
+                    id: $0.envelopeID.hex, peer: $0.peer.rawValue, state: $0.state.rawValue,
+                    urgency: $0.urgency.cliName,
+                    origin: $0.origin.rawValue, recipients: $0.recipients.map(\.rawValue), size: $0.bodySize,
+                    enqueuedAt: $0.enqueuedAt,
+                    ageSeconds: Output.span(now, $0.enqueuedAt) / 1000, attempts: $0.attempts,
+                    nextAttemptAt: $0.nextAttemptAt,
+                    lastError: $0.lastError, expiresAt: $0.expiresAt)
+            })
         return try json(out)
     }
 
@@ -35,10 +42,14 @@ enum QueueReport {
             let next: String
             switch e.state {
             case .held, .quarantined, .inflight: next = "-"
-            case .ready, .deferred: next = e.nextAttemptAt <= now ? "now" : "in " + age(Output.span(e.nextAttemptAt, now))
+            case .ready, .deferred:
+                next = e.nextAttemptAt <= now ? "now" : "in " + age(Output.span(e.nextAttemptAt, now))
             }
-            rows.append([String(e.envelopeID.hex.prefix(16)), e.peer.rawValue, e.state.rawValue, e.urgency.displayName, bytes(e.bodySize),
-                         age(Output.span(now, e.enqueuedAt)), String(e.attempts), next, e.lastError ?? ""])
+            rows.append([
+                String(e.envelopeID.hex.prefix(16)), e.peer.rawValue, e.state.rawValue, e.urgency.displayName,
+                bytes(e.bodySize),
+                age(Output.span(now, e.enqueuedAt)), String(e.attempts), next, e.lastError ?? "",
+            ])
         }
         let total = entries.reduce(UInt64(0)) { $0 + $1.bodySize }
         return table(rows) + "-- \(entries.count) entr\(entries.count == 1 ? "y" : "ies"), \(bytes(total))\n"
@@ -57,12 +68,16 @@ enum QueueReport {
     }
 
     static func partialJSON(_ partials: [PartialEnvelope], now: Int64) throws -> String {
-        try json(PartialJSON(now: now, count: partials.count, entries: partials.map {
-            .init(id: $0.envelopeID.hex, peer: $0.peer, origin: $0.origin, declaredBytes: $0.payloadSize,
-                  storedBytes: $0.bytesStored, chunks: $0.chunkCount, chunksStored: $0.chunksStored,
-                  receivedAt: $0.receivedAt, lastProgressAt: $0.lastProgressAt,
-                  idleSeconds: Output.span(now, $0.lastProgressAt) / 1000)
-        }))
+        try json(
+            PartialJSON(
+                now: now, count: partials.count,
+                entries: partials.map {
+                    .init(
+                        id: $0.envelopeID.hex, peer: $0.peer, origin: $0.origin, declaredBytes: $0.payloadSize,
+                        storedBytes: $0.bytesStored, chunks: $0.chunkCount, chunksStored: $0.chunksStored,
+                        receivedAt: $0.receivedAt, lastProgressAt: $0.lastProgressAt,
+                        idleSeconds: Output.span(now, $0.lastProgressAt) / 1000)
+                }))
     }
 
     /// `queue list --state partial`: envelopes being received, with their last progress.
@@ -70,8 +85,10 @@ enum QueueReport {
         guard !partials.isEmpty else { return "No partial envelopes.\n" }
         var rows = [["ID", "FROM PEER", "DECLARED", "STORED", "CHUNKS", "LAST PROGRESS"]]
         for p in partials {
-            rows.append([String(p.envelopeID.hex.prefix(16)), p.peer, bytes(p.payloadSize), bytes(p.bytesStored),
-                         "\(p.chunksStored)/\(p.chunkCount)", age(Output.span(now, p.lastProgressAt)) + " ago"])
+            rows.append([
+                String(p.envelopeID.hex.prefix(16)), p.peer, bytes(p.payloadSize), bytes(p.bytesStored),
+                "\(p.chunksStored)/\(p.chunkCount)", age(Output.span(now, p.lastProgressAt)) + " ago",
+            ])
         }
         let declared = partials.reduce(UInt64(0)) { $0 &+ $1.payloadSize }
         return table(rows) + "-- \(partials.count) partial envelope\(partials.count == 1 ? "" : "s"), "
@@ -85,7 +102,10 @@ enum QueueReport {
     static var bucketNames: [String] {
         var names: [String] = []
         var low: Int64 = 0
-        for e in bucketEdges { names.append("\(low)-\(e)m"); low = e }
+        for e in bucketEdges {
+            names.append("\(low)-\(e)m")
+            low = e
+        }
         return names + ["\(low)m+"]
     }
 
@@ -105,16 +125,23 @@ enum QueueReport {
         func row(_ peer: String, _ es: [QueueEntry]) -> ShapeJSON.Row {
             var counts = [Int](repeating: 0, count: bucketEdges.count + 1)
             for e in es { counts[bucket(Output.span(now, e.enqueuedAt))] += 1 }
-            return ShapeJSON.Row(peer: peer, total: es.count, counts: counts, oldestAgeSeconds: Output.span(now, es.map(\.enqueuedAt).min() ?? now) / 1000)
+            return ShapeJSON.Row(
+                peer: peer, total: es.count, counts: counts,
+                oldestAgeSeconds: Output.span(now, es.map(\.enqueuedAt).min() ?? now) / 1000)
         }
         let byPeer = Dictionary(grouping: entries, by: \.peer)
-        return ShapeJSON(now: now, buckets: bucketNames, peers: byPeer.keys.sorted().map { row($0.rawValue, byPeer[$0] ?? []) }, total: row("TOTAL", entries))
+        return ShapeJSON(
+            now: now, buckets: bucketNames, peers: byPeer.keys.sorted().map { row($0.rawValue, byPeer[$0] ?? []) },
+            total: row("TOTAL", entries))
     }
 
     static func shapeText(_ s: ShapeJSON) -> String {
         var rows = [["PEER", "T"] + s.buckets + ["OLDEST"]]
         for r in [s.total] + s.peers {
-            rows.append([r.peer, String(r.total)] + r.counts.map(String.init) + [r.total == 0 ? "-" : age(r.oldestAgeSeconds * 1000)])
+            rows.append(
+                [r.peer, String(r.total)] + r.counts.map(String.init) + [
+                    r.total == 0 ? "-" : age(r.oldestAgeSeconds * 1000)
+                ])
         }
         return table(rows, rightAligned: true)
     }
@@ -129,12 +156,17 @@ enum QueueReport {
         let audit: [AuditRecord]
     }
 
-    static func show(header: EnvelopeHeader, chunksStored: Int, complete: Bool, entries: [QueueEntry], audit: [AuditRecord], now: Int64) throws -> ShowJSON {
+    static func show(
+        header: EnvelopeHeader, chunksStored: Int, complete: Bool, entries: [QueueEntry], audit: [AuditRecord],
+        now: Int64
+    ) throws -> ShowJSON {
         let list = try JSONDecoder().decode(ListJSON.self, from: Data(listJSON(entries, now: now).utf8))
-        return ShowJSON(id: header.id.hex, kind: "\(header.kind)", urgency: header.urgency.cliName, origin: header.origin.rawValue,
-                        createdAt: header.createdAt, expiresAt: header.expiresAt, payloadSize: header.layout.payloadSize,
-                        bodySize: header.layout.bodySize, chunks: header.layout.chunkCount, chunksStored: chunksStored, complete: complete,
-                        recipients: header.recipientIDs.map(\.rawValue), entries: list.entries, audit: audit)
+        return ShowJSON(
+            id: header.id.hex, kind: "\(header.kind)", urgency: header.urgency.cliName, origin: header.origin.rawValue,
+            createdAt: header.createdAt, expiresAt: header.expiresAt, payloadSize: header.layout.payloadSize,
+            bodySize: header.layout.bodySize, chunks: header.layout.chunkCount, chunksStored: chunksStored,
+            complete: complete,
+            recipients: header.recipientIDs.map(\.rawValue), entries: list.entries, audit: audit)
     }
 
     static func showText(_ s: ShowJSON, now: Int64, names: (String) -> String?) -> String {
@@ -143,18 +175,23 @@ enum QueueReport {
         out += "  urgency     \(Urgency(parsing: s.urgency)?.displayName ?? s.urgency)\n"
         out += "  origin      \(s.origin)\(names(s.origin).map { " (\($0))" } ?? "")\n"
         out += "  created     \(timestamp(s.createdAt)) (\(age(Output.span(now, s.createdAt))) ago)\n"
-        out += "  expires     \(timestamp(s.expiresAt))\(s.expiresAt > now ? " (in \(age(Output.span(s.expiresAt, now))))" : " (expired)")\n"
-        out += "  size        \(bytes(s.bodySize)) in \(s.chunks) chunk(s), \(s.chunksStored) stored\(s.complete ? ", complete" : ", partial")\n"
-        out += "  recipients  \(s.recipients.count): \(s.recipients.prefix(8).joined(separator: ", "))\(s.recipients.count > 8 ? ", …" : "")\n"
+        out +=
+            "  expires     \(timestamp(s.expiresAt))\(s.expiresAt > now ? " (in \(age(Output.span(s.expiresAt, now))))" : " (expired)")\n"
+        out +=
+            "  size        \(bytes(s.bodySize)) in \(s.chunks) chunk(s), \(s.chunksStored) stored\(s.complete ? ", complete" : ", partial")\n"
+        out +=
+            "  recipients  \(s.recipients.count): \(s.recipients.prefix(8).joined(separator: ", "))\(s.recipients.count > 8 ? ", …" : "")\n"
         out += "Queue entries (one per next hop):\n"
         if s.entries.isEmpty { out += "  none\n" }
         for e in s.entries {
-            out += "  → \(e.peer)  \(e.state)  tries \(e.attempts)  for \(e.recipients.count) recipient(s)\(e.lastError.map { "  last error: \($0)" } ?? "")\n"
+            out +=
+                "  → \(e.peer)  \(e.state)  tries \(e.attempts)  for \(e.recipients.count) recipient(s)\(e.lastError.map { "  last error: \($0)" } ?? "")\n"
         }
         out += "Audit:\n"
         if s.audit.isEmpty { out += "  none\n" }
         for a in s.audit {
-            out += "  #\(a.seq) \(timestamp(a.at)) \(a.event.rawValue)\(a.peer.map { " peer=\($0)" } ?? "") by \(a.actor)\(a.detail.map { ": \($0)" } ?? "")\n"
+            out +=
+                "  #\(a.seq) \(timestamp(a.at)) \(a.event.rawValue)\(a.peer.map { " peer=\($0)" } ?? "") by \(a.actor)\(a.detail.map { ": \($0)" } ?? "")\n"
         }
         return out
     }

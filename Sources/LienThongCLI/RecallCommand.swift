@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Control
+import Foundation
 
 /// `lienthong recall ID --reason TEXT`: the sender recalls a document (status 13, Decree 30/2020
 /// Phụ lục VI); each recipient's clerk answers 15 (agree: the content is destroyed) or 16.

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Control
+import Foundation
 import Node
 import Topology
 
@@ -22,9 +22,13 @@ struct SendCommand: ParsableCommand {
 
     @OptionGroup var node: NodeAccess
     @OptionGroup var document: DocumentOptions
-    @Flag(help: "Send each --file as its own document (same recipients and metadata), all accepted at once.") var eachFile = false
-    @Option(name: .customLong("edxml"), help: ArgumentHelp("An edXML package to send as it is (repeat for several).",
-                                                           valueName: "FILE")) var packages: [String] = []
+    @Flag(help: "Send each --file as its own document (same recipients and metadata), all accepted at once.")
+    var eachFile = false
+    @Option(
+        name: .customLong("edxml"),
+        help: ArgumentHelp(
+            "An edXML package to send as it is (repeat for several).",
+            valueName: "FILE")) var packages: [String] = []
     @Flag(help: "With --edxml: send to the package's recipients that are in the topology, report the others.")
     var skipUnknown = false
     @Flag(help: "Send even though a document with the same DocumentId was sent before (refused otherwise).")
@@ -39,9 +43,11 @@ struct SendCommand: ParsableCommand {
             throw ValidationError("--subject is required (or send an edXML package with --edxml)")
         }
         let recipients = try RecipientSelection.resolve(to: d.to, toSubtree: d.toSubtree, topology: identity.topology)
-        let request = SendRequest(to: recipients.map(\.rawValue), urgency: (d.urgency ?? .thuong).cliName, expiresInMs: try DurationText.parseMilliseconds(d.expires),
-                                  subject: subject, codeNumber: d.codeNumber, codeNotation: d.codeNotation, documentType: d.documentType,
-                                  secrecy: d.secrecy, files: d.files.map(NodeAccess.absolute), eachFile: eachFile ? true : nil)
+        let request = SendRequest(
+            to: recipients.map(\.rawValue), urgency: (d.urgency ?? .thuong).cliName,
+            expiresInMs: try DurationText.parseMilliseconds(d.expires),
+            subject: subject, codeNumber: d.codeNumber, codeNotation: d.codeNotation, documentType: d.documentType,
+            secrecy: d.secrecy, files: d.files.map(NodeAccess.absolute), eachFile: eachFile ? true : nil)
         var sending = request
         sending.resend = resend ? true : nil
         guard case .sent(let report) = try node.perform(.send(sending)) else {
@@ -51,20 +57,25 @@ struct SendCommand: ParsableCommand {
             print(try Output.json(report), terminator: "")
         } else {
             for id in report.ids ?? [report.id] { print(id) }
-            FileHandle.standardError.write(Data("Queued for \(report.recipients) recipient(s) via \(report.nextHops.isEmpty ? "this node's inbox" : report.nextHops.joined(separator: ", ")); \(report.payloadBytes) payload bytes.\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "Queued for \(report.recipients) recipient(s) via \(report.nextHops.isEmpty ? "this node's inbox" : report.nextHops.joined(separator: ", ")); \(report.payloadBytes) payload bytes.\n"
+                        .utf8))
         }
     }
 
     /// Each package is its own document; they are sent in order and the first error stops the rest.
     private func sendPackages() throws {
         guard !document.givenForEdXML, !eachFile else {
-            throw ValidationError("--edxml takes recipients, urgency, metadata and files from the package; "
-                                  + "drop --to, --to-subtree, --urgency, --subject, --code-*, --document-type and --file")
+            throw ValidationError(
+                "--edxml takes recipients, urgency, metadata and files from the package; "
+                    + "drop --to, --to-subtree, --urgency, --subject, --code-*, --document-type and --file")
         }
         var reports: [SentReport] = []
         for package in packages {
-            var request = SendRequest(to: [], urgency: "thuong", expiresInMs: try DurationText.parseMilliseconds(document.expires),
-                                      subject: "", files: [])
+            var request = SendRequest(
+                to: [], urgency: "thuong", expiresInMs: try DurationText.parseMilliseconds(document.expires),
+                subject: "", files: [])
             request.edxml = NodeAccess.absolute(package)
             request.skipUnknown = skipUnknown ? true : nil
             request.resend = resend ? true : nil
@@ -74,8 +85,11 @@ struct SendCommand: ParsableCommand {
             reports.append(report)
             if !json {
                 print(report.id)
-                var line = "\(package): DocumentId \(report.documentId ?? "—"), queued for \(report.recipients) recipient(s)"
-                if let skipped = report.skipped { line += "; skipped (not in the topology): \(skipped.joined(separator: ", "))" }
+                var line =
+                    "\(package): DocumentId \(report.documentId ?? "—"), queued for \(report.recipients) recipient(s)"
+                if let skipped = report.skipped {
+                    line += "; skipped (not in the topology): \(skipped.joined(separator: ", "))"
+                }
                 FileHandle.standardError.write(Data((line + ".\n").utf8))
             }
         }

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Node
-import Foundation
 import Envelope
+import Foundation
+import Node
 import SodiumKit
 import Topology
 
@@ -15,10 +15,12 @@ struct TopologyCommand: ParsableCommand {
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a topology file and summarise it (nodes per level, depth).",
-            discussion: "Every error names the node at fault. Example: lienthong topology validate Topology/hoa-binh.json")
+            discussion:
+                "Every error names the node at fault. Example: lienthong topology validate Topology/hoa-binh.json")
 
         @Argument(help: ArgumentHelp("The topology file (JSON).", valueName: "FILE")) var file: String
-        @Flag(help: "Also require every node to have its public keys (as a running network does).") var requireKeys = false
+        @Flag(help: "Also require every node to have its public keys (as a running network does).") var requireKeys =
+            false
 
         func run() throws {
             let t = try Topology.load(path: file, requireKeys: requireKeys)
@@ -38,7 +40,8 @@ struct TopologyCommand: ParsableCommand {
     struct Route: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the hop path a document takes from one node to another.",
-            discussion: "Example: lienthong topology route Topology/hoa-binh.json --from 000.00.01.H27 --to 000.01.11.H27")
+            discussion:
+                "Example: lienthong topology route Topology/hoa-binh.json --from 000.00.01.H27 --to 000.01.11.H27")
 
         @Argument(help: ArgumentHelp("The topology file (JSON).", valueName: "FILE")) var file: String
         @Option(help: ArgumentHelp("Sending node id.", valueName: "ID")) var from: String
@@ -50,7 +53,9 @@ struct TopologyCommand: ParsableCommand {
             print("Route \(from) → \(to): \(path.count - 1) hop(s)")
             for (i, id) in path.enumerated() {
                 let n = t[id]
-                print("  \(i + 1). \(id.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) \(n?.name ?? "?") (\(n?.level.rawValue ?? "?"))")
+                print(
+                    "  \(i + 1). \(id.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) \(n?.name ?? "?") (\(n?.level.rawValue ?? "?"))"
+                )
             }
         }
     }
@@ -68,7 +73,10 @@ struct TopologyCommand: ParsableCommand {
                 """)
 
         @Argument(help: ArgumentHelp("The topology file (JSON).", valueName: "FILE")) var file: String
-        @Option(help: ArgumentHelp("Directory to create the node homes in (must not exist yet, or be empty).", valueName: "DIR")) var out: String
+        @Option(
+            help: ArgumentHelp(
+                "Directory to create the node homes in (must not exist yet, or be empty).", valueName: "DIR")) var out:
+            String
         @Option(help: "First TCP port to give a listening node.") var basePort: Int = 7100
         @Option(help: "Address the listeners use (loopback by default).") var host: String = "127.0.0.1"
 
@@ -103,7 +111,9 @@ struct TopologyCommand: ParsableCommand {
             }
             print("Provisioned \(t.nodes.count) node homes in \(out) (network \(t.network)).")
             if let first = listeners.first, let last = listeners.last {
-                print("Listeners: \(listeners.count) nodes on \(host) ports \(basePort)…\(basePort + listeners.count - 1) (first \(first.id), last \(last.id)).")
+                print(
+                    "Listeners: \(listeners.count) nodes on \(host) ports \(basePort)…\(basePort + listeners.count - 1) (first \(first.id), last \(last.id))."
+                )
             }
             print("Topology with every key and endpoint: \(out)/topology.json")
         }

@@ -44,7 +44,8 @@ struct InboundOffers {
 
     /// Why the offer of `header` cannot be taken now, or nil when it fits.
     func refusal(for header: EnvelopeHeader, small: Bool) -> String? {
-        let size = header.layout.payloadSize, table = Self.tableBytes(header)
+        let size = header.layout.payloadSize
+        let table = Self.tableBytes(header)
         if entries.count >= limits.maxOffers {
             return "\(entries.count) envelopes from this peer are in progress (limit \(limits.maxOffers)); "
                 + "offer it again later"
@@ -73,7 +74,8 @@ struct InboundOffers {
 
     private mutating func account(_ e: Entry, sign: Int) {
         let header = e.verifier.header
-        let size = header.layout.payloadSize, table = Self.tableBytes(header)
+        let size = header.layout.payloadSize
+        let table = Self.tableBytes(header)
         if sign > 0 {
             tableBytes += table
             if e.small != nil { smallBytes += size } else { declaredBytes += size }

@@ -1,6 +1,6 @@
 import Diagnostics
-import Foundation
 import Envelope
+import Foundation
 import SodiumKit
 import Spool
 import Topology
@@ -41,14 +41,17 @@ public struct Ingress: Sendable {
     public func check(_ header: EnvelopeHeader, now: Int64, sealedHere: Bool = false) throws {
         let id = header.id.hex.prefix(16)
         guard let origin = topology[header.origin] else {
-            throw IngressError(.unknownOrigin, "envelope \(id)… comes from \(header.origin), which is not in the topology")
+            throw IngressError(
+                .unknownOrigin, "envelope \(id)… comes from \(header.origin), which is not in the topology")
         }
         guard let key = origin.signingKey else {
-            throw IngressError(.unknownOrigin, "the topology has no signing key for \(header.origin); cannot verify envelope \(id)…")
+            throw IngressError(
+                .unknownOrigin, "the topology has no signing key for \(header.origin); cannot verify envelope \(id)…")
         }
         if !(sealedHere && header.origin == me) {
             do { try header.verifySignature(originKey: key) } catch {
-                throw IngressError(.badSignature, "envelope \(id)… does not carry a valid signature of its origin \(header.origin)")
+                throw IngressError(
+                    .badSignature, "envelope \(id)… does not carry a valid signature of its origin \(header.origin)")
             }
         }
         do { try header.checkNotExpired(now: now) } catch {
@@ -58,13 +61,16 @@ public struct Ingress: Sendable {
             throw IngressError(.badClock, error.message)
         }
         guard header.layout.payloadSize <= limits.maxPayloadBytes, header.recipients.count <= limits.maxRecipients,
-              header.encoded.count <= limits.maxHeaderBytes else {
+            header.encoded.count <= limits.maxHeaderBytes
+        else {
             throw IngressError(.tooLarge, "envelope \(id)… is over this node's size limits")
         }
         guard header.layout.chunkCount == 1 || header.layout.chunkSize >= limits.minChunkSizeOfMany else {
-            throw IngressError(.malformed, "envelope \(id)… is cut into \(header.layout.chunkCount) chunks of "
-                               + "\(header.layout.chunkSize) bytes; chunks of an envelope of several must be at least "
-                               + "\(limits.minChunkSizeOfMany >> 10) KiB (LienThong seals in 64 KiB chunks)")
+            throw IngressError(
+                .malformed,
+                "envelope \(id)… is cut into \(header.layout.chunkCount) chunks of "
+                    + "\(header.layout.chunkSize) bytes; chunks of an envelope of several must be at least "
+                    + "\(limits.minChunkSizeOfMany >> 10) KiB (LienThong seals in 64 KiB chunks)")
         }
         for r in header.recipientIDs where topology[r] == nil {
             throw IngressError(.unknownRecipient, "envelope \(id)… names recipient \(r), which is not in the topology")
@@ -81,11 +87,14 @@ public struct Ingress: Sendable {
             // if nothing is for us or beyond us, it was not routed here.
             let forUs = plan.local || hops.keys.contains { $0 != peer }
             guard forUs || from == "local" else {
-                throw IngressError(.notRoutedHere, "envelope \(header.id.hex.prefix(16))… from \(peer) has no recipient on this side of the tree")
+                throw IngressError(
+                    .notRoutedHere,
+                    "envelope \(header.id.hex.prefix(16))… from \(peer) has no recipient on this side of the tree")
             }
             hops[peer] = nil
         }
-        return Custody(nextHops: hops, deliverLocally: plan.local, trackAsOrigin: header.origin == me && header.kind == .document)
+        return Custody(
+            nextHops: hops, deliverLocally: plan.local, trackAsOrigin: header.origin == me && header.kind == .document)
     }
 
     /// Checks and stores an envelope file (header ‖ table ‖ body), chunk by chunk, then runs the
@@ -94,7 +103,8 @@ public struct Ingress: Sendable {
         let source = try FileSource(path: path)
         let header = try EnvelopeFile.readHeader(from: source, limits: limits)
         try check(header, now: now)
-        let verifier = try ChunkVerifier(header: header, table: try EnvelopeFile.readTable(from: source, header: header))
+        let verifier = try ChunkVerifier(
+            header: header, table: try EnvelopeFile.readTable(from: source, header: header))
         let custody = try custody(for: header, from: from)
         guard case .resume(let start) = try spool.begin(verifier, from: from, now: now) else {
             return (header, .duplicate, custody)

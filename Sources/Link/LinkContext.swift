@@ -1,7 +1,7 @@
+import Envelope
 import Foundation
 import Logging
 import NIOPosix
-import Envelope
 import SodiumKit
 import Spool
 import Topology
@@ -31,11 +31,14 @@ public struct LinkContext: Sendable {
     /// Handshake and envelope refusals, logged in aggregate per source and minute.
     public let refusals: RefusalLog
 
-    public init(me: NodeID, keys: SigningKeyPair, topology: Topology, spool: Spool, blockingPool: NIOThreadPool,
-                configuration: LinkConfiguration = LinkConfiguration(), logger: Logger,
-                replayGuard: ReplayGuard = ReplayGuard(), sessions: PeerSessions = PeerSessions(), monitor: LinkMonitor = LinkMonitor(), queueSignal: QueueSignal = QueueSignal(),
-                limits: EnvelopeLimits = .default,
-                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+    public init(
+        me: NodeID, keys: SigningKeyPair, topology: Topology, spool: Spool, blockingPool: NIOThreadPool,
+        configuration: LinkConfiguration = LinkConfiguration(), logger: Logger,
+        replayGuard: ReplayGuard = ReplayGuard(), sessions: PeerSessions = PeerSessions(),
+        monitor: LinkMonitor = LinkMonitor(), queueSignal: QueueSignal = QueueSignal(),
+        limits: EnvelopeLimits = .default,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
         self.me = me
         self.keys = keys
         self.topology = topology
@@ -56,10 +59,13 @@ public struct LinkContext: Sendable {
 
     /// The acceptor's view: any neighbour in the topology may connect, with its pinned key.
     var acceptorIdentity: AcceptorIdentity {
-        let topology = self.topology, me = self.me
-        return AcceptorIdentity(network: topology.network, me: me, keys: keys, neighbourKey: { id in
-            topology.neighbours(of: me).contains(id) ? topology[id]?.signingKey : nil
-        }, replayGuard: replayGuard)
+        let topology = self.topology
+        let me = self.me
+        return AcceptorIdentity(
+            network: topology.network, me: me, keys: keys,
+            neighbourKey: { id in
+                topology.neighbours(of: me).contains(id) ? topology[id]?.signingKey : nil
+            }, replayGuard: replayGuard)
     }
 
     /// Runs a blocking spool operation off the event loops. Not cancelled with the calling task:
@@ -71,7 +77,9 @@ public struct LinkContext: Sendable {
 
     /// `body` on one of `pool`'s threads, the way `blocking` runs it (the node's control requests
     /// use their own pool).
-    public static func run<T: Sendable>(on pool: NIOThreadPool, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    public static func run<T: Sendable>(
+        on pool: NIOThreadPool, _ body: @escaping @Sendable () throws -> T
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
             pool.submit { state in
                 guard case .active = state else {

@@ -1,21 +1,26 @@
+import Envelope
 import Logging
 import NIOCore
 import NIOPosix
-import Envelope
 import Topology
 import Wire
 
 /// Accepting and dialling link connections: the TCP side of the link protocol.
 public enum LinkEndpoints {
     /// A channel speaking the link protocol: bounded frame decoder, frame encoder.
-    static func configure(_ channel: any Channel, maxFrameSize: Int, unsentLowWater: Int? = nil) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> {
+    static func configure(
+        _ channel: any Channel, maxFrameSize: Int, unsentLowWater: Int? = nil
+    ) -> EventLoopFuture<NIOAsyncChannel<ByteBuffer, ByteBuffer>> {
         channel.eventLoop.makeCompletedFuture {
             #if os(Linux)
             if let unsentLowWater, let options = channel.syncOptions {
-                try options.setOption(.tcpOption(NIOBSDSocket.Option(rawValue: CInt(TCP_NOTSENT_LOWAT))), value: SocketOptionValue(unsentLowWater))
+                try options.setOption(
+                    .tcpOption(NIOBSDSocket.Option(rawValue: CInt(TCP_NOTSENT_LOWAT))),
+                    value: SocketOptionValue(unsentLowWater))
             }
             #endif
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrameSize)))
+            try channel.pipeline.syncOperations.addHandler(
+                ByteToMessageHandler(FrameDecoder(maxFrameSize: maxFrameSize)))
             try channel.pipeline.syncOperations.addHandler(FrameEncoder())
             return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
         }
@@ -23,9 +28,11 @@ public enum LinkEndpoints {
 
     /// Listens on `host:port` (0 picks a port; `onBound` gets it) and serves each neighbour that
     /// connects, until cancelled. `onSession` hears how each connection ended.
-    public static func listen(host: String, port: Int, context: LinkContext, group: any EventLoopGroup,
-                              onBound: @Sendable (Int) -> Void = { _ in },
-                              onSession: @escaping @Sendable (Result<SessionSummary, any Error>) -> Void = { _ in }) async throws {
+    public static func listen(
+        host: String, port: Int, context: LinkContext, group: any EventLoopGroup,
+        onBound: @Sendable (Int) -> Void = { _ in },
+        onSession: @escaping @Sendable (Result<SessionSummary, any Error>) -> Void = { _ in }
+    ) async throws {
         let maxFrame = context.configuration.maxFrameSize
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -38,7 +45,9 @@ public enum LinkEndpoints {
             try await withThrowingDiscardingTaskGroup { tasks in
                 for try await connection in connections {
                     tasks.addTask {
-                        do { onSession(.success(try await accept(connection, context: context))) } catch { onSession(.failure(error)) }
+                        do { onSession(.success(try await accept(connection, context: context))) } catch {
+                            onSession(.failure(error))
+                        }
                     }
                 }
             }
@@ -46,7 +55,9 @@ public enum LinkEndpoints {
     }
 
     /// Dials `target` at `endpoint` and runs one session until it ends.
-    public static func dial(_ target: NodeID, at endpoint: Endpoint, context: LinkContext, group: any EventLoopGroup) async throws -> SessionSummary {
+    public static func dial(
+        _ target: NodeID, at endpoint: Endpoint, context: LinkContext, group: any EventLoopGroup
+    ) async throws -> SessionSummary {
         guard let targetKey = context.topology[target]?.signingKey else {
             throw WireError(.wrongPeer, "\(target) has no signing key in the topology; cannot authenticate it")
         }
@@ -57,7 +68,8 @@ public enum LinkEndpoints {
             .connect(host: endpoint.host, port: endpoint.port) { channel in
                 configure(channel, maxFrameSize: maxFrame, unsentLowWater: context.configuration.unsentLowWater)
             }
-        let identity = DiallerIdentity(network: context.network, me: context.me, keys: context.keys, target: target, targetKey: targetKey)
+        let identity = DiallerIdentity(
+            network: context.network, me: context.me, keys: context.keys, target: target, targetKey: targetKey)
         return try await connection.executeThenClose { inbound, outbound in
             var frames = inbound.makeAsyncIterator()
             let deadline = closeAfter(context.configuration.handshakeTimeout, connection.channel)
@@ -81,7 +93,9 @@ public enum LinkEndpoints {
     }
 
     /// The acceptor's side of one connection: handshake (refusing with a reason), then the session.
-    static func accept(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, context: LinkContext) async throws -> SessionSummary {
+    static func accept(
+        _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, context: LinkContext
+    ) async throws -> SessionSummary {
         try await connection.executeThenClose { inbound, outbound in
             var frames = inbound.makeAsyncIterator()
             let deadline = closeAfter(context.configuration.handshakeTimeout, connection.channel)
@@ -89,8 +103,12 @@ public enum LinkEndpoints {
             var crypto: SessionCrypto?
             while crypto == nil {
                 guard let frame = try await frames.next() else {
-                    let e = WireError(.timeout, "the dialler closed the connection or did not finish the handshake within \(context.configuration.handshakeTimeout)")
-                    context.refusals.refused("handshake refused", source: remote(connection.channel), reason: "\(e)", now: context.clock())
+                    let e = WireError(
+                        .timeout,
+                        "the dialler closed the connection or did not finish the handshake within \(context.configuration.handshakeTimeout)"
+                    )
+                    context.refusals.refused(
+                        "handshake refused", source: remote(connection.channel), reason: "\(e)", now: context.clock())
                     throw e
                 }
                 switch acceptor.receive(Array(buffer: frame), now: context.clock()) {
@@ -100,8 +118,9 @@ public enum LinkEndpoints {
                     for r in replies { try await outbound.write(ByteBuffer(bytes: r)) }
                     crypto = c
                 case .refuse(let error, let replies):
-                    context.refusals.refused("handshake refused", source: remote(connection.channel), reason: "\(error)",
-                                             now: context.clock())
+                    context.refusals.refused(
+                        "handshake refused", source: remote(connection.channel), reason: "\(error)",
+                        now: context.clock())
                     for r in replies { try? await outbound.write(ByteBuffer(bytes: r)) }
                     throw error
                 }

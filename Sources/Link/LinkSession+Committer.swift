@@ -15,7 +15,8 @@ extension LinkSession {
                 await work.wakeup.wait(timeout: .milliseconds(500))
                 continue
             }
-            let spool = context.spool, now = context.clock()
+            let spool = context.spool
+            let now = context.clock()
             // Small envelopes: one transaction for all of them, then one ACK frame.
             try await commitSmalls(items.compactMap { if case .small(let e) = $0 { e } else { nil } })
             // Large envelopes: begin, then consecutive chunks per envelope in one transaction each.
@@ -29,7 +30,8 @@ extension LinkSession {
                     i += 1
                     let id = verifier.header.id
                     do {
-                        let quota = context.configuration.partialQuota, from = peer.rawValue
+                        let quota = context.configuration.partialQuota
+                        let from = peer.rawValue
                         switch try await context.blocking({
                             try spool.begin(verifier, from: from, now: now, quota: quota)
                         }) {
@@ -37,7 +39,11 @@ extension LinkSession {
                             receiving.withLock { $0[id] = nil }
                             try writer.send(.have(id))
                         case .resume(let k):
-                            if k > 0 { logger.info("resuming a partial envelope", metadata: ["envelope": "\(id.hex.prefix(16))", "fromChunk": "\(k)"]) }
+                            if k > 0 {
+                                logger.info(
+                                    "resuming a partial envelope",
+                                    metadata: ["envelope": "\(id.hex.prefix(16))", "fromChunk": "\(k)"])
+                            }
                             large[id] = (verifier, custody, k)
                             if k == verifier.header.layout.chunkCount {
                                 try await completeLarge(id, &large)
@@ -56,18 +62,25 @@ extension LinkSession {
                     // At most `chunksPerTransaction` chunks per transaction; small envelopes that
                     // arrived meanwhile (an urgent one, say) are committed between two of them.
                     var chunks: [[UInt8]] = []
-                    while i < items.count, chunks.count < context.configuration.chunksPerTransaction, case .chunk(let cid, let index, let data) = items[i], cid == id, index == first + chunks.count {
+                    while i < items.count, chunks.count < context.configuration.chunksPerTransaction,
+                        case .chunk(let cid, let index, let data) = items[i], cid == id, index == first + chunks.count
+                    {
                         chunks.append(data)
                         i += 1
                     }
                     defer { smallsInBetween = true }
                     if smallsInBetween {
-                        try await commitSmalls(work.take { if case .small = $0 { true } else { false } }.compactMap { if case .small(let e) = $0 { e } else { nil } })
+                        try await commitSmalls(
+                            work.take { if case .small = $0 { true } else { false } }.compactMap {
+                                if case .small(let e) = $0 { e } else { nil }
+                            })
                     }
                     guard let state = large[id], first == state.next else { continue }  // stale after a re-request
                     do {
                         let batch = chunks
-                        let stored = try await context.blocking { try spool.appendChunks(state.verifier, first: first, chunks: batch, now: now) }
+                        let stored = try await context.blocking {
+                            try spool.appendChunks(state.verifier, first: first, chunks: batch, now: now)
+                        }
                         large[id]?.next = stored
                         try writer.send(.stored(id, stored))
                         if stored == state.verifier.header.layout.chunkCount { try await completeLarge(id, &large) }
@@ -95,7 +108,10 @@ extension LinkSession {
     /// to their next hops' sessions on the way (`QueueSignal.commit`).
     private func commitSmalls(_ smalls: [IncomingEnvelope]) async throws {
         guard !smalls.isEmpty else { return }
-        let spool = context.spool, signal = context.queueSignal, logger = self.logger, now = context.clock()
+        let spool = context.spool
+        let signal = context.queueSignal
+        let logger = self.logger
+        let now = context.clock()
         let results: [AcceptResult]
         do {
             results = try await context.blocking { try signal.accept(smalls, now: now, spool: spool, logger: logger) }
@@ -109,12 +125,19 @@ extension LinkSession {
         }
     }
 
-    private func completeLarge(_ id: EnvelopeID, _ large: inout [EnvelopeID: (verifier: ChunkVerifier, custody: Custody, next: Int)]) async throws {
+    private func completeLarge(
+        _ id: EnvelopeID, _ large: inout [EnvelopeID: (verifier: ChunkVerifier, custody: Custody, next: Int)]
+    ) async throws {
         guard let state = large[id] else { return }
-        let spool = context.spool, signal = context.queueSignal, logger = self.logger, now = context.clock()
+        let spool = context.spool
+        let signal = context.queueSignal
+        let logger = self.logger
+        let now = context.clock()
         let envelope = (header: state.verifier.header, table: state.verifier.table, custody: state.custody)
         let result = try await context.blocking {
-            try signal.commit([envelope], now: now, spool: spool, logger: logger) { custodies in [try spool.complete(id, custody: custodies[0], now: now)] }[0]
+            try signal.commit([envelope], now: now, spool: spool, logger: logger) { custodies in
+                [try spool.complete(id, custody: custodies[0], now: now)]
+            }[0]
         }
         large[id] = nil
         receiving.withLock { $0[id] = nil }
@@ -126,13 +149,21 @@ extension LinkSession {
     /// keep failing, refuses it for now (the sender defers it and retries later). Returns
     /// whether it asked again.
     func askAgain(_ id: EnvelopeID, from index: Int, ask: Bool = true) throws -> Bool {
-        let n = rejections.withLock { r in r[id, default: 0] += 1; return r[id] ?? 0 }
+        let n = rejections.withLock { r in
+            r[id, default: 0] += 1
+            return r[id] ?? 0
+        }
         if n > Self.maxRejections {
-            try refuse(id, .temporaryFailure, "chunk \(index) failed verification against the signed digest \(n) times; the sender's copy may be damaged")
+            try refuse(
+                id, .temporaryFailure,
+                "chunk \(index) failed verification against the signed digest \(n) times; the sender's copy may be damaged"
+            )
             return false
         }
         guard ask else { return true }
-        logger.notice("chunk failed verification; asking again", metadata: ["envelope": "\(id.hex.prefix(16))", "chunk": "\(index)"])
+        logger.notice(
+            "chunk failed verification; asking again",
+            metadata: ["envelope": "\(id.hex.prefix(16))", "chunk": "\(index)"])
         try writer.send(.sendFrom(id, index))
         return true
     }

@@ -1,6 +1,6 @@
-import Synchronization
 import Envelope
 import Spool
+import Synchronization
 
 /// The sending half of a session: claims entries for this peer, offers them and sends their
 /// chunks (most urgent first, within the window), and applies the peer's answers (ACK, refusals)
@@ -13,9 +13,11 @@ extension LinkSession {
 
     func senderLoop() async throws {
         let config = context.configuration
-        let spool = context.spool, peer = self.peer
+        let spool = context.spool
+        let peer = self.peer
         var nextPoll: Int64 = 0
-        var claimDue = false, claimSkipped = false
+        var claimDue = false
+        var claimSkipped = false
         while !Task.isCancelled {
             var worked = false
             // Hỏa tốc entries handed over by a custody commit: offered at once, no claim. A claim
@@ -37,7 +39,8 @@ extension LinkSession {
                 claimDue = false
                 claimSkipped = false
                 let offers = try await context.blocking { try spool.claimForSending(peer: peer, now: now, limit: room) }
-                for (entry, header, table) in offers where outbound.withLock({ $0.offered(entry, layout: header.layout) }) {
+                for (entry, header, table) in offers
+                where outbound.withLock({ $0.offered(entry, layout: header.layout) }) {
                     try writer.send(.offer(header: header.encoded, table: table.bytes))
                 }
                 if !offers.isEmpty { worked = true }
@@ -56,7 +59,10 @@ extension LinkSession {
                 let batch = picks
                 let chunks = try await context.blocking { try spool.chunks(batch) }
                 for (p, data) in zip(picks, chunks) {
-                    guard let data else { throw SpoolError(.notFound, "chunk \(p.index) of \(p.id.hex.prefix(16))… vanished from the spool") }
+                    guard let data else {
+                        throw SpoolError(
+                            .notFound, "chunk \(p.index) of \(p.id.hex.prefix(16))… vanished from the spool")
+                    }
                     try writer.send(.chunk(p.id, p.index, data))
                 }
                 worked = true
@@ -75,26 +81,37 @@ extension LinkSession {
                 await answers.wakeup.wait(timeout: .milliseconds(500))
                 continue
             }
-            let acked: [EnvelopeID] = effects.flatMap { e -> [EnvelopeID] in if case .acknowledged(let ids) = e { ids } else { [] } }
+            let acked: [EnvelopeID] = effects.flatMap { e -> [EnvelopeID] in
+                if case .acknowledged(let ids) = e { ids } else { [] }
+            }
             let others = effects.filter { if case .acknowledged = $0 { false } else { true } }
             try await apply((acked.isEmpty ? [] : [.acknowledged(acked)]) + others)
         }
     }
 
     private func apply(_ effects: [OutboundState.Effect]) async throws {
-        let spool = context.spool, peer = self.peer, now = context.clock(), retry = context.configuration.retry
+        let spool = context.spool
+        let peer = self.peer
+        let now = context.clock()
+        let retry = context.configuration.retry
         for effect in effects {
             switch effect {
             case .acknowledged(let ids):
                 let n = try await context.blocking { try spool.ackBatch(ids, peer: peer, now: now) }
                 summary.withLock { $0.envelopesSent += n }
             case .deferEntry(let id, let why):
-                logger.notice("peer refused an envelope for now", metadata: ["envelope": "\(id.hex.prefix(16))", "reason": "\(why)"])
-                let attempts = try await context.blocking { try spool.queueEntries(peer: peer, envelope: id).first?.attempts ?? 1 }
+                logger.notice(
+                    "peer refused an envelope for now",
+                    metadata: ["envelope": "\(id.hex.prefix(16))", "reason": "\(why)"])
+                let attempts = try await context.blocking {
+                    try spool.queueEntries(peer: peer, envelope: id).first?.attempts ?? 1
+                }
                 let delay = retry.delay(attempts: attempts)
                 try await context.blocking { try spool.deferEntry(id, peer: peer, error: why, delay: delay, now: now) }
             case .quarantine(let id, let why):
-                logger.warning("peer refused an envelope for good; quarantined", metadata: ["envelope": "\(id.hex.prefix(16))", "reason": "\(why)"])
+                logger.warning(
+                    "peer refused an envelope for good; quarantined",
+                    metadata: ["envelope": "\(id.hex.prefix(16))", "reason": "\(why)"])
                 try await context.blocking { try spool.quarantine(id, peer: peer, reason: why, now: now) }
             }
         }

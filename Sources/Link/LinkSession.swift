@@ -1,9 +1,9 @@
+import Envelope
 import Logging
 import NIOCore
-import Synchronization
-import Envelope
 import SodiumKit
 import Spool
+import Synchronization
 import Wire
 
 /// Work for the committer: everything that writes the spool on the receiving side, in order.
@@ -26,7 +26,12 @@ final class WorkQueue<Item: Sendable>: Sendable {
         wakeup.signal()
     }
 
-    func takeAll() -> [Item] { items.withLock { all in defer { all = [] }; return all } }
+    func takeAll() -> [Item] {
+        items.withLock { all in
+            defer { all = [] }
+            return all
+        }
+    }
 
     /// Takes the items matching `wanted`, leaving the others in order.
     func take(where wanted: (Item) -> Bool) -> [Item] {
@@ -89,20 +94,25 @@ final class LinkSession: Sendable {
         self.handoffs = HandoffBox { wake.signal() }
         self.opener = FrameOpenerBox(opener: crypto.opener)
         self.writer = FrameWriter(sealer: crypto.sealer)
-        self.outbound = Locked(OutboundState(window: context.configuration.window, urgentReserve: context.configuration.urgentReserve))
+        self.outbound = Locked(
+            OutboundState(window: context.configuration.window, urgentReserve: context.configuration.urgentReserve))
         self.lastHeard = Atomic(context.clock())
         self.summary = Locked(SessionSummary(peer: crypto.peer.rawValue))
         self.receiving = Locked(InboundOffers(limits: context.configuration.inboundOffers))
-        self.offerRate = Locked(OfferRate(perSecond: context.configuration.offersPerSecond,
-                                          burst: context.configuration.offerBurst))
+        self.offerRate = Locked(
+            OfferRate(
+                perSecond: context.configuration.offersPerSecond,
+                burst: context.configuration.offerBurst))
         var logger = context.logger
         logger[metadataKey: "peer"] = "\(crypto.peer)"
         self.logger = logger
     }
 
     /// Runs until the peer closes, the link fails, or the task is cancelled.
-    func run(inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
-             outbound channelOut: NIOAsyncChannelOutboundWriter<ByteBuffer>) async -> SessionSummary {
+    func run(
+        inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+        outbound channelOut: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    ) async -> SessionSummary {
         await context.sessions.acquire(peer)
         context.monitor.sessionUp(peer, now: context.clock())
         context.queueSignal.register(self, peer: peer, box: handoffs) { [weak self] in
@@ -115,7 +125,8 @@ final class LinkSession: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await self.guarded("writer") {
-                    try await self.writer.drain(into: channelOut) { [monitor = self.context.monitor, peer = self.peer] n in
+                    try await self.writer.drain(into: channelOut) {
+                        [monitor = self.context.monitor, peer = self.peer] n in
                         monitor.sent(peer, bytes: n)
                     }
                 }
@@ -168,7 +179,11 @@ final class LinkSession: Sendable {
         context.monitor.sessionDown(peer, reason: s.closeReason)
         await context.sessions.release(peer)
         s.chunkBytesSent = outbound.withLock { $0.chunkBytesSent }
-        logger.info("link down", metadata: ["reason": "\(s.closeReason)", "sent": "\(s.envelopesSent)", "received": "\(s.envelopesReceived)"])
+        logger.info(
+            "link down",
+            metadata: [
+                "reason": "\(s.closeReason)", "sent": "\(s.envelopesSent)", "received": "\(s.envelopesReceived)",
+            ])
         return s
     }
 
@@ -234,8 +249,10 @@ final class LinkSession: Sendable {
         }
         let id = header.id
         guard offerRate.withLock({ $0.take(now: now) }) else {
-            return try refuse(id, .temporaryFailure, "more than \(context.configuration.offersPerSecond) new envelopes a "
-                              + "second from this peer; offer it again later")
+            return try refuse(
+                id, .temporaryFailure,
+                "more than \(context.configuration.offersPerSecond) new envelopes a "
+                    + "second from this peer; offer it again later")
         }
         let verifier: ChunkVerifier
         let custody: Custody
@@ -267,8 +284,9 @@ final class LinkSession: Sendable {
     }
 
     func refuse(_ id: EnvelopeID, _ reason: RefusalReason, _ text: String) throws {
-        context.refusals.refused("refused an envelope", source: peer.rawValue,
-                                 reason: "\(reason): \(id.hex.prefix(16))… \(text.prefix(200))", now: context.clock())
+        context.refusals.refused(
+            "refused an envelope", source: peer.rawValue,
+            reason: "\(reason): \(id.hex.prefix(16))… \(text.prefix(200))", now: context.clock())
         try writer.send(.refuse(id, reason, String(text.prefix(200))))
     }
 
@@ -303,7 +321,9 @@ final class LinkSession: Sendable {
             small.append(data)
             if small.count == r.verifier.header.layout.chunkCount {
                 receiving.withLock { $0[id] = nil }
-                work.push(.small(IncomingEnvelope(verifier: r.verifier, chunks: small, from: peer.rawValue, custody: r.custody)))
+                work.push(
+                    .small(
+                        IncomingEnvelope(verifier: r.verifier, chunks: small, from: peer.rawValue, custody: r.custody)))
             } else {
                 receiving.withLock { $0[id]?.small = small }
             }

@@ -73,7 +73,8 @@ package struct OutboundState {
         guard !queued.contains(id) else { return }
         let key = SendKey(rank: t.entry.urgency.rank, enqueuedAt: t.entry.enqueuedAt, id: id)
         // Binary search for the first element that goes before `key` (the array is worst first).
-        var lo = 0, hi = sendable.count
+        var lo = 0
+        var hi = sendable.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if sendable[mid].goesBefore(key) { hi = mid } else { lo = mid + 1 }

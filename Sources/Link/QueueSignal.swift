@@ -50,8 +50,11 @@ public final class QueueSignal: Sendable {
     /// places back, for a duplicate or a failed transaction), puts back in one more transaction
     /// the entries whose session closed meanwhile, and wakes the senders that must claim the rest.
     /// Blocking (spool writes): run it where spool transactions run.
-    public func commit(_ envelopes: [(header: EnvelopeHeader, table: ChunkTable, custody: Custody)], now: Int64, spool: Spool, logger: Logger?,
-                       _ transaction: ([Custody]) throws -> [AcceptResult]) throws -> [AcceptResult] {
+    public func commit(
+        _ envelopes: [(header: EnvelopeHeader, table: ChunkTable, custody: Custody)], now: Int64, spool: Spool,
+        logger: Logger?,
+        _ transaction: ([Custody]) throws -> [AcceptResult]
+    ) throws -> [AcceptResult] {
         var custodies = envelopes.map(\.custody)
         let plans = custodies.indices.map { planHandoff(&custodies[$0], urgency: envelopes[$0].header.urgency) }
         let results: [AcceptResult]
@@ -65,7 +68,9 @@ public final class QueueSignal: Sendable {
         var wake = false
         for (i, e) in envelopes.enumerated() {
             let accepted = results[i] == .accepted
-            refused += plans[i].complete(accepted: accepted, header: e.header, table: e.table, custody: custodies[i], now: now).map { (e.header.id, $0) }
+            refused += plans[i].complete(
+                accepted: accepted, header: e.header, table: e.table, custody: custodies[i], now: now
+            ).map { (e.header.id, $0) }
             if accepted && !plans[i].coversAll(of: custodies[i]) { wake = true }
         }
         if !refused.isEmpty {
@@ -73,7 +78,9 @@ public final class QueueSignal: Sendable {
             // If even this fails, such an entry waits in flight until that peer's next session
             // ends or the node restarts (logged; not lost).
             do { try spool.requeue(refused) } catch {
-                logger?.warning("could not put handed-off entries back in the queue", metadata: ["entries": "\(refused.count)", "error": "\(error)"])
+                logger?.warning(
+                    "could not put handed-off entries back in the queue",
+                    metadata: ["entries": "\(refused.count)", "error": "\(error)"])
             }
         }
         if wake { notify() }
@@ -81,13 +88,16 @@ public final class QueueSignal: Sendable {
     }
 
     /// `commit` for whole envelopes (`Spool.acceptBatch`).
-    public func accept(_ batch: [IncomingEnvelope], now: Int64, spool: Spool, logger: Logger?) throws -> [AcceptResult] {
-        try commit(batch.map { ($0.header, $0.verifier.table, $0.custody) }, now: now, spool: spool, logger: logger) { custodies in
-            try spool.acceptBatch(zip(batch, custodies).map { e, custody in
-                var e = e
-                e.custody = custody
-                return e
-            }, now: now)
+    public func accept(_ batch: [IncomingEnvelope], now: Int64, spool: Spool, logger: Logger?) throws -> [AcceptResult]
+    {
+        try commit(batch.map { ($0.header, $0.verifier.table, $0.custody) }, now: now, spool: spool, logger: logger) {
+            custodies in
+            try spool.acceptBatch(
+                zip(batch, custodies).map { e, custody in
+                    var e = e
+                    e.custody = custody
+                    return e
+                }, now: now)
         }
     }
 
@@ -129,9 +139,10 @@ struct HandoffPlan: Sendable {
                 box.cancel()
                 continue
             }
-            let entry = QueueEntry(envelopeID: header.id, peer: peer, state: .inflight, urgency: header.urgency, origin: header.origin,
-                                   recipients: custody.nextHops[peer] ?? [], bodySize: UInt64(header.layout.bodySize),
-                                   enqueuedAt: now, attempts: 1, nextAttemptAt: now, lastError: nil, expiresAt: header.expiresAt)
+            let entry = QueueEntry(
+                envelopeID: header.id, peer: peer, state: .inflight, urgency: header.urgency, origin: header.origin,
+                recipients: custody.nextHops[peer] ?? [], bodySize: UInt64(header.layout.bodySize),
+                enqueuedAt: now, attempts: 1, nextAttemptAt: now, lastError: nil, expiresAt: header.expiresAt)
             if !box.put(Handoff(entry: entry, header: header, table: table)) { refused.append(peer) }
         }
         return refused
@@ -181,7 +192,12 @@ final class HandoffBox: Sendable {
     /// Gives a reserved place back (the transaction failed, or the envelope was a duplicate).
     func cancel() { state.withLock { $0.reserved -= 1 } }
 
-    func takeAll() -> [Handoff] { state.withLock { s in defer { s.items = [] }; return s.items } }
+    func takeAll() -> [Handoff] {
+        state.withLock { s in
+            defer { s.items = [] }
+            return s.items
+        }
+    }
 
     func close() { state.withLock { $0.open = false } }
 }

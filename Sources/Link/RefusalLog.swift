@@ -1,5 +1,5 @@
-import Logging
 import Envelope
+import Logging
 
 /// Refusals logged in aggregate, one line per source and interval: the first refusal from a
 /// source in an interval is logged at once; the rest are counted and reported in one line with
@@ -61,8 +61,9 @@ public final class RefusalLog: Sendable {
             if count == 0 {
                 logger.notice("\(what)", metadata: ["source": "\(source)", "reason": "\(reason)"])
             } else {
-                logger.notice("\(what): \(count) more from this source in the last \(interval / 1000) s",
-                              metadata: ["source": "\(source)", "count": "\(count)", "lastReason": "\(reason)"])
+                logger.notice(
+                    "\(what): \(count) more from this source in the last \(interval / 1000) s",
+                    metadata: ["source": "\(source)", "count": "\(count)", "lastReason": "\(reason)"])
             }
         }
     }

@@ -85,7 +85,8 @@ final class FrameWriter: Sendable {
     func finish() { continuation.finish() }
 
     /// The writer task: writes queued frames to the channel in order.
-    func drain(into outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, written: (Int) -> Void = { _ in }) async throws {
+    func drain(into outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, written: (Int) -> Void = { _ in }) async throws
+    {
         for await frame in frames {
             let n = frame.readableBytes
             try await outbound.write(frame)
@@ -102,12 +103,15 @@ final class FrameWriter: Sendable {
     /// and then dropped, instead of making this node buffer its replies without bound.
     func waitForRoom(limit: Int, deadline: Duration) async throws {
         guard pending.load(ordering: .relaxed) > limit else { return }
-        let clock = ContinuousClock(), end = clock.now.advanced(by: deadline)
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: deadline)
         while pending.load(ordering: .relaxed) > limit {
             let left = clock.now.duration(to: end)
             guard left > .zero else {
-                throw WireError(.timeout, "the peer has not read \(pending.load(ordering: .relaxed)) bytes of replies "
-                                + "for \(deadline); dropping it (it sends without reading)")
+                throw WireError(
+                    .timeout,
+                    "the peer has not read \(pending.load(ordering: .relaxed)) bytes of replies "
+                        + "for \(deadline); dropping it (it sends without reading)")
             }
             await drained.wait(timeout: left)
             try Task.checkCancellation()

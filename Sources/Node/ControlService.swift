@@ -1,15 +1,16 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Control
+import Envelope
 import Foundation
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import Control
-import Envelope
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The control server: one JSON request and one answer per connection on `DIR/control.sock`
 /// (owner-only), each request run by `NodeOperations` off the event loops.
@@ -25,18 +26,22 @@ struct ControlService: Service {
     func run() async throws {
         let path = runtime.identity.home.controlSocketPath
         if (try? ControlClient(socketPath: path, timeoutSeconds: 2).call(.status)) != nil {
-            throw NodeError(.nodeAlreadyRunning, "another lienthongd answers on \(path); stop it before starting this one")
+            throw NodeError(
+                .nodeAlreadyRunning, "another lienthongd answers on \(path); stop it before starting this one")
         }
         let server = try await ServerBootstrap(group: runtime.group)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // The request line must be in before the deadline; `serve` cancels it then.
-                    let deadline = channel.eventLoop.scheduleTask(in: .seconds(Int64(ControlLimits.requestDeadlineSeconds))) {
+                    let deadline = channel.eventLoop.scheduleTask(
+                        in: .seconds(Int64(ControlLimits.requestDeadlineSeconds))
+                    ) {
                         channel.close(promise: nil)
                     }
                     channel.closeFuture.whenComplete { _ in deadline.cancel() }
-                    return Connection(channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
-                                      deadline: deadline)
+                    return Connection(
+                        channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
+                        deadline: deadline)
                 }
             }
         guard chmod(path, 0o600) == 0 else {
@@ -74,8 +79,10 @@ struct ControlService: Service {
     /// Over the connection cap: answered at once, so a flood of idle connections costs one
     /// descriptor each for no longer than the request deadline.
     private func refuseBusy(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
-        let busy = ControlResponse.failure(ControlError.Code.busy.rawValue, "the node is serving "
-                                           + "\(ControlLimits.maxConnections) control connections; try again in a few seconds")
+        let busy = ControlResponse.failure(
+            ControlError.Code.busy.rawValue,
+            "the node is serving "
+                + "\(ControlLimits.maxConnections) control connections; try again in a few seconds")
         try? await channel.executeThenClose { _, outbound in
             try await outbound.write(ByteBuffer(bytes: try ControlCodec.encode(busy)))
         }
@@ -89,7 +96,10 @@ struct ControlService: Service {
                 for try await buffer in inbound {
                     let lines: [[UInt8]]
                     do { lines = try framer.feed(buffer.readableBytesView) } catch {
-                        try await outbound.write(ByteBuffer(bytes: try ControlCodec.encode(ControlResponse.failure(ControlError.Code.tooLarge.rawValue, "\(error)"))))
+                        try await outbound.write(
+                            ByteBuffer(
+                                bytes: try ControlCodec.encode(
+                                    ControlResponse.failure(ControlError.Code.tooLarge.rawValue, "\(error)"))))
                         return
                     }
                     guard let line = lines.first else { continue }
@@ -110,13 +120,17 @@ struct ControlService: Service {
             return .failure(error)
         }
         do {
-            let result = try await runtime.controlBlocking { [operations = runtime.operations] in try operations.perform(request) }
+            let result = try await runtime.controlBlocking { [operations = runtime.operations] in
+                try operations.perform(request)
+            }
             return .success(result)
         } catch {
             let response = ControlResponse.failure(error)
-            runtime.logger.notice("control request refused", metadata: [
-                "code": "\(response.error?.code ?? "")", "message": "\(response.error?.message.prefix(300) ?? "")",
-            ])
+            runtime.logger.notice(
+                "control request refused",
+                metadata: [
+                    "code": "\(response.error?.code ?? "")", "message": "\(response.error?.message.prefix(300) ?? "")",
+                ])
             return response
         }
     }

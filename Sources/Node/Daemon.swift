@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `lienthongd --home DIR`: the node as one `ServiceGroup` — listener for children, uplink to
 /// the parent, delivery (receipts), janitor, control server — with graceful shutdown on
@@ -25,7 +26,9 @@ public enum Daemon {
         logger.logLevel = logLevel
         logger[metadataKey: "node"] = "\(identity.id)"
         if AllocatorTuning.isAvailable && !tuned {
-            logger.warning("the C library refused the allocator settings; large buffers will be mapped and unmapped each time (more CPU, same results)")
+            logger.warning(
+                "the C library refused the allocator settings; large buffers will be mapped and unmapped each time (more CPU, same results)"
+            )
         }
         let lock = try HomeLock(identity.home.path + "/lienthongd.lock")
         defer { lock.release() }
@@ -35,24 +38,26 @@ public enum Daemon {
         controlPool.start()
         let runtime: NodeRuntime
         do {
-            runtime = try NodeRuntime(identity: identity, blockingPool: pool, controlPool: controlPool,
-                                      group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            runtime = try NodeRuntime(
+                identity: identity, blockingPool: pool, controlPool: controlPool,
+                group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         } catch {
             try? await pool.shutdownGracefully()
             try? await controlPool.shutdownGracefully()
             throw error
         }
         logger.info("node starting", metadata: ["name": "\(identity.name)", "spool": "\(identity.home.spoolPath)"])
-        let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: ControlService(runtime: runtime)),
-                .init(service: ListenerService(runtime: runtime), successTerminationBehavior: .ignore),
-                .init(service: UplinkService(runtime: runtime), successTerminationBehavior: .ignore),
-                .init(service: DeliveryService(runtime: runtime)),
-                .init(service: JanitorService(runtime: runtime)),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: ControlService(runtime: runtime)),
+                    .init(service: ListenerService(runtime: runtime), successTerminationBehavior: .ignore),
+                    .init(service: UplinkService(runtime: runtime), successTerminationBehavior: .ignore),
+                    .init(service: DeliveryService(runtime: runtime)),
+                    .init(service: JanitorService(runtime: runtime)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         do { try await group.run() } catch {
             try? await pool.shutdownGracefully()
             try? await controlPool.shutdownGracefully()
@@ -73,7 +78,8 @@ struct HomeLock: ~Copyable {
         guard fd >= 0 else { throw NodeError(.nodeLock, "cannot open \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw NodeError(.nodeAlreadyRunning, "another lienthongd holds \(path); only one daemon may run on a node home")
+            throw NodeError(
+                .nodeAlreadyRunning, "another lienthongd holds \(path); only one daemon may run on a node home")
         }
     }
 

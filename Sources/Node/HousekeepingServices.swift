@@ -1,8 +1,8 @@
+import Envelope
 import Foundation
+import Link
 import Logging
 import ServiceLifecycle
-import Envelope
-import Link
 import Spool
 
 /// Acts on what was delivered here: sends the 01 receipt for every document (in the same
@@ -28,7 +28,9 @@ struct DeliveryService: Service {
     /// One batch: returns how many deliveries were settled.
     func settleOnce() async throws -> Int {
         try await runtime.blocking { [runtime] in
-            let spool = runtime.spool, notices = runtime.operations.notices, now = runtime.clock()
+            let spool = runtime.spool
+            let notices = runtime.operations.notices
+            let now = runtime.clock()
             let pending = try spool.unsettledDeliveries(limit: 256)
             guard !pending.isEmpty else { return 0 }
             // The start of every delivered document, in one read (not two per document).
@@ -46,9 +48,18 @@ struct DeliveryService: Service {
                         let metadata: DocumentMetadata
                         switch try Self.probe(d, head: heads[d.envelopeID], runtime: runtime) {
                         case .refused(let refusal):
-                            runtime.logger.warning("refused a document by policy", metadata: ["envelope": "\(d.envelopeID.hex.prefix(16))", "from": "\(d.origin)", "reason": "\(refusal)"])
-                            work.append(.refuse(d.envelopeID, reason: refusal,
-                                                receipt: try notices.receipt(for: d.envelopeID, origin: d.origin, status: .rejected, reason: refusal, now: now)))
+                            runtime.logger.warning(
+                                "refused a document by policy",
+                                metadata: [
+                                    "envelope": "\(d.envelopeID.hex.prefix(16))", "from": "\(d.origin)",
+                                    "reason": "\(refusal)",
+                                ])
+                            work.append(
+                                .refuse(
+                                    d.envelopeID, reason: refusal,
+                                    receipt: try notices.receipt(
+                                        for: d.envelopeID, origin: d.origin, status: .rejected, reason: refusal,
+                                        now: now)))
                             continue
                         case .opened(let m): metadata = m
                         }
@@ -57,41 +68,56 @@ struct DeliveryService: Service {
                             // The same document again: recorded, not delivered twice; the origin
                             // still learns where the first copy is.
                             let answer = status.rank < ReceiptStatus.arrived.rank ? .arrived : status
-                            work.append(.duplicate(
-                                d.envelopeID, of: earlier, identity: identity,
-                                receipt: try notices.receipt(
-                                    for: d.envelopeID, origin: d.origin, status: answer,
-                                    reason: "bản trùng của văn bản đã nhận \(earlier.hex.prefix(16))",
-                                    now: now)))
+                            work.append(
+                                .duplicate(
+                                    d.envelopeID, of: earlier, identity: identity,
+                                    receipt: try notices.receipt(
+                                        for: d.envelopeID, origin: d.origin, status: answer,
+                                        reason: "bản trùng của văn bản đã nhận \(earlier.hex.prefix(16))",
+                                        now: now)))
                             continue
                         }
                         batch.note(identity, d.envelopeID)
                         // What a revocation, update or replacement refers to: from the same origin only.
                         let linkTo = try identity.refersTo.flatMap { refersTo in
-                            identity.businessType == 0 ? nil : try batch.document(refersTo, from: d.origin)
-                                ?? spool.receivedDocument(documentId: refersTo, origin: d.origin)
+                            identity.businessType == 0
+                                ? nil
+                                : try batch.document(refersTo, from: d.origin)
+                                    ?? spool.receivedDocument(documentId: refersTo, origin: d.origin)
                         }
                         arrivedByOrigin[d.origin, default: []].append((d.envelopeID, identity, linkTo))
                     } catch let e as SpoolError {
                         throw e
                     } catch {
-                        runtime.logger.warning("cannot send the 01 receipt; the document stays in the inbox", metadata: ["envelope": "\(d.envelopeID.hex.prefix(16))", "error": "\(error)"])
+                        runtime.logger.warning(
+                            "cannot send the 01 receipt; the document stays in the inbox",
+                            metadata: ["envelope": "\(d.envelopeID.hex.prefix(16))", "error": "\(error)"])
                         work.append(.document(d.envelopeID, receipt: nil))
                     }
                 case .receipt, .control:
                     do {
                         work.append(.tracking(d.envelopeID, updates: try notices.read(d, spool: spool)))
                     } catch {
-                        runtime.logger.warning("discarded an unreadable receipt or notice", metadata: ["envelope": "\(d.envelopeID.hex.prefix(16))", "from": "\(d.origin)", "error": "\(error)"])
+                        runtime.logger.warning(
+                            "discarded an unreadable receipt or notice",
+                            metadata: [
+                                "envelope": "\(d.envelopeID.hex.prefix(16))", "from": "\(d.origin)",
+                                "error": "\(error)",
+                            ])
                         work.append(.discard(d.envelopeID, reason: "\(error)".prefix(200).description))
                     }
                 }
             }
             for (origin, documents) in arrivedByOrigin {
                 let receipt: IncomingEnvelope?
-                do { receipt = try notices.receipt(for: documents.map(\.0), origin: origin, status: .arrived,
-                                                   reason: nil, now: now) } catch {
-                    runtime.logger.warning("cannot send 01 receipts; the documents stay in the inbox", metadata: ["origin": "\(origin)", "error": "\(error)"])
+                do {
+                    receipt = try notices.receipt(
+                        for: documents.map(\.0), origin: origin, status: .arrived,
+                        reason: nil, now: now)
+                } catch {
+                    runtime.logger.warning(
+                        "cannot send 01 receipts; the documents stay in the inbox",
+                        metadata: ["origin": "\(origin)", "error": "\(error)"])
                     receipt = nil
                 }
                 // The receipt rides with the first document's settlement: one transaction for all.
@@ -122,8 +148,9 @@ extension DeliveryService {
     static func probe(_ d: UnsettledDelivery, head: StoredHead?, runtime: NodeRuntime) throws -> Probe {
         let probe = MetadataProbe()
         do {
-            try DeliveredEnvelope.open(d.envelopeID, spool: runtime.spool, identity: runtime.identity, into: probe, checkExpiry: false,
-                                       prefixOnly: true, head: head)
+            try DeliveredEnvelope.open(
+                d.envelopeID, spool: runtime.spool, identity: runtime.identity, into: probe, checkExpiry: false,
+                prefixOnly: true, head: head)
         } catch is MetadataProbe.Done {
             // The metadata has been read and authenticated; the rest of the body is not needed.
         } catch let e as SpoolError {
@@ -158,10 +185,14 @@ struct SettlingBatch {
     }
 
     /// The earlier copy of a new document (type 0) from `origin`: in this batch (status 01), or in the inbox.
-    func original(of identity: DocumentIdentity, from origin: NodeID, spool: Spool) throws
-        -> (EnvelopeID, ReceiptStatus)? {
+    func original(
+        of identity: DocumentIdentity, from origin: NodeID, spool: Spool
+    ) throws
+        -> (EnvelopeID, ReceiptStatus)?
+    {
         guard identity.businessType == 0 else { return nil }
-        let inBatch = identity.documentId.flatMap { byId[Self.key(origin.rawValue, $0)] }
+        let inBatch =
+            identity.documentId.flatMap { byId[Self.key(origin.rawValue, $0)] }
             ?? Self.code(identity).flatMap { byCode[$0] }
         if let inBatch { return (inBatch, .arrived) }
         return try spool.receivedOriginal(of: identity, origin: origin)
@@ -215,21 +246,30 @@ struct JanitorService: Service {
 
     func sweep() async throws {
         try await runtime.blocking { [runtime] in
-            let now = runtime.clock(), notices = runtime.operations.notices
+            let now = runtime.clock()
+            let notices = runtime.operations.notices
             let events = try runtime.spool.expire(now: now) { events in
                 // Only documents get notices: a lost receipt or notice must not breed more.
                 try events.filter { $0.kind == .document }.map { try notices.undeliverable($0, now: now) }
             }
             for e in events {
-                runtime.logger.notice("envelope expired undelivered", metadata: ["envelope": "\(e.envelopeID.hex.prefix(16))", "peer": "\(e.peer)",
-                                                                                  "recipients": "\(e.recipients.count)", "origin": "\(e.origin)"])
+                runtime.logger.notice(
+                    "envelope expired undelivered",
+                    metadata: [
+                        "envelope": "\(e.envelopeID.hex.prefix(16))", "peer": "\(e.peer)",
+                        "recipients": "\(e.recipients.count)", "origin": "\(e.origin)",
+                    ])
             }
             if !events.isEmpty { runtime.link.queueSignal.notify() }
             let idle = runtime.settings.stalePartialMs ?? 86_400_000
             for p in try runtime.spool.dropStalePartials(idleSince: now - idle, now: now) {
-                runtime.logger.notice("dropped a partial envelope that made no progress", metadata: [
-                    "envelope": "\(p.envelopeID.hex.prefix(16))", "peer": "\(p.peer)",
-                    "chunks": "\(p.chunksStored)/\(p.chunkCount)", "idleSeconds": "\((now - p.lastProgressAt) / 1000)"])
+                runtime.logger.notice(
+                    "dropped a partial envelope that made no progress",
+                    metadata: [
+                        "envelope": "\(p.envelopeID.hex.prefix(16))", "peer": "\(p.peer)",
+                        "chunks": "\(p.chunksStored)/\(p.chunkCount)",
+                        "idleSeconds": "\((now - p.lastProgressAt) / 1000)",
+                    ])
             }
             try runtime.spool.pruneSeen(now: now)
             try runtime.spool.destroyRecalledContent(now: now)

@@ -1,8 +1,8 @@
+import Envelope
 import Foundation
+import Link
 import Logging
 import ServiceLifecycle
-import Envelope
-import Link
 import Spool
 import Topology
 
@@ -11,7 +11,8 @@ struct ListenerService: Service {
     let runtime: NodeRuntime
 
     func run() async throws {
-        let me = runtime.identity.id, topology = runtime.identity.topology
+        let me = runtime.identity.id
+        let topology = runtime.identity.topology
         guard let endpoint = topology[me]?.endpoint, topology.hasChildren(me) else {
             runtime.logger.info("no children to accept; not listening")
             return
@@ -19,18 +20,19 @@ struct ListenerService: Service {
         let host = runtime.settings.listenHost ?? endpoint.host
         let logger = runtime.logger
         try await untilShutdown {
-            try await LinkEndpoints.listen(host: host, port: endpoint.port, context: runtime.link, group: runtime.group,
-                                           onBound: { port in logger.info("listening for children", metadata: ["address": "\(host):\(port)"]) },
-                                           onSession: { result in
-                                               // Handshake refusals are already logged, in aggregate
-                                               // (`RefusalLog`): one line per source and minute.
-                                               switch result {
-                                               case .failure(let error):
-                                                   logger.debug("incoming connection ended", metadata: ["error": "\(error)"])
-                                               case .success:
-                                                   AllocatorTuning.release()
-                                               }
-                                           })
+            try await LinkEndpoints.listen(
+                host: host, port: endpoint.port, context: runtime.link, group: runtime.group,
+                onBound: { port in logger.info("listening for children", metadata: ["address": "\(host):\(port)"]) },
+                onSession: { result in
+                    // Handshake refusals are already logged, in aggregate
+                    // (`RefusalLog`): one line per source and minute.
+                    switch result {
+                    case .failure(let error):
+                        logger.debug("incoming connection ended", metadata: ["error": "\(error)"])
+                    case .success:
+                        AllocatorTuning.release()
+                    }
+                })
         }
     }
 }
@@ -58,7 +60,9 @@ struct UplinkService: Service {
     }
 
     private func loop(_ parents: [NodeID]) async throws {
-        let monitor = runtime.link.monitor, logger = runtime.logger, clock = runtime.clock
+        let monitor = runtime.link.monitor
+        let logger = runtime.logger
+        let clock = runtime.clock
         let failoverAfter = runtime.settings.failoverAfterMs ?? 120_000
         var backoff = runtime.settings.reconnect
         var current = 0
@@ -71,9 +75,15 @@ struct UplinkService: Service {
             if parents.count > 1 {
                 // Entries wait for the parent the node dials, whichever the router chose.
                 let moved = try await runtime.blocking { [spool = runtime.spool] in
-                    try parents.filter { $0 != parent }.reduce(0) { $0 + (try spool.retarget(from: $1, to: parent, now: clock())) }
+                    try parents.filter { $0 != parent }.reduce(0) {
+                        $0 + (try spool.retarget(from: $1, to: parent, now: clock()))
+                    }
                 }
-                if moved > 0 { logger.notice("queue entries handed to the parent being dialled", metadata: ["parent": "\(parent)", "count": "\(moved)"]) }
+                if moved > 0 {
+                    logger.notice(
+                        "queue entries handed to the parent being dialled",
+                        metadata: ["parent": "\(parent)", "count": "\(moved)"])
+                }
             }
             monitor.setDial(parent, backoffMs: nil, nextDialAt: nil, error: nil)
             var failure: String
@@ -86,7 +96,9 @@ struct UplinkService: Service {
                     failure = summary.closeReason
                     if current > 0 { current = 0 }  // after a failover link ends, try the primary first again
                 case .primaryIsBack:
-                    logger.notice("primary parent reachable again; leaving the failover parent", metadata: ["parent": "\(parents[0])"])
+                    logger.notice(
+                        "primary parent reachable again; leaving the failover parent",
+                        metadata: ["parent": "\(parents[0])"])
                     current = 0
                     backoff.recordSuccess()
                     continue
@@ -101,12 +113,16 @@ struct UplinkService: Service {
             let now = clock()
             let next = backoff.recordFailure(now: now)
             monitor.setDial(parent, backoffMs: next - now, nextDialAt: next, error: failure)
-            logger.info("link to parent down; will dial again", metadata: ["parent": "\(parent)", "in_ms": "\(next - now)", "reason": "\(failure.prefix(200))"])
+            logger.info(
+                "link to parent down; will dial again",
+                metadata: ["parent": "\(parent)", "in_ms": "\(next - now)", "reason": "\(failure.prefix(200))"])
             if let since = unreachableSince, parents.count > 1, now - since >= failoverAfter {
                 current = (current + 1) % parents.count
                 unreachableSince = nil
                 backoff.recordSuccess()
-                logger.notice("failover: parent unreachable too long; dialling the next one", metadata: ["from": "\(parent)", "to": "\(parents[current])"])
+                logger.notice(
+                    "failover: parent unreachable too long; dialling the next one",
+                    metadata: ["from": "\(parent)", "to": "\(parents[current])"])
                 continue
             }
             try await Task.sleep(for: .milliseconds(max(0, next - now)))
@@ -115,13 +131,19 @@ struct UplinkService: Service {
 
     /// One session with `parent`; on a failover parent, raced against a periodic check that the
     /// primary accepts connections again (which ends the session gracefully).
-    private func dial(_ parent: NodeID, _ endpoint: Endpoint, probing primary: NodeID?, every interval: Int64) async throws -> Outcome {
+    private func dial(
+        _ parent: NodeID, _ endpoint: Endpoint, probing primary: NodeID?, every interval: Int64
+    ) async throws -> Outcome {
         let runtime = self.runtime
         guard let primary, let primaryEndpoint = runtime.identity.topology[primary]?.endpoint else {
-            return .session(try await LinkEndpoints.dial(parent, at: endpoint, context: runtime.link, group: runtime.group))
+            return .session(
+                try await LinkEndpoints.dial(parent, at: endpoint, context: runtime.link, group: runtime.group))
         }
         return try await withThrowingTaskGroup(of: Outcome.self) { group in
-            group.addTask { .session(try await LinkEndpoints.dial(parent, at: endpoint, context: runtime.link, group: runtime.group)) }
+            group.addTask {
+                .session(
+                    try await LinkEndpoints.dial(parent, at: endpoint, context: runtime.link, group: runtime.group))
+            }
             group.addTask {
                 while true {
                     try await Task.sleep(for: .milliseconds(interval))

@@ -1,5 +1,5 @@
-import Foundation
 import Envelope
+import Foundation
 import SodiumKit
 import Topology
 
@@ -34,12 +34,16 @@ public struct NodeHome: Sendable {
 
     /// Creates a new home with fresh keys. Refuses a directory that already holds a node.
     @discardableResult
-    public static func create(at path: String, node: NodeID, topologyBytes: [UInt8],
-                       keys: (SigningKeyPair, BoxKeyPair)? = nil) throws -> (NodeHome, SigningKeyPair, BoxKeyPair) {
+    public static func create(
+        at path: String, node: NodeID, topologyBytes: [UInt8],
+        keys: (SigningKeyPair, BoxKeyPair)? = nil
+    ) throws -> (NodeHome, SigningKeyPair, BoxKeyPair) {
         let home = NodeHome(path: path)
         let fm = FileManager.default
         guard !fm.fileExists(atPath: home.configPath) else {
-            throw NodeError(.homeExists, "\(path) already holds a node (\(home.configPath)); choose another --home or remove it first")
+            throw NodeError(
+                .homeExists,
+                "\(path) already holds a node (\(home.configPath)); choose another --home or remove it first")
         }
         do {
             try fm.createDirectory(atPath: path + "/keys", withIntermediateDirectories: true)
@@ -51,10 +55,15 @@ public struct NodeHome: Sendable {
         let (sign, box) = keys ?? (SigningKeyPair(), BoxKeyPair())
         try sign.write(to: home.signingKeyPath)
         try box.write(to: home.boxKeyPath)
-        try write(try json(PublicKeys(node: node, signingKey: Base64.encode(sign.publicKey.bytes),
-                                      encryptionKey: Base64.encode(box.publicKey.bytes))), to: home.publicKeysPath)
+        try write(
+            try json(
+                PublicKeys(
+                    node: node, signingKey: Base64.encode(sign.publicKey.bytes),
+                    encryptionKey: Base64.encode(box.publicKey.bytes))), to: home.publicKeysPath)
         try write(topologyBytes, to: home.topologyPath)
-        try write(try json(Config(format: configFormat, node: node, topology: "topology.json", settings: nil)), to: home.configPath)
+        try write(
+            try json(Config(format: configFormat, node: node, topology: "topology.json", settings: nil)),
+            to: home.configPath)
         return (home, sign, box)
     }
 
@@ -62,14 +71,16 @@ public struct NodeHome: Sendable {
     public static func open(_ path: String) throws -> (NodeHome, Config) {
         let home = NodeHome(path: path)
         guard let data = FileManager.default.contents(atPath: home.configPath) else {
-            throw NodeError(.homeMissing, "\(path) is not a LienThong node home (no node.json); create one with `lienthong init`")
+            throw NodeError(
+                .homeMissing, "\(path) is not a LienThong node home (no node.json); create one with `lienthong init`")
         }
         let config: Config
         do { config = try JSONDecoder().decode(Config.self, from: data) } catch {
             throw NodeError(.homeConfig, "\(home.configPath) is damaged: \(error)")
         }
         guard config.format == configFormat else {
-            throw NodeError(.homeConfig, "\(home.configPath) has format '\(config.format)', this version reads '\(configFormat)'")
+            throw NodeError(
+                .homeConfig, "\(home.configPath) has format '\(config.format)', this version reads '\(configFormat)'")
         }
         return (home, config)
     }

@@ -1,5 +1,5 @@
-import Foundation
 import Envelope
+import Foundation
 import SodiumKit
 import Topology
 
@@ -28,7 +28,10 @@ public struct NodeIdentity: Sendable {
         signingKeys = try SigningKeyPair(keyFile: home.signingKeyPath)
         boxKeys = try BoxKeyPair(keyFile: home.boxKeyPath)
         guard topology[id]?.signingKey == nil || topology[id]?.signingKey == signingKeys.publicKey else {
-            throw NodeError(.homeKeyMismatch, "the topology pins a different signing key for \(id) than \(home.signingKeyPath); the keys or the topology were replaced")
+            throw NodeError(
+                .homeKeyMismatch,
+                "the topology pins a different signing key for \(id) than \(home.signingKeyPath); the keys or the topology were replaced"
+            )
         }
     }
 

@@ -1,6 +1,6 @@
-import Foundation
 import Control
 import Envelope
+import Foundation
 import Link
 import Spool
 
@@ -19,8 +19,9 @@ extension DocumentMetadata {
         let organ = origin
         let claimed = edxml?.organId == origin ? edxml?.documentId : nil
         return DocumentIdentity(
-            documentId: claimed ?? DocumentEdXMLInfo.documentId(
-                organId: organ, date: promulgationDate, codeNumber: codeNumber, codeNotation: codeNotation),
+            documentId: claimed
+                ?? DocumentEdXMLInfo.documentId(
+                    organId: organ, date: promulgationDate, codeNumber: codeNumber, codeNotation: codeNotation),
             organId: organ, codeNumber: codeNumber, codeNotation: codeNotation, promulgationDate: promulgationDate,
             businessType: edxml?.businessDocType ?? 0, refersTo: edxml?.refersTo, subject: subject)
     }
@@ -34,11 +35,12 @@ extension NodeOperations {
         guard resend != true, let earlier = try spool.sentOriginal(of: identity) else { return }
         let code = "\(identity.codeNumber ?? "")/\(identity.codeNotation ?? "")"
         let what = identity.documentId.map { "DocumentId \($0)" } ?? "số/ký hiệu \(code)"
-        throw NodeError(.edxmlDuplicate,
-                        "a document with \(what) was already sent as envelope \(earlier.hex.prefix(16))… "
-                        + "(see `lienthong track \(earlier.hex.prefix(16))`); nothing was sent. Send it again with "
-                        + "--resend only if it must go a second time; a changed document needs its own số, or, as "
-                        + "an edXML package, BussinessDocType 2 (update) or 3 (replacement)")
+        throw NodeError(
+            .edxmlDuplicate,
+            "a document with \(what) was already sent as envelope \(earlier.hex.prefix(16))… "
+                + "(see `lienthong track \(earlier.hex.prefix(16))`); nothing was sent. Send it again with "
+                + "--resend only if it must go a second time; a changed document needs its own số, or, as "
+                + "an edXML package, BussinessDocType 2 (update) or 3 (replacement)")
     }
 
     /// The gate's custody for a document sealed here, with its identity to record in the same commit.
@@ -60,8 +62,10 @@ extension NodeOperations {
         let now = clock()
         let targets = try report.entries.filter { $0.recall == nil }.map { try NodeID($0.recipient) }
         guard !targets.isEmpty else {
-            throw NodeError(.recallDone, "every recipient of \(report.id.prefix(16))… was already sent the "
-                            + "recall (13); see their answers with `lienthong track \(report.id.prefix(16))`")
+            throw NodeError(
+                .recallDone,
+                "every recipient of \(report.id.prefix(16))… was already sent the "
+                    + "recall (13); see their answers with `lienthong track \(report.id.prefix(16))`")
         }
         let notices = try targets.map {
             try self.notices.receipt(for: id, origin: $0, status: .recalled, reason: reason, now: now)
@@ -74,10 +78,13 @@ extension NodeOperations {
     public func answerRecall(_ text: String, accept: Bool, reason: String?) throws -> Bool {
         let (id, entry) = try inboxID(text)
         guard entry.recall == .recalled else {
-            let state = entry.recall.map { "has its recall answered already (\($0.displayName))" }
+            let state =
+                entry.recall.map { "has its recall answered already (\($0.displayName))" }
                 ?? "has not been recalled by its sender"
-            throw NodeError(.inboxRecallState, "document \(id.hex.prefix(16))… \(state); a recall is answered "
-                            + "once, after its sender recalled it (13)")
+            throw NodeError(
+                .inboxRecallState,
+                "document \(id.hex.prefix(16))… \(state); a recall is answered "
+                    + "once, after its sender recalled it (13)")
         }
         let listing = ListingPayload()
         try DeliveredEnvelope.open(id, spool: spool, identity: identity, into: listing, checkExpiry: false)
@@ -86,22 +93,26 @@ extension NodeOperations {
         let status: ReceiptStatus = accept ? .recallAccepted : .recallRefused
         // The answer also covers copies sent again that were recorded as duplicates of this one.
         let duplicates = try spool.related(to: id).filter { $0.duplicateOf == id }.map(\.envelopeID)
-        let receipt = try notices.receipt(for: [id] + duplicates.prefix(ReceiptBody.maxItems - 1),
-                                          origin: entry.origin, status: status, reason: reason, now: now)
-        try spool.answerRecall(id, accept: accept, reason: reason,
-                               identity: metadata.identity(origin: entry.origin.rawValue),
-                               metadata: listing.metadataBytes, actor: Self.actor(), now: now, receipt: receipt)
+        let receipt = try notices.receipt(
+            for: [id] + duplicates.prefix(ReceiptBody.maxItems - 1),
+            origin: entry.origin, status: status, reason: reason, now: now)
+        try spool.answerRecall(
+            id, accept: accept, reason: reason,
+            identity: metadata.identity(origin: entry.origin.rawValue),
+            metadata: listing.metadataBytes, actor: Self.actor(), now: now, receipt: receipt)
         return true
     }
 
     /// Export of a document whose content was destroyed after a recall: a clear refusal.
     func refuseIfDestroyed(_ id: EnvelopeID) throws {
         guard let record = try spool.documentRecords([id])[id], record.keptMetadata != nil else { return }
-        let content = record.contentDestroyedAt.map { "its content was destroyed on " + Self.today($0) }
+        let content =
+            record.contentDestroyedAt.map { "its content was destroyed on " + Self.today($0) }
             ?? "its content is destroyed as soon as this node has passed it on to the other recipients"
-        throw NodeError(.inboxRecalled,
-                        "document \(id.hex.prefix(16))… was recalled by its sender and the clerk agreed (15): "
-                        + "\(content); it is no longer exported. `lienthong inbox show` still shows its metadata")
+        throw NodeError(
+            .inboxRecalled,
+            "document \(id.hex.prefix(16))… was recalled by its sender and the clerk agreed (15): "
+                + "\(content); it is no longer exported. `lienthong inbox show` still shows its metadata")
     }
 
     /// The list item with the recorded identity (one spool read for the whole list).
@@ -111,8 +122,11 @@ extension NodeOperations {
             var item = self.item(entry)
             if let identity = records[entry.envelopeID]?.identity {
                 item.documentId = identity.documentId
-                item.reference = DocumentMetadata(subject: "", codeNumber: identity.codeNumber,
-                                                  codeNotation: identity.codeNotation).reference
+                item.reference =
+                    DocumentMetadata(
+                        subject: "", codeNumber: identity.codeNumber,
+                        codeNotation: identity.codeNotation
+                    ).reference
                 item.businessDocType = identity.businessType
                 item.subject = identity.subject
             }
@@ -129,16 +143,18 @@ extension NodeOperations {
         guard !related.isEmpty else { return }
         let names = ["new", "revocation", "update", "replacement"]
         view.related = related.map {
-            .init(id: $0.envelopeID.hex,
-                  relation: $0.duplicateOf == id ? "duplicate" : names[max(0, min(3, $0.identity.businessType))],
-                  receivedAt: $0.recordedAt)
+            .init(
+                id: $0.envelopeID.hex,
+                relation: $0.duplicateOf == id ? "duplicate" : names[max(0, min(3, $0.identity.businessType))],
+                receivedAt: $0.recordedAt)
         }
     }
 
     /// `inbox show` of a document whose content was destroyed: from the kept metadata.
     func destroyedView(_ id: EnvelopeID, _ entry: InboxEntry) throws -> DocumentView? {
         guard let record = try spool.documentRecords([id])[id], let kept = record.keptMetadata,
-              record.contentDestroyedAt != nil else { return nil }
+            record.contentDestroyedAt != nil
+        else { return nil }
         let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(kept))
         var view = Self.view(item(entry), metadata, files: [])
         view.documentId = view.documentId ?? record.identity.documentId
@@ -148,8 +164,9 @@ extension NodeOperations {
 
     /// What `inbox show` prints of a document's metadata (its edXML header fields included).
     static func view(_ item: InboxItem, _ metadata: DocumentMetadata, files: [DocumentView.FileEntry]) -> DocumentView {
-        var view = DocumentView(item: item, subject: metadata.subject, reference: metadata.reference,
-                                documentType: metadata.documentType, files: files)
+        var view = DocumentView(
+            item: item, subject: metadata.subject, reference: metadata.reference,
+            documentType: metadata.documentType, files: files)
         view.documentId = metadata.edxml?.documentId
         view.businessDocType = metadata.edxml?.businessDocType
         view.promulgationDate = metadata.promulgationDate

@@ -1,6 +1,6 @@
-import Foundation
 import Control
 import Envelope
+import Foundation
 import Link
 import Spool
 import Topology
@@ -10,16 +10,18 @@ extension NodeOperations {
     public func status() throws -> NodeStatusReport {
         let s = try spool.statistics()
         let now = clock()
-        return NodeStatusReport(node: identity.id.rawValue, name: identity.name,
-                                uptimeSeconds: startedAt.map { (now - $0) / 1000 },
-                                queueByState: s.entriesByState, queueTotal: s.entriesByState.values.reduce(0, +),
-                                oldestEntryAgeSeconds: s.oldestEnqueuedAt.map { max(0, now - $0) / 1000 },
-                                inboxDocuments: s.inboxDocuments,
-                                sentDocuments: s.sentDocuments, spoolBytes: spool.diskSize())
+        return NodeStatusReport(
+            node: identity.id.rawValue, name: identity.name,
+            uptimeSeconds: startedAt.map { (now - $0) / 1000 },
+            queueByState: s.entriesByState, queueTotal: s.entriesByState.values.reduce(0, +),
+            oldestEntryAgeSeconds: s.oldestEnqueuedAt.map { max(0, now - $0) / 1000 },
+            inboxDocuments: s.inboxDocuments,
+            sentDocuments: s.sentDocuments, spoolBytes: spool.diskSize())
     }
 
     public func peers() throws -> [PeerReport] {
-        let t = identity.topology, me = identity.id
+        let t = identity.topology
+        let me = identity.id
         let backlog = try spool.backlog()
         let live = monitor?.snapshot() ?? [:]
         let parents = t.parents(of: me)
@@ -30,11 +32,12 @@ extension NodeOperations {
         return t.neighbours(of: me).map { p in
             let l = live[p] ?? LinkMonitor.PeerState()
             let b = backlog[p] ?? PeerBacklog(entries: 0, bytes: 0)
-            return PeerReport(peer: p.rawValue, name: t[p]?.name ?? "?", role: role(p), connected: l.connected,
-                              connectedSince: l.since, lastContact: l.lastContact, backlogEntries: b.entries,
-                              backlogBytes: b.bytes, bytesIn: l.bytesIn, bytesOut: l.bytesOut, sessions: l.sessions,
-                              backoffMs: l.backoffMs, nextDialAt: l.nextDialAt,
-                              lastError: l.lastDialError ?? l.lastCloseReason)
+            return PeerReport(
+                peer: p.rawValue, name: t[p]?.name ?? "?", role: role(p), connected: l.connected,
+                connectedSince: l.since, lastContact: l.lastContact, backlogEntries: b.entries,
+                backlogBytes: b.bytes, bytesIn: l.bytesIn, bytesOut: l.bytesOut, sessions: l.sessions,
+                backoffMs: l.backoffMs, nextDialAt: l.nextDialAt,
+                lastError: l.lastDialError ?? l.lastCloseReason)
         }
     }
 }

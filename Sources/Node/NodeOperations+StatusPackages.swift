@@ -1,7 +1,7 @@
-import Foundation
 import Control
 import EdXML
 import Envelope
+import Foundation
 import Spool
 
 /// Status packages (gói tin trạng thái, QCVN 102:2016; README §4) both ways: written for the
@@ -16,11 +16,13 @@ extension NodeOperations {
     public func writeStatusPackages(_ text: String, to out: String) throws -> ExportReport {
         let report = try track(text)
         let id = try EnvelopeID(hex: report.id)
-        let identity = try spool.documentRecords([id])[id]?.identity
+        let identity =
+            try spool.documentRecords([id])[id]?.identity
             ?? DocumentIdentity(documentId: nil, organId: self.identity.id.rawValue)
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
-            throw NodeError(.trackExport, "cannot create \(out); check the path and its permissions",
-                            cause: "\(error)")
+            throw NodeError(
+                .trackExport, "cannot create \(out); check the path and its permissions",
+                cause: "\(error)")
         }
         var files: [String] = []
         for entry in report.entries {
@@ -33,7 +35,8 @@ extension NodeOperations {
                 answers.append((status, entry.reason, recipient))
             }
             if let recall = entry.recall.flatMap(ReceiptStatus.init(rawValue:)) {
-                let from = recall == .recalled
+                let from =
+                    recall == .recalled
                     ? EdXMLOrganization(organId: self.identity.id.rawValue, organName: self.identity.name) : recipient
                 answers.append((recall, entry.recallReason, from))
             }
@@ -48,8 +51,9 @@ extension NodeOperations {
                     try EdXMLWriter.data(status: package)
                         .write(to: URL(fileURLWithPath: out).appendingPathComponent(name))
                 } catch {
-                    throw NodeError(.trackExport, "cannot write \(name) in \(out); check free space and permissions",
-                                    cause: "\(error)")
+                    throw NodeError(
+                        .trackExport, "cannot write \(name) in \(out); check free space and permissions",
+                        cause: "\(error)")
                 }
                 files.append(name)
             }
@@ -65,8 +69,10 @@ extension NodeOperations {
         let status: EdXMLStatus
         do {
             guard case .status(let s) = try EdXMLReader().read(fileAt: file) else {
-                throw NodeError(.edxmlNotStatus, "\(file) is a document package, not a status package; send it "
-                                + "with `lienthong send --edxml`")
+                throw NodeError(
+                    .edxmlNotStatus,
+                    "\(file) is a document package, not a status package; send it "
+                        + "with `lienthong send --edxml`")
             }
             status = s
         } catch var error as EdXMLError {
@@ -74,15 +80,19 @@ extension NodeOperations {
             throw error
         }
         guard status.from.organId == identity.id.rawValue else {
-            throw NodeError(.edxmlNotFromHere, "\(file) answers as \(status.from.organId), but this node is "
-                            + "\(identity.id); apply it at that agency's node, or correct From/OrganId")
+            throw NodeError(
+                .edxmlNotFromHere,
+                "\(file) answers as \(status.from.organId), but this node is "
+                    + "\(identity.id); apply it at that agency's node, or correct From/OrganId")
         }
         let record = try spool.documentRecords([id])[id]?.identity
         try Self.checkResponseFor(status.responseFor, matches: record, file: file, id: id)
         switch status.statusCode {
         case "02" where (status.description ?? "").trimmingCharacters(in: .whitespaces).isEmpty:
-            throw NodeError(.edxmlStatusReason, "\(file) refuses the document (02) without a Description; a "
-                            + "refusal needs its reason there, for the sender to read")
+            throw NodeError(
+                .edxmlStatusReason,
+                "\(file) refuses the document (02) without a Description; a "
+                    + "refusal needs its reason there, for the sender to read")
         case "02", "03", "04", "05", "06":
             return try setStatus(id.hex, status.statusCode, reason: status.description)
         case "15", "16":
@@ -90,46 +100,54 @@ extension NodeOperations {
         case "01":
             return false  // sent by the node itself on arrival
         default:
-            throw NodeError(.edxmlStatusCode, "\(file) has StatusCode \(status.statusCode), which a recipient does "
-                            + "not send (13 is the sender's recall); the document stays at \(entry.status.rawValue)")
+            throw NodeError(
+                .edxmlStatusCode,
+                "\(file) has StatusCode \(status.statusCode), which a recipient does "
+                    + "not send (13 is the sender's recall); the document stays at \(entry.status.rawValue)")
         }
     }
 
     /// ResponseFor names this document: by DocumentId when both have one, else by issuer, số/ký hiệu and date.
-    static func checkResponseFor(_ r: EdXMLResponseFor, matches identity: DocumentIdentity?, file: String,
-                                 id: EnvelopeID) throws {
+    static func checkResponseFor(
+        _ r: EdXMLResponseFor, matches identity: DocumentIdentity?, file: String,
+        id: EnvelopeID
+    ) throws {
         let expected = identity.map(responseFor)
         let matches: Bool
         if let theirs = r.documentId, let ours = expected?.documentId {
             matches = theirs == ours
         } else if let expected, r.code != nil {
-            matches = r.code == expected.code && r.organId == expected.organId
+            matches =
+                r.code == expected.code && r.organId == expected.organId
                 && r.promulgationDate == expected.promulgationDate
         } else {
             matches = false
         }
         guard matches else {
             guard let expected else {
-                throw NodeError(.edxmlResponseMismatch,
-                                "\(id.hex.prefix(16))… has no recorded DocumentId or số/ký hiệu (it arrived "
-                                + "before this "
-                                + "node recorded identities), so no status package can name it; set its status with "
-                                + "`lienthong inbox accept|assign|processing|done|reject`")
+                throw NodeError(
+                    .edxmlResponseMismatch,
+                    "\(id.hex.prefix(16))… has no recorded DocumentId or số/ký hiệu (it arrived "
+                        + "before this "
+                        + "node recorded identities), so no status package can name it; set its status with "
+                        + "`lienthong inbox accept|assign|processing|done|reject`")
             }
             let ours = expected.documentId ?? expected.code ?? "(no DocumentId)"
-            throw NodeError(.edxmlResponseMismatch,
-                            "\(file) answers \(r.documentId ?? r.code ?? "no document"), "
-                            + "but \(id.hex.prefix(16))… is "
-                            + "\(ours); apply the package to the document it answers (see `lienthong inbox list`)")
+            throw NodeError(
+                .edxmlResponseMismatch,
+                "\(file) answers \(r.documentId ?? r.code ?? "no document"), "
+                    + "but \(id.hex.prefix(16))… is "
+                    + "\(ours); apply the package to the document it answers (see `lienthong inbox list`)")
         }
     }
 
     /// ResponseFor for a recorded document: issuer, `số/ký hiệu`, `yyyy/MM/dd`, DocumentId.
     static func responseFor(_ identity: DocumentIdentity) -> EdXMLResponseFor {
         let code = [identity.codeNumber, identity.codeNotation].compactMap { $0 }.joined(separator: "/")
-        return EdXMLResponseFor(organId: identity.organId, code: code.isEmpty ? nil : code,
-                                promulgationDate: identity.promulgationDate?.replacingOccurrences(of: "-", with: "/"),
-                                documentId: identity.documentId)
+        return EdXMLResponseFor(
+            organId: identity.organId, code: code.isEmpty ? nil : code,
+            promulgationDate: identity.promulgationDate?.replacingOccurrences(of: "-", with: "/"),
+            documentId: identity.documentId)
     }
 
     /// `yyyy/MM/dd HH:mm:ss` in Vietnam's time zone.

@@ -1,8 +1,8 @@
-import Foundation
-import Logging
 import Control
 import Envelope
+import Foundation
 import Link
+import Logging
 import SodiumKit
 import Spool
 import Topology
@@ -29,9 +29,12 @@ public struct NodeOperations: Sendable {
     /// The daemon's logger (nil offline): what a request could not finish after its commit.
     public let logger: Logger?
 
-    public init(identity: NodeIdentity, spool: Spool, limits: EnvelopeLimits = .default, monitor: LinkMonitor? = nil, startedAt: Int64? = nil,
-                queueSignal: QueueSignal? = nil, logger: Logger? = nil,
-                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+    public init(
+        identity: NodeIdentity, spool: Spool, limits: EnvelopeLimits = .default, monitor: LinkMonitor? = nil,
+        startedAt: Int64? = nil,
+        queueSignal: QueueSignal? = nil, logger: Logger? = nil,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
         self.identity = identity
         self.spool = spool
         self.ingress = Ingress(me: identity.id, topology: identity.topology, spool: spool, limits: limits)
@@ -50,7 +53,8 @@ public struct NodeOperations: Sendable {
             case .inboxSetStatus, .inboxStatusEdXML, .inboxRecall, .recall, .queue: queueSignal?.notify()
             case .send: break  // its commit (`QueueSignal.commit`) wakes the senders that need it
             case .status, .peers, .inboxList, .inboxShow, .inboxExport, .inboxExportEdXML, .track,
-                 .trackEdXMLStatus: break
+                .trackEdXMLStatus:
+                break
             }
         }
         switch request {
@@ -61,7 +65,8 @@ public struct NodeOperations: Sendable {
         case .inboxShow(let id): return .document(try show(id))
         case .inboxExport(let id, let out): return .exported(try export(id, to: out))
         case .inboxExportEdXML(let id, let out): return .exported(try exportEdXML(id, to: out))
-        case .inboxSetStatus(let id, let status, let reason): return .statusChanged(changed: try setStatus(id, status, reason: reason))
+        case .inboxSetStatus(let id, let status, let reason):
+            return .statusChanged(changed: try setStatus(id, status, reason: reason))
         case .inboxStatusEdXML(let id, let file): return .statusChanged(changed: try applyStatusPackage(id, file: file))
         case .inboxRecall(let id, let accept, let reason):
             return .statusChanged(changed: try answerRecall(id, accept: accept, reason: reason))
@@ -78,35 +83,54 @@ public struct NodeOperations: Sendable {
     public func send(_ r: SendRequest) throws -> SentReport {
         if let package = r.edxml { return try sendEdXML(r, package: package) }
         let topology = identity.topology
-        guard !r.to.isEmpty else { throw NodeError(.sendNoRecipient, "give at least one recipient (--to ID[,ID…] or --to-subtree ID)") }
+        guard !r.to.isEmpty else {
+            throw NodeError(.sendNoRecipient, "give at least one recipient (--to ID[,ID…] or --to-subtree ID)")
+        }
         let recipients = try Array(Set(r.to.map { try NodeID($0) })).sorted()
         let sealRecipients = try recipients.map { id -> SealRecipient in
             guard let key = topology[id]?.encryptionKey else {
-                throw NodeError(.sendUnknownRecipient, "recipient \(id) is not in the topology or has no encryption key; check it with `lienthong topology validate`")
+                throw NodeError(
+                    .sendUnknownRecipient,
+                    "recipient \(id) is not in the topology or has no encryption key; check it with `lienthong topology validate`"
+                )
             }
             return SealRecipient(id: id, encryptionKey: key)
         }
         guard let urgency = Urgency(parsing: r.urgency) else {
-            throw NodeError(.sendUrgency, "unknown urgency '\(r.urgency)'; use thuong, khan, thuong-khan, hoa-toc or hoa-toc-hen-gio")
+            throw NodeError(
+                .sendUrgency,
+                "unknown urgency '\(r.urgency)'; use thuong, khan, thuong-khan, hoa-toc or hoa-toc-hen-gio")
         }
-        guard let secrecy = SecrecyLevel(rawValue: r.secrecy) ?? SecrecyLevel.allCases.first(where: { "\($0)" == r.secrecy }) else {
+        guard
+            let secrecy = SecrecyLevel(rawValue: r.secrecy)
+                ?? SecrecyLevel.allCases.first(where: { "\($0)" == r.secrecy })
+        else {
             throw NodeError(.sendSecrecy, "unknown secrecy level '\(r.secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
         }
         try checkExpiry(r.expiresInMs)
         for path in r.files where !FileManager.default.isReadableFile(atPath: path) {
-            throw NodeError(.sendFile, "cannot read \(path); give a readable file (an absolute path when the daemon runs elsewhere)")
+            throw NodeError(
+                .sendFile, "cannot read \(path); give a readable file (an absolute path when the daemon runs elsewhere)"
+            )
         }
         let now = clock()
-        let files = r.files.map { AttachedFile(name: ($0 as NSString).lastPathComponent, mediaType: MediaType.guess($0), content: .path($0)) }
-        let metadata = DocumentMetadata(subject: r.subject, codeNumber: r.codeNumber, codeNotation: r.codeNotation,
-                                        documentType: r.documentType, promulgationDate: Self.today(now), secrecyLevel: secrecy,
-                                        organName: identity.name)
-        let params = SealParameters(kind: .document, urgency: urgency, origin: identity.id, recipients: sealRecipients,
-                                    createdAt: now, expiresAt: now + r.expiresInMs)
+        let files = r.files.map {
+            AttachedFile(name: ($0 as NSString).lastPathComponent, mediaType: MediaType.guess($0), content: .path($0))
+        }
+        let metadata = DocumentMetadata(
+            subject: r.subject, codeNumber: r.codeNumber, codeNotation: r.codeNotation,
+            documentType: r.documentType, promulgationDate: Self.today(now), secrecyLevel: secrecy,
+            organName: identity.name)
+        let params = SealParameters(
+            kind: .document, urgency: urgency, origin: identity.id, recipients: sealRecipients,
+            createdAt: now, expiresAt: now + r.expiresInMs)
         try refuseDuplicate(metadata, resend: r.resend)
-        if r.eachFile == true { return try sendEach(files, metadata: metadata, parameters: params, recipients: recipients.count, now: now) }
-        return try sealAndQueue(metadata: metadata, files: files, parameters: params, recipients: recipients.count,
-                                now: now, resend: r.resend)
+        if r.eachFile == true {
+            return try sendEach(files, metadata: metadata, parameters: params, recipients: recipients.count, now: now)
+        }
+        return try sealAndQueue(
+            metadata: metadata, files: files, parameters: params, recipients: recipients.count,
+            now: now, resend: r.resend)
     }
 
     /// An expiry a `send` may ask for: in the future and within the network's maximum lifetime,
@@ -114,27 +138,35 @@ public struct NodeOperations: Sendable {
     func checkExpiry(_ ms: Int64) throws {
         let maximum = ingress.limits.maxLifetimeMs
         guard ms > 0, ms <= maximum else {
-            throw NodeError(.sendExpiry, "the expiry must be in the future and at most \(maximum / 86_400_000) days "
-                            + "(the network's maximum lifetime); give e.g. --expires 30d")
+            throw NodeError(
+                .sendExpiry,
+                "the expiry must be in the future and at most \(maximum / 86_400_000) days "
+                    + "(the network's maximum lifetime); give e.g. --expires 30d")
         }
     }
 
     /// Seals one document and queues it: in memory and one transaction when small, else into the spool.
-    func sealAndQueue(metadata: DocumentMetadata, files: [AttachedFile], parameters params: SealParameters,
-                      recipients: Int, now: Int64, resend: Bool? = nil) throws -> SentReport {
+    func sealAndQueue(
+        metadata: DocumentMetadata, files: [AttachedFile], parameters params: SealParameters,
+        recipients: Int, now: Int64, resend: Bool? = nil
+    ) throws -> SentReport {
         if Self.totalSize(files) <= Self.inMemorySendBytes {
             // Sealed in memory and accepted in one transaction (one fsync), instead of a scratch
             // file taken in by begin / chunks / complete: an urgent note reaches the link sooner.
-            let incoming = try sealChecked(metadata: metadata, files: files, parameters: params, now: now,
-                                           resend: resend)
+            let incoming = try sealChecked(
+                metadata: metadata, files: files, parameters: params, now: now,
+                resend: resend)
             try accept([incoming], now: now)
-            return SentReport(id: incoming.header.id.hex, recipients: recipients, payloadBytes: incoming.header.layout.payloadSize,
-                              nextHops: incoming.custody.nextHops.keys.sorted().map(\.rawValue))
+            return SentReport(
+                id: incoming.header.id.hex, recipients: recipients, payloadBytes: incoming.header.layout.payloadSize,
+                nextHops: incoming.custody.nextHops.keys.sorted().map(\.rawValue))
         }
-        let (header, custody) = try sealIntoSpool(metadata: metadata, files: files, parameters: params, now: now,
-                                                   resend: resend)
-        return SentReport(id: header.id.hex, recipients: recipients, payloadBytes: header.layout.payloadSize,
-                          nextHops: custody.nextHops.keys.sorted().map(\.rawValue))
+        let (header, custody) = try sealIntoSpool(
+            metadata: metadata, files: files, parameters: params, now: now,
+            resend: resend)
+        return SentReport(
+            id: header.id.hex, recipients: recipients, payloadBytes: header.layout.payloadSize,
+            nextHops: custody.nextHops.keys.sorted().map(\.rawValue))
     }
 
     /// Chunks per staging transaction: 4 MiB of 64 KiB chunks, as a link's large envelopes.
@@ -143,15 +175,19 @@ public struct NodeOperations: Sendable {
     /// Seals a large document straight into the spool, a batch of chunks per transaction, and
     /// accepts it through the gate once its header is signed (`Spool.beginStaging`). Nothing is
     /// kept if sealing or the gate fails.
-    func sealIntoSpool(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters,
-                       now: Int64, resend: Bool? = nil) throws -> (EnvelopeHeader, Custody) {
+    func sealIntoSpool(
+        metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters,
+        now: Int64, resend: Bool? = nil
+    ) throws -> (EnvelopeHeader, Custody) {
         let staged = try spool.beginStaging(parameters, now: now)
         do {
-            let splitter = ChunkSplitter(chunkSize: parameters.chunkSize, batchSize: Self.stagingBatch) { [spool] first, chunks in
+            let splitter = ChunkSplitter(chunkSize: parameters.chunkSize, batchSize: Self.stagingBatch) {
+                [spool] first, chunks in
                 try spool.appendStaged(staged, first: first, chunks: chunks)
             }
-            let sealed = try DocumentEnvelope.seal(metadata: metadata, files: files, parameters: parameters,
-                                                   signer: identity.signingKeys, body: splitter)
+            let sealed = try DocumentEnvelope.seal(
+                metadata: metadata, files: files, parameters: parameters,
+                signer: identity.signingKeys, body: splitter)
             try splitter.finish()
             try ingress.check(sealed.header, now: now, sealedHere: true)
             let custody = try self.custody(for: sealed.header, metadata: metadata, resend: resend)
@@ -174,7 +210,9 @@ public struct NodeOperations: Sendable {
     /// Total size of the files (unreadable ones count as zero: sealing reports them).
     static func totalSize(_ files: [AttachedFile]) -> UInt64 {
         files.reduce(0) { total, file in
-            guard case .path(let path) = file.content, let size = try? FileSource(path: path).size() else { return total }
+            guard case .path(let path) = file.content, let size = try? FileSource(path: path).size() else {
+                return total
+            }
             return total + size
         }
     }
@@ -182,41 +220,57 @@ public struct NodeOperations: Sendable {
     /// The custody transaction for envelopes sealed here: through `QueueSignal.commit` on a
     /// running node (Hỏa tốc ones handed straight to their next hops' live sessions, senders
     /// woken for the rest), plainly offline.
-    func commit(_ envelopes: [(header: EnvelopeHeader, table: ChunkTable, custody: Custody)], now: Int64,
-                _ transaction: ([Custody]) throws -> [AcceptResult]) throws -> [AcceptResult] {
+    func commit(
+        _ envelopes: [(header: EnvelopeHeader, table: ChunkTable, custody: Custody)], now: Int64,
+        _ transaction: ([Custody]) throws -> [AcceptResult]
+    ) throws -> [AcceptResult] {
         guard let signal = queueSignal else { return try transaction(envelopes.map(\.custody)) }
         return try signal.commit(envelopes, now: now, spool: spool, logger: logger, transaction)
     }
 
     /// `commit` for whole envelopes sealed in memory.
     func accept(_ batch: [IncomingEnvelope], now: Int64) throws {
-        guard let signal = queueSignal else { _ = try spool.acceptBatch(batch, now: now); return }
+        guard let signal = queueSignal else {
+            _ = try spool.acceptBatch(batch, now: now)
+            return
+        }
         _ = try signal.accept(batch, now: now, spool: spool, logger: logger)
     }
 
     /// Seals one document in memory and passes it through the gate: ready for the spool.
-    func sealChecked(metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters, now: Int64,
-                     resend: Bool? = nil) throws -> IncomingEnvelope {
-        let (sealed, chunks) = try DocumentEnvelope.sealInMemory(metadata: metadata, files: files, parameters: parameters, signer: identity.signingKeys)
+    func sealChecked(
+        metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters, now: Int64,
+        resend: Bool? = nil
+    ) throws -> IncomingEnvelope {
+        let (sealed, chunks) = try DocumentEnvelope.sealInMemory(
+            metadata: metadata, files: files, parameters: parameters, signer: identity.signingKeys)
         try ingress.check(sealed.header, now: now, sealedHere: true)
-        return IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: chunks, from: "local",
-                                custody: try custody(for: sealed.header, metadata: metadata, resend: resend))
+        return IncomingEnvelope(
+            verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: chunks, from: "local",
+            custody: try custody(for: sealed.header, metadata: metadata, resend: resend))
     }
 
     /// One document per file, sealed in parallel, accepted together in one transaction (one
     /// fsync for the batch): through the same gate as every other envelope. Not committed in
     /// smaller groups on purpose: measured, groups of 64 cost every node more CPU (more
     /// transactions, more receipts) than the overlap gained (docs/BENCHMARKS.md).
-    func sendEach(_ files: [AttachedFile], metadata: DocumentMetadata, parameters: SealParameters, recipients: Int, now: Int64) throws -> SentReport {
+    func sendEach(
+        _ files: [AttachedFile], metadata: DocumentMetadata, parameters: SealParameters, recipients: Int, now: Int64
+    ) throws -> SentReport {
         guard !files.isEmpty else { throw NodeError(.sendNoFile, "--each-file needs at least one --file") }
         guard metadata.codeNumber == nil || metadata.codeNotation == nil else {
             // The same số/ký hiệu makes documents the same document: recipients would keep one.
-            throw NodeError(.sendEachFileCode, "--each-file makes one document per file, and documents with the "
-                            + "same số and ký hiệu are one document; drop --code-number/--code-notation, "
-                            + "or send the files together as one document")
+            throw NodeError(
+                .sendEachFileCode,
+                "--each-file makes one document per file, and documents with the "
+                    + "same số and ký hiệu are one document; drop --code-number/--code-notation, "
+                    + "or send the files together as one document")
         }
         guard Self.totalSize(files) <= Self.maxBatchBytes else {
-            throw NodeError(.sendBatchTooLarge, "a batch sent with --each-file is held in memory up to \(Self.maxBatchBytes >> 20) MiB; send large files one by one")
+            throw NodeError(
+                .sendBatchTooLarge,
+                "a batch sent with --each-file is held in memory up to \(Self.maxBatchBytes >> 20) MiB; send large files one by one"
+            )
         }
         let batch = try Self.inParallel(files.count) { i -> IncomingEnvelope in
             var m = metadata
@@ -224,9 +278,10 @@ public struct NodeOperations: Sendable {
             return try self.sealChecked(metadata: m, files: [files[i]], parameters: parameters, now: now)
         }
         try accept(batch, now: now)
-        return SentReport(id: batch[0].header.id.hex, ids: batch.map(\.header.id.hex), recipients: recipients,
-                          payloadBytes: batch.reduce(0) { $0 + $1.header.layout.payloadSize },
-                          nextHops: batch[0].custody.nextHops.keys.sorted().map(\.rawValue))
+        return SentReport(
+            id: batch[0].header.id.hex, ids: batch.map(\.header.id.hex), recipients: recipients,
+            payloadBytes: batch.reduce(0) { $0 + $1.header.layout.payloadSize },
+            nextHops: batch[0].custody.nextHops.keys.sorted().map(\.rawValue))
     }
 
     /// `body(0..<count)` on as many threads as Dispatch gives (one per core), results in
@@ -261,20 +316,25 @@ public struct NodeOperations: Sendable {
     }
 
     func item(_ e: InboxEntry) -> InboxItem {
-        var item = InboxItem(id: e.envelopeID.hex, origin: e.origin.rawValue,
-                             originName: identity.topology[e.origin]?.name ?? "?", urgency: e.urgency.cliName,
-                             receivedAt: e.receivedAt, status: e.status.rawValue, statusAt: e.statusAt,
-                             payloadBytes: e.payloadSize)
+        var item = InboxItem(
+            id: e.envelopeID.hex, origin: e.origin.rawValue,
+            originName: identity.topology[e.origin]?.name ?? "?", urgency: e.urgency.cliName,
+            receivedAt: e.receivedAt, status: e.status.rawValue, statusAt: e.statusAt,
+            payloadBytes: e.payloadSize)
         item.recall = e.recall?.rawValue
         return item
     }
 
     func inboxID(_ text: String) throws -> (EnvelopeID, InboxEntry) {
         let candidates = text.count == 64 ? [try EnvelopeID(hex: text)] : try spool.envelopeIDs(matchingPrefix: text)
-        let found = try candidates.compactMap { id in try spool.inboxEntry(id).flatMap { $0.kind == .document ? (id, $0) : nil } }
+        let found = try candidates.compactMap { id in
+            try spool.inboxEntry(id).flatMap { $0.kind == .document ? (id, $0) : nil }
+        }
         switch found.count {
         case 1: return found[0]
-        case 0: throw NodeError(.inboxNotFound, "no document in this node's inbox has id \(text); see `lienthong inbox list`")
+        case 0:
+            throw NodeError(
+                .inboxNotFound, "no document in this node's inbox has id \(text); see `lienthong inbox list`")
         default: throw NodeError(.inboxAmbiguous, "\(text) matches \(found.count) documents; give more of the id")
         }
     }
@@ -285,8 +345,9 @@ public struct NodeOperations: Sendable {
         let listing = ListingPayload()
         try DeliveredEnvelope.open(id, spool: spool, identity: identity, into: listing, checkExpiry: false)
         let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(listing.metadataBytes))
-        var view = Self.view(item(entry), metadata,
-                             files: listing.files.map { .init(name: $0.name, mediaType: $0.mediaType, size: $0.size) })
+        var view = Self.view(
+            item(entry), metadata,
+            files: listing.files.map { .init(name: $0.name, mediaType: $0.mediaType, size: $0.size) })
         view.edxmlPackage = metadata.edxml?.package
         try annotate(&view, id)
         return view
@@ -304,8 +365,12 @@ public struct NodeOperations: Sendable {
     /// A clerk's status (03, 04, 05, 06, or 02 with a reason); the receipt goes to the origin in
     /// the same transaction. Returns false when the document is already at or past that status.
     public func setStatus(_ text: String, _ statusText: String, reason: String?) throws -> Bool {
-        guard let status = ReceiptStatus(rawValue: statusText), [.rejected, .accepted, .assigned, .processing, .done].contains(status) else {
-            throw NodeError(.inboxStatus, "'\(statusText)' is not a status a clerk sets; use 02 (reject, with a reason), 03, 04, 05 or 06")
+        guard let status = ReceiptStatus(rawValue: statusText),
+            [.rejected, .accepted, .assigned, .processing, .done].contains(status)
+        else {
+            throw NodeError(
+                .inboxStatus,
+                "'\(statusText)' is not a status a clerk sets; use 02 (reject, with a reason), 03, 04, 05 or 06")
         }
         if status == .rejected && (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
             throw NodeError(.inboxReason, "a rejection (02 từ chối) needs a reason: --reason TEXT")
@@ -327,32 +392,42 @@ public struct NodeOperations: Sendable {
     public func track(_ text: String) throws -> TrackReport {
         let ids = text.count == 64 ? [try EnvelopeID(hex: text)] : try spool.trackedIDs(matchingPrefix: text)
         guard ids.count == 1, let id = ids.first else {
-            throw NodeError(ids.isEmpty ? .trackNotFound : .trackAmbiguous,
-                            ids.isEmpty ? "this node sent no document with id \(text); see `lienthong track`" : "\(text) matches \(ids.count) documents; give more of the id")
+            throw NodeError(
+                ids.isEmpty ? .trackNotFound : .trackAmbiguous,
+                ids.isEmpty
+                    ? "this node sent no document with id \(text); see `lienthong track`"
+                    : "\(text) matches \(ids.count) documents; give more of the id")
         }
         let rows = try spool.tracking(id)
-        guard !rows.isEmpty else { throw NodeError(.trackNotFound, "this node sent no document with id \(text); see `lienthong track`") }
+        guard !rows.isEmpty else {
+            throw NodeError(.trackNotFound, "this node sent no document with id \(text); see `lienthong track`")
+        }
         var counts: [String: Int] = [:]
         for r in rows {
             counts[r.status.rawValue, default: 0] += 1
             if let recall = r.recall { counts[recall.rawValue, default: 0] += 1 }
         }
-        return TrackReport(id: id.hex, recipients: rows.count, counts: counts, entries: rows.map { row in
-            var entry = TrackReport.Entry(recipient: row.recipient.rawValue,
-                                          name: identity.topology[row.recipient]?.name ?? "?",
-                                          status: row.status.rawValue, statusName: row.status.displayName,
-                                          reason: row.reason, updatedAt: row.updatedAt)
-            entry.recall = row.recall?.rawValue
-            entry.recallName = row.recall?.displayName
-            entry.recallReason = row.recallReason
-            return entry
-        })
+        return TrackReport(
+            id: id.hex, recipients: rows.count, counts: counts,
+            entries: rows.map { row in
+                var entry = TrackReport.Entry(
+                    recipient: row.recipient.rawValue,
+                    name: identity.topology[row.recipient]?.name ?? "?",
+                    status: row.status.rawValue, statusName: row.status.displayName,
+                    reason: row.reason, updatedAt: row.updatedAt)
+                entry.recall = row.recall?.rawValue
+                entry.recallName = row.recall?.displayName
+                entry.recallReason = row.recallReason
+                return entry
+            })
     }
 
     public func sentList() throws -> [TrackSummary] {
         try spool.sentDocuments(limit: 200).map { id, at in
             let rows = try spool.tracking(id)
-            return TrackSummary(id: id.hex, sentAt: at, recipients: rows.count, arrived: rows.filter { $0.status.rank >= ReceiptStatus.arrived.rank }.count)
+            return TrackSummary(
+                id: id.hex, sentAt: at, recipients: rows.count,
+                arrived: rows.filter { $0.status.rank >= ReceiptStatus.arrived.rank }.count)
         }
     }
 
@@ -373,7 +448,9 @@ public struct NodeOperations: Sendable {
         case .release: return try spool.release(selector, actor: a.actor, now: now)
         case .retry: return try spool.retry(selector, actor: a.actor, now: now)
         case .delete:
-            guard let reason = a.reason, !reason.isEmpty else { throw NodeError(.queueReason, "deleting needs a reason (--reason TEXT): it goes into the audit log") }
+            guard let reason = a.reason, !reason.isEmpty else {
+                throw NodeError(.queueReason, "deleting needs a reason (--reason TEXT): it goes into the audit log")
+            }
             // Partial envelopes (still being received) have no queue entry: deleted as such.
             guard case .envelopes(let ids, let peer) = selector else {
                 return try spool.delete(selector, actor: a.actor, reason: reason, now: now)
@@ -381,8 +458,12 @@ public struct NodeOperations: Sendable {
             let partial = try ids.filter { try !spool.partialEnvelopes(peer: peer?.rawValue, envelope: $0).isEmpty }
             let dropped = try spool.deletePartials(partial, actor: a.actor, reason: reason, now: now)
             let queued = ids.filter { !partial.contains($0) }
-            return try dropped + (queued.isEmpty ? 0 : spool.delete(.envelopes(queued, peer: peer), actor: a.actor,
-                                                                    reason: reason, now: now))
+            return try dropped
+                + (queued.isEmpty
+                    ? 0
+                    : spool.delete(
+                        .envelopes(queued, peer: peer), actor: a.actor,
+                        reason: reason, now: now))
         }
     }
 

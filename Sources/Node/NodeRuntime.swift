@@ -1,10 +1,10 @@
+import Envelope
 import Foundation
+import Link
 import Logging
-import ServiceLifecycle
 import NIOCore
 import NIOPosix
-import Envelope
-import Link
+import ServiceLifecycle
 import Spool
 import Topology
 import Wire
@@ -30,8 +30,10 @@ public struct NodeRuntime: Sendable {
     /// (whatever was handed to a link when the node stopped was not acknowledged; only the
     /// daemon does this, at start-up) and builds the shared context.
     /// - Parameter controlPool: threads for control requests; the links' pool when not given.
-    public init(identity: NodeIdentity, blockingPool: NIOThreadPool, controlPool: NIOThreadPool? = nil,
-                group: any EventLoopGroup, logger: Logger) throws {
+    public init(
+        identity: NodeIdentity, blockingPool: NIOThreadPool, controlPool: NIOThreadPool? = nil,
+        group: any EventLoopGroup, logger: Logger
+    ) throws {
         // The integrity check comes before anything writes: a damaged spool is refused as it is,
         // for the operator to keep and restore (found by StartupRefusalTests: without it the
         // migrator wrote a page into a damaged file before SQLite noticed the damage).
@@ -40,17 +42,21 @@ public struct NodeRuntime: Sendable {
         if reset > 0 { logger.notice("in-flight entries returned to ready", metadata: ["count": "\(reset)"]) }
         // A send interrupted while it sealed into the spool left a placeholder; nobody finishes it.
         let abandoned = try spool.dropAbandonedStaging()
-        if abandoned > 0 { logger.notice("unfinished sends removed from the spool", metadata: ["count": "\(abandoned)"]) }
+        if abandoned > 0 {
+            logger.notice("unfinished sends removed from the spool", metadata: ["count": "\(abandoned)"])
+        }
         let monitor = LinkMonitor()
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
         self.identity = identity
         self.spool = spool
-        self.link = LinkContext(me: identity.id, keys: identity.signingKeys, topology: identity.topology, spool: spool,
-                                blockingPool: blockingPool, configuration: identity.settings.link, logger: logger,
-                                monitor: monitor, clock: clock)
+        self.link = LinkContext(
+            me: identity.id, keys: identity.signingKeys, topology: identity.topology, spool: spool,
+            blockingPool: blockingPool, configuration: identity.settings.link, logger: logger,
+            monitor: monitor, clock: clock)
         self.startedAt = clock()
-        self.operations = NodeOperations(identity: identity, spool: spool, monitor: monitor, startedAt: startedAt,
-                                         queueSignal: link.queueSignal, logger: logger, clock: clock)
+        self.operations = NodeOperations(
+            identity: identity, spool: spool, monitor: monitor, startedAt: startedAt,
+            queueSignal: link.queueSignal, logger: logger, clock: clock)
         self.group = group
         self.logger = logger
         self.controlPool = controlPool ?? blockingPool

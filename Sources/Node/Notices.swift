@@ -1,5 +1,5 @@
-import Foundation
 import Envelope
+import Foundation
 import Link
 import SodiumKit
 import Spool
@@ -54,61 +54,80 @@ public struct Notices: Sendable {
     }
 
     /// A receipt for `document` (sent by `origin`) with `status`, ready for the spool.
-    public func receipt(for document: EnvelopeID, origin: NodeID, status: ReceiptStatus, reason: String?, now: Int64) throws -> IncomingEnvelope {
+    public func receipt(
+        for document: EnvelopeID, origin: NodeID, status: ReceiptStatus, reason: String?, now: Int64
+    ) throws -> IncomingEnvelope {
         try receipt(for: [document], origin: origin, status: status, reason: reason, now: now)
     }
 
     /// One receipt for several documents of the same origin, all at `status`.
-    public func receipt(for documents: [EnvelopeID], origin: NodeID, status: ReceiptStatus, reason: String?, now: Int64) throws -> IncomingEnvelope {
-        precondition(!documents.isEmpty && documents.count <= ReceiptBody.maxItems, "a receipt carries 1…\(ReceiptBody.maxItems) documents")
-        let body = ReceiptBody(format: ReceiptBody.formatName,
-                               receipts: documents.map { .init(envelope: $0.hex, status: status.rawValue, reason: reason, at: now) })
+    public func receipt(
+        for documents: [EnvelopeID], origin: NodeID, status: ReceiptStatus, reason: String?, now: Int64
+    ) throws -> IncomingEnvelope {
+        precondition(
+            !documents.isEmpty && documents.count <= ReceiptBody.maxItems,
+            "a receipt carries 1…\(ReceiptBody.maxItems) documents")
+        let body = ReceiptBody(
+            format: ReceiptBody.formatName,
+            receipts: documents.map { .init(envelope: $0.hex, status: status.rawValue, reason: reason, at: now) })
         return try seal(kind: .receipt, to: origin, metadata: try JSONEncoder().encode(body), now: now)
     }
 
     /// An undeliverable notice for an expired queue entry.
     public func undeliverable(_ event: UndeliverableEvent, now: Int64) throws -> IncomingEnvelope {
-        let body = UndeliverableBody(format: UndeliverableBody.formatName, envelope: event.envelopeID.hex,
-                                     recipients: event.recipients.map(\.rawValue), expiredAt: event.expiresAt, at: now)
+        let body = UndeliverableBody(
+            format: UndeliverableBody.formatName, envelope: event.envelopeID.hex,
+            recipients: event.recipients.map(\.rawValue), expiredAt: event.expiresAt, at: now)
         return try seal(kind: .control, to: event.origin, metadata: try JSONEncoder().encode(body), now: now)
     }
 
     private func seal(kind: EnvelopeKind, to origin: NodeID, metadata: Data, now: Int64) throws -> IncomingEnvelope {
         guard let key = identity.topology[origin]?.encryptionKey else {
-            throw NodeError(.noticeNoKey, "cannot send a \(kind) to \(origin): the topology has no encryption key for it")
+            throw NodeError(
+                .noticeNoKey, "cannot send a \(kind) to \(origin): the topology has no encryption key for it")
         }
         let encoder = try PayloadEncoder(kind: kind, metadata: Array(metadata), files: [])
-        let params = SealParameters(kind: kind, urgency: .khan, origin: identity.id,
-                                    recipients: [SealRecipient(id: origin, encryptionKey: key)], createdAt: now, expiresAt: now + lifetime)
+        let params = SealParameters(
+            kind: kind, urgency: .khan, origin: identity.id,
+            recipients: [SealRecipient(id: origin, encryptionKey: key)], createdAt: now, expiresAt: now + lifetime)
         let sink = MemorySink()
-        let sealed = try EnvelopeSealer.seal(params, signer: identity.signingKeys, payloadSize: encoder.totalSize, source: encoder, body: sink)
+        let sealed = try EnvelopeSealer.seal(
+            params, signer: identity.signingKeys, payloadSize: encoder.totalSize, source: encoder, body: sink)
         // The same gate as every other envelope: topology, expiry, limits, route (not the
         // signature, made a moment ago with this node's key).
         try ingress.check(sealed.header, now: now, sealedHere: true)
         let custody = try ingress.custody(for: sealed.header, from: "local")
-        return IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table),
-                                chunks: sealed.header.layout.split(body: sink.bytes), from: "local", custody: custody)
+        return IncomingEnvelope(
+            verifier: try ChunkVerifier(header: sealed.header, table: sealed.table),
+            chunks: sealed.header.layout.split(body: sink.bytes), from: "local", custody: custody)
     }
 
     /// Opens a receipt or notice delivered to this node and turns it into tracking updates.
     public func read(_ delivery: UnsettledDelivery, spool: Spool) throws -> [Spool.ReceiptUpdate] {
         let payload = MemoryPayload()
-        let header = try DeliveredEnvelope.open(delivery.envelopeID, spool: spool, identity: identity, into: payload, checkExpiry: true)
+        let header = try DeliveredEnvelope.open(
+            delivery.envelopeID, spool: spool, identity: identity, into: payload, checkExpiry: true)
         guard payload.metadataBytes.count <= 64 * 1024 else {
             throw NodeError(.noticeMalformed, "a \(delivery.kind) from \(header.origin) is larger than any receipt")
         }
         switch delivery.kind {
         case .receipt:
             let body = try JSONDecoder().decode(ReceiptBody.self, from: Data(payload.metadataBytes))
-            guard body.format == ReceiptBody.formatName, !body.receipts.isEmpty, body.receipts.count <= ReceiptBody.maxItems else {
-                throw NodeError(.noticeMalformed, "a receipt from \(header.origin) has format \(body.format) and \(body.receipts.count) item(s)")
+            guard body.format == ReceiptBody.formatName, !body.receipts.isEmpty,
+                body.receipts.count <= ReceiptBody.maxItems
+            else {
+                throw NodeError(
+                    .noticeMalformed,
+                    "a receipt from \(header.origin) has format \(body.format) and \(body.receipts.count) item(s)")
             }
             return try body.receipts.map { item in
-                guard let status = ReceiptStatus(rawValue: item.status), status != .pending, status != .undeliverable else {
+                guard let status = ReceiptStatus(rawValue: item.status), status != .pending, status != .undeliverable
+                else {
                     throw NodeError(.noticeMalformed, "a receipt from \(header.origin) has status \(item.status)")
                 }
-                return Spool.ReceiptUpdate(envelopeID: try EnvelopeID(hex: item.envelope), recipient: header.origin, status: status,
-                                           reason: item.reason.map { String($0.prefix(500)) }, at: header.createdAt)
+                return Spool.ReceiptUpdate(
+                    envelopeID: try EnvelopeID(hex: item.envelope), recipient: header.origin, status: status,
+                    reason: item.reason.map { String($0.prefix(500)) }, at: header.createdAt)
             }
         case .control:
             let body = try JSONDecoder().decode(UndeliverableBody.self, from: Data(payload.metadataBytes))
@@ -117,8 +136,9 @@ public struct Notices: Sendable {
             }
             let id = try EnvelopeID(hex: body.envelope)
             return try body.recipients.prefix(10_000).map {
-                Spool.ReceiptUpdate(envelopeID: id, recipient: try NodeID($0), status: .undeliverable,
-                                    reason: "expired at \(header.origin)", at: header.createdAt)
+                Spool.ReceiptUpdate(
+                    envelopeID: id, recipient: try NodeID($0), status: .undeliverable,
+                    reason: "expired at \(header.origin)", at: header.createdAt)
             }
         case .document:
             return []
@@ -138,8 +158,10 @@ public enum DeliveredEnvelope {
     /// - Parameter head: the envelope's start, already read with others in one transaction
     ///   (`Spool.storedHeads`); read here when nil or when it is another envelope's.
     @discardableResult
-    public static func open(_ id: EnvelopeID, spool: Spool, identity: NodeIdentity, into receiver: any PayloadReceiver,
-                            checkExpiry: Bool, prefixOnly: Bool = false, head: StoredHead? = nil) throws -> EnvelopeHeader {
+    public static func open(
+        _ id: EnvelopeID, spool: Spool, identity: NodeIdentity, into receiver: any PayloadReceiver,
+        checkExpiry: Bool, prefixOnly: Bool = false, head: StoredHead? = nil
+    ) throws -> EnvelopeHeader {
         let stored: (header: EnvelopeHeader, table: ChunkTable)
         if let head, head.header.id == id {
             stored = (head.header, head.table)
@@ -149,17 +171,21 @@ public enum DeliveredEnvelope {
             throw NodeError(.inboxNotFound, "envelope \(id.hex.prefix(16))… is not (completely) in this node's spool")
         }
         guard let key = identity.topology[stored.header.origin]?.signingKey else {
-            throw NodeError(.inboxUnknownOrigin, "origin \(stored.header.origin) has no signing key in this node's topology")
+            throw NodeError(
+                .inboxUnknownOrigin, "origin \(stored.header.origin) has no signing key in this node's topology")
         }
         // A clerk may export a document after it expired: expiry governs transport, not reading.
         let now = checkExpiry ? Int64(Date().timeIntervalSince1970 * 1000) : stored.header.createdAt
-        let opener = try EnvelopeOpener(header: stored.header, table: stored.table, originKey: key,
-                                        recipient: identity.id, keys: identity.boxKeys, now: now, signatureVerifiedOnArrival: prefixOnly)
+        let opener = try EnvelopeOpener(
+            header: stored.header, table: stored.table, originKey: key,
+            recipient: identity.id, keys: identity.boxKeys, now: now, signatureVerifiedOnArrival: prefixOnly)
         let decoder = PayloadDecoder(receiver: receiver)
-        let body = SpoolBodySource(spool: spool, id: id, readAhead: prefixOnly ? 1 : 16,
-                                   firstChunk: head?.header.id == id ? head?.firstChunk : nil)
-        try opener.open(body: body, into: decoder,
-                        chunksPerBatch: prefixOnly ? 1 : nil)
+        let body = SpoolBodySource(
+            spool: spool, id: id, readAhead: prefixOnly ? 1 : 16,
+            firstChunk: head?.header.id == id ? head?.firstChunk : nil)
+        try opener.open(
+            body: body, into: decoder,
+            chunksPerBatch: prefixOnly ? 1 : nil)
         try decoder.finish()
         return stored.header
     }

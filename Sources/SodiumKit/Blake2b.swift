@@ -86,8 +86,9 @@ extension Blake2b {
         precondition((16...64).contains(key.count), "BLAKE2b key must be 16…64 bytes")
         return SecretBytes(count: 32) { out in
             key.withUnsafeBytes { k in
-                _ = crypto_generichash(out.baseAddress!.assumingMemoryBound(to: UInt8.self), 32, bytes, UInt64(bytes.count),
-                                       k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count)
+                _ = crypto_generichash(
+                    out.baseAddress!.assumingMemoryBound(to: UInt8.self), 32, bytes, UInt64(bytes.count),
+                    k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count)
             }
         }
     }

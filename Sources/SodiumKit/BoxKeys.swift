@@ -47,7 +47,8 @@ public final class BoxKeyPair: Sendable {
     /// Rebuilds a key pair from its 32-byte secret key.
     public init(secretKey: SecretBytes) throws {
         guard secretKey.count == Int(lt_box_SECRETKEYBYTES) else {
-            throw SodiumError(.invalidKeyLength, "an X25519 secret key is \(lt_box_SECRETKEYBYTES) bytes, got \(secretKey.count)")
+            throw SodiumError(
+                .invalidKeyLength, "an X25519 secret key is \(lt_box_SECRETKEYBYTES) bytes, got \(secretKey.count)")
         }
         Sodium.ensureInitialized()
         var pk = [UInt8](repeating: 0, count: BoxPublicKey.byteCount)
@@ -63,7 +64,9 @@ public final class BoxKeyPair: Sendable {
     public func openSealed(_ ciphertext: some Collection<UInt8>) throws -> SecretBytes {
         let ct = Array(ciphertext)
         guard ct.count >= BoxPublicKey.sealOverhead else {
-            throw SodiumError(.sealedBoxOpenFailed, "sealed box is \(ct.count) bytes, shorter than its \(BoxPublicKey.sealOverhead)-byte overhead")
+            throw SodiumError(
+                .sealedBoxOpenFailed,
+                "sealed box is \(ct.count) bytes, shorter than its \(BoxPublicKey.sealOverhead)-byte overhead")
         }
         return try SecretBytes(count: ct.count - BoxPublicKey.sealOverhead) { out in
             let rc = secret.withUnsafeBytes { sk in
@@ -72,7 +75,9 @@ public final class BoxKeyPair: Sendable {
                     sk.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
             guard rc == 0 else {
-                throw SodiumError(.sealedBoxOpenFailed, "sealed box does not open with this key (not addressed to us, or tampered with)")
+                throw SodiumError(
+                    .sealedBoxOpenFailed,
+                    "sealed box does not open with this key (not addressed to us, or tampered with)")
             }
         }
     }

@@ -21,12 +21,18 @@ public enum Base64 {
         var end: UnsafePointer<CChar>? = nil
         let rc = input.withUnsafeBufferPointer { p in
             p.withMemoryRebound(to: CChar.self) { c in
-                sodium_base642bin(&out, out.count, c.baseAddress, input.count, nil, &outLen, &end, Int32(sodium_base64_VARIANT_ORIGINAL))
+                sodium_base642bin(
+                    &out, out.count, c.baseAddress, input.count, nil, &outLen, &end,
+                    Int32(sodium_base64_VARIANT_ORIGINAL))
             }
         }
         guard rc == 0 else { return nil }
         // Reject trailing garbage: the decoder must have consumed everything.
-        if let end, input.withUnsafeBufferPointer({ p in p.withMemoryRebound(to: CChar.self) { end != $0.baseAddress! + input.count } }) {
+        if let end,
+            input.withUnsafeBufferPointer({ p in
+                p.withMemoryRebound(to: CChar.self) { end != $0.baseAddress! + input.count }
+            })
+        {
             return nil
         }
         return Array(out.prefix(outLen))

@@ -30,7 +30,8 @@ public final class KXKeyPair: Sendable {
 
     private func sessionKeys(peer: [UInt8], client: Bool) throws -> (receive: SecretBytes, transmit: SecretBytes) {
         guard peer.count == Self.publicKeyByteCount else {
-            throw SodiumError(.invalidKeyLength, "a kx public key is \(Self.publicKeyByteCount) bytes, got \(peer.count)")
+            throw SodiumError(
+                .invalidKeyLength, "a kx public key is \(Self.publicKeyByteCount) bytes, got \(peer.count)")
         }
         var rx = [UInt8](repeating: 0, count: Self.sessionKeyByteCount)
         var tx = [UInt8](repeating: 0, count: Self.sessionKeyByteCount)

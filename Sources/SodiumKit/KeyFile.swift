@@ -50,8 +50,10 @@ public enum KeyFile {
         }
         guard st.st_mode & 0o077 == 0 else {
             let mode = String(st.st_mode & 0o777, radix: 8)
-            throw SodiumError(.keyFilePermissions,
-                "key file \(path) has mode \(mode): group or others can access it; run `chmod 600 \(path)` and check who has read it")
+            throw SodiumError(
+                .keyFilePermissions,
+                "key file \(path) has mode \(mode): group or others can access it; run `chmod 600 \(path)` and check who has read it"
+            )
         }
         guard st.st_size <= 4096 else {
             throw SodiumError(.keyFileMalformed, "key file \(path) is \(st.st_size) bytes, too large to be a key file")
@@ -74,7 +76,8 @@ public enum KeyFile {
             let parts = line.split(separator: " ")
             guard parts.count == 3, parts[0] == magic else { break }
             guard parts[1] == kind.rawValue else {
-                throw SodiumError(.keyFileMalformed, "key file \(path) holds a \(parts[1]) key, expected \(kind.rawValue)")
+                throw SodiumError(
+                    .keyFileMalformed, "key file \(path) holds a \(parts[1]) key, expected \(kind.rawValue)")
             }
             guard var raw = Base64.decode(String(parts[2])), raw.count == kind.secretByteCount else {
                 throw SodiumError(.keyFileMalformed, "key file \(path) has a damaged \(kind.rawValue) key")
@@ -82,7 +85,8 @@ public enum KeyFile {
             defer { raw.withUnsafeMutableBytes { Sodium.memzero($0) } }
             return SecretBytes(copying: raw)
         }
-        throw SodiumError(.keyFileMalformed, "\(path) is not a LienThong key file (expected a line starting with \(magic))")
+        throw SodiumError(
+            .keyFileMalformed, "\(path) is not a LienThong key file (expected a line starting with \(magic))")
     }
 
     static func errnoText() -> String { String(cString: strerror(errno)) }

@@ -9,7 +9,9 @@ public enum SecretStream {
 
     /// A fresh random stream key.
     public static func makeKey() -> SecretBytes {
-        SecretBytes(count: keyByteCount) { crypto_secretstream_xchacha20poly1305_keygen($0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+        SecretBytes(count: keyByteCount) {
+            crypto_secretstream_xchacha20poly1305_keygen($0.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
     }
 }
 
@@ -22,13 +24,15 @@ public final class SecretStreamPusher {
 
     public init(key: SecretBytes) throws {
         guard key.count == SecretStream.keyByteCount else {
-            throw SodiumError(.invalidKeyLength, "a secretstream key is \(SecretStream.keyByteCount) bytes, got \(key.count)")
+            throw SodiumError(
+                .invalidKeyLength, "a secretstream key is \(SecretStream.keyByteCount) bytes, got \(key.count)")
         }
         Sodium.ensureInitialized()
         let st = UnsafeMutablePointer<crypto_secretstream_xchacha20poly1305_state>.allocate(capacity: 1)
         var h = [UInt8](repeating: 0, count: SecretStream.headerByteCount)
         key.withUnsafeBytes { k in
-            _ = crypto_secretstream_xchacha20poly1305_init_push(st, &h, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            _ = crypto_secretstream_xchacha20poly1305_init_push(
+                st, &h, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
         state = st
         header = h
@@ -36,7 +40,8 @@ public final class SecretStreamPusher {
 
     /// Encrypts `plaintext` into `out`, which must hold `plaintext.count + chunkOverhead` bytes.
     /// `isFinal` tags the last chunk, so truncation is detected by the puller.
-    public func push(_ plaintext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, isFinal: Bool) throws {
+    public func push(_ plaintext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, isFinal: Bool) throws
+    {
         guard !finished else { throw SodiumError(.streamFinished, "secretstream already pushed its final chunk") }
         guard out.count >= plaintext.count + SecretStream.chunkOverhead else {
             throw SodiumError(.invalidInput, "secretstream output buffer too small")
@@ -51,12 +56,15 @@ public final class SecretStreamPusher {
     /// Convenience: encrypts one chunk into a new array.
     public func push(_ plaintext: [UInt8], isFinal: Bool) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: plaintext.count + SecretStream.chunkOverhead)
-        try plaintext.withUnsafeBytes { p in try out.withUnsafeMutableBytes { try push(p, into: $0, isFinal: isFinal) } }
+        try plaintext.withUnsafeBytes { p in try out.withUnsafeMutableBytes { try push(p, into: $0, isFinal: isFinal) }
+        }
         return out
     }
 
     deinit {
-        Sodium.memzero(UnsafeMutableRawBufferPointer(start: state, count: MemoryLayout<crypto_secretstream_xchacha20poly1305_state>.size))
+        Sodium.memzero(
+            UnsafeMutableRawBufferPointer(
+                start: state, count: MemoryLayout<crypto_secretstream_xchacha20poly1305_state>.size))
         state.deallocate()
     }
 }
@@ -69,10 +77,12 @@ public final class SecretStreamPuller {
     public init(key: SecretBytes, header: some Collection<UInt8>) throws {
         let h = Array(header)
         guard key.count == SecretStream.keyByteCount else {
-            throw SodiumError(.invalidKeyLength, "a secretstream key is \(SecretStream.keyByteCount) bytes, got \(key.count)")
+            throw SodiumError(
+                .invalidKeyLength, "a secretstream key is \(SecretStream.keyByteCount) bytes, got \(key.count)")
         }
         guard h.count == SecretStream.headerByteCount else {
-            throw SodiumError(.invalidInput, "a secretstream header is \(SecretStream.headerByteCount) bytes, got \(h.count)")
+            throw SodiumError(
+                .invalidInput, "a secretstream header is \(SecretStream.headerByteCount) bytes, got \(h.count)")
         }
         Sodium.ensureInitialized()
         let st = UnsafeMutablePointer<crypto_secretstream_xchacha20poly1305_state>.allocate(capacity: 1)
@@ -88,9 +98,12 @@ public final class SecretStreamPuller {
     /// Decrypts one chunk into `out` (at least `ciphertext.count - chunkOverhead` bytes).
     /// Returns the plaintext length and whether this was the stream's final chunk.
     @discardableResult
-    public func pull(_ ciphertext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws -> (count: Int, isFinal: Bool) {
+    public func pull(
+        _ ciphertext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
+    ) throws -> (count: Int, isFinal: Bool) {
         guard !sawFinal else { throw SodiumError(.streamFinished, "data after the final chunk of a secretstream") }
-        guard ciphertext.count >= SecretStream.chunkOverhead, out.count >= ciphertext.count - SecretStream.chunkOverhead else {
+        guard ciphertext.count >= SecretStream.chunkOverhead, out.count >= ciphertext.count - SecretStream.chunkOverhead
+        else {
             throw SodiumError(.streamDecryptFailed, "secretstream chunk of \(ciphertext.count) bytes is too short")
         }
         var outLen: UInt64 = 0
@@ -112,7 +125,9 @@ public final class SecretStreamPuller {
     }
 
     deinit {
-        Sodium.memzero(UnsafeMutableRawBufferPointer(start: state, count: MemoryLayout<crypto_secretstream_xchacha20poly1305_state>.size))
+        Sodium.memzero(
+            UnsafeMutableRawBufferPointer(
+                start: state, count: MemoryLayout<crypto_secretstream_xchacha20poly1305_state>.size))
         state.deallocate()
     }
 }

@@ -57,7 +57,8 @@ public final class SigningKeyPair: Sendable {
     /// Rebuilds a key pair from its 64-byte libsodium secret key (seed ‖ public key).
     public init(secretKey: SecretBytes) throws {
         guard secretKey.count == Int(lt_sign_SECRETKEYBYTES) else {
-            throw SodiumError(.invalidKeyLength, "an Ed25519 secret key is \(lt_sign_SECRETKEYBYTES) bytes, got \(secretKey.count)")
+            throw SodiumError(
+                .invalidKeyLength, "an Ed25519 secret key is \(lt_sign_SECRETKEYBYTES) bytes, got \(secretKey.count)")
         }
         Sodium.ensureInitialized()
         var pk = [UInt8](repeating: 0, count: SigningPublicKey.byteCount)

@@ -1,3 +1,4 @@
+import CSodium
 /// SodiumKit: the one module that imports libsodium.
 ///
 /// Everything cryptographic in LienThong goes through this module: Ed25519 node signatures,
@@ -9,7 +10,6 @@
 /// written anywhere but a 0600 key file. Every function that takes attacker-controlled bytes
 /// checks lengths before touching libsodium and reports failure as a `SodiumError`, never a crash.
 import Diagnostics
-import CSodium
 
 /// The libsodium runtime. `Sodium.ensureInitialized()` calls `sodium_init` exactly once.
 public enum Sodium {
@@ -39,7 +39,8 @@ public enum Sodium {
     /// Compares two byte strings in time that depends only on their length.
     public static func constantTimeEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
         ensureInitialized()
-        let x = Array(a), y = Array(b)
+        let x = Array(a)
+        let y = Array(b)
         guard x.count == y.count else { return false }
         if x.isEmpty { return true }
         return x.withUnsafeBytes { xp in

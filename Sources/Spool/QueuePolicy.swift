@@ -13,7 +13,10 @@ public enum QueuePolicy {
 
     /// The entries due at `now` (ready, or deferred with their time come, not expired), in order.
     public static func due(_ entries: [QueueEntry], now: Int64, limit: Int) -> [QueueEntry] {
-        Array(entries.filter { ($0.state == .ready || ($0.state == .deferred && $0.nextAttemptAt <= now)) && $0.expiresAt > now }
+        Array(
+            entries.filter {
+                ($0.state == .ready || ($0.state == .deferred && $0.nextAttemptAt <= now)) && $0.expiresAt > now
+            }
             .sorted(by: order).prefix(limit))
     }
 }

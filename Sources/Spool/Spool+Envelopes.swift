@@ -1,6 +1,6 @@
+import Envelope
 import Foundation
 import GRDB
-import Envelope
 
 /// A whole envelope to accept in one transaction (small documents, local sends, batches).
 public struct IncomingEnvelope: Sendable {
@@ -29,12 +29,18 @@ extension Spool {
     /// The caller has verified the header's signature; the chunk table is checked here.
     /// A new partial envelope from a peer is held to `quota` (`SPOOL-PARTIAL-QUOTA`); resuming one
     /// is not.
-    public func begin(_ verifier: ChunkVerifier, from: String, now: Int64, quota: PartialQuota? = nil) throws -> BeginResult {
+    public func begin(
+        _ verifier: ChunkVerifier, from: String, now: Int64, quota: PartialQuota? = nil
+    ) throws -> BeginResult {
         let h = verifier.header
         let id = Data(h.id.bytes)
         return try write { db in
-            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [id]) == true { return .duplicate }
-            if let stored = try Int.fetchOne(db.cachedStatement(sql: "SELECT chunks_stored FROM envelope WHERE id = ?"), arguments: [id]) {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [id]) == true {
+                return .duplicate
+            }
+            if let stored = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT chunks_stored FROM envelope WHERE id = ?"), arguments: [id])
+            {
                 return .resume(from: stored)
             }
             if let quota { try checkPartialQuota(db, peer: from, size: h.layout.payloadSize, quota: quota) }
@@ -48,7 +54,8 @@ extension Spool {
     /// never stored, so the sender can be asked for it again. Returns the new resume point.
     @discardableResult
     /// `now`, when given, is recorded as the envelope's last progress (`dropStalePartials`).
-    public func appendChunks(_ verifier: ChunkVerifier, first: Int, chunks: [[UInt8]], now: Int64? = nil) throws -> Int {
+    public func appendChunks(_ verifier: ChunkVerifier, first: Int, chunks: [[UInt8]], now: Int64? = nil) throws -> Int
+    {
         var good = 0
         var failure: (any Error)?
         for (i, chunk) in chunks.enumerated() {
@@ -60,24 +67,38 @@ extension Spool {
         }
         let id = Data(verifier.header.id.bytes)
         let stored = try write { db -> Int in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT chunks_stored, complete FROM envelope WHERE id = ?"), arguments: [id]) else {
-                throw SpoolError(.notFound, "envelope \(verifier.header.id.hex.prefix(16))… is not being received (call begin first)")
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT chunks_stored, complete FROM envelope WHERE id = ?"),
+                    arguments: [id])
+            else {
+                throw SpoolError(
+                    .notFound, "envelope \(verifier.header.id.hex.prefix(16))… is not being received (call begin first)"
+                )
             }
             let have: Int = row["chunks_stored"]
             guard first == have else {
-                throw SpoolError(.invalidState, "envelope \(verifier.header.id.hex.prefix(16))… holds \(have) chunks; chunk \(first) cannot be stored next")
+                throw SpoolError(
+                    .invalidState,
+                    "envelope \(verifier.header.id.hex.prefix(16))… holds \(have) chunks; chunk \(first) cannot be stored next"
+                )
             }
             guard good > 0 else { return have }
             let statement = try db.cachedStatement(sql: "INSERT INTO chunk (envelope_id, idx, data) VALUES (?, ?, ?)")
             for i in 0..<good {
                 try Self.borrowing(chunks[i]) { try statement.execute(arguments: [id, first + i, $0]) }
             }
-            try db.cachedStatement(sql: "UPDATE envelope SET chunks_stored = ?, progress_at = COALESCE(?, progress_at) WHERE id = ?")
-                .execute(arguments: [have + good, now, id])
+            try db.cachedStatement(
+                sql: "UPDATE envelope SET chunks_stored = ?, progress_at = COALESCE(?, progress_at) WHERE id = ?"
+            )
+            .execute(arguments: [have + good, now, id])
             return have + good
         }
         if let failure {
-            throw SpoolError(.chunkRejected, "chunk \(first + good) of envelope \(verifier.header.id.hex.prefix(16))… does not match its signed digest; not stored", cause: "\(failure)")
+            throw SpoolError(
+                .chunkRejected,
+                "chunk \(first + good) of envelope \(verifier.header.id.hex.prefix(16))… does not match its signed digest; not stored",
+                cause: "\(failure)")
         }
         return stored
     }
@@ -88,13 +109,23 @@ extension Spool {
     public func complete(_ id: EnvelopeID, custody: Custody, now: Int64) throws -> AcceptResult {
         let key = Data(id.bytes)
         return try write { db in
-            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [key]) == true { return .duplicate }
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT header, chunk_count, chunks_stored, received_from FROM envelope WHERE id = ?"), arguments: [key]) else {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [key]) == true {
+                return .duplicate
+            }
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT header, chunk_count, chunks_stored, received_from FROM envelope WHERE id = ?"),
+                    arguments: [key])
+            else {
                 throw SpoolError(.notFound, "envelope \(id.hex.prefix(16))… is not in the spool")
             }
-            let count: Int = row["chunk_count"], stored: Int = row["chunks_stored"]
+            let count: Int = row["chunk_count"]
+            let stored: Int = row["chunks_stored"]
             guard stored == count else {
-                throw SpoolError(.invalidState, "envelope \(id.hex.prefix(16))… has \(stored) of \(count) chunks; it cannot be accepted yet")
+                throw SpoolError(
+                    .invalidState,
+                    "envelope \(id.hex.prefix(16))… has \(stored) of \(count) chunks; it cannot be accepted yet")
             }
             let header = try EnvelopeHeader.parse(Array(row["header"] as Data))
             try db.cachedStatement(sql: "UPDATE envelope SET complete = 1 WHERE id = ?").execute(arguments: [key])
@@ -134,7 +165,9 @@ extension Spool {
             // A partial copy (an earlier interrupted transfer) gives way to the complete one.
             try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [key])
             try insertEnvelope(db, e.header, table: e.verifier.table, from: e.from, now: now, complete: true)
-            for (i, c) in e.chunks.enumerated() { try Self.borrowing(c) { try insertChunk.execute(arguments: [key, i, $0]) } }
+            for (i, c) in e.chunks.enumerated() {
+                try Self.borrowing(c) { try insertChunk.execute(arguments: [key, i, $0]) }
+            }
             try commitCustody(db, e.header, custody: e.custody, from: e.from, now: now)
             results.append(.accepted)
         }
@@ -145,11 +178,17 @@ extension Spool {
     func verifyWhole(_ batch: [IncomingEnvelope]) throws {
         for e in batch {
             guard e.chunks.count == e.header.layout.chunkCount else {
-                throw SpoolError(.invalidArgument, "envelope \(e.header.id.hex.prefix(16))… has \(e.chunks.count) of \(e.header.layout.chunkCount) chunks")
+                throw SpoolError(
+                    .invalidArgument,
+                    "envelope \(e.header.id.hex.prefix(16))… has \(e.chunks.count) of \(e.header.layout.chunkCount) chunks"
+                )
             }
             for (i, c) in e.chunks.enumerated() {
                 do { try e.verifier.verify(index: i, ciphertext: c) } catch {
-                    throw SpoolError(.chunkRejected, "chunk \(i) of envelope \(e.header.id.hex.prefix(16))… does not match its signed digest; envelope refused", cause: "\(error)")
+                    throw SpoolError(
+                        .chunkRejected,
+                        "chunk \(i) of envelope \(e.header.id.hex.prefix(16))… does not match its signed digest; envelope refused",
+                        cause: "\(error)")
                 }
             }
         }
@@ -158,12 +197,20 @@ extension Spool {
     // MARK: - Reading back
 
     /// The signed header and chunk table of a stored envelope (complete or partial).
-    public func storedEnvelope(_ id: EnvelopeID) throws -> (header: EnvelopeHeader, table: ChunkTable, chunksStored: Int, complete: Bool)? {
+    public func storedEnvelope(
+        _ id: EnvelopeID
+    ) throws -> (header: EnvelopeHeader, table: ChunkTable, chunksStored: Int, complete: Bool)? {
         try read { db in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT header, chunk_table, chunks_stored, complete FROM envelope WHERE id = ?"),
-                                             arguments: [Data(id.bytes)]) else { return nil }
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT header, chunk_table, chunks_stored, complete FROM envelope WHERE id = ?"),
+                    arguments: [Data(id.bytes)])
+            else { return nil }
             let header = try EnvelopeHeader.parse(Array(row["header"] as Data))
-            return (header, try ChunkTable(bytes: Array(row["chunk_table"] as Data)), row["chunks_stored"], row["complete"])
+            return (
+                header, try ChunkTable(bytes: Array(row["chunk_table"] as Data)), row["chunks_stored"], row["complete"]
+            )
         }
     }
 
@@ -176,17 +223,19 @@ extension Spool {
     public func storedHeads(_ ids: [EnvelopeID], maxBodyBytes: Int = 16 << 10) throws -> [EnvelopeID: StoredHead] {
         guard !ids.isEmpty else { return [:] }
         return try read { db in
-            let statement = try db.cachedStatement(sql: """
-                SELECT e.header, e.chunk_table, c.data FROM envelope e JOIN chunk c ON c.envelope_id = e.id AND c.idx = 0
-                WHERE e.id = ? AND e.complete = 1 AND e.body_size <= ?
-                """)
+            let statement = try db.cachedStatement(
+                sql: """
+                    SELECT e.header, e.chunk_table, c.data FROM envelope e JOIN chunk c ON c.envelope_id = e.id AND c.idx = 0
+                    WHERE e.id = ? AND e.complete = 1 AND e.body_size <= ?
+                    """)
             var heads: [EnvelopeID: StoredHead] = [:]
             for id in ids {
                 guard let row = try Row.fetchOne(statement, arguments: [Data(id.bytes), maxBodyBytes]) else { continue }
                 // A row that does not parse is left to the one-by-one path, which refuses that
                 // document alone instead of failing the whole batch.
                 guard let header = try? EnvelopeHeader.parse(Array(row[0] as Data)),
-                      let table = try? ChunkTable(bytes: Array(row[1] as Data)) else { continue }
+                    let table = try? ChunkTable(bytes: Array(row[1] as Data))
+                else { continue }
                 heads[id] = StoredHead(header: header, table: table, firstChunk: Array(row[2] as Data))
             }
             return heads
@@ -196,8 +245,10 @@ extension Spool {
     /// Up to `limit` stored chunks from `first` on: an envelope streams out a few chunks at a time.
     public func chunks(of id: EnvelopeID, from first: Int, limit: Int) throws -> [[UInt8]] {
         try read { db in
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT data FROM chunk WHERE envelope_id = ? AND idx >= ? ORDER BY idx LIMIT ?"),
-                                           arguments: [Data(id.bytes), first, limit])
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: "SELECT data FROM chunk WHERE envelope_id = ? AND idx >= ? ORDER BY idx LIMIT ?"),
+                arguments: [Data(id.bytes), first, limit])
             var chunks: [[UInt8]] = []
             while let row = try rows.next() { chunks.append(try Self.bytes(row)) }
             return chunks
@@ -209,13 +260,18 @@ extension Spool {
     public func chunks(_ picks: [(id: EnvelopeID, index: Int)]) throws -> [[UInt8]?] {
         try read { db in
             let statement = try db.cachedStatement(sql: "SELECT data FROM chunk WHERE envelope_id = ? AND idx = ?")
-            return try picks.map { p in try Row.fetchOne(statement, arguments: [Data(p.id.bytes), p.index]).map { try Self.bytes($0) } }
+            return try picks.map { p in
+                try Row.fetchOne(statement, arguments: [Data(p.id.bytes), p.index]).map { try Self.bytes($0) }
+            }
         }
     }
 
     /// Whether an envelope id is in the seen-set (accepted here before).
     public func hasSeen(_ id: EnvelopeID) throws -> Bool {
-        try read { try Bool.fetchOne($0.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [Data(id.bytes)]) == true }
+        try read {
+            try Bool.fetchOne($0.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [Data(id.bytes)])
+                == true
+        }
     }
 
     // MARK: - Chunk bytes in and out without an extra copy
@@ -227,7 +283,8 @@ extension Spool {
     static func borrowing<T>(_ bytes: [UInt8], _ body: (Data) throws -> T) throws -> T {
         try bytes.withUnsafeBytes { raw in
             guard let base = raw.baseAddress, !raw.isEmpty else { return try body(Data()) }
-            return try body(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: raw.count, deallocator: .none))
+            return try body(
+                Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: raw.count, deallocator: .none))
         }
     }
 
@@ -238,49 +295,73 @@ extension Spool {
 
     // MARK: - Shared pieces of the custody transactions
 
-    func insertEnvelope(_ db: Database, _ h: EnvelopeHeader, table: ChunkTable, from: String, now: Int64, complete: Bool) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO envelope (id, header, chunk_table, origin, kind, urgency, created_at, expires_at, payload_size, body_size,
-                                  chunk_count, chunks_stored, complete, received_from, received_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [Data(h.id.bytes), Data(h.encoded), Data(table.bytes), h.origin.rawValue, Int(h.kind.rawValue),
-                             Int(h.urgency.rawValue), h.createdAt, h.expiresAt, Int64(h.layout.payloadSize), Int64(h.layout.bodySize),
-                             h.layout.chunkCount, complete ? h.layout.chunkCount : 0, complete, from, now])
+    func insertEnvelope(
+        _ db: Database, _ h: EnvelopeHeader, table: ChunkTable, from: String, now: Int64, complete: Bool
+    ) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO envelope (id, header, chunk_table, origin, kind, urgency, created_at, expires_at, payload_size, body_size,
+                                      chunk_count, chunks_stored, complete, received_from, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            Data(h.id.bytes), Data(h.encoded), Data(table.bytes), h.origin.rawValue, Int(h.kind.rawValue),
+            Int(h.urgency.rawValue), h.createdAt, h.expiresAt, Int64(h.layout.payloadSize), Int64(h.layout.bodySize),
+            h.layout.chunkCount, complete ? h.layout.chunkCount : 0, complete, from, now,
+        ])
     }
 
     func commitCustody(_ db: Database, _ h: EnvelopeHeader, custody: Custody, from: String, now: Int64) throws {
         let key = Data(h.id.bytes)
-        let enqueue = try db.cachedStatement(sql: """
-            INSERT INTO queue_entry (envelope_id, peer, recipients, state, priority, enqueued_at, attempts, next_attempt_at, expires_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let enqueue = try db.cachedStatement(
+            sql: """
+                INSERT INTO queue_entry (envelope_id, peer, recipients, state, priority, enqueued_at, attempts, next_attempt_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for (peer, recipients) in custody.nextHops.sorted(by: { $0.key < $1.key }) {
             let handed = custody.handedTo.contains(peer)
-            try enqueue.execute(arguments: [key, peer.rawValue, recipients.map(\.rawValue).joined(separator: ","),
-                                            (handed ? QueueState.inflight : .ready).rawValue, h.urgency.rank, now, handed ? 1 : 0, now, h.expiresAt])
+            try enqueue.execute(arguments: [
+                key, peer.rawValue, recipients.map(\.rawValue).joined(separator: ","),
+                (handed ? QueueState.inflight : .ready).rawValue, h.urgency.rank, now, handed ? 1 : 0, now, h.expiresAt,
+            ])
         }
         if custody.deliverLocally {
-            try db.cachedStatement(sql: "INSERT INTO inbox (envelope_id, origin, received_at, status, status_at) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [key, h.origin.rawValue, now, ReceiptStatus.arrived.rawValue, now])
+            try db.cachedStatement(
+                sql: "INSERT INTO inbox (envelope_id, origin, received_at, status, status_at) VALUES (?, ?, ?, ?, ?)"
+            )
+            .execute(arguments: [key, h.origin.rawValue, now, ReceiptStatus.arrived.rawValue, now])
         }
         if custody.trackAsOrigin {
-            let track = try db.cachedStatement(sql: "INSERT OR IGNORE INTO receipt (envelope_id, recipient, status, rank, updated_at) VALUES (?, ?, ?, ?, ?)")
-            for r in h.recipients { try track.execute(arguments: [key, r.id.rawValue, ReceiptStatus.pending.rawValue, ReceiptStatus.pending.rank, now]) }
+            let track = try db.cachedStatement(
+                sql:
+                    "INSERT OR IGNORE INTO receipt (envelope_id, recipient, status, rank, updated_at) VALUES (?, ?, ?, ?, ?)"
+            )
+            for r in h.recipients {
+                try track.execute(arguments: [
+                    key, r.id.rawValue, ReceiptStatus.pending.rawValue, ReceiptStatus.pending.rank, now,
+                ])
+            }
         }
         if let document = custody.document, custody.trackAsOrigin {
             // Checked again here, in the commit: two sends of one package at once cannot both pass.
             if !custody.resend, let earlier = try Self.sentOriginal(db, of: document) {
-                throw SpoolError(.duplicateDocument, "a document with the identity of "
-                                 + "\(document.documentId ?? "this one") "
-                                 + "was already sent as envelope \(earlier.hex.prefix(16))…; nothing was sent. "
-                                 + "Send it again with --resend only if it must go a second time")
+                throw SpoolError(
+                    .duplicateDocument,
+                    "a document with the identity of "
+                        + "\(document.documentId ?? "this one") "
+                        + "was already sent as envelope \(earlier.hex.prefix(16))…; nothing was sent. "
+                        + "Send it again with --resend only if it must go a second time")
             }
             try Self.recordDocument(db, h.id, .sent, document, now: now)
         }
-        try db.cachedStatement(sql: "INSERT INTO seen (id, first_seen_at, expires_at) VALUES (?, ?, ?)").execute(arguments: [key, now, h.expiresAt])
+        try db.cachedStatement(sql: "INSERT INTO seen (id, first_seen_at, expires_at) VALUES (?, ?, ?)").execute(
+            arguments: [key, now, h.expiresAt])
         let hops = custody.nextHops.keys.sorted().map(\.rawValue)
-        let detail = "kind=\(h.kind) urgency=\(h.urgency.cliName) size=\(h.layout.bodySize) next=\(hops.isEmpty ? "-" : hops.joined(separator: ","))\(custody.deliverLocally ? " inbox" : "")"
-        try AuditLog.append(db, at: now, event: .accepted, envelope: h.id, peer: from, actor: from == "local" ? "node" : from, detail: detail)
+        let detail =
+            "kind=\(h.kind) urgency=\(h.urgency.cliName) size=\(h.layout.bodySize) next=\(hops.isEmpty ? "-" : hops.joined(separator: ","))\(custody.deliverLocally ? " inbox" : "")"
+        try AuditLog.append(
+            db, at: now, event: .accepted, envelope: h.id, peer: from, actor: from == "local" ? "node" : from,
+            detail: detail)
         if custody.deliverLocally {
             try AuditLog.append(db, at: now, event: .delivered, envelope: h.id, actor: "node", detail: "inbox")
         }
@@ -293,10 +374,13 @@ extension Spool {
     /// inbox). The seen-set entry stays, so a late copy is still recognised.
     func dropBodyIfUnused(_ db: Database, _ id: EnvelopeID) throws {
         let key = Data(id.bytes)
-        let needed = try Bool.fetchOne(db.cachedStatement(sql: """
-            SELECT EXISTS (SELECT 1 FROM queue_entry WHERE envelope_id = ?1) OR EXISTS (SELECT 1 FROM inbox WHERE envelope_id = ?1)
-                OR EXISTS (SELECT 1 FROM receipt WHERE envelope_id = ?1)
-            """), arguments: [key]) == true
+        let needed =
+            try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM queue_entry WHERE envelope_id = ?1) OR EXISTS (SELECT 1 FROM inbox WHERE envelope_id = ?1)
+                            OR EXISTS (SELECT 1 FROM receipt WHERE envelope_id = ?1)
+                        """), arguments: [key]) == true
         guard !needed else { return }
         try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [key])
     }

@@ -1,6 +1,6 @@
+import Envelope
 import Foundation
 import GRDB
-import Envelope
 
 /// A document delivered to this node.
 public struct InboxEntry: Sendable, Equatable, Codable {
@@ -33,28 +33,40 @@ extension Spool {
     /// Documents delivered here, newest first.
     public func inbox(limit: Int = 1000) throws -> [InboxEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: Self.inboxSelect + " ORDER BY i.received_at DESC, i.envelope_id LIMIT ?", arguments: [limit]).map(Self.inboxEntry)
+            try Row.fetchAll(
+                db, sql: Self.inboxSelect + " ORDER BY i.received_at DESC, i.envelope_id LIMIT ?", arguments: [limit]
+            ).map(Self.inboxEntry)
         }
     }
 
     public func inboxEntry(_ id: EnvelopeID) throws -> InboxEntry? {
         try read { db in
-            try Row.fetchOne(db, sql: Self.inboxSelect + " WHERE i.envelope_id = ?", arguments: [Data(id.bytes)]).map(Self.inboxEntry)
+            try Row.fetchOne(db, sql: Self.inboxSelect + " WHERE i.envelope_id = ?", arguments: [Data(id.bytes)]).map(
+                Self.inboxEntry)
         }
     }
 
     /// The clerk's business status for an inbox document; only moves forward. Returns whether it changed.
     @discardableResult
-    public func setInboxStatus(_ id: EnvelopeID, _ status: ReceiptStatus, reason: String?, actor: String, now: Int64) throws -> Bool {
+    public func setInboxStatus(
+        _ id: EnvelopeID, _ status: ReceiptStatus, reason: String?, actor: String, now: Int64
+    ) throws -> Bool {
         try write { db in
-            guard let current = try String.fetchOne(db, sql: "SELECT status FROM inbox WHERE envelope_id = ?", arguments: [Data(id.bytes)])
-                .flatMap(ReceiptStatus.init(rawValue:)) else {
+            guard
+                let current = try String.fetchOne(
+                    db, sql: "SELECT status FROM inbox WHERE envelope_id = ?", arguments: [Data(id.bytes)]
+                )
+                .flatMap(ReceiptStatus.init(rawValue:))
+            else {
                 throw SpoolError(.notFound, "envelope \(id.hex.prefix(16))… is not in this node's inbox")
             }
             guard status.rank > current.rank else { return false }
-            try db.execute(sql: "UPDATE inbox SET status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
-                           arguments: [status.rawValue, now, reason, Data(id.bytes)])
-            try AuditLog.append(db, at: now, event: .status, envelope: id, actor: actor, detail: status.rawValue + (reason.map { " " + $0 } ?? ""))
+            try db.execute(
+                sql: "UPDATE inbox SET status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
+                arguments: [status.rawValue, now, reason, Data(id.bytes)])
+            try AuditLog.append(
+                db, at: now, event: .status, envelope: id, actor: actor,
+                detail: status.rawValue + (reason.map { " " + $0 } ?? ""))
             return true
         }
     }
@@ -62,18 +74,26 @@ extension Spool {
     /// Records a receipt for a document this node sent. Statuses only move forward: an older or
     /// repeated receipt changes nothing. Returns whether it changed the status.
     @discardableResult
-    public func applyReceipt(_ id: EnvelopeID, recipient: NodeID, status: ReceiptStatus, reason: String?, at: Int64) throws -> Bool {
+    public func applyReceipt(
+        _ id: EnvelopeID, recipient: NodeID, status: ReceiptStatus, reason: String?, at: Int64
+    ) throws -> Bool {
         try write { db in
             let key = Data(id.bytes)
-            guard let rank = try Int.fetchOne(db, sql: "SELECT rank FROM receipt WHERE envelope_id = ? AND recipient = ?",
-                                              arguments: [key, recipient.rawValue]) else {
+            guard
+                let rank = try Int.fetchOne(
+                    db, sql: "SELECT rank FROM receipt WHERE envelope_id = ? AND recipient = ?",
+                    arguments: [key, recipient.rawValue])
+            else {
                 throw SpoolError(.notFound, "no document \(id.hex.prefix(16))… sent by this node to \(recipient)")
             }
             guard status.rank > rank else { return false }
-            try db.execute(sql: "UPDATE receipt SET status = ?, rank = ?, reason = ?, updated_at = ? WHERE envelope_id = ? AND recipient = ?",
-                           arguments: [status.rawValue, status.rank, reason, at, key, recipient.rawValue])
-            try AuditLog.append(db, at: at, event: .receipt, envelope: id, peer: recipient.rawValue, actor: recipient.rawValue,
-                                detail: status.rawValue + (reason.map { " " + $0 } ?? ""))
+            try db.execute(
+                sql:
+                    "UPDATE receipt SET status = ?, rank = ?, reason = ?, updated_at = ? WHERE envelope_id = ? AND recipient = ?",
+                arguments: [status.rawValue, status.rank, reason, at, key, recipient.rawValue])
+            try AuditLog.append(
+                db, at: at, event: .receipt, envelope: id, peer: recipient.rawValue, actor: recipient.rawValue,
+                detail: status.rawValue + (reason.map { " " + $0 } ?? ""))
             return true
         }
     }
@@ -81,16 +101,20 @@ extension Spool {
     /// Per-recipient status of a document this node sent.
     public func tracking(_ id: EnvelopeID) throws -> [RecipientStatus] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT recipient, status, reason, updated_at, recall, recall_reason FROM receipt
-                WHERE envelope_id = ? ORDER BY recipient
-                """, arguments: [Data(id.bytes)]).map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT recipient, status, reason, updated_at, recall, recall_reason FROM receipt
+                    WHERE envelope_id = ? ORDER BY recipient
+                    """, arguments: [Data(id.bytes)]
+            ).map { row in
                 guard let status = ReceiptStatus(rawValue: row["status"]) else {
                     throw SpoolError(.corrupt, "a receipt row has an unknown status")
                 }
-                var entry = RecipientStatus(recipient: try NodeID(row["recipient"]), status: status,
-                                            reason: row["reason"],
-                                            updatedAt: row["updated_at"])
+                var entry = RecipientStatus(
+                    recipient: try NodeID(row["recipient"]), status: status,
+                    reason: row["reason"],
+                    updatedAt: row["updated_at"])
                 entry.recall = (row["recall"] as String?).flatMap(ReceiptStatus.init(rawValue:))
                 entry.recallReason = row["recall_reason"]
                 return entry
@@ -105,14 +129,17 @@ extension Spool {
         """
 
     static func inboxEntry(_ row: Row) throws -> InboxEntry {
-        guard let status = ReceiptStatus(rawValue: row["status"]), let kind = EnvelopeKind(rawValue: UInt8(row["kind"] as Int)),
-              let urgency = Urgency(rawValue: UInt8(row["urgency"] as Int)) else {
+        guard let status = ReceiptStatus(rawValue: row["status"]),
+            let kind = EnvelopeKind(rawValue: UInt8(row["kind"] as Int)),
+            let urgency = Urgency(rawValue: UInt8(row["urgency"] as Int))
+        else {
             throw SpoolError(.corrupt, "an inbox row has an unknown status, kind or urgency")
         }
-        var entry = InboxEntry(envelopeID: try EnvelopeID(bytes: Array(row["envelope_id"] as Data)),
-                               origin: try NodeID(row["origin"]), kind: kind, urgency: urgency,
-                               receivedAt: row["received_at"], status: status, statusAt: row["status_at"],
-                               reason: row["reason"], payloadSize: UInt64(row["payload_size"] as Int64))
+        var entry = InboxEntry(
+            envelopeID: try EnvelopeID(bytes: Array(row["envelope_id"] as Data)),
+            origin: try NodeID(row["origin"]), kind: kind, urgency: urgency,
+            receivedAt: row["received_at"], status: status, statusAt: row["status_at"],
+            reason: row["reason"], payloadSize: UInt64(row["payload_size"] as Int64))
         entry.recall = (row["recall"] as String?).flatMap(ReceiptStatus.init(rawValue:))
         entry.recallReason = row["recall_reason"]
         return entry

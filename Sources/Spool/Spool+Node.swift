@@ -1,6 +1,6 @@
+import Envelope
 import Foundation
 import GRDB
-import Envelope
 
 /// A delivered envelope the node has not acted on yet (see `settle`).
 public struct UnsettledDelivery: Sendable, Equatable {
@@ -39,14 +39,19 @@ extension Spool {
     /// Delivered envelopes the node has not yet acted on, oldest first.
     public func unsettledDeliveries(limit: Int) throws -> [UnsettledDelivery] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT i.envelope_id, i.origin, e.kind FROM inbox i JOIN envelope e ON e.id = i.envelope_id
-                WHERE i.settled = 0 ORDER BY i.received_at, i.envelope_id LIMIT ?
-                """, arguments: [limit]).map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT i.envelope_id, i.origin, e.kind FROM inbox i JOIN envelope e ON e.id = i.envelope_id
+                    WHERE i.settled = 0 ORDER BY i.received_at, i.envelope_id LIMIT ?
+                    """, arguments: [limit]
+            ).map { row in
                 guard let kind = EnvelopeKind(rawValue: UInt8(row["kind"] as Int)) else {
                     throw SpoolError(.corrupt, "an inbox row has an unknown kind")
                 }
-                return UnsettledDelivery(envelopeID: try EnvelopeID(bytes: Array(row["envelope_id"] as Data)), kind: kind, origin: try NodeID(row["origin"]))
+                return UnsettledDelivery(
+                    envelopeID: try EnvelopeID(bytes: Array(row["envelope_id"] as Data)), kind: kind,
+                    origin: try NodeID(row["origin"]))
             }
         }
     }
@@ -56,8 +61,9 @@ extension Spool {
         /// A document arrived: send the 01 receipt with it, record its identity, and link a
         /// revocation, update or replacement to the received document it refers to (a
         /// revocation puts that one at 13, for the clerk to answer).
-        case document(EnvelopeID, receipt: IncomingEnvelope?, identity: DocumentIdentity? = nil,
-                      linkTo: EnvelopeID? = nil)
+        case document(
+            EnvelopeID, receipt: IncomingEnvelope?, identity: DocumentIdentity? = nil,
+            linkTo: EnvelopeID? = nil)
         /// The same document as an earlier inbox entry: recorded as its duplicate, not delivered
         /// again; the receipt (with the earlier entry's status) goes to its origin.
         case duplicate(EnvelopeID, of: EnvelopeID, identity: DocumentIdentity, receipt: IncomingEnvelope?)
@@ -108,21 +114,25 @@ extension Spool {
                         try Self.recordDocument(db, id, .received, identity, linkedTo: linkTo, now: now)
                     }
                     if let linkTo, identity?.businessType == 1,
-                       let origin = try String.fetchOne(db, sql: "SELECT origin FROM inbox WHERE envelope_id = ?",
-                                                        arguments: [Data(id.bytes)]) {
+                        let origin = try String.fetchOne(
+                            db, sql: "SELECT origin FROM inbox WHERE envelope_id = ?",
+                            arguments: [Data(id.bytes)])
+                    {
                         // A revocation recalls the earlier document only if the same origin sent both.
-                        try requestRecall(db, linkTo, origin: try NodeID(origin),
-                                          reason: "thu hồi bởi văn bản \(id.hex.prefix(16))",
-                                          actor: origin, at: now)
+                        try requestRecall(
+                            db, linkTo, origin: try NodeID(origin),
+                            reason: "thu hồi bởi văn bản \(id.hex.prefix(16))",
+                            actor: origin, at: now)
                     }
                     try applyPendingRecall(db, id, now: now)
                 case .duplicate(let id, let earlier, let identity, _):
                     try Self.recordDocument(db, id, .received, identity, duplicateOf: earlier, now: now)
                     try db.cachedStatement(sql: "DELETE FROM inbox WHERE envelope_id = ?")
                         .execute(arguments: [Data(id.bytes)])
-                    try AuditLog.append(db, at: now, event: .duplicate, envelope: id, actor: "node",
-                                        detail: "duplicate of \(earlier.hex)"
-                                            + (identity.documentId.map { " " + $0 } ?? ""))
+                    try AuditLog.append(
+                        db, at: now, event: .duplicate, envelope: id, actor: "node",
+                        detail: "duplicate of \(earlier.hex)"
+                            + (identity.documentId.map { " " + $0 } ?? ""))
                     try dropBodyIfUnused(db, id)
                 case .tracking(let id, let updates):
                     for u in updates { _ = try applyReceipt(db, u) }
@@ -130,9 +140,12 @@ extension Spool {
                 case .discard(let id, let reason):
                     try removeFromInbox(db, id, now: now, why: "discarded: " + reason)
                 case .refuse(let id, let reason, _):
-                    try db.execute(sql: "UPDATE inbox SET settled = 1, status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
-                                   arguments: [ReceiptStatus.rejected.rawValue, now, reason, Data(id.bytes)])
-                    try AuditLog.append(db, at: now, event: .status, envelope: id, actor: "node", detail: "02 " + reason)
+                    try db.execute(
+                        sql:
+                            "UPDATE inbox SET settled = 1, status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
+                        arguments: [ReceiptStatus.rejected.rawValue, now, reason, Data(id.bytes)])
+                    try AuditLog.append(
+                        db, at: now, event: .status, envelope: id, actor: "node", detail: "02 " + reason)
                 }
             }
         }
@@ -149,45 +162,63 @@ extension Spool {
         // A recall travels the other way: from the document's origin to this recipient's inbox.
         switch u.status {
         case .recalled:
-            return try requestRecall(db, u.envelopeID, origin: u.recipient, reason: u.reason,
-                                     actor: u.recipient.rawValue, at: u.at)
+            return try requestRecall(
+                db, u.envelopeID, origin: u.recipient, reason: u.reason,
+                actor: u.recipient.rawValue, at: u.at)
         case .recallAccepted, .recallRefused:
             return try applyRecallAnswer(db, u)
         case .pending, .arrived, .rejected, .accepted, .assigned, .processing, .done, .undeliverable:
             break
         }
         let key = Data(u.envelopeID.bytes)
-        guard let rank = try Int.fetchOne(db.cachedStatement(sql: "SELECT rank FROM receipt WHERE envelope_id = ? AND recipient = ?"),
-                                          arguments: [key, u.recipient.rawValue]),
-              u.status.rank > rank else { return false }
-        try db.cachedStatement(sql: "UPDATE receipt SET status = ?, rank = ?, reason = ?, updated_at = ? WHERE envelope_id = ? AND recipient = ?")
-            .execute(arguments: [u.status.rawValue, u.status.rank, u.reason, u.at, key, u.recipient.rawValue])
-        try AuditLog.append(db, at: u.at, event: .receipt, envelope: u.envelopeID, peer: u.recipient.rawValue, actor: u.recipient.rawValue,
-                            detail: u.status.rawValue + (u.reason.map { " " + $0 } ?? ""))
+        guard
+            let rank = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT rank FROM receipt WHERE envelope_id = ? AND recipient = ?"),
+                arguments: [key, u.recipient.rawValue]),
+            u.status.rank > rank
+        else { return false }
+        try db.cachedStatement(
+            sql:
+                "UPDATE receipt SET status = ?, rank = ?, reason = ?, updated_at = ? WHERE envelope_id = ? AND recipient = ?"
+        )
+        .execute(arguments: [u.status.rawValue, u.status.rank, u.reason, u.at, key, u.recipient.rawValue])
+        try AuditLog.append(
+            db, at: u.at, event: .receipt, envelope: u.envelopeID, peer: u.recipient.rawValue,
+            actor: u.recipient.rawValue,
+            detail: u.status.rawValue + (u.reason.map { " " + $0 } ?? ""))
         return true
     }
 
     /// A clerk's status change on an inbox document, with the receipt that tells the origin,
     /// in one transaction. Returns false (and sends nothing) when the status would not move forward.
     @discardableResult
-    public func setInboxStatus(_ id: EnvelopeID, _ status: ReceiptStatus, reason: String?, actor: String, now: Int64,
-                               receipt: IncomingEnvelope) throws -> Bool {
+    public func setInboxStatus(
+        _ id: EnvelopeID, _ status: ReceiptStatus, reason: String?, actor: String, now: Int64,
+        receipt: IncomingEnvelope
+    ) throws -> Bool {
         try verifyWhole([receipt])
         return try write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT status, recall FROM inbox WHERE envelope_id = ?",
-                                             arguments: [Data(id.bytes)]),
-                  let current = ReceiptStatus(rawValue: row["status"]) else {
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT status, recall FROM inbox WHERE envelope_id = ?",
+                    arguments: [Data(id.bytes)]),
+                let current = ReceiptStatus(rawValue: row["status"])
+            else {
                 throw SpoolError(.notFound, "envelope \(id.hex.prefix(16))… is not in this node's inbox")
             }
             guard (row["recall"] as String?) != ReceiptStatus.recallAccepted.rawValue else {
-                throw SpoolError(.invalidState, "the document was recalled and its recall agreed to (15): "
-                                 + "it is no longer handled here")
+                throw SpoolError(
+                    .invalidState,
+                    "the document was recalled and its recall agreed to (15): "
+                        + "it is no longer handled here")
             }
             guard status.rank > current.rank else { return false }
-            try db.execute(sql: "UPDATE inbox SET status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
-                           arguments: [status.rawValue, now, reason, Data(id.bytes)])
-            try AuditLog.append(db, at: now, event: .status, envelope: id, actor: actor,
-                                detail: status.rawValue + (reason.map { " " + $0 } ?? ""))
+            try db.execute(
+                sql: "UPDATE inbox SET status = ?, status_at = ?, reason = ? WHERE envelope_id = ?",
+                arguments: [status.rawValue, now, reason, Data(id.bytes)])
+            try AuditLog.append(
+                db, at: now, event: .status, envelope: id, actor: actor,
+                detail: status.rawValue + (reason.map { " " + $0 } ?? ""))
             _ = try acceptVerified(db, [receipt], now: now)
             return true
         }
@@ -197,8 +228,10 @@ extension Spool {
     /// are settled and removed by the node).
     public func inboxDocuments(limit: Int = 1000) throws -> [InboxEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: Self.inboxSelect + " WHERE e.kind = ? ORDER BY i.received_at DESC, i.envelope_id LIMIT ?",
-                             arguments: [Int(EnvelopeKind.document.rawValue), limit]).map(Self.inboxEntry)
+            try Row.fetchAll(
+                db, sql: Self.inboxSelect + " WHERE e.kind = ? ORDER BY i.received_at DESC, i.envelope_id LIMIT ?",
+                arguments: [Int(EnvelopeKind.document.rawValue), limit]
+            ).map(Self.inboxEntry)
         }
     }
 
@@ -206,7 +239,9 @@ extension Spool {
 
     /// `expire`, with the notices to the origins accepted in the same transaction: an envelope
     /// never leaves the queue without its undeliverable notice being queued.
-    public func expire(now: Int64, notices: ([UndeliverableEvent]) throws -> [IncomingEnvelope]) throws -> [UndeliverableEvent] {
+    public func expire(
+        now: Int64, notices: ([UndeliverableEvent]) throws -> [IncomingEnvelope]
+    ) throws -> [UndeliverableEvent] {
         try write { db in
             let events = try expireInTransaction(db, now: now)
             let emitted = try notices(events)
@@ -232,8 +267,9 @@ extension Spool {
             return SpoolStatistics(
                 entriesByState: byState,
                 oldestEnqueuedAt: try Int64.fetchOne(db, sql: "SELECT min(enqueued_at) FROM queue_entry"),
-                inboxDocuments: try Int.fetchOne(db, sql: "SELECT count(*) FROM inbox i JOIN envelope e ON e.id = i.envelope_id WHERE e.kind = ?",
-                                                 arguments: [Int(EnvelopeKind.document.rawValue)]) ?? 0,
+                inboxDocuments: try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM inbox i JOIN envelope e ON e.id = i.envelope_id WHERE e.kind = ?",
+                    arguments: [Int(EnvelopeKind.document.rawValue)]) ?? 0,
                 envelopes: try Int.fetchOne(db, sql: "SELECT count(*) FROM envelope") ?? 0,
                 sentDocuments: try Int.fetchOne(db, sql: "SELECT count(DISTINCT envelope_id) FROM receipt") ?? 0)
         }
@@ -243,10 +279,13 @@ extension Spool {
     public func backlog() throws -> [NodeID: PeerBacklog] {
         try read { db in
             var out: [NodeID: PeerBacklog] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT q.peer, count(*) AS n, sum(e.body_size) AS bytes FROM queue_entry q JOIN envelope e ON e.id = q.envelope_id
-                WHERE q.state != 'quarantined' GROUP BY q.peer
-                """) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT q.peer, count(*) AS n, sum(e.body_size) AS bytes FROM queue_entry q JOIN envelope e ON e.id = q.envelope_id
+                    WHERE q.state != 'quarantined' GROUP BY q.peer
+                    """)
+            {
                 out[try NodeID(row["peer"])] = PeerBacklog(entries: row["n"], bytes: UInt64(row["bytes"] as Int64))
             }
             return out
@@ -256,11 +295,14 @@ extension Spool {
     /// Documents this node sent (tracked), newest first: id and when.
     public func sentDocuments(limit: Int = 100) throws -> [(EnvelopeID, Int64)] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT r.envelope_id, coalesce(e.created_at, min(r.updated_at)) AS at FROM receipt r LEFT JOIN envelope e ON e.id = r.envelope_id
-                GROUP BY r.envelope_id ORDER BY at DESC LIMIT ?
-                """,
-                             arguments: [limit]).map { (try EnvelopeID(bytes: Array($0["envelope_id"] as Data)), $0["at"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.envelope_id, coalesce(e.created_at, min(r.updated_at)) AS at FROM receipt r LEFT JOIN envelope e ON e.id = r.envelope_id
+                    GROUP BY r.envelope_id ORDER BY at DESC LIMIT ?
+                    """,
+                arguments: [limit]
+            ).map { (try EnvelopeID(bytes: Array($0["envelope_id"] as Data)), $0["at"]) }
         }
     }
 
@@ -271,8 +313,10 @@ extension Spool {
             throw SpoolError(.invalidArgument, "'\(prefix)' is not an envelope id or a prefix of at least 4 hex digits")
         }
         return try read { db in
-            try Data.fetchAll(db, sql: "SELECT DISTINCT envelope_id FROM receipt WHERE hex(envelope_id) LIKE ? ORDER BY envelope_id",
-                              arguments: [p.uppercased() + "%"]).map { try EnvelopeID(bytes: Array($0)) }
+            try Data.fetchAll(
+                db, sql: "SELECT DISTINCT envelope_id FROM receipt WHERE hex(envelope_id) LIKE ? ORDER BY envelope_id",
+                arguments: [p.uppercased() + "%"]
+            ).map { try EnvelopeID(bytes: Array($0)) }
         }
     }
 }
@@ -283,16 +327,23 @@ extension Spool {
     @discardableResult
     public func retarget(from: NodeID, to: NodeID, now: Int64) throws -> Int {
         try write { db in
-            let ids = try Data.fetchAll(db, sql: "SELECT envelope_id FROM queue_entry WHERE peer = ? AND state IN ('ready', 'deferred') ORDER BY id",
-                                        arguments: [from.rawValue])
+            let ids = try Data.fetchAll(
+                db,
+                sql:
+                    "SELECT envelope_id FROM queue_entry WHERE peer = ? AND state IN ('ready', 'deferred') ORDER BY id",
+                arguments: [from.rawValue])
             var moved = 0
             for key in ids {
-                try db.execute(sql: "UPDATE OR IGNORE queue_entry SET peer = ?, state = 'ready', next_attempt_at = ? WHERE envelope_id = ? AND peer = ?",
-                               arguments: [to.rawValue, now, key, from.rawValue])
+                try db.execute(
+                    sql:
+                        "UPDATE OR IGNORE queue_entry SET peer = ?, state = 'ready', next_attempt_at = ? WHERE envelope_id = ? AND peer = ?",
+                    arguments: [to.rawValue, now, key, from.rawValue])
                 guard db.changesCount > 0 else { continue }
                 moved += 1
-                try AuditLog.append(db, at: now, event: .retried, envelope: try EnvelopeID(bytes: Array(key)), peer: to.rawValue, actor: "node",
-                                    detail: "failover from \(from)")
+                try AuditLog.append(
+                    db, at: now, event: .retried, envelope: try EnvelopeID(bytes: Array(key)), peer: to.rawValue,
+                    actor: "node",
+                    detail: "failover from \(from)")
             }
             return moved
         }

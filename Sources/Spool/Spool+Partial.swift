@@ -1,9 +1,10 @@
+import Envelope
+import Foundation
+import GRDB
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import GRDB
-import Envelope
 
 /// An envelope being received from a peer, chunk batch by chunk batch, not yet complete.
 public struct PartialEnvelope: Sendable, Equatable, Codable {
@@ -40,14 +41,17 @@ extension Spool {
     /// Partial envelopes from peers (not this node's own staging), oldest first.
     public func partialEnvelopes(peer: String? = nil, envelope: EnvelopeID? = nil) throws -> [PartialEnvelope] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT e.id, e.received_from, e.origin, e.payload_size, e.chunk_count, e.chunks_stored, e.received_at,
-                       COALESCE(e.progress_at, e.received_at) AS progress,
-                       (SELECT COALESCE(SUM(length(c.data)), 0) FROM chunk c WHERE c.envelope_id = e.id) AS stored_bytes
-                FROM envelope e WHERE e.complete = 0 AND e.received_from != 'local'
-                  AND (?1 IS NULL OR e.received_from = ?1) AND (?2 IS NULL OR e.id = ?2)
-                ORDER BY e.received_at, e.id
-                """, arguments: [peer, envelope.map { Data($0.bytes) }]).map(Self.partial)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.id, e.received_from, e.origin, e.payload_size, e.chunk_count, e.chunks_stored, e.received_at,
+                           COALESCE(e.progress_at, e.received_at) AS progress,
+                           (SELECT COALESCE(SUM(length(c.data)), 0) FROM chunk c WHERE c.envelope_id = e.id) AS stored_bytes
+                    FROM envelope e WHERE e.complete = 0 AND e.received_from != 'local'
+                      AND (?1 IS NULL OR e.received_from = ?1) AND (?2 IS NULL OR e.id = ?2)
+                    ORDER BY e.received_at, e.id
+                    """, arguments: [peer, envelope.map { Data($0.bytes) }]
+            ).map(Self.partial)
         }
     }
 
@@ -56,18 +60,23 @@ extension Spool {
     @discardableResult
     public func dropStalePartials(idleSince: Int64, now: Int64) throws -> [PartialEnvelope] {
         try write { db in
-            let stale = try Row.fetchAll(db, sql: """
-                SELECT e.id, e.received_from, e.origin, e.payload_size, e.chunk_count, e.chunks_stored, e.received_at,
-                       COALESCE(e.progress_at, e.received_at) AS progress, 0 AS stored_bytes
-                FROM envelope e WHERE e.complete = 0 AND e.received_from != 'local'
-                  AND COALESCE(e.progress_at, e.received_at) < ?
-                """, arguments: [idleSince]).map(Self.partial)
+            let stale = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.id, e.received_from, e.origin, e.payload_size, e.chunk_count, e.chunks_stored, e.received_at,
+                           COALESCE(e.progress_at, e.received_at) AS progress, 0 AS stored_bytes
+                    FROM envelope e WHERE e.complete = 0 AND e.received_from != 'local'
+                      AND COALESCE(e.progress_at, e.received_at) < ?
+                    """, arguments: [idleSince]
+            ).map(Self.partial)
             for p in stale {
-                try db.execute(sql: "DELETE FROM envelope WHERE id = ? AND complete = 0",
-                               arguments: [Data(p.envelopeID.bytes)])
-                try AuditLog.append(db, at: now, event: .dropped, envelope: p.envelopeID, peer: p.peer, actor: "node",
-                                    detail: "partial: \(p.chunksStored) of \(p.chunkCount) chunks, no progress since "
-                                        + "\(p.lastProgressAt)")
+                try db.execute(
+                    sql: "DELETE FROM envelope WHERE id = ? AND complete = 0",
+                    arguments: [Data(p.envelopeID.bytes)])
+                try AuditLog.append(
+                    db, at: now, event: .dropped, envelope: p.envelopeID, peer: p.peer, actor: "node",
+                    detail: "partial: \(p.chunksStored) of \(p.chunkCount) chunks, no progress since "
+                        + "\(p.lastProgressAt)")
             }
             return stale
         }
@@ -79,12 +88,17 @@ extension Spool {
         try write { db in
             var deleted = 0
             for id in ids {
-                guard let peer = try String.fetchOne(db, sql: """
-                    SELECT received_from FROM envelope WHERE id = ? AND complete = 0 AND received_from != 'local'
-                    """, arguments: [Data(id.bytes)]) else { continue }
+                guard
+                    let peer = try String.fetchOne(
+                        db,
+                        sql: """
+                            SELECT received_from FROM envelope WHERE id = ? AND complete = 0 AND received_from != 'local'
+                            """, arguments: [Data(id.bytes)])
+                else { continue }
                 try db.execute(sql: "DELETE FROM envelope WHERE id = ?", arguments: [Data(id.bytes)])
-                try AuditLog.append(db, at: now, event: .deleted, envelope: id, peer: peer, actor: actor,
-                                    detail: "partial envelope: \(reason)")
+                try AuditLog.append(
+                    db, at: now, event: .deleted, envelope: id, peer: peer, actor: actor,
+                    detail: "partial envelope: \(reason)")
                 deleted += 1
             }
             return deleted
@@ -99,22 +113,29 @@ extension Spool {
     func checkPartialQuota(_ db: Database, peer: String, size: UInt64, quota: PartialQuota) throws {
         let free = freeDiskBytes()
         if let free, size > free {
-            throw SpoolError(.diskFull, "the disk holding \(path) has \(free >> 20) MiB free, too little for an "
-                             + "envelope of \(size >> 20) MiB from \(peer): free space on it; the sender offers it "
-                             + "again later")
+            throw SpoolError(
+                .diskFull,
+                "the disk holding \(path) has \(free >> 20) MiB free, too little for an "
+                    + "envelope of \(size >> 20) MiB from \(peer): free space on it; the sender offers it "
+                    + "again later")
         }
-        let held = UInt64(try Int64.fetchOne(db.cachedStatement(sql: """
-            SELECT COALESCE(SUM(payload_size), 0) FROM envelope WHERE complete = 0 AND received_from = ?
-            """), arguments: [peer]) ?? 0)
+        let held = UInt64(
+            try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT COALESCE(SUM(payload_size), 0) FROM envelope WHERE complete = 0 AND received_from = ?
+                        """), arguments: [peer]) ?? 0)
         guard held > 0 else { return }
         let fraction = max(0, min(1, quota.maxShareOfFreeDisk))
         let share = free.map { UInt64(Double($0) * fraction) } ?? quota.maxBytesPerPeer
         let limit = min(quota.maxBytesPerPeer, share)
         guard held + size <= limit else {
-            throw SpoolError(.partialQuota, "partial envelopes from \(peer) would hold \((held + size) >> 20) MiB, "
-                             + "over its quota of \(limit >> 20) MiB (\(quota.maxBytesPerPeer >> 20) MiB, at most "
-                             + "\(Int(quota.maxShareOfFreeDisk * 100)) % of free disk); offer it again once those "
-                             + "finish")
+            throw SpoolError(
+                .partialQuota,
+                "partial envelopes from \(peer) would hold \((held + size) >> 20) MiB, "
+                    + "over its quota of \(limit >> 20) MiB (\(quota.maxBytesPerPeer >> 20) MiB, at most "
+                    + "\(Int(quota.maxShareOfFreeDisk * 100)) % of free disk); offer it again once those "
+                    + "finish")
         }
     }
 
@@ -127,10 +148,11 @@ extension Spool {
     }
 
     static func partial(_ row: Row) throws -> PartialEnvelope {
-        PartialEnvelope(envelopeID: try EnvelopeID(bytes: Array(row["id"] as Data)), peer: row["received_from"],
-                        origin: row["origin"], payloadSize: UInt64(row["payload_size"] as Int64),
-                        chunkCount: row["chunk_count"], chunksStored: row["chunks_stored"],
-                        bytesStored: UInt64(row["stored_bytes"] as Int64), receivedAt: row["received_at"],
-                        lastProgressAt: row["progress"])
+        PartialEnvelope(
+            envelopeID: try EnvelopeID(bytes: Array(row["id"] as Data)), peer: row["received_from"],
+            origin: row["origin"], payloadSize: UInt64(row["payload_size"] as Int64),
+            chunkCount: row["chunk_count"], chunksStored: row["chunks_stored"],
+            bytesStored: UInt64(row["stored_bytes"] as Int64), receivedAt: row["received_at"],
+            lastProgressAt: row["progress"])
     }
 }

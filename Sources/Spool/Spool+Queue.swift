@@ -1,6 +1,6 @@
+import Envelope
 import Foundation
 import GRDB
-import Envelope
 
 extension Spool {
     // MARK: - The link's side
@@ -9,12 +9,17 @@ extension Spool {
     /// oldest (the order of `QueuePolicy.order`), and marks them in flight.
     public func claim(peer: NodeID, now: Int64, limit: Int) throws -> [QueueEntry] {
         try write { db in
-            let rows = try Row.fetchAll(db, sql: Self.entrySelect + """
-                WHERE q.peer = ? AND q.state IN ('ready', 'deferred') AND q.next_attempt_at <= ? AND q.expires_at > ?
-                ORDER BY q.priority DESC, q.enqueued_at, q.id LIMIT ?
-                """, arguments: [peer.rawValue, now, now, limit])
+            let rows = try Row.fetchAll(
+                db,
+                sql: Self.entrySelect + """
+                    WHERE q.peer = ? AND q.state IN ('ready', 'deferred') AND q.next_attempt_at <= ? AND q.expires_at > ?
+                    ORDER BY q.priority DESC, q.enqueued_at, q.id LIMIT ?
+                    """, arguments: [peer.rawValue, now, now, limit])
             let entries = try rows.map(Self.entry)
-            let mark = try db.cachedStatement(sql: "UPDATE queue_entry SET state = 'inflight', attempts = attempts + 1 WHERE envelope_id = ? AND peer = ?")
+            let mark = try db.cachedStatement(
+                sql:
+                    "UPDATE queue_entry SET state = 'inflight', attempts = attempts + 1 WHERE envelope_id = ? AND peer = ?"
+            )
             for e in entries { try mark.execute(arguments: [Data(e.envelopeID.bytes), peer.rawValue]) }
             return entries
         }
@@ -22,20 +27,30 @@ extension Spool {
 
     /// `claim`, returning each entry with its envelope's signed header and chunk table (what the
     /// link offers), in one transaction. Entries whose envelope is not complete are not claimed.
-    public func claimForSending(peer: NodeID, now: Int64, limit: Int) throws -> [(QueueEntry, EnvelopeHeader, ChunkTable)] {
+    public func claimForSending(
+        peer: NodeID, now: Int64, limit: Int
+    ) throws -> [(QueueEntry, EnvelopeHeader, ChunkTable)] {
         try write { db in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT q.envelope_id, q.peer, q.recipients, q.state, q.enqueued_at, q.attempts, q.next_attempt_at, q.last_error,
-                       q.expires_at, e.urgency, e.origin, e.body_size, e.header, e.chunk_table
-                FROM queue_entry q JOIN envelope e ON e.id = q.envelope_id
-                WHERE q.peer = ? AND q.state IN ('ready', 'deferred') AND q.next_attempt_at <= ? AND q.expires_at > ? AND e.complete = 1
-                ORDER BY q.priority DESC, q.enqueued_at, q.id LIMIT ?
-                """), arguments: [peer.rawValue, now, now, limit])
-            let mark = try db.cachedStatement(sql: "UPDATE queue_entry SET state = 'inflight', attempts = attempts + 1 WHERE envelope_id = ? AND peer = ?")
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT q.envelope_id, q.peer, q.recipients, q.state, q.enqueued_at, q.attempts, q.next_attempt_at, q.last_error,
+                               q.expires_at, e.urgency, e.origin, e.body_size, e.header, e.chunk_table
+                        FROM queue_entry q JOIN envelope e ON e.id = q.envelope_id
+                        WHERE q.peer = ? AND q.state IN ('ready', 'deferred') AND q.next_attempt_at <= ? AND q.expires_at > ? AND e.complete = 1
+                        ORDER BY q.priority DESC, q.enqueued_at, q.id LIMIT ?
+                        """), arguments: [peer.rawValue, now, now, limit])
+            let mark = try db.cachedStatement(
+                sql:
+                    "UPDATE queue_entry SET state = 'inflight', attempts = attempts + 1 WHERE envelope_id = ? AND peer = ?"
+            )
             return try rows.map { row in
                 let entry = try Self.entry(row)
                 try mark.execute(arguments: [Data(entry.envelopeID.bytes), peer.rawValue])
-                return (entry, try EnvelopeHeader.parse(Array(row["header"] as Data)), try ChunkTable(bytes: Array(row["chunk_table"] as Data)))
+                return (
+                    entry, try EnvelopeHeader.parse(Array(row["header"] as Data)),
+                    try ChunkTable(bytes: Array(row["chunk_table"] as Data))
+                )
             }
         }
     }
@@ -45,7 +60,9 @@ extension Spool {
     @discardableResult
     public func ack(_ id: EnvelopeID, peer: NodeID, now: Int64) throws -> Bool {
         try write { db in
-            try db.execute(sql: "DELETE FROM queue_entry WHERE envelope_id = ? AND peer = ?", arguments: [Data(id.bytes), peer.rawValue])
+            try db.execute(
+                sql: "DELETE FROM queue_entry WHERE envelope_id = ? AND peer = ?",
+                arguments: [Data(id.bytes), peer.rawValue])
             guard db.changesCount > 0 else { return false }
             try AuditLog.append(db, at: now, event: .acked, envelope: id, peer: peer.rawValue, actor: peer.rawValue)
             try dropBodyIfUnused(db, id)
@@ -76,7 +93,9 @@ extension Spool {
     @discardableResult
     public func requeueInFlight(peer: NodeID) throws -> Int {
         try write { db in
-            try db.execute(sql: "UPDATE queue_entry SET state = 'ready' WHERE state = 'inflight' AND peer = ?", arguments: [peer.rawValue])
+            try db.execute(
+                sql: "UPDATE queue_entry SET state = 'ready' WHERE state = 'inflight' AND peer = ?",
+                arguments: [peer.rawValue])
             return db.changesCount
         }
     }
@@ -88,9 +107,10 @@ extension Spool {
     public func requeue(_ entries: [(EnvelopeID, NodeID)]) throws {
         guard !entries.isEmpty else { return }
         try write { db in
-            let update = try db.cachedStatement(sql: """
-                UPDATE queue_entry SET state = 'ready', attempts = 0 WHERE envelope_id = ? AND peer = ? AND state = 'inflight' AND attempts = 1
-                """)
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE queue_entry SET state = 'ready', attempts = 0 WHERE envelope_id = ? AND peer = ? AND state = 'inflight' AND attempts = 1
+                    """)
             for (id, peer) in entries { try update.execute(arguments: [Data(id.bytes), peer.rawValue]) }
         }
     }
@@ -98,12 +118,15 @@ extension Spool {
     /// A transfer failed for a temporary reason: the entry waits `delay` ms (from `RetryPolicy`).
     public func deferEntry(_ id: EnvelopeID, peer: NodeID, error: String, delay: Int64, now: Int64) throws {
         try write { db in
-            try db.execute(sql: """
-                UPDATE queue_entry SET state = 'deferred', next_attempt_at = ?, last_error = ?
-                WHERE envelope_id = ? AND peer = ? AND state IN ('inflight', 'ready', 'deferred')
-                """, arguments: [now + delay, error, Data(id.bytes), peer.rawValue])
+            try db.execute(
+                sql: """
+                    UPDATE queue_entry SET state = 'deferred', next_attempt_at = ?, last_error = ?
+                    WHERE envelope_id = ? AND peer = ? AND state IN ('inflight', 'ready', 'deferred')
+                    """, arguments: [now + delay, error, Data(id.bytes), peer.rawValue])
             guard db.changesCount > 0 else { return }
-            try AuditLog.append(db, at: now, event: .deferred, envelope: id, peer: peer.rawValue, actor: "node", detail: "\(error); retry in \(delay / 1000) s")
+            try AuditLog.append(
+                db, at: now, event: .deferred, envelope: id, peer: peer.rawValue, actor: "node",
+                detail: "\(error); retry in \(delay / 1000) s")
         }
     }
 
@@ -111,10 +134,12 @@ extension Spool {
     /// it never blocks the rest of the peer's queue. Operators may release or delete it.
     public func quarantine(_ id: EnvelopeID, peer: NodeID, reason: String, now: Int64) throws {
         try write { db in
-            try db.execute(sql: "UPDATE queue_entry SET state = 'quarantined', last_error = ? WHERE envelope_id = ? AND peer = ?",
-                           arguments: [reason, Data(id.bytes), peer.rawValue])
+            try db.execute(
+                sql: "UPDATE queue_entry SET state = 'quarantined', last_error = ? WHERE envelope_id = ? AND peer = ?",
+                arguments: [reason, Data(id.bytes), peer.rawValue])
             guard db.changesCount > 0 else { return }
-            try AuditLog.append(db, at: now, event: .quarantined, envelope: id, peer: peer.rawValue, actor: "node", detail: reason)
+            try AuditLog.append(
+                db, at: now, event: .quarantined, envelope: id, peer: peer.rawValue, actor: "node", detail: reason)
         }
     }
 
@@ -132,25 +157,30 @@ extension Spool {
     /// `queue hold`: stops entries (remembering their state) until released. Returns the count.
     @discardableResult
     public func hold(_ selector: QueueSelector, actor: String, now: Int64) throws -> Int {
-        try operate(selector, event: .held, actor: actor, now: now, detail: nil,
-                    sql: "UPDATE queue_entry SET held_state = state, state = 'held' WHERE state NOT IN ('held')")
+        try operate(
+            selector, event: .held, actor: actor, now: now, detail: nil,
+            sql: "UPDATE queue_entry SET held_state = state, state = 'held' WHERE state NOT IN ('held')")
     }
 
     /// `queue release`: held entries return to their earlier state; quarantined ones to ready.
     @discardableResult
     public func release(_ selector: QueueSelector, actor: String, now: Int64) throws -> Int {
-        try operate(selector, event: .released, actor: actor, now: now, detail: nil, sql: """
-            UPDATE queue_entry SET state = CASE WHEN state = 'held' AND held_state IN ('ready', 'deferred') THEN held_state ELSE 'ready' END,
-                                   held_state = NULL, next_attempt_at = MIN(next_attempt_at, \(now))
-            WHERE state IN ('held', 'quarantined')
-            """)
+        try operate(
+            selector, event: .released, actor: actor, now: now, detail: nil,
+            sql: """
+                UPDATE queue_entry SET state = CASE WHEN state = 'held' AND held_state IN ('ready', 'deferred') THEN held_state ELSE 'ready' END,
+                                       held_state = NULL, next_attempt_at = MIN(next_attempt_at, \(now))
+                WHERE state IN ('held', 'quarantined')
+                """)
     }
 
     /// `queue retry`: deferred (and ready) entries become due now.
     @discardableResult
     public func retry(_ selector: QueueSelector, actor: String, now: Int64) throws -> Int {
-        try operate(selector, event: .retried, actor: actor, now: now, detail: nil,
-                    sql: "UPDATE queue_entry SET state = 'ready', next_attempt_at = \(now) WHERE state IN ('deferred', 'ready')")
+        try operate(
+            selector, event: .retried, actor: actor, now: now, detail: nil,
+            sql: "UPDATE queue_entry SET state = 'ready', next_attempt_at = \(now) WHERE state IN ('deferred', 'ready')"
+        )
     }
 
     /// `queue delete`: removes entries for good, recording who and why.
@@ -159,8 +189,11 @@ extension Spool {
         try write { db in
             let targets = try selectedEntries(db, selector, extra: nil)
             for (id, peer) in targets {
-                try db.execute(sql: "DELETE FROM queue_entry WHERE envelope_id = ? AND peer = ?", arguments: [Data(id.bytes), peer])
-                try AuditLog.append(db, at: now, event: .deleted, envelope: id, peer: peer, actor: actor, detail: reason)
+                try db.execute(
+                    sql: "DELETE FROM queue_entry WHERE envelope_id = ? AND peer = ?",
+                    arguments: [Data(id.bytes), peer])
+                try AuditLog.append(
+                    db, at: now, event: .deleted, envelope: id, peer: peer, actor: actor, detail: reason)
                 try dropBodyIfUnused(db, id)
             }
             return targets.count
@@ -168,7 +201,9 @@ extension Spool {
     }
 
     /// Applies an UPDATE (with its own state condition) to the selected entries, auditing each.
-    private func operate(_ selector: QueueSelector, event: AuditEvent, actor: String, now: Int64, detail: String?, sql: String) throws -> Int {
+    private func operate(
+        _ selector: QueueSelector, event: AuditEvent, actor: String, now: Int64, detail: String?, sql: String
+    ) throws -> Int {
         try write { db in
             var changed = 0
             for (id, peer) in try selectedEntries(db, selector, extra: nil) {
@@ -181,18 +216,27 @@ extension Spool {
         }
     }
 
-    private func selectedEntries(_ db: Database, _ selector: QueueSelector, extra: String?) throws -> [(EnvelopeID, String)] {
+    private func selectedEntries(
+        _ db: Database, _ selector: QueueSelector, extra: String?
+    ) throws -> [(EnvelopeID, String)] {
         var rows: [Row] = []
         switch selector {
         case .all(let peer):
-            rows = try Row.fetchAll(db, sql: "SELECT envelope_id, peer FROM queue_entry WHERE (? IS NULL OR peer = ?) ORDER BY id",
-                                    arguments: [peer?.rawValue, peer?.rawValue])
+            rows = try Row.fetchAll(
+                db, sql: "SELECT envelope_id, peer FROM queue_entry WHERE (? IS NULL OR peer = ?) ORDER BY id",
+                arguments: [peer?.rawValue, peer?.rawValue])
         case .envelopes(let ids, let peer):
             for id in ids {
-                let found = try Row.fetchAll(db, sql: "SELECT envelope_id, peer FROM queue_entry WHERE envelope_id = ? AND (? IS NULL OR peer = ?) ORDER BY id",
-                                             arguments: [Data(id.bytes), peer?.rawValue, peer?.rawValue])
+                let found = try Row.fetchAll(
+                    db,
+                    sql:
+                        "SELECT envelope_id, peer FROM queue_entry WHERE envelope_id = ? AND (? IS NULL OR peer = ?) ORDER BY id",
+                    arguments: [Data(id.bytes), peer?.rawValue, peer?.rawValue])
                 guard !found.isEmpty else {
-                    throw SpoolError(.notFound, "envelope \(id.hex.prefix(16))… has no queue entry\(peer.map { " for \($0)" } ?? ""); see `lienthong queue list`")
+                    throw SpoolError(
+                        .notFound,
+                        "envelope \(id.hex.prefix(16))… has no queue entry\(peer.map { " for \($0)" } ?? ""); see `lienthong queue list`"
+                    )
                 }
                 rows += found
             }
@@ -209,24 +253,31 @@ extension Spool {
     }
 
     func expireInTransaction(_ db: Database, now: Int64) throws -> [UndeliverableEvent] {
-            let rows = try Row.fetchAll(db, sql: """
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
                 SELECT q.envelope_id, q.peer, q.recipients, q.expires_at, e.origin, e.kind FROM queue_entry q
                 JOIN envelope e ON e.id = q.envelope_id WHERE q.expires_at <= ? ORDER BY q.id
                 """, arguments: [now])
-            var events: [UndeliverableEvent] = []
-            for row in rows {
-                let id = try EnvelopeID(bytes: Array(row["envelope_id"] as Data))
-                let peer: String = row["peer"]
-                let recipients = try (row["recipients"] as String).split(separator: ",").map { try NodeID(String($0)) }
-                try db.execute(sql: "DELETE FROM queue_entry WHERE envelope_id = ? AND peer = ?", arguments: [Data(id.bytes), peer])
-                try AuditLog.append(db, at: now, event: .expired, envelope: id, peer: peer, actor: "node",
-                                    detail: "undelivered to \(recipients.count) recipient(s)")
-                events.append(UndeliverableEvent(envelopeID: id, origin: try NodeID(row["origin"]), kind: EnvelopeKind(rawValue: UInt8(row["kind"] as Int)) ?? .document,
-                                                 peer: try NodeID(peer), recipients: recipients, expiresAt: row["expires_at"]))
-                try dropBodyIfUnused(db, id)
-            }
-            try db.execute(sql: "DELETE FROM envelope WHERE complete = 0 AND expires_at <= ?", arguments: [now])
-            return events
+        var events: [UndeliverableEvent] = []
+        for row in rows {
+            let id = try EnvelopeID(bytes: Array(row["envelope_id"] as Data))
+            let peer: String = row["peer"]
+            let recipients = try (row["recipients"] as String).split(separator: ",").map { try NodeID(String($0)) }
+            try db.execute(
+                sql: "DELETE FROM queue_entry WHERE envelope_id = ? AND peer = ?", arguments: [Data(id.bytes), peer])
+            try AuditLog.append(
+                db, at: now, event: .expired, envelope: id, peer: peer, actor: "node",
+                detail: "undelivered to \(recipients.count) recipient(s)")
+            events.append(
+                UndeliverableEvent(
+                    envelopeID: id, origin: try NodeID(row["origin"]),
+                    kind: EnvelopeKind(rawValue: UInt8(row["kind"] as Int)) ?? .document,
+                    peer: try NodeID(peer), recipients: recipients, expiresAt: row["expires_at"]))
+            try dropBodyIfUnused(db, id)
+        }
+        try db.execute(sql: "DELETE FROM envelope WHERE complete = 0 AND expires_at <= ?", arguments: [now])
+        return events
     }
 
     /// Forgets seen-set entries whose envelopes expired more than `grace` ms ago. Until then a
@@ -242,17 +293,32 @@ extension Spool {
     // MARK: - Listing
 
     /// Queue entries for operators, oldest first, filtered.
-    public func queueEntries(peer: NodeID? = nil, state: QueueState? = nil, urgency: Urgency? = nil, envelope: EnvelopeID? = nil) throws -> [QueueEntry] {
+    public func queueEntries(
+        peer: NodeID? = nil, state: QueueState? = nil, urgency: Urgency? = nil, envelope: EnvelopeID? = nil
+    ) throws -> [QueueEntry] {
         try read { db in
             var conditions: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
-            if let peer { conditions.append("q.peer = ?"); arguments.append(peer.rawValue) }
-            if let state { conditions.append("q.state = ?"); arguments.append(state.rawValue) }
-            if let urgency { conditions.append("e.urgency = ?"); arguments.append(Int(urgency.rawValue)) }
-            if let envelope { conditions.append("q.envelope_id = ?"); arguments.append(Data(envelope.bytes)) }
+            if let peer {
+                conditions.append("q.peer = ?")
+                arguments.append(peer.rawValue)
+            }
+            if let state {
+                conditions.append("q.state = ?")
+                arguments.append(state.rawValue)
+            }
+            if let urgency {
+                conditions.append("e.urgency = ?")
+                arguments.append(Int(urgency.rawValue))
+            }
+            if let envelope {
+                conditions.append("q.envelope_id = ?")
+                arguments.append(Data(envelope.bytes))
+            }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let cursor = try Row.fetchCursor(db, sql: Self.entrySelect + whereClause + " ORDER BY q.enqueued_at, q.id",
-                                             arguments: StatementArguments(arguments))
+            let cursor = try Row.fetchCursor(
+                db, sql: Self.entrySelect + whereClause + " ORDER BY q.enqueued_at, q.id",
+                arguments: StatementArguments(arguments))
             var out: [QueueEntry] = []
             while let row = try cursor.next() { out.append(try Self.entry(row)) }
             return out
@@ -266,8 +332,10 @@ extension Spool {
             throw SpoolError(.invalidArgument, "'\(prefix)' is not an envelope id or a prefix of at least 4 hex digits")
         }
         return try read { db in
-            try Data.fetchAll(db, sql: "SELECT id FROM envelope WHERE hex(id) LIKE ? ORDER BY id", arguments: [p.uppercased() + "%"])
-                .map { try EnvelopeID(bytes: Array($0)) }
+            try Data.fetchAll(
+                db, sql: "SELECT id FROM envelope WHERE hex(id) LIKE ? ORDER BY id", arguments: [p.uppercased() + "%"]
+            )
+            .map { try EnvelopeID(bytes: Array($0)) }
         }
     }
 
@@ -279,14 +347,18 @@ extension Spool {
         """
 
     static func entry(_ row: Row) throws -> QueueEntry {
-        guard let state = QueueState(rawValue: row["state"]), let urgency = Urgency(rawValue: UInt8(row["urgency"] as Int)) else {
+        guard let state = QueueState(rawValue: row["state"]),
+            let urgency = Urgency(rawValue: UInt8(row["urgency"] as Int))
+        else {
             throw SpoolError(.corrupt, "a queue entry has an unknown state or urgency")
         }
         let recipients: String = row["recipients"]
-        return QueueEntry(envelopeID: try EnvelopeID(bytes: Array(row["envelope_id"] as Data)), peer: try NodeID(row["peer"]), state: state,
-                          urgency: urgency, origin: try NodeID(row["origin"]),
-                          recipients: try recipients.split(separator: ",").map { try NodeID(String($0)) },
-                          bodySize: UInt64(row["body_size"] as Int64), enqueuedAt: row["enqueued_at"], attempts: row["attempts"],
-                          nextAttemptAt: row["next_attempt_at"], lastError: row["last_error"], expiresAt: row["expires_at"])
+        return QueueEntry(
+            envelopeID: try EnvelopeID(bytes: Array(row["envelope_id"] as Data)), peer: try NodeID(row["peer"]),
+            state: state,
+            urgency: urgency, origin: try NodeID(row["origin"]),
+            recipients: try recipients.split(separator: ",").map { try NodeID(String($0)) },
+            bodySize: UInt64(row["body_size"] as Int64), enqueuedAt: row["enqueued_at"], attempts: row["attempts"],
+            nextAttemptAt: row["next_attempt_at"], lastError: row["last_error"], expiresAt: row["expires_at"])
     }
 }

@@ -1,6 +1,6 @@
+import Envelope
 import Foundation
 import GRDB
-import Envelope
 
 /// A document this node is sealing, stored chunk by chunk before its header exists.
 public struct StagedEnvelope: Sendable, Hashable {
@@ -23,14 +23,19 @@ extension Spool {
     /// `dropAbandonedStaging` at the daemon's start, or by `expire` once past `expiresAt`.
     public func beginStaging(_ p: SealParameters, now: Int64) throws -> StagedEnvelope {
         var random = SystemRandomNumberGenerator()
-        let key = try EnvelopeID(bytes: (0..<EnvelopeID.byteCount).map { _ in UInt8.random(in: 0...255, using: &random) })
+        let key = try EnvelopeID(
+            bytes: (0..<EnvelopeID.byteCount).map { _ in UInt8.random(in: 0...255, using: &random) })
         try write { db in
-            try db.cachedStatement(sql: """
-                INSERT INTO envelope (id, header, chunk_table, origin, kind, urgency, created_at, expires_at, payload_size, body_size,
-                                      chunk_count, chunks_stored, complete, received_from, received_at)
-                VALUES (?, x'', x'', ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?)
-                """).execute(arguments: [Data(key.bytes), p.origin.rawValue, Int(p.kind.rawValue), Int(p.urgency.rawValue),
-                                         p.createdAt, p.expiresAt, Self.stagingMark, now])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO envelope (id, header, chunk_table, origin, kind, urgency, created_at, expires_at, payload_size, body_size,
+                                          chunk_count, chunks_stored, complete, received_from, received_at)
+                    VALUES (?, x'', x'', ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?)
+                    """
+            ).execute(arguments: [
+                Data(key.bytes), p.origin.rawValue, Int(p.kind.rawValue), Int(p.urgency.rawValue),
+                p.createdAt, p.expiresAt, Self.stagingMark, now,
+            ])
         }
         return StagedEnvelope(key: key)
     }
@@ -45,11 +50,16 @@ extension Spool {
         try write { db in
             let have = try stagedChunks(db, key)
             guard first == have else {
-                throw SpoolError(.invalidState, "the staged document holds \(have) chunks; chunk \(first) cannot be stored next")
+                throw SpoolError(
+                    .invalidState, "the staged document holds \(have) chunks; chunk \(first) cannot be stored next")
             }
             let statement = try db.cachedStatement(sql: "INSERT INTO chunk (envelope_id, idx, data) VALUES (?, ?, ?)")
-            for (i, c) in chunks.enumerated() { try Self.borrowing(c) { try statement.execute(arguments: [key, first + i, $0]) } }
-            try db.cachedStatement(sql: "UPDATE envelope SET chunks_stored = ? WHERE id = ?").execute(arguments: [have + chunks.count, key])
+            for (i, c) in chunks.enumerated() {
+                try Self.borrowing(c) { try statement.execute(arguments: [key, first + i, $0]) }
+            }
+            try db.cachedStatement(sql: "UPDATE envelope SET chunks_stored = ? WHERE id = ?").execute(arguments: [
+                have + chunks.count, key,
+            ])
         }
     }
 
@@ -58,12 +68,18 @@ extension Spool {
     /// the chunk bytes), the placeholder goes, and the envelope is accepted as `accept` would.
     /// The caller has checked the header (`Ingress.check`); the chunk table is checked against
     /// the signed digest when `verifier` is made.
-    public func completeStaged(_ staged: StagedEnvelope, as verifier: ChunkVerifier, custody: Custody, now: Int64) throws -> AcceptResult {
-        let key = Data(staged.key.bytes), h = verifier.header, id = Data(h.id.bytes)
+    public func completeStaged(
+        _ staged: StagedEnvelope, as verifier: ChunkVerifier, custody: Custody, now: Int64
+    ) throws -> AcceptResult {
+        let key = Data(staged.key.bytes)
+        let h = verifier.header
+        let id = Data(h.id.bytes)
         return try write { db in
             let have = try stagedChunks(db, key)
             guard have == h.layout.chunkCount else {
-                throw SpoolError(.invalidState, "the staged document holds \(have) of \(h.layout.chunkCount) chunks; it cannot be accepted")
+                throw SpoolError(
+                    .invalidState,
+                    "the staged document holds \(have) of \(h.layout.chunkCount) chunks; it cannot be accepted")
             }
             if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [id]) == true {
                 try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [key])
@@ -71,7 +87,9 @@ extension Spool {
             }
             try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [id])  // a partial copy gives way
             try insertEnvelope(db, h, table: verifier.table, from: "local", now: now, complete: true)
-            try db.cachedStatement(sql: "UPDATE chunk SET envelope_id = ? WHERE envelope_id = ?").execute(arguments: [id, key])
+            try db.cachedStatement(sql: "UPDATE chunk SET envelope_id = ? WHERE envelope_id = ?").execute(arguments: [
+                id, key,
+            ])
             try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [key])
             try commitCustody(db, h, custody: custody, from: "local", now: now)
             return .accepted
@@ -80,9 +98,14 @@ extension Spool {
 
     /// How many chunks the staged row `key` holds; `notFound` when it is gone.
     private func stagedChunks(_ db: Database, _ key: Data) throws -> Int {
-        guard let have = try Int.fetchOne(db.cachedStatement(sql: "SELECT chunks_stored FROM envelope WHERE id = ? AND received_from = ?"),
-                                          arguments: [key, Self.stagingMark]) else {
-            throw SpoolError(.notFound, "the document being sealed is no longer staged (a daemon start clears unfinished sends); send it again")
+        guard
+            let have = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT chunks_stored FROM envelope WHERE id = ? AND received_from = ?"),
+                arguments: [key, Self.stagingMark])
+        else {
+            throw SpoolError(
+                .notFound,
+                "the document being sealed is no longer staged (a daemon start clears unfinished sends); send it again")
         }
         return have
     }
@@ -90,7 +113,9 @@ extension Spool {
     /// Removes a staged document and its chunks (sealing failed or was refused).
     public func dropStaged(_ staged: StagedEnvelope) throws {
         try write { db in
-            try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ? AND received_from = ?").execute(arguments: [Data(staged.key.bytes), Self.stagingMark])
+            try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ? AND received_from = ?").execute(arguments: [
+                Data(staged.key.bytes), Self.stagingMark,
+            ])
         }
     }
 

@@ -1,3 +1,4 @@
+import Envelope
 /// Spool: the node's durable store — envelopes and their chunks, outbound queues, the dedup
 /// seen-set, the inbox, receipts for documents this node sent, and a hash-chained audit log.
 ///
@@ -19,7 +20,6 @@
 /// an envelope that is still queued or in the inbox.
 import Foundation
 import GRDB
-import Envelope
 import SodiumKit
 
 public final class Spool: Sendable {
@@ -83,7 +83,10 @@ public final class Spool: Sendable {
                 // only, since the spool never holds plaintext or keys (docs/SECURITY.md).
                 try db.execute(sql: "PRAGMA secure_delete = FAST")
                 if try SpoolMigrations.migrator.hasBeenSuperseded(db) {
-                    throw SpoolError(.newerVersion, "\(path) was written by a newer LienThong (it has migrations this build does not know); upgrade this node instead of downgrading")
+                    throw SpoolError(
+                        .newerVersion,
+                        "\(path) was written by a newer LienThong (it has migrations this build does not know); upgrade this node instead of downgrading"
+                    )
                 }
             }
             try SpoolMigrations.migrator.migrate(pool)
@@ -101,7 +104,8 @@ public final class Spool: Sendable {
         // Even a read-only connection leaves an empty -wal and -shm behind; remove what it made.
         let made = [path + "-wal", path + "-shm"].filter { !files.fileExists(atPath: $0) }
         defer {
-            for p in made where ((try? files.attributesOfItem(atPath: p)[.size] as? UInt64) ?? 1) == 0 || p.hasSuffix("-shm") {
+            for p in made
+            where ((try? files.attributesOfItem(atPath: p)[.size] as? UInt64) ?? 1) == 0 || p.hasSuffix("-shm") {
                 try? files.removeItem(atPath: p)
             }
         }
@@ -116,8 +120,10 @@ public final class Spool: Sendable {
             throw SpoolError.from(error, path: path)
         }
         guard result == ["ok"] else {
-            throw SpoolError(.corrupt, "\(path) fails SQLite's integrity check; stop the node, keep the file for analysis, restore from backup",
-                             cause: result.prefix(3).joined(separator: "; "))
+            throw SpoolError(
+                .corrupt,
+                "\(path) fails SQLite's integrity check; stop the node, keep the file for analysis, restore from backup",
+                cause: result.prefix(3).joined(separator: "; "))
         }
     }
 

@@ -12,7 +12,12 @@ public enum SpoolBaseline {
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(Spool.pageSize)") }  // as the spool
         let pool = try DatabasePool(path: path, configuration: config)
         try pool.barrierWriteWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
-        try pool.write { try $0.execute(sql: "CREATE TABLE raw (owner BLOB NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (owner, idx))") }
+        try pool.write {
+            try $0.execute(
+                sql:
+                    "CREATE TABLE raw (owner BLOB NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (owner, idx))"
+            )
+        }
         let owner = Data(repeating: 7, count: 32)
         let start = Date()
         var i = 0

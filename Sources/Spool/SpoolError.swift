@@ -54,13 +54,22 @@ public struct SpoolError: Error, CustomStringConvertible, Sendable, LienThongErr
         let cause = "SQLite \(db.resultCode): \(db.message ?? "")"
         switch db.resultCode.primaryResultCode {
         case .SQLITE_FULL:
-            return SpoolError(.diskFull, "the disk holding \(path) is full: new envelopes are refused until space is freed; nothing already accepted is lost", cause: cause)
+            return SpoolError(
+                .diskFull,
+                "the disk holding \(path) is full: new envelopes are refused until space is freed; nothing already accepted is lost",
+                cause: cause)
         case .SQLITE_CORRUPT, .SQLITE_NOTADB:
-            return SpoolError(.corrupt, "\(path) is damaged or is not a LienThong spool; stop the node, keep the file for analysis, and restore from backup", cause: cause)
+            return SpoolError(
+                .corrupt,
+                "\(path) is damaged or is not a LienThong spool; stop the node, keep the file for analysis, and restore from backup",
+                cause: cause)
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return SpoolError(.locked, "\(path) is locked by another process (is another lienthongd running on this home?)", cause: cause)
+            return SpoolError(
+                .locked, "\(path) is locked by another process (is another lienthongd running on this home?)",
+                cause: cause)
         case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM:
-            return SpoolError(.io, "cannot read or write \(path): check the disk and the file's permissions", cause: cause)
+            return SpoolError(
+                .io, "cannot read or write \(path): check the disk and the file's permissions", cause: cause)
         default:
             return SpoolError(.database, "database error on \(path)", cause: cause)
         }

@@ -19,9 +19,11 @@ public struct Custody: Sendable, Equatable {
     /// Record it even if a new document with the same identity was sent before (`send --resend`).
     public var resend = false
 
-    public init(nextHops: [NodeID: [NodeID]], deliverLocally: Bool, trackAsOrigin: Bool = false,
-                handedTo: Set<NodeID> = [],
-                document: DocumentIdentity? = nil) {
+    public init(
+        nextHops: [NodeID: [NodeID]], deliverLocally: Bool, trackAsOrigin: Bool = false,
+        handedTo: Set<NodeID> = [],
+        document: DocumentIdentity? = nil
+    ) {
         self.nextHops = nextHops
         self.deliverLocally = deliverLocally
         self.trackAsOrigin = trackAsOrigin
@@ -60,8 +62,10 @@ public struct QueueEntry: Sendable, Equatable, Codable {
     public let lastError: String?
     public let expiresAt: Int64
 
-    public init(envelopeID: EnvelopeID, peer: NodeID, state: QueueState, urgency: Urgency, origin: NodeID, recipients: [NodeID],
-                bodySize: UInt64, enqueuedAt: Int64, attempts: Int, nextAttemptAt: Int64, lastError: String?, expiresAt: Int64) {
+    public init(
+        envelopeID: EnvelopeID, peer: NodeID, state: QueueState, urgency: Urgency, origin: NodeID, recipients: [NodeID],
+        bodySize: UInt64, enqueuedAt: Int64, attempts: Int, nextAttemptAt: Int64, lastError: String?, expiresAt: Int64
+    ) {
         self.envelopeID = envelopeID
         self.peer = peer
         self.state = state
@@ -101,7 +105,9 @@ public struct UndeliverableEvent: Sendable, Equatable {
     public let recipients: [NodeID]
     public let expiresAt: Int64
 
-    public init(envelopeID: EnvelopeID, origin: NodeID, kind: EnvelopeKind, peer: NodeID, recipients: [NodeID], expiresAt: Int64) {
+    public init(
+        envelopeID: EnvelopeID, origin: NodeID, kind: EnvelopeKind, peer: NodeID, recipients: [NodeID], expiresAt: Int64
+    ) {
         self.envelopeID = envelopeID
         self.origin = origin
         self.kind = kind

@@ -21,8 +21,10 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
             }
         } else {
             guard Self.isHostName(bytes) else {
-                throw TopologyError(.badEndpoint,
-                    "'\(Self.printable(host))' is not a valid host name or IPv4 address (ASCII letters, digits, '-' and '.', at most 253 characters)")
+                throw TopologyError(
+                    .badEndpoint,
+                    "'\(Self.printable(host))' is not a valid host name or IPv4 address (ASCII letters, digits, '-' and '.', at most 253 characters)"
+                )
             }
         }
         self.host = host
@@ -45,17 +47,20 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
             }
         } else {
             guard let colon = text.lastIndex(of: ":") else {
-                throw TopologyError(.badEndpoint, "'\(printable(text))' has no port; write host:port, e.g. 10.27.0.1:7101")
+                throw TopologyError(
+                    .badEndpoint, "'\(printable(text))' has no port; write host:port, e.g. 10.27.0.1:7101")
             }
             hostPart = text[..<colon]
             portPart = text[text.index(after: colon)...]
             guard !hostPart.contains(":") else {
-                throw TopologyError(.badEndpoint, "'\(printable(text))': write an IPv6 address in brackets, e.g. [fd00::1]:7101")
+                throw TopologyError(
+                    .badEndpoint, "'\(printable(text))': write an IPv6 address in brackets, e.g. [fd00::1]:7101")
             }
         }
         let digits = Array(portPart.utf8)
         guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              digits.first != UInt8(ascii: "0"), let port = Int(portPart) else {
+            digits.first != UInt8(ascii: "0"), let port = Int(portPart)
+        else {
             throw TopologyError(.badEndpoint, "'\(printable(text))': the port must be a number 1…65535")
         }
         return try Endpoint(host: String(hostPart), port: port)
@@ -82,12 +87,14 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         guard b.count >= 2, b.count <= 45 else { return false }
         return b.allSatisfy { c in
             c == UInt8(ascii: ":") || c == UInt8(ascii: ".") || (c >= 0x30 && c <= 0x39)
-                || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "f")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "F"))
+                || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "f"))
+                || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "F"))
         }
     }
 
     private static func isAlnum(_ c: UInt8) -> Bool {
-        (c >= 0x30 && c <= 0x39) || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+        (c >= 0x30 && c <= 0x39) || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z"))
+            || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
     }
 
     // Error messages quote untrusted text: keep them short and free of control characters.

@@ -52,8 +52,8 @@ public struct Topology: Sendable {
     // the shape of the tree cannot, so these are shared between a topology and its
     // `settingKeys`/`settingEndpoint` copies.
     let index: [NodeID: Int]
-    let primaryParentIndex: [Int]   // -1 for the root
-    let childIndices: [[Int]]       // primary children, file order
+    let primaryParentIndex: [Int]  // -1 for the root
+    let childIndices: [[Int]]  // primary children, file order
     let failoverChildIndices: [[Int]]
     let depths: [Int]
     let rootIndex: Int

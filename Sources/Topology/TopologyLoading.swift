@@ -13,15 +13,17 @@ extension Topology {
         do {
             attributes = try FileManager.default.attributesOfItem(atPath: path)
         } catch {
-            throw TopologyError(.io, "cannot read the topology file \(path); check the path and permissions",
-                                cause: (error as NSError).localizedDescription)
+            throw TopologyError(
+                .io, "cannot read the topology file \(path); check the path and permissions",
+                cause: (error as NSError).localizedDescription)
         }
         guard (attributes[.type] as? FileAttributeType) == .typeRegular else {
             throw TopologyError(.io, "\(path) is not a regular file; give the path of a topology JSON file")
         }
         let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
         guard size <= maxFileSize else {
-            throw TopologyError(.tooLarge, "\(path) is \(size) bytes; topology files are limited to \(maxFileSize) bytes")
+            throw TopologyError(
+                .tooLarge, "\(path) is \(size) bytes; topology files are limited to \(maxFileSize) bytes")
         }
         let data: Data
         do {
@@ -29,10 +31,13 @@ extension Topology {
             defer { try? handle.close() }
             data = try handle.read(upToCount: maxFileSize + 1) ?? Data()
         } catch {
-            throw TopologyError(.io, "cannot read the topology file \(path)", cause: (error as NSError).localizedDescription)
+            throw TopologyError(
+                .io, "cannot read the topology file \(path)", cause: (error as NSError).localizedDescription)
         }
         guard data.count <= maxFileSize else {
-            throw TopologyError(.tooLarge, "\(path) grew past \(maxFileSize) bytes while being read; topology files are limited to that")
+            throw TopologyError(
+                .tooLarge, "\(path) grew past \(maxFileSize) bytes while being read; topology files are limited to that"
+            )
         }
         do {
             return try decode(Array(data), requireKeys: requireKeys)
@@ -60,10 +65,12 @@ extension Topology {
             throw TopologyError(.syntax, "the topology must be a JSON object with format, network and nodes")
         }
         guard let formatValue = top["format"] else {
-            throw TopologyError(.badFormat, "missing the format marker; a topology file starts with \"format\": \"\(format)\"")
+            throw TopologyError(
+                .badFormat, "missing the format marker; a topology file starts with \"format\": \"\(format)\"")
         }
         guard let fileFormat = formatValue as? String, fileFormat == format else {
-            throw TopologyError(.badFormat,
+            throw TopologyError(
+                .badFormat,
                 "format is \(describe(formatValue)), this version reads \"\(format)\" (is this a topology file?)")
         }
         try refuseUnknownFields(top, known: topFields, where: "the top level", node: nil)
@@ -75,7 +82,9 @@ extension Topology {
         }
         var note: String?
         if let n = top["note"] {
-            guard let s = n as? String else { throw TopologyError(.syntax, "field \"note\" must be a string, got \(describe(n))") }
+            guard let s = n as? String else {
+                throw TopologyError(.syntax, "field \"note\" must be a string, got \(describe(n))")
+            }
             note = s
         }
         guard let nodesValue = top["nodes"] else {
@@ -88,8 +97,10 @@ extension Topology {
         var topology = try Topology(network: network, note: note, nodes: nodes, requireKeys: requireKeys)
         if let value = top["maxLifetimeDays"] {
             guard let days = value as? Int, !(value is Bool), (1...3650).contains(days) else {
-                throw TopologyError(.syntax, "field \"maxLifetimeDays\" must be a whole number of days from 1 to 3650, "
-                                    + "got \(describe(value))")
+                throw TopologyError(
+                    .syntax,
+                    "field \"maxLifetimeDays\" must be a whole number of days from 1 to 3650, "
+                        + "got \(describe(value))")
             }
             topology.maxLifetimeDays = days
         }
@@ -111,15 +122,17 @@ extension Topology {
         }
         let id: NodeID
         do { id = try NodeID(idText) } catch {
-            throw TopologyError(.invalidID, "nodes entry \(position): '\(Endpoint.printable(idText))' is not a valid node id",
-                                cause: String(describing: error))
+            throw TopologyError(
+                .invalidID, "nodes entry \(position): '\(Endpoint.printable(idText))' is not a valid node id",
+                cause: String(describing: error))
         }
         try refuseUnknownFields(obj, known: nodeFields, where: "node \(id)", node: id)
 
         let name = try string(obj, "name", node: id)
         let levelText = try string(obj, "level", node: id)
         guard let level = NodeLevel(rawValue: levelText) else {
-            throw TopologyError(.badLevel,
+            throw TopologyError(
+                .badLevel,
                 "node \(id): level '\(Endpoint.printable(levelText))' is not one of \(NodeLevel.allCases.map(\.rawValue).joined(separator: ", "))",
                 node: id)
         }
@@ -127,15 +140,18 @@ extension Topology {
             throw TopologyError(.syntax, "node \(id): missing field \"parents\" (use [] for the root)", node: id)
         }
         guard let parentTexts = parentsValue as? [Any] else {
-            throw TopologyError(.syntax, "node \(id): \"parents\" must be an array of ids, got \(describe(parentsValue))", node: id)
+            throw TopologyError(
+                .syntax, "node \(id): \"parents\" must be an array of ids, got \(describe(parentsValue))", node: id)
         }
         let parents = try parentTexts.map { p -> NodeID in
             guard let s = p as? String else {
-                throw TopologyError(.syntax, "node \(id): every parent must be a string id, got \(describe(p))", node: id)
+                throw TopologyError(
+                    .syntax, "node \(id): every parent must be a string id, got \(describe(p))", node: id)
             }
             do { return try NodeID(s) } catch {
-                throw TopologyError(.invalidID, "node \(id): parent '\(Endpoint.printable(s))' is not a valid node id",
-                                    node: id, cause: String(describing: error))
+                throw TopologyError(
+                    .invalidID, "node \(id): parent '\(Endpoint.printable(s))' is not a valid node id",
+                    node: id, cause: String(describing: error))
             }
         }
 
@@ -143,7 +159,8 @@ extension Topology {
         if obj["gso"] != nil {
             let gso = try string(obj, "gso", node: id)
             guard (1...16).contains(gso.utf8.count), gso.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                throw TopologyError(.syntax, "node \(id): gso '\(Endpoint.printable(gso))' must be 1 to 16 digits", node: id)
+                throw TopologyError(
+                    .syntax, "node \(id): gso '\(Endpoint.printable(gso))' must be 1 to 16 digits", node: id)
             }
             node.gso = gso
         }
@@ -169,7 +186,8 @@ extension Topology {
             throw TopologyError(.syntax, "node \(node): missing field \"\(field)\"", node: node)
         }
         guard let s = value as? String else {
-            throw TopologyError(.syntax, "node \(node): \"\(field)\" must be a string, got \(describe(value))", node: node)
+            throw TopologyError(
+                .syntax, "node \(node): \"\(field)\" must be a string, got \(describe(value))", node: node)
         }
         return s
     }
@@ -177,18 +195,23 @@ extension Topology {
     private static func keyBytes(_ obj: [String: Any], _ field: String, node: NodeID, expected: Int) throws -> [UInt8] {
         let text = try string(obj, field, node: node)
         guard let bytes = Base64.decode(text) else {
-            throw TopologyError(.badKey, "node \(node): \(field) is not valid base64 (standard alphabet, padded)", node: node)
+            throw TopologyError(
+                .badKey, "node \(node): \(field) is not valid base64 (standard alphabet, padded)", node: node)
         }
         guard bytes.count == expected else {
-            throw TopologyError(.badKey, "node \(node): \(field) is \(bytes.count) bytes, a public key is \(expected)", node: node)
+            throw TopologyError(
+                .badKey, "node \(node): \(field) is \(bytes.count) bytes, a public key is \(expected)", node: node)
         }
         return bytes
     }
 
-    private static func refuseUnknownFields(_ obj: [String: Any], known: [String], where place: String, node: NodeID?) throws {
+    private static func refuseUnknownFields(
+        _ obj: [String: Any], known: [String], where place: String, node: NodeID?
+    ) throws {
         let unknown = obj.keys.filter { !known.contains($0) }.sorted()
         guard let first = unknown.first else { return }
-        throw TopologyError(.syntax,
+        throw TopologyError(
+            .syntax,
             "\(place): unknown field \"\(Endpoint.printable(first))\"\(unknown.count > 1 ? " (and \(unknown.count - 1) more)" : ""); known fields: \(known.joined(separator: ", "))",
             node: node)
     }

@@ -49,8 +49,10 @@ public struct TopologyNode: Sendable, Hashable {
     /// The node's X25519 key, to which content keys addressed to it are sealed.
     public var encryptionKey: BoxPublicKey?
 
-    public init(id: NodeID, name: String, level: NodeLevel, parents: [NodeID], gso: String? = nil,
-                endpoint: Endpoint? = nil, signingKey: SigningPublicKey? = nil, encryptionKey: BoxPublicKey? = nil) {
+    public init(
+        id: NodeID, name: String, level: NodeLevel, parents: [NodeID], gso: String? = nil,
+        endpoint: Endpoint? = nil, signingKey: SigningPublicKey? = nil, encryptionKey: BoxPublicKey? = nil
+    ) {
         self.id = id
         self.name = name
         self.level = level

@@ -27,13 +27,21 @@ extension Topology {
     public func path(from: NodeID, to: NodeID) throws -> [NodeID] {
         var a = try requireIndex(from, role: "sender")
         var b = try requireIndex(to, role: "recipient")
-        var up: [Int] = []     // from `from` towards the common ancestor
-        var down: [Int] = []   // from `to` towards the common ancestor, reversed at the end
-        while depths[a] > depths[b] { up.append(a); a = primaryParentIndex[a] }
-        while depths[b] > depths[a] { down.append(b); b = primaryParentIndex[b] }
+        var up: [Int] = []  // from `from` towards the common ancestor
+        var down: [Int] = []  // from `to` towards the common ancestor, reversed at the end
+        while depths[a] > depths[b] {
+            up.append(a)
+            a = primaryParentIndex[a]
+        }
+        while depths[b] > depths[a] {
+            down.append(b)
+            b = primaryParentIndex[b]
+        }
         while a != b {
-            up.append(a); a = primaryParentIndex[a]
-            down.append(b); b = primaryParentIndex[b]
+            up.append(a)
+            a = primaryParentIndex[a]
+            down.append(b)
+            b = primaryParentIndex[b]
         }
         return (up + [a] + down.reversed()).map { nodes[$0].id }
     }

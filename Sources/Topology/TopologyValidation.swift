@@ -25,8 +25,10 @@ extension Topology {
         index.reserveCapacity(nodes.count)
         for (i, n) in nodes.enumerated() {
             if let first = index[n.id] {
-                throw TopologyError(.duplicateID,
-                    "node \(n.id) appears twice (entries \(first + 1) and \(i + 1)); every agency needs its own id", node: n.id)
+                throw TopologyError(
+                    .duplicateID,
+                    "node \(n.id) appears twice (entries \(first + 1) and \(i + 1)); every agency needs its own id",
+                    node: n.id)
             }
             index[n.id] = i
         }
@@ -42,23 +44,29 @@ extension Topology {
                     throw TopologyError(.badParents, "node \(n.id) lists parent \(p) twice", node: n.id)
                 }
                 guard let pi = index[p] else {
-                    throw TopologyError(.unknownParent,
-                        "node \(n.id) lists parent \(p), which is not in the topology; add \(p) or fix the parent id", node: n.id)
+                    throw TopologyError(
+                        .unknownParent,
+                        "node \(n.id) lists parent \(p), which is not in the topology; add \(p) or fix the parent id",
+                        node: n.id)
                 }
                 guard nodes[pi].level <= n.level else {
-                    throw TopologyError(.badLevel,
-                        "node \(n.id) (\(n.level.rawValue)) has parent \(p) at a lower level (\(nodes[pi].level.rawValue)); levels only go down the tree", node: n.id)
+                    throw TopologyError(
+                        .badLevel,
+                        "node \(n.id) (\(n.level.rawValue)) has parent \(p) at a lower level (\(nodes[pi].level.rawValue)); levels only go down the tree",
+                        node: n.id)
                 }
             }
         }
 
         let roots = nodes.indices.filter { nodes[$0].parents.isEmpty }
         guard let rootIndex = roots.first else {
-            throw TopologyError(.noRoot, "every node has a parent, so there is no root; the province hub must have \"parents\": []")
+            throw TopologyError(
+                .noRoot, "every node has a parent, so there is no root; the province hub must have \"parents\": []")
         }
         guard roots.count == 1 else {
             let list = roots.prefix(5).map { nodes[$0].id.rawValue }.joined(separator: ", ")
-            throw TopologyError(.multipleRoots,
+            throw TopologyError(
+                .multipleRoots,
                 "\(roots.count) nodes have no parent (\(list)\(roots.count > 5 ? ", …" : "")); only the root may have none",
                 node: nodes[roots[1]].id)
         }
@@ -78,8 +86,9 @@ extension Topology {
             }
         }
 
-        let order = try Self.topologicalOrder(nodes, index: index, root: rootIndex,
-                                              children: children, failoverChildren: failoverChildren)
+        let order = try Self.topologicalOrder(
+            nodes, index: index, root: rootIndex,
+            children: children, failoverChildren: failoverChildren)
         // In topological order every parent comes before its children, so one pass suffices.
         var depths = [Int](repeating: 0, count: nodes.count)
         for i in order where primaryParent[i] >= 0 { depths[i] = depths[primaryParent[i]] + 1 }
@@ -101,8 +110,10 @@ extension Topology {
     /// Kahn's algorithm from the root over every parent link (primary and failover). Returns the
     /// nodes parents-first; throws `unreachable` for nodes the walk never visits and `cycle` for
     /// nodes it visits but cannot order. Iterative, so any file size is safe.
-    private static func topologicalOrder(_ nodes: [TopologyNode], index: [NodeID: Int], root: Int,
-                                         children: [[Int]], failoverChildren: [[Int]]) throws -> [Int] {
+    private static func topologicalOrder(
+        _ nodes: [TopologyNode], index: [NodeID: Int], root: Int,
+        children: [[Int]], failoverChildren: [[Int]]
+    ) throws -> [Int] {
         // Reachability first: a node cut off from the root is reported as such, even when what
         // cuts it off is a loop among its parents; that is the more useful message.
         var reached = [Bool](repeating: false, count: nodes.count)
@@ -110,7 +121,8 @@ extension Topology {
         var queue = [root]
         var head = 0
         while head < queue.count {
-            let i = queue[head]; head += 1
+            let i = queue[head]
+            head += 1
             for c in children[i] + failoverChildren[i] where !reached[c] {
                 reached[c] = true
                 queue.append(c)
@@ -119,7 +131,8 @@ extension Topology {
         if let lost = reached.firstIndex(of: false) {
             let loop = parentLoop(from: lost, nodes: nodes, index: index, within: { !reached[$0] })
             let n = nodes[lost]
-            throw TopologyError(.unreachable,
+            throw TopologyError(
+                .unreachable,
                 "node \(n.id) (\(n.name)) cannot be reached from the root \(nodes[root].id): its parents \(loop) never lead to the root",
                 node: n.id)
         }
@@ -129,7 +142,8 @@ extension Topology {
         order.reserveCapacity(nodes.count)
         head = 0
         while head < order.count {
-            let i = order[head]; head += 1
+            let i = order[head]
+            head += 1
             for c in children[i] + failoverChildren[i] {
                 pending[c] -= 1
                 if pending[c] == 0 { order.append(c) }
@@ -137,7 +151,8 @@ extension Topology {
         }
         if order.count < nodes.count, let stuck = pending.firstIndex(where: { $0 > 0 }) {
             let loop = parentLoop(from: stuck, nodes: nodes, index: index, within: { pending[$0] > 0 })
-            throw TopologyError(.cycle,
+            throw TopologyError(
+                .cycle,
                 "the parents of node \(nodes[stuck].id) form a loop (\(loop)); a node cannot be its own ancestor",
                 node: nodes[stuck].id)
         }
@@ -146,8 +161,10 @@ extension Topology {
 
     /// Describes the loop reached by following parents that stay `within` a set of nodes that
     /// all have such a parent (unreached or unordered nodes always do): "A → B → C → A".
-    private static func parentLoop(from start: Int, nodes: [TopologyNode], index: [NodeID: Int],
-                                   within: (Int) -> Bool) -> String {
+    private static func parentLoop(
+        from start: Int, nodes: [TopologyNode], index: [NodeID: Int],
+        within: (Int) -> Bool
+    ) -> String {
         var path: [Int] = []
         var position: [Int: Int] = [:]
         var i = start
@@ -169,15 +186,23 @@ extension Topology {
         for n in nodes {
             if let e = n.endpoint {
                 if let other = endpoints.updateValue(n.id, forKey: e) {
-                    throw TopologyError(.badEndpoint, "nodes \(other) and \(n.id) both listen on \(e); each node needs its own endpoint", node: n.id)
+                    throw TopologyError(
+                        .badEndpoint,
+                        "nodes \(other) and \(n.id) both listen on \(e); each node needs its own endpoint", node: n.id)
                 }
             }
             // A key shared by two nodes would let one impersonate the other on every link.
             if let k = n.signingKey, let other = signing.updateValue(n.id, forKey: k) {
-                throw TopologyError(.badKey, "nodes \(other) and \(n.id) have the same signingKey (fingerprint \(k.fingerprint)); each node needs its own keys", node: n.id)
+                throw TopologyError(
+                    .badKey,
+                    "nodes \(other) and \(n.id) have the same signingKey (fingerprint \(k.fingerprint)); each node needs its own keys",
+                    node: n.id)
             }
             if let k = n.encryptionKey, let other = encryption.updateValue(n.id, forKey: k) {
-                throw TopologyError(.badKey, "nodes \(other) and \(n.id) have the same encryptionKey (fingerprint \(k.fingerprint)); each node needs its own keys", node: n.id)
+                throw TopologyError(
+                    .badKey,
+                    "nodes \(other) and \(n.id) have the same encryptionKey (fingerprint \(k.fingerprint)); each node needs its own keys",
+                    node: n.id)
             }
         }
     }
@@ -185,8 +210,12 @@ extension Topology {
     private static func checkKeysPresent(_ nodes: [TopologyNode]) throws {
         let missing = nodes.filter { !$0.hasKeys }
         guard let first = missing.first else { return }
-        let which = first.signingKey == nil ? (first.encryptionKey == nil ? "neither signingKey nor encryptionKey" : "no signingKey") : "no encryptionKey"
-        throw TopologyError(.missingKeys,
+        let which =
+            first.signingKey == nil
+            ? (first.encryptionKey == nil ? "neither signingKey nor encryptionKey" : "no signingKey")
+            : "no encryptionKey"
+        throw TopologyError(
+            .missingKeys,
             "node \(first.id) (\(first.name)) has \(which)\(missing.count > 1 ? " (nor do \(missing.count - 1) other node(s))" : ""); add the public keys printed by `lienthong init` on that node, or provision the network",
             node: first.id)
     }
@@ -194,12 +223,15 @@ extension Topology {
     static func checkNetwork(_ network: String) throws {
         let b = Array(network.utf8)
         guard !b.isEmpty, b.count <= maxNetworkLength,
-              b.allSatisfy({ c in
-                  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
-                      || c == UInt8(ascii: ".") || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
-              }) else {
-            throw TopologyError(.badNetwork,
-                "network '\(Endpoint.printable(network))' must be 1 to \(maxNetworkLength) ASCII letters, digits, '.', '-' or '_' (e.g. hoa-binh-2020)")
+            b.allSatisfy({ c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
+                    || c == UInt8(ascii: ".") || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+            })
+        else {
+            throw TopologyError(
+                .badNetwork,
+                "network '\(Endpoint.printable(network))' must be 1 to \(maxNetworkLength) ASCII letters, digits, '.', '-' or '_' (e.g. hoa-binh-2020)"
+            )
         }
     }
 
@@ -212,13 +244,16 @@ extension Topology {
             throw TopologyError(code, "\(subject) is empty", node: node)
         }
         guard text.count <= maxLength else {
-            throw TopologyError(code, "\(subject) is \(text.count) characters long; at most \(maxLength) are allowed", node: node)
+            throw TopologyError(
+                code, "\(subject) is \(text.count) characters long; at most \(maxLength) are allowed", node: node)
         }
         for s in text.unicodeScalars {
             let v = s.value
             if v < 0x20 || (0x7f...0x9f).contains(v) || (0x202a...0x202e).contains(v) || (0x2066...0x2069).contains(v) {
-                throw TopologyError(code,
-                    "\(subject) contains the control character U+\(String(v, radix: 16, uppercase: true)); remove it", node: node)
+                throw TopologyError(
+                    code,
+                    "\(subject) contains the control character U+\(String(v, radix: 16, uppercase: true)); remove it",
+                    node: node)
             }
         }
     }

@@ -30,7 +30,9 @@ public struct FrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    public mutating func decodeLast(
+        context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
+    ) throws -> DecodingState {
         while let frame = try next(&buffer) { context.fireChannelRead(Self.wrapInboundOut(frame)) }
         return .needMoreData
     }
@@ -41,7 +43,8 @@ public struct FrameDecoder: ByteToMessageDecoder {
             guard buffer.readableBytes >= 8 else {
                 // Refuse a wrong magic as soon as it is visible, not after 8 bytes.
                 if let seen = buffer.getBytes(at: buffer.readerIndex, length: min(4, buffer.readableBytes)),
-                   seen != Array(LinkFraming.magic.prefix(seen.count)) {
+                    seen != Array(LinkFraming.magic.prefix(seen.count))
+                {
                     throw WireError(.badPreamble, "the peer does not speak the LienThong link protocol")
                 }
                 return nil
@@ -51,13 +54,16 @@ public struct FrameDecoder: ByteToMessageDecoder {
                 throw WireError(.badPreamble, "the peer does not speak the LienThong link protocol")
             }
             guard p[4] == LinkFraming.version else {
-                throw WireError(.unsupportedVersion, "the peer speaks link protocol version \(p[4]); this node speaks \(LinkFraming.version)")
+                throw WireError(
+                    .unsupportedVersion,
+                    "the peer speaks link protocol version \(p[4]); this node speaks \(LinkFraming.version)")
             }
             sawPreamble = true
         }
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
         guard length <= maxFrameSize else {
-            throw WireError(.frameTooLarge, "the peer declared a \(length)-byte frame, over the limit of \(maxFrameSize)")
+            throw WireError(
+                .frameTooLarge, "the peer declared a \(length)-byte frame, over the limit of \(maxFrameSize)")
         }
         guard buffer.readableBytes >= 4 + Int(length) else { return nil }
         buffer.moveReaderIndex(forwardBy: 4)

@@ -3,7 +3,11 @@ import SodiumKit
 
 /// Handshake frames (plaintext, before the session is encrypted). Layout in docs/PROTOCOL.md §4.
 public enum HandshakeFrame: UInt8, Sendable {
-    case hello = 0x01, reply = 0x02, auth = 0x03, refuse = 0x04, stream = 0x05
+    case hello = 0x01
+    case reply = 0x02
+    case auth = 0x03
+    case refuse = 0x04
+    case stream = 0x05
 }
 
 /// What the dialler needs: who it is, whom it means to reach, and that peer's pinned key.
@@ -34,8 +38,11 @@ public struct AcceptorIdentity: Sendable {
     /// Largest accepted difference between the dialler's clock and ours.
     public let maxClockSkew: Int64
 
-    public init(network: String, me: NodeID, keys: SigningKeyPair, neighbourKey: @escaping @Sendable (NodeID) -> SigningPublicKey?,
-                replayGuard: ReplayGuard, maxClockSkew: Int64 = 300_000) {
+    public init(
+        network: String, me: NodeID, keys: SigningKeyPair,
+        neighbourKey: @escaping @Sendable (NodeID) -> SigningPublicKey?,
+        replayGuard: ReplayGuard, maxClockSkew: Int64 = 300_000
+    ) {
         self.network = network
         self.me = me
         self.keys = keys

@@ -9,8 +9,10 @@ import SodiumKit
 public struct HandshakeAcceptor {
     enum State {
         case awaitingHello
-        case sentReply(transcript: [UInt8], client: NodeID, clientKey: SigningPublicKey, sealer: FrameSealer, receiveKey: SecretBytes,
-                       nonce: [UInt8])
+        case sentReply(
+            transcript: [UInt8], client: NodeID, clientKey: SigningPublicKey, sealer: FrameSealer,
+            receiveKey: SecretBytes,
+            nonce: [UInt8])
         case established
         case failed
     }
@@ -57,7 +59,8 @@ public struct HandshakeAcceptor {
             let timestamp = Int64(bitPattern: try r.u64())
             try r.end()
             guard network == identity.network else {
-                throw WireError(.wrongNetwork, "dialler is on network '\(network.prefix(64))', this node on '\(identity.network)'")
+                throw WireError(
+                    .wrongNetwork, "dialler is on network '\(network.prefix(64))', this node on '\(identity.network)'")
             }
             guard target == identity.me else {
                 throw WireError(.wrongPeer, "dialler \(client) wanted \(target), this is \(identity.me)")
@@ -70,7 +73,9 @@ public struct HandshakeAcceptor {
             let (skew, overflow) = timestamp.subtractingReportingOverflow(now)
             guard !overflow, skew.magnitude <= identity.maxClockSkew.magnitude else {
                 let seconds = overflow ? "more than 292 million years" : "\(skew.magnitude / 1000) s"
-                throw WireError(.clockSkew, "\(client)'s clock differs from ours by \(seconds) (limit \(identity.maxClockSkew / 1000) s)")
+                throw WireError(
+                    .clockSkew,
+                    "\(client)'s clock differs from ours by \(seconds) (limit \(identity.maxClockSkew / 1000) s)")
             }
             guard !identity.replayGuard.seen(nonce, now: now) else {
                 throw WireError(.replayed, "a replayed handshake claiming to be \(client)")
@@ -87,10 +92,12 @@ public struct HandshakeAcceptor {
             do { keys = try ephemeral.serverSessionKeys(clientPublicKey: clientEphemeral) } catch {
                 throw WireError(.malformed, "the dialler's ephemeral key is invalid")
             }
-            let sealer = try FrameSealer(key: HandshakeCrypto.bind(keys.transmit, direction: "s2c", transcript: transcript))
-            state = .sentReply(transcript: transcript, client: client, clientKey: clientKey, sealer: sealer,
-                               receiveKey: HandshakeCrypto.bind(keys.receive, direction: "c2s", transcript: transcript),
-                               nonce: nonce)
+            let sealer = try FrameSealer(
+                key: HandshakeCrypto.bind(keys.transmit, direction: "s2c", transcript: transcript))
+            state = .sentReply(
+                transcript: transcript, client: client, clientKey: clientKey, sealer: sealer,
+                receiveKey: HandshakeCrypto.bind(keys.receive, direction: "c2s", transcript: transcript),
+                nonce: nonce)
             return .send([w.bytes])
         case (.sentReply(let transcript, let client, let clientKey, let sealer, let receiveKey, let nonce), .auth):
             var r = WireReader(frame, what: "AUTH")
@@ -99,17 +106,19 @@ public struct HandshakeAcceptor {
             let streamHeader = try r.take(SecretStream.headerByteCount)
             try r.end()
             guard clientKey.isValidSignature(signature, for: HandshakeCrypto.signed("client", transcript)) else {
-                throw WireError(.badSignature, "the dialler claiming to be \(client) did not prove it with \(client)'s pinned key")
+                throw WireError(
+                    .badSignature, "the dialler claiming to be \(client) did not prove it with \(client)'s pinned key")
             }
             let opener = try FrameOpener(key: receiveKey, header: streamHeader)
             // Recorded only now that the dialler proved its key: failed handshakes cost no memory.
             identity.replayGuard.record(nonce, now: now)
             state = .established
-            return .established(SessionCrypto(peer: client, sealer: sealer, opener: opener),
-                                send: [[HandshakeFrame.stream.rawValue] + sealer.header])
+            return .established(
+                SessionCrypto(peer: client, sealer: sealer, opener: opener),
+                send: [[HandshakeFrame.stream.rawValue] + sealer.header])
         case (.awaitingHello, .reply), (.awaitingHello, .auth), (.awaitingHello, .refuse), (.awaitingHello, .stream),
-             (.sentReply, .hello), (.sentReply, .reply), (.sentReply, .refuse), (.sentReply, .stream),
-             (.established, _), (.failed, _):
+            (.sentReply, .hello), (.sentReply, .reply), (.sentReply, .refuse), (.sentReply, .stream),
+            (.established, _), (.failed, _):
             throw WireError(.unexpectedMessage, "handshake frame \(kind) is out of place")
         }
     }

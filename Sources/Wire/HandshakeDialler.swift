@@ -66,14 +66,17 @@ public struct HandshakeDialler {
                     throw WireError(.wrongPeer, "reached \(server), not \(identity.target) as intended")
                 }
                 let transcript = HandshakeCrypto.transcript(hello: hello, replyUnsigned: Array(frame[0..<unsignedEnd]))
-                guard identity.targetKey.isValidSignature(signature, for: HandshakeCrypto.signed("server", transcript)) else {
-                    throw WireError(.badSignature, "\(server) did not prove its identity with the key pinned in the topology")
+                guard identity.targetKey.isValidSignature(signature, for: HandshakeCrypto.signed("server", transcript))
+                else {
+                    throw WireError(
+                        .badSignature, "\(server) did not prove its identity with the key pinned in the topology")
                 }
                 let keys: (receive: SecretBytes, transmit: SecretBytes)
                 do { keys = try ephemeral.clientSessionKeys(serverPublicKey: serverEphemeral) } catch {
                     throw WireError(.malformed, "the acceptor's ephemeral key is invalid")
                 }
-                let sealer = try FrameSealer(key: HandshakeCrypto.bind(keys.transmit, direction: "c2s", transcript: transcript))
+                let sealer = try FrameSealer(
+                    key: HandshakeCrypto.bind(keys.transmit, direction: "c2s", transcript: transcript))
                 let receiveKey = HandshakeCrypto.bind(keys.receive, direction: "s2c", transcript: transcript)
                 var w = WireWriter()
                 w.u8(HandshakeFrame.auth.rawValue)
@@ -94,9 +97,9 @@ public struct HandshakeDialler {
             state = .established
             return .established(SessionCrypto(peer: identity.target, sealer: sealer, opener: opener))
         case (.idle, .hello), (.idle, .reply), (.idle, .auth), (.idle, .stream), (.idle, .refuse),
-             (.sentHello, .hello), (.sentHello, .auth), (.sentHello, .stream), (.sentHello, .refuse),
-             (.sentAuth, .hello), (.sentAuth, .reply), (.sentAuth, .auth), (.sentAuth, .refuse),
-             (.established, _), (.failed, _):
+            (.sentHello, .hello), (.sentHello, .auth), (.sentHello, .stream), (.sentHello, .refuse),
+            (.sentAuth, .hello), (.sentAuth, .reply), (.sentAuth, .auth), (.sentAuth, .refuse),
+            (.established, _), (.failed, _):
             state = .failed
             throw WireError(.unexpectedMessage, "handshake frame \(kind) is out of place")
         }

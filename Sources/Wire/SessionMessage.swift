@@ -63,25 +63,46 @@ public enum SessionMessage: Sendable, Equatable {
         var w = WireWriter()
         switch self {
         case .offer(let header, let table):
-            w.u8(Tag.offer.rawValue); w.u32(UInt32(header.count)); w.raw(header); w.u32(UInt32(table.count)); w.raw(table)
+            w.u8(Tag.offer.rawValue)
+            w.u32(UInt32(header.count))
+            w.raw(header)
+            w.u32(UInt32(table.count))
+            w.raw(table)
         case .have(let id):
-            w.u8(Tag.have.rawValue); w.raw(id.bytes)
+            w.u8(Tag.have.rawValue)
+            w.raw(id.bytes)
         case .sendFrom(let id, let k):
-            w.u8(Tag.sendFrom.rawValue); w.raw(id.bytes); w.u32(UInt32(k))
+            w.u8(Tag.sendFrom.rawValue)
+            w.raw(id.bytes)
+            w.u32(UInt32(k))
         case .refuse(let id, let reason, let text):
-            w.u8(Tag.refuse.rawValue); w.raw(id.bytes); w.u16(reason.rawValue); w.shortString(text)
+            w.u8(Tag.refuse.rawValue)
+            w.raw(id.bytes)
+            w.u16(reason.rawValue)
+            w.shortString(text)
         case .chunk(let id, let index, let data):
-            w.u8(Tag.chunk.rawValue); w.raw(id.bytes); w.u32(UInt32(index)); w.raw(data)
+            w.u8(Tag.chunk.rawValue)
+            w.raw(id.bytes)
+            w.u32(UInt32(index))
+            w.raw(data)
         case .stored(let id, let count):
-            w.u8(Tag.stored.rawValue); w.raw(id.bytes); w.u32(UInt32(count))
+            w.u8(Tag.stored.rawValue)
+            w.raw(id.bytes)
+            w.u32(UInt32(count))
         case .ack(let ids):
-            w.u8(Tag.ack.rawValue); w.u16(UInt16(ids.count)); for id in ids { w.raw(id.bytes) }
+            w.u8(Tag.ack.rawValue)
+            w.u16(UInt16(ids.count))
+            for id in ids { w.raw(id.bytes) }
         case .ping(let n):
-            w.u8(Tag.ping.rawValue); w.u64(n)
+            w.u8(Tag.ping.rawValue)
+            w.u64(n)
         case .pong(let n):
-            w.u8(Tag.pong.rawValue); w.u64(n)
+            w.u8(Tag.pong.rawValue)
+            w.u64(n)
         case .close(let reason, let text):
-            w.u8(Tag.close.rawValue); w.u16(reason.rawValue); w.shortString(text)
+            w.u8(Tag.close.rawValue)
+            w.u16(reason.rawValue)
+            w.shortString(text)
         }
         return w.bytes
     }
@@ -104,7 +125,9 @@ public enum SessionMessage: Sendable, Equatable {
         case .refuse:
             let id = try r.envelopeID()
             let code = try r.u16()
-            guard let reason = RefusalReason(rawValue: code) else { throw WireError(.malformed, "unknown refusal reason \(code)") }
+            guard let reason = RefusalReason(rawValue: code) else {
+                throw WireError(.malformed, "unknown refusal reason \(code)")
+            }
             message = .refuse(id, reason, try r.shortString())
         case .chunk:
             let id = try r.envelopeID()

@@ -25,7 +25,9 @@ struct WireReader {
     mutating func u64() throws -> UInt64 { try take(8).reduce(0) { $0 << 8 | UInt64($1) } }
     mutating func shortString() throws -> String {
         let b = try take(Int(try u8()))
-        guard let s = String(validating: b, as: UTF8.self) else { throw WireError(.malformed, "\(what) has text that is not UTF-8") }
+        guard let s = String(validating: b, as: UTF8.self) else {
+            throw WireError(.malformed, "\(what) has text that is not UTF-8")
+        }
         return s
     }
     mutating func nodeID() throws -> NodeID {
@@ -46,7 +48,9 @@ struct WireWriter {
     mutating func u8(_ v: UInt8) { bytes.append(v) }
     mutating func u16(_ v: UInt16) { bytes += [UInt8(v >> 8), UInt8(v & 0xff)] }
     mutating func u32(_ v: UInt32) { for s in [24, 16, 8, 0] { bytes.append(UInt8((v >> UInt32(s)) & 0xff)) } }
-    mutating func u64(_ v: UInt64) { for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((v >> UInt64(s)) & 0xff)) } }
+    mutating func u64(_ v: UInt64) {
+        for s in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((v >> UInt64(s)) & 0xff)) }
+    }
     mutating func raw(_ b: [UInt8]) { bytes += b }
     mutating func shortString(_ s: String) {
         let u = Array(s.utf8.prefix(255))

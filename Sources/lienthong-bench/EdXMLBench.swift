@@ -15,27 +15,32 @@ func edxmlBench() throws {
     defer { try? FileManager.default.removeItem(at: dir) }
     let package = dir.appendingPathComponent("in.edxml")
     let inputHash = try writeBenchPackage(to: package, mib: mib)
-    let size = Double((try FileManager.default.attributesOfItem(atPath: package.path)[.size] as? NSNumber)?
-        .doubleValue ?? 0)
+    let size = Double(
+        (try FileManager.default.attributesOfItem(atPath: package.path)[.size] as? NSNumber)?
+            .doubleValue ?? 0)
     let before = peakRSSMiB()
-    var copy: [Double] = [], parse: [Double] = [], both: [Double] = []
+    var copy: [Double] = []
+    var parse: [Double] = []
+    var both: [Double] = []
     for _ in 0..<runs {
         copy.append(try seconds { try plainCopy(package, to: dir.appendingPathComponent("copy.edxml")) })
         let out = dir.appendingPathComponent("out")
         try? FileManager.default.removeItem(at: out)
-        parse.append(try seconds {
-            _ = try EdXMLReader().read(fileAt: package.path, sink: try EdXMLDirectorySink(directory: out))
-        })
+        parse.append(
+            try seconds {
+                _ = try EdXMLReader().read(fileAt: package.path, sink: try EdXMLDirectorySink(directory: out))
+            })
         try? FileManager.default.removeItem(at: out)
         let again = dir.appendingPathComponent("again.edxml")
-        both.append(try seconds {
-            let sink = try EdXMLDirectorySink(directory: out)
-            guard case .document(let doc) = try EdXMLReader().read(fileAt: package.path, sink: sink) else {
-                throw BenchError(description: "the generated package did not read as a document")
-            }
-            let sources = try sink.files.map { try EdXMLAttachmentSource.file($0.url, attachment: $0.attachment) }
-            try EdXMLWriter.write(document: doc, attachments: sources, toFile: again)
-        })
+        both.append(
+            try seconds {
+                let sink = try EdXMLDirectorySink(directory: out)
+                guard case .document(let doc) = try EdXMLReader().read(fileAt: package.path, sink: sink) else {
+                    throw BenchError(description: "the generated package did not read as a document")
+                }
+                let sources = try sink.files.map { try EdXMLAttachmentSource.file($0.url, attachment: $0.attachment) }
+                try EdXMLWriter.write(document: doc, attachments: sources, toFile: again)
+            })
         guard try hashFile(out.appendingPathComponent("large.bin")) == inputHash else {
             throw BenchError(description: "the decoded attachment differs from the one written")
         }
@@ -52,12 +57,18 @@ func edxmlBench() throws {
     func rate(_ times: [Double]) -> Double { size / median(times) / 1e6 }
     print(String(format: "edxml %d MiB attachment (package %.1f MB), median of %d:", mib, size / 1e6, runs))
     print(String(format: "  plain copy            %8.1f MB/s", rate(copy)))
-    print(String(format: "  parse (decode to file)%8.1f MB/s  (%.2fx the copy's time)", rate(parse),
-                 median(parse) / median(copy)))
-    print(String(format: "  parse + re-emit       %8.1f MB/s  (%.2fx the copy's time)", rate(both),
-                 median(both) / median(copy)))
-    print(String(format: "  peak RSS %.1f MiB (%.1f MiB before parsing)%@", peak, before,
-                 limit > 0 ? " limit \(limit) MiB" : ""))
+    print(
+        String(
+            format: "  parse (decode to file)%8.1f MB/s  (%.2fx the copy's time)", rate(parse),
+            median(parse) / median(copy)))
+    print(
+        String(
+            format: "  parse + re-emit       %8.1f MB/s  (%.2fx the copy's time)", rate(both),
+            median(both) / median(copy)))
+    print(
+        String(
+            format: "  peak RSS %.1f MiB (%.1f MiB before parsing)%@", peak, before,
+            limit > 0 ? " limit \(limit) MiB" : ""))
     print("  attachment decoded and re-emitted byte-identical")
     if limit > 0, peak > Double(limit) {
         throw BenchError(description: String(format: "peak RSS %.1f MiB is over the %d MiB limit", peak, limit))
@@ -73,8 +84,9 @@ private func writeBenchPackage(to url: URL, mib: Int) throws -> [UInt8] {
     header.to = [EdXMLOrganization(organId: "000.01.01.H27", organName: "Phường Thái Bình")]
     header.documentId = "000.00.01.H27,2026/12/04,1/BC-LT"
     header.subject = "Hồ sơ quét (đo hiệu năng)"
-    let attachment = EdXMLAttachment(contentId: "cid:1", name: "large.bin", description: nil,
-                                     contentType: "application/octet-stream", size: UInt64(mib) << 20)
+    let attachment = EdXMLAttachment(
+        contentId: "cid:1", name: "large.bin", description: nil,
+        contentType: "application/octet-stream", size: UInt64(mib) << 20)
     let piece = Sodium.randomBytes(1 << 20)
     var block = 0
     var offset = 0
@@ -83,9 +95,15 @@ private func writeBenchPackage(to url: URL, mib: Int) throws -> [UInt8] {
         guard block < mib else { return Data() }
         let count = min(max, piece.count - offset)
         var bytes = Data(piece[offset..<offset + count])
-        if offset == 0 { bytes[0] = UInt8(block & 0xFF); bytes[1] = UInt8(block >> 8 & 0xFF) }
+        if offset == 0 {
+            bytes[0] = UInt8(block & 0xFF)
+            bytes[1] = UInt8(block >> 8 & 0xFF)
+        }
         offset += count
-        if offset == piece.count { offset = 0; block += 1 }
+        if offset == piece.count {
+            offset = 0
+            block += 1
+        }
         bytes.withUnsafeBytes { hasher.update($0) }
         return bytes
     }
@@ -99,7 +117,10 @@ private func plainCopy(_ from: URL, to: URL) throws {
     guard let input = FileHandle(forReadingAtPath: from.path) else { throw BenchError(description: "cannot read") }
     FileManager.default.createFile(atPath: to.path, contents: nil)
     let output = try FileHandle(forWritingTo: to)
-    defer { try? input.close(); try? output.close() }
+    defer {
+        try? input.close()
+        try? output.close()
+    }
     while let data = try input.read(upToCount: 64 * 1024), !data.isEmpty { try output.write(contentsOf: data) }
 }
 

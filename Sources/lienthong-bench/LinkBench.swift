@@ -1,9 +1,9 @@
+import Envelope
 import Foundation
+import Link
 import Logging
 import NIOCore
 import NIOPosix
-import Envelope
-import Link
 import SodiumKit
 import Spool
 import Topology
@@ -18,7 +18,10 @@ func linkBench() async throws {
     pool.start()
     print("link: district → hub on 127.0.0.1, WAL + synchronous=FULL at both ends, median of \(runs) runs")
 
-    var raw: [Double] = [], smallRates: [Double] = [], largeRates: [Double] = [], spoolRates: [Double] = []
+    var raw: [Double] = []
+    var smallRates: [Double] = []
+    var largeRates: [Double] = []
+    var spoolRates: [Double] = []
     // `--only-small 1`: just the small-envelope transfer (for profiling it).
     let onlySmall = argument("--only-small", default: 0) == 1
     for _ in 0..<runs {
@@ -29,7 +32,10 @@ func linkBench() async throws {
         let cpu0 = cpuSeconds()
         smallRates.append(Double(small) / (try await net.transfer(expect: small)))
         if onlySmall {
-            print(String(format: "CPU (user+sys, both nodes) per envelope: %.0f µs", (cpuSeconds() - cpu0) / Double(small) * 1e6))
+            print(
+                String(
+                    format: "CPU (user+sys, both nodes) per envelope: %.0f µs",
+                    (cpuSeconds() - cpu0) / Double(small) * 1e6))
             continue
         }
         let net2 = try BenchNet(group: group, pool: pool)
@@ -48,8 +54,10 @@ func linkBench() async throws {
     print(String(format: "raw NIO loopback (1 GiB, one connection): %.0f MB/s", median(raw)))
     print(String(format: "spool durable chunk writes (20 MiB envelope): %.0f MB/s", median(spoolRates)))
     print(String(format: "link, %d × 4 KiB durable envelopes: %.0f envelopes/s", small, median(smallRates)))
-    print(String(format: "link, 5 × 20 MiB: %.0f MB/s (%.0f%% of raw loopback, %.0f%% of the spool's durable write rate)",
-                 median(largeRates), 100 * median(largeRates) / median(raw), 100 * median(largeRates) / median(spoolRates)))
+    print(
+        String(
+            format: "link, 5 × 20 MiB: %.0f MB/s (%.0f%% of raw loopback, %.0f%% of the spool's durable write rate)",
+            median(largeRates), 100 * median(largeRates) / median(raw), 100 * median(largeRates) / median(spoolRates)))
 }
 
 /// A hub and one district with fresh keys and spools in a temporary directory.
@@ -95,40 +103,56 @@ final class BenchNet: @unchecked Sendable {
 
     func envelope(size: Int) throws -> IncomingEnvelope {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let params = SealParameters(kind: .document, urgency: .thuong, origin: districtID,
-                                    recipients: [SealRecipient(id: hubID, encryptionKey: keys[hubID]!.1.publicKey)],
-                                    createdAt: now, expiresAt: now + 3_600_000)
+        let params = SealParameters(
+            kind: .document, urgency: .thuong, origin: districtID,
+            recipients: [SealRecipient(id: hubID, encryptionKey: keys[hubID]!.1.publicKey)],
+            createdAt: now, expiresAt: now + 3_600_000)
         let body = MemorySink()
-        let s = try EnvelopeSealer.seal(params, signer: keys[districtID]!.0, payloadSize: UInt64(size), source: MemorySource(Sodium.randomBytes(size)), body: body)
+        let s = try EnvelopeSealer.seal(
+            params, signer: keys[districtID]!.0, payloadSize: UInt64(size),
+            source: MemorySource(Sodium.randomBytes(size)), body: body)
         let layout = s.header.layout
         let chunks = layout.split(body: body.bytes)
-        return IncomingEnvelope(verifier: try ChunkVerifier(header: s.header, table: s.table), chunks: chunks, from: "local",
-                                custody: Custody(nextHops: [hubID: [hubID]], deliverLocally: false))
+        return IncomingEnvelope(
+            verifier: try ChunkVerifier(header: s.header, table: s.table), chunks: chunks, from: "local",
+            custody: Custody(nextHops: [hubID: [hubID]], deliverLocally: false))
     }
 
     func context(_ id: NodeID, _ spool: Spool) -> LinkContext {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        return LinkContext(me: id, keys: keys[id]!.0, topology: topology, spool: spool, blockingPool: pool, logger: logger)
+        return LinkContext(
+            me: id, keys: keys[id]!.0, topology: topology, spool: spool, blockingPool: pool, logger: logger)
     }
 
     /// Starts the hub's listener and the district's link; returns the seconds until `expect`
     /// envelopes are durably in the hub's inbox.
     func transfer(expect: Int) async throws -> Double {
-        let hubContext = context(hubID, hub), districtContext = context(districtID, district)
+        let hubContext = context(hubID, hub)
+        let districtContext = context(districtID, district)
         let (ports, cont) = AsyncStream.makeStream(of: Int.self)
-        let group = self.group, hubID = self.hubID, hub = self.hub
+        let group = self.group
+        let hubID = self.hubID
+        let hub = self.hub
         // Listener and link are child tasks: cancelled (and awaited) when the count is reached.
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await LinkEndpoints.listen(host: "127.0.0.1", port: 0, context: hubContext, group: group, onBound: { cont.yield($0) }) }
+            tasks.addTask {
+                try await LinkEndpoints.listen(
+                    host: "127.0.0.1", port: 0, context: hubContext, group: group, onBound: { cont.yield($0) })
+            }
             var it = ports.makeAsyncIterator()
             guard let port = await it.next() else { throw BenchError(description: "listener did not start") }
             let start = ContinuousClock.now
-            tasks.addTask { _ = try await LinkEndpoints.dial(hubID, at: try Endpoint(host: "127.0.0.1", port: port), context: districtContext, group: group) }
+            tasks.addTask {
+                _ = try await LinkEndpoints.dial(
+                    hubID, at: try Endpoint(host: "127.0.0.1", port: port), context: districtContext, group: group)
+            }
             // A count, polled every 10 ms: listing the inbox here would compete with the link for the CPU.
             while try hub.inboxCount() < expect {
                 try await Task.sleep(for: .milliseconds(10))
-                guard ContinuousClock.now - start < .seconds(600) else { throw BenchError(description: "transfer did not finish") }
+                guard ContinuousClock.now - start < .seconds(600) else {
+                    throw BenchError(description: "transfer did not finish")
+                }
             }
             let d = ContinuousClock.now - start
             tasks.cancelAll()
@@ -140,10 +164,14 @@ final class BenchNet: @unchecked Sendable {
     /// The spool's durable chunk-write rate for one 20 MiB envelope (64 chunks per transaction).
     func spoolWriteMBps() throws -> Double {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let params = SealParameters(kind: .document, urgency: .thuong, origin: districtID,
-                                    recipients: [SealRecipient(id: hubID, encryptionKey: keys[hubID]!.1.publicKey)], createdAt: now, expiresAt: now + 3_600_000)
+        let params = SealParameters(
+            kind: .document, urgency: .thuong, origin: districtID,
+            recipients: [SealRecipient(id: hubID, encryptionKey: keys[hubID]!.1.publicKey)], createdAt: now,
+            expiresAt: now + 3_600_000)
         let body = MemorySink()
-        let s = try EnvelopeSealer.seal(params, signer: keys[districtID]!.0, payloadSize: 20 << 20, source: MemorySource(Sodium.randomBytes(20 << 20)), body: body)
+        let s = try EnvelopeSealer.seal(
+            params, signer: keys[districtID]!.0, payloadSize: 20 << 20,
+            source: MemorySource(Sodium.randomBytes(20 << 20)), body: body)
         let layout = s.header.layout
         let chunks = layout.split(body: body.bytes)
         let spool = try Spool(path: dir + "/write.sqlite")
@@ -169,7 +197,10 @@ func rawLoopbackMBps(group: any EventLoopGroup, bytes: Int) async throws -> Doub
         var received = 0
         let target: Int
         let done: EventLoopPromise<Void>
-        init(target: Int, done: EventLoopPromise<Void>) { self.target = target; self.done = done }
+        init(target: Int, done: EventLoopPromise<Void>) {
+            self.target = target
+            self.done = done
+        }
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             received += unwrapInboundIn(data).readableBytes
             if received >= target { done.succeed() }
@@ -177,9 +208,15 @@ func rawLoopbackMBps(group: any EventLoopGroup, bytes: Int) async throws -> Doub
     }
     let done = group.next().makePromise(of: Void.self)
     let server = try await ServerBootstrap(group: group).serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-        .childChannelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Sink(target: bytes, done: done)) } }
+        .childChannelInitializer { ch in
+            ch.eventLoop.makeCompletedFuture {
+                try ch.pipeline.syncOperations.addHandler(Sink(target: bytes, done: done))
+            }
+        }
         .bind(host: "127.0.0.1", port: 0).get()
-    let client = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: server.localAddress?.port ?? 0).get()
+    let client = try await ClientBootstrap(group: group).connect(
+        host: "127.0.0.1", port: server.localAddress?.port ?? 0
+    ).get()
     let chunk = ByteBuffer(bytes: Sodium.randomBytes(64 << 10))
     let start = ContinuousClock.now
     var sent = 0
@@ -201,5 +238,6 @@ func rawLoopbackMBps(group: any EventLoopGroup, bytes: Int) async throws -> Doub
 func cpuSeconds() -> Double {
     var u = rusage()
     getrusage(RUSAGE_SELF.rawValue, &u)
-    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(
+        u.ru_stime.tv_usec) / 1e6
 }

@@ -1,19 +1,22 @@
+import FlakyLink
 // The flaky-link harness: `lienthong-flaky CONFIG.json [--stats FILE]` runs one seeded proxy per
 // link until SIGTERM/SIGINT. With --stats it rewrites FILE twice a second with each link's
 // counters: {"<name>": {"connections": n, "cuts": n, "bytesUp": n, "bytesDown": n}}.
 import Foundation
-import FlakyLink
 import NIOPosix
 
 let args = CommandLine.arguments
 guard args.count >= 2, let data = FileManager.default.contents(atPath: args[1]) else {
-    FileHandle.standardError.write(Data("usage: lienthong-flaky CONFIG.json [--stats FILE]   (format: docs/OPERATIONS.md, \"Flaky links\")\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: lienthong-flaky CONFIG.json [--stats FILE]   (format: docs/OPERATIONS.md, \"Flaky links\")\n".utf8)
+    )
     exit(2)
 }
 let statsPath: String? = args.firstIndex(of: "--stats").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
 let config: FlakyConfig
 do { config = try JSONDecoder().decode(FlakyConfig.self, from: data) } catch {
-    FileHandle.standardError.write(Data("lienthong-flaky: \(args[1]) is not a flaky-link configuration: \(error)\n".utf8))
+    FileHandle.standardError.write(
+        Data("lienthong-flaky: \(args[1]) is not a flaky-link configuration: \(error)\n".utf8))
     exit(2)
 }
 signal(SIGPIPE, SIG_IGN)
@@ -25,8 +28,11 @@ let group = MultiThreadedEventLoopGroup.singleton
 func writeStats(to path: String) {
     var out: [String: [String: Int]] = [:]
     for p in proxies {
-        out[p.spec.name] = ["connections": p.stats.connections.load(ordering: .relaxed), "cuts": p.stats.cuts.load(ordering: .relaxed),
-                            "bytesUp": p.stats.bytesUp.load(ordering: .relaxed), "bytesDown": p.stats.bytesDown.load(ordering: .relaxed)]
+        out[p.spec.name] = [
+            "connections": p.stats.connections.load(ordering: .relaxed), "cuts": p.stats.cuts.load(ordering: .relaxed),
+            "bytesUp": p.stats.bytesUp.load(ordering: .relaxed),
+            "bytesDown": p.stats.bytesDown.load(ordering: .relaxed),
+        ]
     }
     if let json = try? JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]) {
         try? json.write(to: URL(fileURLWithPath: path), options: .atomic)

@@ -1,3 +1,7 @@
+import Envelope
+import Foundation
+import Spool
+
 // lienthong-testkit: helper processes that tests start and kill. Never installed.
 //
 //   lienthong-testkit spool-writer --db PATH --envelope FILE --pause-ms N
@@ -7,9 +11,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Envelope
-import Spool
 
 func option(_ name: String) -> String? {
     let args = CommandLine.arguments
@@ -45,7 +46,8 @@ do {
     switch CommandLine.arguments.dropFirst().first {
     case "spool-writer": try spoolWriter()
     default:
-        FileHandle.standardError.write(Data("usage: lienthong-testkit spool-writer --db PATH --envelope FILE [--pause-ms N]\n".utf8))
+        FileHandle.standardError.write(
+            Data("usage: lienthong-testkit spool-writer --db PATH --envelope FILE [--pause-ms N]\n".utf8))
         exit(2)
     }
 } catch {

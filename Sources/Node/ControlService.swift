@@ -80,9 +80,10 @@ struct ControlService: Service {
     /// descriptor each for no longer than the request deadline.
     private func refuseBusy(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let busy = ControlResponse.failure(
-            ControlError.Code.busy.rawValue,
-            "the node is serving "
-                + "\(ControlLimits.maxConnections) control connections; try again in a few seconds")
+            ControlError(
+                .busy,
+                "the node is serving "
+                    + "\(ControlLimits.maxConnections) control connections; try again in a few seconds"))
         try? await channel.executeThenClose { _, outbound in
             try await outbound.write(ByteBuffer(bytes: try ControlCodec.encode(busy)))
         }
@@ -99,7 +100,7 @@ struct ControlService: Service {
                         try await outbound.write(
                             ByteBuffer(
                                 bytes: try ControlCodec.encode(
-                                    ControlResponse.failure(ControlError.Code.tooLarge.rawValue, "\(error)"))))
+                                    ControlResponse.failure(error))))
                         return
                     }
                     guard let line = lines.first else { continue }

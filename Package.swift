@@ -22,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        // The desk (HTTP server and templates). Only the Desk module imports them.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
     ],
     targets: [
         // libsodium, through a system-library target. Only SodiumKit imports it.
@@ -69,15 +73,29 @@ let package = Package(
                 "Diagnostics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The clerk's desk and the integration API: an HTTP server inside the daemon. The only
+        // module that imports the HTTP server.
+        .target(
+            name: "Desk",
+            dependencies: [
+                "Node", "Control", "Diagnostics", "SodiumKit", "Spool", "Topology", "Envelope",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "LienThongCLI",
             dependencies: [
-                "Node", "Control", "Envelope", "Topology", "SodiumKit", "Spool", "Link", "Diagnostics",
+                "Desk", "Node", "Control", "Envelope", "Topology", "SodiumKit", "Spool", "Link", "Diagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -71,6 +71,8 @@ public struct SendRequest: Codable, Sendable, Equatable {
     public var skipUnknown: Bool?
     /// Send even though a document with the same DocumentId was sent before.
     public var resend: Bool?
+    /// Hạn xử lý: the date by which the recipient is to have dealt with it (`YYYY-MM-DD`).
+    public var dueDate: String?
 
     public init(
         to: [String], urgency: String, expiresInMs: Int64, subject: String, codeNumber: String? = nil,

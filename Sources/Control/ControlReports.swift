@@ -13,6 +13,8 @@ public struct NodeStatusReport: Codable, Sendable, Equatable {
     public var inboxDocuments: Int
     public var sentDocuments: Int
     public var spoolBytes: UInt64
+    /// The desk's address (web app and `/api/v1`), when it listens.
+    public var desk: String?
 
     public init(
         node: String, name: String, uptimeSeconds: Int64?, queueByState: [String: Int], queueTotal: Int,

@@ -65,5 +65,6 @@ struct StatusCommand: ParsableCommand {
         print("  oldest    \(s.oldestEntryAgeSeconds.map(Output.age) ?? "-")")
         print("  inbox     \(s.inboxDocuments) document(s); sent and tracked: \(s.sentDocuments)")
         print("  spool     \(Output.bytes(s.spoolBytes))")
+        print("  desk      \(s.desk ?? (s.uptimeSeconds == nil ? "-" : "not listening (see the daemon's log)"))")
     }
 }

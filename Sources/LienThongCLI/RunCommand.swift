@@ -1,4 +1,5 @@
 import ArgumentParser
+import Desk
 import Logging
 import Node
 
@@ -22,7 +23,7 @@ public struct DaemonCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown log level '\(logLevel)'; use trace, debug, info, notice, warning or error")
         }
-        try await Daemon.run(home: home.home, logLevel: level)
+        try await Daemon.run(home: home.home, logLevel: level) { runtime in [try DeskService(runtime: runtime)] }
     }
 }
 

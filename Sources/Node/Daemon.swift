@@ -19,7 +19,12 @@ import Darwin
 /// from neighbours the topology pins (the link handshake), and control requests only on an
 /// owner-only Unix socket. Only one daemon runs per home (an exclusive lock on `DIR/lienthongd.lock`).
 public enum Daemon {
-    public static func run(home: String, logLevel: Logger.Level = .info) async throws {
+    /// - Parameter extraServices: services of modules above `Node` (the desk), built from the
+    ///   runtime and run in the same group, so they start and stop with the node.
+    public static func run(
+        home: String, logLevel: Logger.Level = .info,
+        extraServices: @Sendable (NodeRuntime) throws -> [any Service] = { _ in [] }
+    ) async throws {
         let tuned = AllocatorTuning.apply()
         let identity = try NodeIdentity(home: home)
         var logger = Logger(label: "lienthongd")
@@ -47,6 +52,12 @@ public enum Daemon {
             throw error
         }
         logger.info("node starting", metadata: ["name": "\(identity.name)", "spool": "\(identity.home.spoolPath)"])
+        let extras: [any Service]
+        do { extras = try extraServices(runtime) } catch {
+            try? await pool.shutdownGracefully()
+            try? await controlPool.shutdownGracefully()
+            throw error
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: [
@@ -55,7 +66,7 @@ public enum Daemon {
                     .init(service: UplinkService(runtime: runtime), successTerminationBehavior: .ignore),
                     .init(service: DeliveryService(runtime: runtime)),
                     .init(service: JanitorService(runtime: runtime)),
-                ],
+                ] + extras.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do { try await group.run() } catch {

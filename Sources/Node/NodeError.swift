@@ -42,6 +42,7 @@ public struct NodeError: Error, CustomStringConvertible, Sendable, LienThongErro
         case recallReason = "RECALL-REASON"
         case sendBatchTooLarge = "SEND-BATCH-TOO-LARGE"
         case sendEachFileCode = "SEND-EACH-FILE-CODE"
+        case sendDueDate = "SEND-DUE-DATE"
         case sendEdxmlArgs = "SEND-EDXML-ARGS"
         case sendExpiry = "SEND-EXPIRY"
         case sendFile = "SEND-FILE"

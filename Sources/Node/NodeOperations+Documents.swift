@@ -70,7 +70,7 @@ extension NodeOperations {
         let notices = try targets.map {
             try self.notices.receipt(for: id, origin: $0, status: .recalled, reason: reason, now: now)
         }
-        return try spool.recallSent(id, to: targets, receipts: notices, reason: reason, actor: Self.actor(), now: now)
+        return try spool.recallSent(id, to: targets, receipts: notices, reason: reason, actor: actor, now: now)
     }
 
     /// `lienthong inbox recall accept|reject ID`: 15 or 16, only after the sender's 13. On 15 the
@@ -99,7 +99,7 @@ extension NodeOperations {
         try spool.answerRecall(
             id, accept: accept, reason: reason,
             identity: metadata.identity(origin: entry.origin.rawValue),
-            metadata: listing.metadataBytes, actor: Self.actor(), now: now, receipt: receipt)
+            metadata: listing.metadataBytes, actor: actor, now: now, receipt: receipt)
         return true
     }
 

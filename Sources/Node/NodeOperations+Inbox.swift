@@ -79,13 +79,7 @@ extension NodeOperations {
         let (id, entry) = try inboxID(text)
         let now = clock()
         let receipt = try notices.receipt(for: id, origin: entry.origin, status: status, reason: reason, now: now)
-        return try spool.setInboxStatus(id, status, reason: reason, actor: Self.actor(), now: now, receipt: receipt)
-    }
-
-    /// Who is acting, for the audit log.
-    static func actor() -> String {
-        let env = ProcessInfo.processInfo.environment
-        return "operator:\(env["SUDO_USER"] ?? env["USER"] ?? "unknown")"
+        return try spool.setInboxStatus(id, status, reason: reason, actor: actor, now: now, receipt: receipt)
     }
 
     // MARK: - Tracking

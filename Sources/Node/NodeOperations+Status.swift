@@ -10,13 +10,15 @@ extension NodeOperations {
     public func status() throws -> NodeStatusReport {
         let s = try spool.statistics()
         let now = clock()
-        return NodeStatusReport(
+        var report = NodeStatusReport(
             node: identity.id.rawValue, name: identity.name,
             uptimeSeconds: startedAt.map { (now - $0) / 1000 },
             queueByState: s.entriesByState, queueTotal: s.entriesByState.values.reduce(0, +),
             oldestEntryAgeSeconds: s.oldestEnqueuedAt.map { max(0, now - $0) / 1000 },
             inboxDocuments: s.inboxDocuments,
             sentDocuments: s.sentDocuments, spoolBytes: spool.diskSize())
+        report.desk = desk?.url
+        return report
     }
 
     public func peers() throws -> [PeerReport] {

@@ -28,11 +28,15 @@ public struct NodeOperations: Sendable {
     public let queueSignal: QueueSignal?
     /// The daemon's logger (nil offline): what a request could not finish after its commit.
     public let logger: Logger?
+    /// Where the running node's desk listens (nil offline).
+    public let desk: DeskAddress?
+    /// Who the audit log names for what these operations do (`acting(as:)`); the Unix user when nil.
+    var actorName: String?
 
     public init(
         identity: NodeIdentity, spool: Spool, limits: EnvelopeLimits = .default, monitor: LinkMonitor? = nil,
         startedAt: Int64? = nil,
-        queueSignal: QueueSignal? = nil, logger: Logger? = nil,
+        queueSignal: QueueSignal? = nil, logger: Logger? = nil, desk: DeskAddress? = nil,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
         self.identity = identity
@@ -43,7 +47,23 @@ public struct NodeOperations: Sendable {
         self.startedAt = startedAt
         self.queueSignal = queueSignal
         self.logger = logger
+        self.desk = desk
         self.clock = clock
+    }
+
+    /// The same operations on behalf of an account of the desk: the audit log names it
+    /// (`desk:NAME`) instead of the daemon's Unix user.
+    public func acting(as account: String) -> NodeOperations {
+        var copy = self
+        copy.actorName = "desk:\(account)"
+        return copy
+    }
+
+    /// Who is acting, for the audit log.
+    var actor: String {
+        if let actorName { return actorName }
+        let env = ProcessInfo.processInfo.environment
+        return "operator:\(env["SUDO_USER"] ?? env["USER"] ?? "unknown")"
     }
 
     /// Runs one control request.
@@ -117,10 +137,16 @@ public struct NodeOperations: Sendable {
         let files = r.files.map {
             AttachedFile(name: ($0 as NSString).lastPathComponent, mediaType: MediaType.guess($0), content: .path($0))
         }
-        let metadata = DocumentMetadata(
+        var metadata = DocumentMetadata(
             subject: r.subject, codeNumber: r.codeNumber, codeNotation: r.codeNotation,
             documentType: r.documentType, promulgationDate: Self.today(now), secrecyLevel: secrecy,
             organName: identity.name)
+        if let due = r.dueDate {
+            guard Self.isDate(due) else {
+                throw NodeError(.sendDueDate, "the due date '\(due.prefix(40))' is not a date; give it as YYYY-MM-DD")
+            }
+            metadata.dueDate = due
+        }
         let params = SealParameters(
             kind: .document, urgency: urgency, origin: identity.id, recipients: sealRecipients,
             createdAt: now, expiresAt: now + r.expiresInMs)
@@ -131,6 +157,15 @@ public struct NodeOperations: Sendable {
         return try sealAndQueue(
             metadata: metadata, files: files, parameters: params, recipients: recipients.count,
             now: now, resend: r.resend)
+    }
+
+    /// `YYYY-MM-DD` with a real month and day.
+    static func isDate(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
+        else { return false }
+        return (1900...9999).contains(y) && (1...12).contains(m) && (1...31).contains(d)
     }
 
     /// An expiry a `send` may ask for: in the future and within the network's maximum lifetime,

@@ -56,10 +56,15 @@ public struct NodeRuntime: Sendable {
         self.startedAt = clock()
         self.operations = NodeOperations(
             identity: identity, spool: spool, monitor: monitor, startedAt: startedAt,
-            queueSignal: link.queueSignal, logger: logger, clock: clock)
+            queueSignal: link.queueSignal, logger: logger, desk: DeskAddress(), clock: clock)
         self.group = group
         self.logger = logger
         self.controlPool = controlPool ?? blockingPool
+    }
+
+    /// Runs a request of the desk on the control pool (the same threads as the control socket's).
+    public func deskBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await controlBlocking(body)
     }
 
     /// Runs blocking spool work off the event loops.

@@ -33,6 +33,11 @@ public struct NodeSettings: Codable, Sendable, Equatable {
     public var offerBurst: Int?
     /// Listen address override (default: the node's endpoint in the topology).
     public var listenHost: String?
+    /// Where the desk (web app and `/api/v1`) listens, `HOST:PORT` (default `127.0.0.1:8470`), or
+    /// `off`. An address other than loopback is an explicit choice, logged as a warning.
+    public var httpListen: String?
+    /// True when a reverse proxy serves the desk over HTTPS: its cookies are then marked Secure.
+    public var httpsProxy: Bool?
 
     public init() {}
 

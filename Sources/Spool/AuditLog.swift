@@ -18,6 +18,10 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case destroyed
     /// A partial envelope from a peer made no progress for too long and was dropped.
     case dropped
+    /// An account of the desk was added, removed, given a password or a token, or signed in.
+    case account
+    /// A document was submitted for sending by an account of the desk or the API.
+    case submitted
 }
 
 /// One audit log row.

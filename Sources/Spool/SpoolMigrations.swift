@@ -163,6 +163,21 @@ enum SpoolMigrations {
                     CREATE INDEX envelope_partial ON envelope(received_from) WHERE complete = 0;
                     """)
         }
+        m.registerMigration("v5-desk-accounts") { db in
+            // The desk's accounts: Argon2id password hashes and the BLAKE2b hash of an API token,
+            // never the password or the token itself.
+            try db.execute(
+                sql: """
+                    CREATE TABLE account (
+                      name TEXT PRIMARY KEY NOT NULL,
+                      role TEXT NOT NULL,
+                      password_hash TEXT,
+                      token_hash BLOB UNIQUE,
+                      created_at INTEGER NOT NULL,
+                      changed_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 }

@@ -28,8 +28,12 @@ final class TestNetwork: @unchecked Sendable {
         for node in try FileManager.default.contentsOfDirectory(atPath: dir + "/net") where node.hasPrefix("0") {
             let path = home(node) + "/node.json"
             var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
-            config["settings"] = ["reconnectBaseMs": 100, "reconnectCapMs": 1000, "janitorIntervalMs": 200, "queuePollMs": 50,
-                                  "retryBaseMs": 500, "keepaliveMs": 2000, "idleTimeoutMs": 15000].merging(extra) { $1 }
+            var settings: [String: Any] = ["reconnectBaseMs": 100, "reconnectCapMs": 1000, "janitorIntervalMs": 200,
+                                           "queuePollMs": 50, "retryBaseMs": 500, "keepaliveMs": 2000, "idleTimeoutMs": 15000]
+            for (key, value) in extra { settings[key] = value }
+            // Each node's desk on a port of its own, read back from `status --json`.
+            settings["httpListen"] = "127.0.0.1:0"
+            config["settings"] = settings
             try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: path))
         }
     }

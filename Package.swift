@@ -130,6 +130,7 @@ let package = Package(
         .testTarget(name: "LienThongCLITests", dependencies: ["LienThongCLI", "Topology", "SodiumKit", "Spool", "Envelope"]),
         .testTarget(name: "ControlTests", dependencies: ["Control"]),
         .testTarget(name: "EdXMLTests", dependencies: ["EdXML"]),
+        .testTarget(name: "DeskTests", dependencies: ["Desk"]),
         .testTarget(name: "FlakyLinkTests", dependencies: ["FlakyLink", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Wire", "Envelope", "SodiumKit"]),
         // Real lienthongd processes on 127.0.0.1 (the executables are built first).

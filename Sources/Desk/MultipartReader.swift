@@ -87,6 +87,9 @@ public struct MultipartReader {
                     guard pending.count - start <= 64 else { throw DeskError(.multipart, "a delimiter line is too long") }
                     break loop
                 }
+                guard pending[start..<crlf].allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else {
+                    throw DeskError(.multipart, "the body holds the boundary followed by other text; choose another boundary")
+                }
                 start = crlf + 2
                 parts += 1
                 guard parts <= Self.maxParts else {

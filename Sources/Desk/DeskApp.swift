@@ -82,6 +82,8 @@ public struct DeskApp: Sendable {
             status = .conflict
         } else if code == "SPOOL-DISK-FULL" {
             status = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        } else if code == "SPOOL-ARGUMENT" {
+            status = .badRequest  // an id or prefix from the request that is not one
         } else if code.hasPrefix("SPOOL-") || code.hasPrefix("NODE-") || code.hasPrefix("SODIUM-") {
             status = .internalServerError
         } else {
@@ -94,7 +96,8 @@ public struct DeskApp: Sendable {
 
     /// A page from its template, inside the layout, with the account and CSRF token filled in.
     func render(_ template: String, _ values: [String: Any], context: DeskRequestContext) -> String {
-        var values = values
+        // An absent value is left out: Mustache would print a wrapped nil as "nil" and treat it as true.
+        var values = Self.present(values)
         values["account"] = context.account
         values["csrf"] = context.session?.csrf
         values["isOperator"] = context.role == .operator
@@ -102,6 +105,22 @@ public struct DeskApp: Sendable {
         let content = library.render(values, withTemplate: template) ?? ""
         values["content"] = content
         return library.render(values, withTemplate: "layout") ?? content
+    }
+
+    /// The values without absent ones, in nested rows too.
+    static func present(_ values: [String: Any]) -> [String: Any] {
+        values.compactMapValues { v -> Any? in
+            if isNil(v) { return nil }
+            if let rows = v as? [[String: Any]] { return rows.map(present) }
+            if let row = v as? [String: Any] { return present(row) }
+            return v
+        }
+    }
+
+    static func isNil(_ value: Any) -> Bool {
+        if case Optional<Any>.none = value as Any? { return true }
+        let mirror = Mirror(reflecting: value)
+        return mirror.displayStyle == .optional && mirror.children.isEmpty
     }
 
     func page(_ template: String, _ values: [String: Any], context: DeskRequestContext) -> Response {

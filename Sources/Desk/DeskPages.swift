@@ -84,8 +84,8 @@ struct DeskPages {
         let values: [String: Any] = [
             "title": view.subject.isEmpty ? "Văn bản" : view.subject, "id": item.id,
             "reference": view.reference ?? "", "subject": view.subject, "organName": view.organName ?? item.originName,
-            "documentType": view.documentType ?? "", "promulgationDate": view.promulgationDate ?? "",
-            "dueDate": view.dueDate ?? "", "urgencyClass": item.urgency,
+            "documentType": view.documentType ?? "", "promulgationDate": view.promulgationDate.map(DeskText.day) ?? "",
+            "dueDate": view.dueDate.map(DeskText.day) ?? "", "urgencyClass": item.urgency,
             "urgencyName": DeskText.urgency(item.urgency)?.displayName ?? item.urgency,
             "receivedAt": DeskText.date(item.receivedAt), "statusName": DeskText.status(item.status),
             "recallName": item.recall.map(DeskText.status) as Any,

@@ -58,6 +58,12 @@ enum DeskText {
         return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 
+    /// `2026-12-31` as a clerk writes it: `31/12/2026` (anything else as it is).
+    static func day(_ iso: String) -> String {
+        let p = iso.prefix(10).split(separator: "-")
+        return p.count == 3 && p[0].count == 4 ? "\(p[2])/\(p[1])/\(p[0])" : iso
+    }
+
     /// `3 giờ 5 phút` for an age.
     static func age(_ ms: Int64) -> String {
         let minutes = max(0, ms) / 60_000

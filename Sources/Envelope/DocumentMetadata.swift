@@ -61,10 +61,10 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
         self.organName = organName
     }
 
-    /// `21-CT/TU` style: số and ký hiệu together, when present.
+    /// `21/CT-TU` style (số/ký hiệu, as written on the document): both together, when present.
     public var reference: String? {
         switch (codeNumber, codeNotation) {
-        case (let n?, let x?): "\(n)-\(x)"
+        case (let n?, let x?): "\(n)/\(x)"
         case (let n?, nil): n
         case (nil, let x?): x
         case (nil, nil): nil

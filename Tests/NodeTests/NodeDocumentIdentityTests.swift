@@ -59,7 +59,7 @@ import Spool
         try waitUntil("the sender sees 01") { try net.track(commune11, first).counts["01"] == 1 }
         let listed = try net.inbox(commune21)
         #expect(listed.map(\.id) == [first] && listed[0].documentId == documentId)
-        #expect(listed[0].reference == "21-CT-TU" && listed[0].businessDocType == 0)
+        #expect(listed[0].reference == "21/CT-TU" && listed[0].businessDocType == 0)
         #expect(try net.cli(commune21, "inbox", "list").contains(documentId))
 
         // The e-office software's 03 package: From must be this node, ResponseFor this document.

@@ -43,7 +43,7 @@ import EdXML
         try waitUntil("the package is in commune 2.1's inbox") { try net.inbox(commune21).map(\.id) == [id] }
         let view = try net.json(DocumentView.self, commune21, "inbox", "show", id)
         #expect(view.subject == "Về việc tăng cường trao đổi văn bản điện tử trên môi trường mạng")
-        #expect(view.reference == "21-CT-TU" && view.documentType == "Chỉ thị")
+        #expect(view.reference == "21/CT-TU" && view.documentType == "Chỉ thị")
         #expect(view.documentId == "\(commune11),2016/08/15,21/CT-TU" && view.businessDocType == 0)
         #expect(view.edxmlPackage == true && view.item.urgency == "khan")  // Priority 1 = Khẩn
         // The rest of the header, as `inbox show` prints it.

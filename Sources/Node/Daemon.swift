@@ -52,8 +52,15 @@ public enum Daemon {
             throw error
         }
         logger.info("node starting", metadata: ["name": "\(identity.name)", "spool": "\(identity.home.spoolPath)"])
-        let extras: [any Service]
-        do { extras = try extraServices(runtime) } catch {
+        var extras: [any Service]
+        do {
+            extras = try extraServices(runtime)
+            if let path = identity.settings.hotFolder {
+                let root = path.hasPrefix("/") ? path : identity.home.path + "/" + path
+                extras.append(
+                    ExchangeService(runtime: runtime, folder: try ExchangeFolder(root: root, operations: runtime.operations)))
+            }
+        } catch {
             try? await pool.shutdownGracefully()
             try? await controlPool.shutdownGracefully()
             throw error

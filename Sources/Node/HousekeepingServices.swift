@@ -276,3 +276,27 @@ struct JanitorService: Service {
         }
     }
 }
+
+/// The hot folder (`hotFolder` in the settings): one pass every `hotFolderScanMs`. A directory scan
+/// on an interval, like the janitor's sweep: the folder is written by another program, and a scan
+/// costs a few `stat` calls.
+struct ExchangeService: Service {
+    let runtime: NodeRuntime
+    let folder: ExchangeFolder
+
+    func run() async throws {
+        let interval = runtime.settings.hotFolderScanMs ?? 1_000
+        runtime.logger.info("hot folder ready", metadata: ["path": "\(folder.root)"])
+        try await untilShutdown {
+            while !Task.isCancelled {
+                do {
+                    let handled = try await runtime.controlBlocking { [folder] in try folder.pass() }
+                    if handled > 0 { runtime.operations.queueSignal?.notify() }
+                } catch {
+                    runtime.logger.warning("hot folder pass failed; will retry", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: .milliseconds(interval))
+            }
+        }
+    }
+}

@@ -159,3 +159,31 @@ extension NodeOperations {
         return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
     }
 }
+
+extension NodeOperations {
+    /// A status package from this agency's e-office software, dropped in the hot folder: the
+    /// received document it answers is found by ResponseFor (OrganId and DocumentId), then the
+    /// status is applied as `applyStatusPackage(_:file:)` does.
+    public func applyStatusPackage(file: String) throws -> Bool {
+        let status: EdXMLStatus
+        do {
+            guard case .status(let s) = try EdXMLReader().read(fileAt: file) else {
+                throw NodeError(
+                    .edxmlNotStatus, "\(file) is a document package, not a status package; drop it in outgoing/")
+            }
+            status = s
+        } catch var error as EdXMLError {
+            error.message = "\(file): \(error.message)"
+            throw error
+        }
+        guard let documentId = status.responseFor.documentId, let organ = status.responseFor.organId,
+            let origin = try? NodeID(organ), let id = try spool.receivedDocument(documentId: documentId, origin: origin)
+        else {
+            throw NodeError(
+                .inboxNotFound,
+                "\(file) answers no document in this node's inbox: its ResponseFor needs the OrganId and "
+                    + "DocumentId of a received document")
+        }
+        return try applyStatusPackage(id.hex, file: file)
+    }
+}

@@ -36,6 +36,11 @@ public struct NodeSettings: Codable, Sendable, Equatable {
     /// Where the desk (web app and `/api/v1`) listens, `HOST:PORT` (default `127.0.0.1:8470`), or
     /// `off`. An address other than loopback is an explicit choice, logged as a warning.
     public var httpListen: String?
+    /// The hot folder for e-office software (`ExchangeFolder`): a path, relative to the node home
+    /// when not absolute (e.g. `exchange`); off when not set. `hotFolderScanMs`: how often it is
+    /// looked at (default 1,000).
+    public var hotFolder: String?
+    public var hotFolderScanMs: Int64?
     /// True when a reverse proxy serves the desk over HTTPS: its cookies are then marked Secure.
     public var httpsProxy: Bool?
 

@@ -178,6 +178,17 @@ enum SpoolMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v6-exchange-folder") { db in
+            // What the hot folder has written out (a received document, a recipient's status), so a
+            // restart writes each once more at most and never skips one.
+            try db.execute(
+                sql: """
+                    CREATE TABLE exchange_done (
+                      key TEXT PRIMARY KEY NOT NULL,
+                      at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 }

@@ -15,7 +15,7 @@ final class TestNetwork: @unchecked Sendable {
     }()
 
     /// Provisions `topology` (default: the 7-node small tree) with short timers for tests.
-    init(topology: String = "Topology/small.json", settings extra: [String: Int] = [:]) throws {
+    init(topology: String = "Topology/small.json", settings extra: [String: Any] = [:]) throws {
         dir = NSTemporaryDirectory() + "lt-node-\(UUID().uuidString.prefix(8))"
         let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path,
                           Self.repositoryRoot + "/.build/debug"]

@@ -210,6 +210,8 @@ struct DocumentOptions: ParsableArguments {
     @Option(help: "Số, e.g. 21.") var codeNumber: String?
     @Option(help: "Ký hiệu, e.g. CT/TU.") var codeNotation: String?
     @Option(help: "Loại văn bản, e.g. \"Chỉ thị\".") var documentType: String?
+    @Option(help: ArgumentHelp("Hạn xử lý: the date the recipient is to deal with it by.", valueName: "YYYY-MM-DD"))
+    var dueDate: String?
     @Option(help: "Độ mật: Thường (default). Mật, Tối mật and Tuyệt mật are refused by policy.") var secrecy: String =
         "Thường"
     @Option(name: .customLong("file"), help: ArgumentHelp("A file to attach (repeat for several).", valueName: "PATH"))

@@ -50,6 +50,7 @@ struct SendCommand: ParsableCommand {
             secrecy: d.secrecy, files: d.files.map(NodeAccess.absolute), eachFile: eachFile ? true : nil)
         var sending = request
         sending.resend = resend ? true : nil
+        sending.dueDate = d.dueDate
         guard case .sent(let report) = try node.perform(.send(sending)) else {
             throw CLIError(.controlUnexpected, "unexpected answer to send")
         }

@@ -80,3 +80,46 @@ struct MultipartReaderTests {
         #expect(UploadReceiver.safeName("a\u{0}b\nc", index: 0) == "abc")
     }
 }
+
+/// Random bodies in random pieces: the reader either reads them or refuses them with its error,
+/// and what it holds back stays below a header block plus a delimiter, whatever it is fed.
+struct MultipartReaderRandomTests {
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func randomInputNeverCrashesOrGrowsTheBuffer() throws {
+        var rng = SplitMix(state: 2026)
+        let alphabet = Array("--b\r\n\"=;:Content-Disposition: form-data; name=filename\r\n\r\nxy".utf8)
+        for _ in 0..<2_000 {
+            var reader = try MultipartReader(boundary: "b")
+            let length = Int.random(in: 0..<3_000, using: &rng)
+            let body = (0..<length).map { _ in
+                Bool.random(using: &rng) ? alphabet.randomElement(using: &rng)! : UInt8.random(in: 0...255, using: &rng)
+            }
+            var i = 0
+            do {
+                while i < body.count {
+                    let n = Int.random(in: 1...64, using: &rng)
+                    _ = try reader.feed(body[i..<min(i + n, body.count)])
+                    i += n
+                }
+            } catch is DeskError {}
+        }
+        // Body bytes are handed on, not kept: a 1 MiB part fed in 4 KiB pieces yields ~1 MiB of body.
+        var reader = try MultipartReader(boundary: "b")
+        _ = try reader.feed(Array("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\n".utf8))
+        var out = 0
+        for _ in 0..<256 {
+            for case .body(let b) in try reader.feed([UInt8](repeating: 0x41, count: 4096)) { out += b.count }
+        }
+        #expect(out >= 256 * 4096 - 8)
+    }
+}

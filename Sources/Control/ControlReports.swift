@@ -236,6 +236,9 @@ public struct TrackSummary: Codable, Sendable, Equatable {
     public var sentAt: Int64
     public var recipients: Int
     public var arrived: Int
+    /// Trích yếu and số/ký hiệu, when the spool recorded them.
+    public var subject: String?
+    public var reference: String?
     public init(id: String, sentAt: Int64, recipients: Int, arrived: Int) {
         self.id = id
         self.sentAt = sentAt

@@ -114,6 +114,7 @@ struct DeskOutgoingPages {
             [
                 "id": s.id, "shortId": String(s.id.prefix(12)), "sentAt": DeskText.date(s.sentAt),
                 "arrived": s.arrived, "recipients": s.recipients, "missing": s.recipients - s.arrived,
+                "subject": s.subject ?? "(không có trích yếu)", "reference": s.reference ?? "",
             ]
         }
         return app.page(
@@ -123,10 +124,11 @@ struct DeskOutgoingPages {
     func tracking(_ context: DeskRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let ops = try app.operations(context)
-        let (report, sentAt) = try await app.blocking {
+        let (report, summary) = try await app.blocking {
             let report = try ops.track(id)
-            return (report, try ops.sentList().first { $0.id == report.id }?.sentAt)
+            return (report, try ops.sentList().first { $0.id == report.id })
         }
+        let sentAt = summary?.sentAt
         let now = app.now()
         let notArrived: Set<String> = [ReceiptStatus.pending.rawValue, ReceiptStatus.undeliverable.rawValue]
         let missing: [[String: Any]] = report.entries.filter { notArrived.contains($0.status) }.map { e in
@@ -146,7 +148,8 @@ struct DeskOutgoingPages {
         return app.page(
             "tracking",
             [
-                "title": "Theo dõi văn bản \(report.id.prefix(12))", "id": report.id, "entries": entries,
+                "title": summary?.subject ?? "Theo dõi văn bản \(report.id.prefix(12))", "id": report.id,
+                "reference": summary?.reference ?? "", "entries": entries,
                 "missing": missing, "recipients": report.recipients,
                 "arrived": report.recipients - missing.count, "sentAt": sentAt.map(DeskText.date) ?? "",
                 "refresh": DeskPages.refreshSeconds,

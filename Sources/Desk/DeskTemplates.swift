@@ -81,13 +81,14 @@ enum DeskTemplates {
             """,
         "sent": """
             <p class="hint">Tự cập nhật sau mỗi {{refresh}} giây. <a href="/van-ban-di/soan">Soạn văn bản mới</a></p>
-            <table id="sent"><thead><tr><th>Ngày gửi</th><th>Mã</th><th>Đã nhận</th><th>Chưa nhận</th></tr></thead>
-            <tbody>{{#items}}<tr><td>{{sentAt}}</td><td><a href="/van-ban-di/{{id}}">{{shortId}}</a></td>
+            <table id="sent"><thead><tr><th>Ngày gửi</th><th>Số, ký hiệu</th><th>Trích yếu</th><th>Đã nhận</th>
+            <th>Chưa nhận</th></tr></thead>
+            <tbody>{{#items}}<tr><td>{{sentAt}}</td><td>{{reference}}</td><td><a href="/van-ban-di/{{id}}">{{subject}}</a></td>
             <td>{{arrived}}/{{recipients}}</td><td>{{missing}}</td></tr>{{/items}}
-            {{^items}}<tr><td colspan="4">Chưa gửi văn bản nào.</td></tr>{{/items}}</tbody></table>
+            {{^items}}<tr><td colspan="5">Chưa gửi văn bản nào.</td></tr>{{/items}}</tbody></table>
             """,
         "tracking": """
-            <p class="hint">Tự cập nhật sau mỗi {{refresh}} giây. Gửi lúc {{sentAt}}.
+            <p class="hint">{{#reference}}Số, ký hiệu: {{reference}}. {{/reference}}Tự cập nhật sau mỗi {{refresh}} giây. Gửi lúc {{sentAt}}.
             Đã nhận {{arrived}}/{{recipients}}.</p>
             <h2>Ai chưa nhận?</h2><ul id="missing">{{#missing}}<li>{{name}} ({{recipient}}) — chưa nhận từ
             {{since}}</li>{{/missing}}{{^missing}}<li>Tất cả đã nhận.</li>{{/missing}}</ul>

@@ -118,11 +118,20 @@ extension NodeOperations {
     }
 
     public func sentList() throws -> [TrackSummary] {
-        try spool.sentDocuments(limit: 200).map { id, at in
+        let sent = try spool.sentDocuments(limit: 200)
+        let records = try spool.documentRecords(sent.map(\.0))
+        return try sent.map { id, at in
             let rows = try spool.tracking(id)
-            return TrackSummary(
+            var summary = TrackSummary(
                 id: id.hex, sentAt: at, recipients: rows.count,
                 arrived: rows.filter { $0.status.rank >= ReceiptStatus.arrived.rank }.count)
+            if let identity = records[id]?.identity {
+                summary.subject = identity.subject.isEmpty ? nil : identity.subject
+                summary.reference =
+                    DocumentMetadata(subject: "", codeNumber: identity.codeNumber, codeNotation: identity.codeNotation)
+                    .reference
+            }
+            return summary
         }
     }
 

@@ -30,11 +30,14 @@ struct DeskAuthMiddleware: RouterMiddleware {
             if let auth = request.headers[.authorization], auth.lowercased().hasPrefix("bearer ") {
                 let token = String(auth.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
                 let hash = Blake2b.hash(Array(token.utf8))
-                guard let account = try await app.blocking({ [spool = app.runtime.spool] in
-                    try spool.account(tokenHash: hash)
-                }) else {
+                guard
+                    let account = try await app.blocking({ [spool = app.runtime.spool] in
+                        try spool.account(tokenHash: hash)
+                    })
+                else {
                     throw DeskError(
-                        .unauthenticated, "the API token is not valid; ask the operator for a new one (`lienthong user token`)",
+                        .unauthenticated,
+                        "the API token is not valid; ask the operator for a new one (`lienthong user token`)",
                         vi: "Mã truy cập API không hợp lệ.")
                 }
                 context.account = account.name
@@ -42,9 +45,11 @@ struct DeskAuthMiddleware: RouterMiddleware {
             } else if let id = request.cookies[Self.sessionCookie]?.value,
                 let session = app.sessions.session(id, now: app.now())
             {
-                guard let account = try await app.blocking({ [spool = app.runtime.spool] in
-                    try spool.account(named: session.account)
-                }) else {
+                guard
+                    let account = try await app.blocking({ [spool = app.runtime.spool] in
+                        try spool.account(named: session.account)
+                    })
+                else {
                     app.sessions.closeAll(account: session.account)
                     throw DeskError(.unauthenticated, "the account was removed", vi: "Tài khoản không còn tồn tại.")
                 }

@@ -128,10 +128,14 @@ struct DeskPages {
         let ops = try app.operations(context)
         let (status, peers) = try await app.blocking { (try ops.status(), try ops.peers()) }
         let now = app.now()
-        let roles = ["parent": "cấp trên", "failover-parent": "cấp trên dự phòng", "child": "cấp dưới",
-                     "failover-child": "cấp dưới (dự phòng)"]
-        let names = ["ready": "sẵn sàng gửi", "inflight": "đang gửi", "deferred": "chờ gửi lại",
-                     "held": "tạm giữ", "quarantined": "cách ly"]
+        let roles = [
+            "parent": "cấp trên", "failover-parent": "cấp trên dự phòng", "child": "cấp dưới",
+            "failover-child": "cấp dưới (dự phòng)",
+        ]
+        let names = [
+            "ready": "sẵn sàng gửi", "inflight": "đang gửi", "deferred": "chờ gửi lại",
+            "held": "tạm giữ", "quarantined": "cách ly",
+        ]
         let rows: [[String: Any]] = peers.map { p in
             [
                 "peer": p.peer, "name": p.name, "role": roles[p.role] ?? p.role, "connected": p.connected,

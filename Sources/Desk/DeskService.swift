@@ -47,7 +47,9 @@ public struct DeskService: Service {
         }
         if !["127.0.0.1", "::1", "localhost"].contains(host) {
             logger.warning(
-                "the desk listens on \(host), not only on this machine: put TLS in front of it (a reverse proxy with httpsProxy: true)")
+                "the desk listens on \(host), not only on this machine: "
+                    + "put TLS in front of it (a reverse proxy, and httpsProxy: true)"
+            )
         }
         try? FileManager.default.removeItem(atPath: app.scratch)  // what a crash left behind
         let application = Application(

@@ -84,11 +84,14 @@ public struct MultipartReader {
                 }
                 // Transport padding then CRLF.
                 guard let crlf = find([13, 10], from: start) else {
-                    guard pending.count - start <= 64 else { throw DeskError(.multipart, "a delimiter line is too long") }
+                    guard pending.count - start <= 64 else {
+                        throw DeskError(.multipart, "a delimiter line is too long")
+                    }
                     break loop
                 }
                 guard pending[start..<crlf].allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else {
-                    throw DeskError(.multipart, "the body holds the boundary followed by other text; choose another boundary")
+                    throw DeskError(
+                        .multipart, "the body holds the boundary followed by other text; choose another boundary")
                 }
                 start = crlf + 2
                 parts += 1
@@ -196,9 +199,19 @@ public struct MultipartReader {
                 var end = after.endIndex
                 for i in after.indices {
                     let c = after[i]
-                    if escaped { v.append(c); escaped = false; continue }
-                    if c == "\\" { escaped = true; continue }
-                    if c == "\"" { end = i; break }
+                    if escaped {
+                        v.append(c)
+                        escaped = false
+                        continue
+                    }
+                    if c == "\\" {
+                        escaped = true
+                        continue
+                    }
+                    if c == "\"" {
+                        end = i
+                        break
+                    }
                     v.append(c)
                 }
                 rest = end < after.endIndex ? after[after.index(after: end)...] : ""

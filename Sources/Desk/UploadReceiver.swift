@@ -77,7 +77,9 @@ struct UploadReceiver {
                         // One directory per file: the name is what the recipient sees.
                         let folder = directory + "/" + String(files.count)
                         let path = folder + "/" + safe
-                        guard (try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)) != nil,
+                        guard
+                            (try? FileManager.default.createDirectory(
+                                atPath: folder, withIntermediateDirectories: false)) != nil,
                             FileManager.default.createFile(atPath: path, contents: nil),
                             let handle = FileHandle(forWritingAtPath: path)
                         else {

@@ -33,7 +33,9 @@ struct UserCommand: ParsableCommand {
             let hash = role == .api ? nil : try PasswordHash.hash(try UserCommand.password(passwordFile))
             try node.spool.addAccount(
                 name, role: role, passwordHash: hash, actor: SpoolHome.actor(), now: CLITime.nowMilliseconds())
-            print("added \(name) (\(role.rawValue))" + (role == .api ? "; create its token with `lienthong user token \(name)`" : ""))
+            print(
+                "added \(name) (\(role.rawValue))"
+                    + (role == .api ? "; create its token with `lienthong user token \(name)`" : ""))
         }
     }
 
@@ -52,12 +54,15 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an account; its sessions and token stop working.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove an account; its sessions and token stop working.")
         @OptionGroup var home: HomeOptions
         @Argument var name: String
 
         func run() throws {
-            guard try SpoolHome(home.home).spool.removeAccount(name, actor: SpoolHome.actor(), now: CLITime.nowMilliseconds())
+            guard
+                try SpoolHome(home.home).spool.removeAccount(
+                    name, actor: SpoolHome.actor(), now: CLITime.nowMilliseconds())
             else { throw CLIError(.userNotFound, "there is no account named \(name); see `lienthong user list`") }
             print("removed \(name)")
         }
@@ -110,7 +115,8 @@ struct UserCommand: ParsableCommand {
         let password: String
         if let file {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw CLIError(.userPassword, "cannot read \(file); give a readable file with the password on its first line")
+                throw CLIError(
+                    .userPassword, "cannot read \(file); give a readable file with the password on its first line")
             }
             password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
         } else {

@@ -44,7 +44,8 @@ public struct ExchangeFolder: Sendable {
                 try FileManager.default.createDirectory(
                     atPath: root + "/" + dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
             } catch {
-                throw NodeError(.homeIo, "cannot create \(root)/\(dir); check hotFolder in node.json", cause: "\(error)")
+                throw NodeError(
+                    .homeIo, "cannot create \(root)/\(dir); check hotFolder in node.json", cause: "\(error)")
             }
         }
     }
@@ -127,7 +128,8 @@ public struct ExchangeFolder: Sendable {
             _ = try operations.applyStatusPackage(file: file)
             try finish(name, in: "status/applied", from: "status", note: nil, suffix: "")
         } catch {
-            try? finish(name, in: "status/failed", from: "status", note: Data(Self.explain(error).utf8), suffix: ".error.txt")
+            try? finish(
+                name, in: "status/failed", from: "status", note: Data(Self.explain(error).utf8), suffix: ".error.txt")
         }
     }
 
@@ -203,7 +205,9 @@ public struct ExchangeFolder: Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw NodeError(.homeIo, "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw NodeError(.homeIo, "cannot fsync \(path): \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else {
+            throw NodeError(.homeIo, "cannot fsync \(path): \(String(cString: strerror(errno)))")
+        }
     }
 
     static func syncDirectory(_ path: String) {

@@ -46,9 +46,9 @@ public struct DeskService: Service {
             return
         }
         if !["127.0.0.1", "::1", "localhost"].contains(host) {
+            let advice = "put TLS in front of it (a reverse proxy, and httpsProxy: true)"
             logger.warning(
-                "the desk listens on \(host), not only on this machine: "
-                    + "put TLS in front of it (a reverse proxy, and httpsProxy: true)"
+                "the desk listens on \(host), not only on this machine: \(advice)"
             )
         }
         try? FileManager.default.removeItem(atPath: app.scratch)  // what a crash left behind

@@ -1,11 +1,14 @@
 /// Failed sign-ins, counted per account and per client address: after `maxFailures` within
-/// `windowMs` on either, sign-ins for it are refused until the window has passed. A plain value,
-/// tested without a server.
+/// `windowMs` for an account, or `maxFailuresPerAddress` from an address, sign-ins for it are
+/// refused until the window has passed. An address gets more: a commune office's clerks share
+/// one address behind its router, and one clerk's typos must not lock the others out. A plain
+/// value, tested without a server.
 ///
 /// Security note: the keys are attacker-chosen (account names, addresses), so the table is
 /// bounded (`maxKeys`; the oldest entries go first) and pruned as it is used.
 public struct LoginThrottle: Sendable {
     public static let maxFailures = 5
+    public static let maxFailuresPerAddress = 20
     public static let windowMs: Int64 = 15 * 60 * 1000
     public static let maxKeys = 10_000
 
@@ -19,7 +22,8 @@ public struct LoginThrottle: Sendable {
         for key in keys {
             let recent = (failures[key] ?? []).filter { now - $0 < Self.windowMs }
             failures[key] = recent.isEmpty ? nil : recent
-            if recent.count >= Self.maxFailures, let oldest = recent.first {
+            let limit = key.hasPrefix("address:") ? Self.maxFailuresPerAddress : Self.maxFailures
+            if recent.count >= limit, let oldest = recent.dropLast(limit - 1).last {
                 wait = max(wait, (oldest + Self.windowMs - now + 999) / 1000)
             }
         }
@@ -32,7 +36,7 @@ public struct LoginThrottle: Sendable {
         for key in keys {
             var list = failures[key] ?? []
             list.append(now)
-            if list.count > Self.maxFailures { list.removeFirst(list.count - Self.maxFailures) }
+            if list.count > Self.maxFailuresPerAddress { list.removeFirst(list.count - Self.maxFailuresPerAddress) }
             failures[key] = list
         }
     }

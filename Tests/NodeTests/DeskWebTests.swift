@@ -65,7 +65,8 @@ import Testing
         let held = try op.call("POST", "/he-thong/hang-doi", urlencoded: [("verb", "hold"), ("csrf", try #require(opToken))])
         #expect(held.status == 302)
 
-        // Ten wrong passwords: the account is throttled, even for the right password, for a while.
+        // Ten wrong passwords: the account is throttled, even for the right password, for a while
+        // (the address only after twenty: colleagues behind the same router can still sign in).
         let attacker = DeskClient(base: base, dir: net.dir)
         var statuses: [Int] = []
         for _ in 0..<10 { statuses.append(try attacker.signIn("vanthu", "sai-mat-khau").0.status) }
@@ -78,6 +79,18 @@ import Testing
         // Signing out ends the session.
         #expect(try clerk.call("POST", "/dang-xuat", urlencoded: [("csrf", token)]).status == 302)
         #expect(try clerk.call("GET", "/api/v1/documents/received").status == 401)
+
+        // `user passwd` changes the password; `user remove` ends the operator's live session.
+        let file = net.dir + "/new-password"
+        try Data("mat-khau-moi-2".utf8).write(to: URL(fileURLWithPath: file))
+        _ = try net.cli(commune, "user", "passwd", "quantri", "--password-file", file)
+        #expect(try DeskClient(base: base, dir: net.dir).signIn("quantri", "mat-khau-quan-tri").0.status == 401)
+        #expect(try DeskClient(base: base, dir: net.dir).signIn("quantri", "mat-khau-moi-2").0.status == 302)
+        #expect(try net.cli(commune, "user", "list").contains("quantri\toperator\tpassword"))
+        _ = try net.cli(commune, "user", "remove", "quantri")
+        let after = try op.call("GET", "/he-thong")  // back to the sign-in page
+        #expect((after.status == 302 || after.status == 303) && after.headers.contains("/dang-nhap"))
+        #expect(!(try net.cli(commune, "user", "list").contains("quantri")))
     }
 
     @Test func aTwoHundredMebibyteUploadKeepsTheDaemonSmall() throws {

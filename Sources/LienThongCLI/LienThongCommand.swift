@@ -1,4 +1,5 @@
 import ArgumentParser
+import Node
 /// LienThongCLI: the `lienthong` operator command.
 ///
 /// One file per command group (after swift-argument-parser's `Examples/math`): `init`, `keys`,
@@ -20,6 +21,7 @@ public struct LienThongCommand: AsyncParsableCommand {
             the running node through its control socket (or, with --offline, on its spool). \
             Start with `lienthong init`, or provision a test network with `lienthong topology provision`.
             """,
+        version: LienThongVersion.string,
         subcommands: [
             InitCommand.self, KeysCommand.self, TopologyCommand.self, RunCommand.self, SendCommand.self,
             InboxCommand.self,

@@ -12,7 +12,8 @@ public struct DaemonCommand: AsyncParsableCommand {
         discussion: """
             Stops gracefully on SIGTERM or SIGINT: each link stops at a chunk boundary after \
             committing what arrived; a restart resumes. Operate it with `lienthong … --home DIR`.
-            """)
+            """,
+        version: LienThongVersion.string)
 
     @OptionGroup var home: HomeOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"

@@ -48,6 +48,8 @@ struct ControlService: Service {
             throw NodeError(.nodeControlSocket, "cannot make \(path) owner-only: \(String(cString: strerror(errno)))")
         }
         runtime.logger.info("control socket ready", metadata: ["path": "\(path)"])
+        // The spool is open (the runtime opened it) and the control socket answers: ready.
+        SystemdNotifier().notify("READY=1")
         defer { unlink(path) }
         try await untilShutdown {
             try await server.executeThenClose { connections in

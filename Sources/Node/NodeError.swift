@@ -20,6 +20,7 @@ public struct NodeError: Error, CustomStringConvertible, Sendable, LienThongErro
         case homeKeyMismatch = "HOME-KEY-MISMATCH"
         case homeMissing = "HOME-MISSING"
         case homeNotInTopology = "HOME-NOT-IN-TOPOLOGY"
+        case homeSetting = "HOME-SETTING"
         case inboxAmbiguous = "INBOX-AMBIGUOUS"
         case inboxExport = "INBOX-EXPORT"
         case inboxNotFound = "INBOX-NOT-FOUND"

@@ -75,7 +75,9 @@ public struct NodeHome: Sendable {
                 .homeMissing, "\(path) is not a LienThong node home (no node.json); create one with `lienthong init`")
         }
         let config: Config
-        do { config = try JSONDecoder().decode(Config.self, from: data) } catch {
+        do { config = try JSONDecoder().decode(Config.self, from: data) } catch let error as NodeError {
+            throw error  // a setting, named
+        } catch {
             throw NodeError(.homeConfig, "\(home.configPath) is damaged: \(error)")
         }
         guard config.format == configFormat else {

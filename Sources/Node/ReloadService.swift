@@ -1,0 +1,54 @@
+import Foundation
+import ServiceLifecycle
+import UnixSignals
+
+/// `SIGHUP` (`systemctl reload`): the node re-reads and validates `node.json` and logs what
+/// changed; it never stops. Settings are read when each service starts, so a change takes
+/// effect at the next restart, and the log says so; a file that no longer validates is
+/// reported with the key named while the node goes on with what it started with.
+struct ReloadService: Service {
+    let runtime: NodeRuntime
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        try? await cancelWhenGracefulShutdown {
+            for await _ in signals {
+                self.reload()
+            }
+        }
+    }
+
+    func reload() {
+        let logger = runtime.logger
+        do {
+            let (_, config) = try NodeHome.open(runtime.identity.home.path)
+            let now = config.settings ?? NodeSettings()
+            let changed = Self.differences(runtime.settings, now)
+            if changed.isEmpty {
+                logger.notice("SIGHUP: node.json re-read and valid; no setting changed")
+            } else {
+                logger.notice(
+                    "SIGHUP: node.json re-read and valid; changed settings take effect at the next restart",
+                    metadata: ["changed": "\(changed.joined(separator: ", "))"])
+            }
+        } catch {
+            logger.error(
+                "SIGHUP: node.json does not validate; the node goes on with the settings it started with. Fix it before the next restart",
+                metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// `key: old → new` for each setting that differs.
+    static func differences(_ a: NodeSettings, _ b: NodeSettings) -> [String] {
+        func fields(_ s: NodeSettings) -> [String: String] {
+            guard let data = try? JSONEncoder().encode(s),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else { return [:] }
+            return object.mapValues { "\($0)" }
+        }
+        let (x, y) = (fields(a), fields(b))
+        return Set(x.keys).union(y.keys).sorted().compactMap { key in
+            x[key] == y[key] ? nil : "\(key): \(x[key] ?? "default") → \(y[key] ?? "default")"
+        }
+    }
+}

@@ -26,3 +26,12 @@ lt_need_swift() {
     else echo "error: the Swift toolchain (swift) is not on PATH" >&2; return 1; fi
   fi
 }
+
+# promtool (Debian's prometheus package), for the metrics test's format check.
+lt_need_promtool() {
+  command -v promtool >/dev/null 2>&1 && return 0
+  echo "==> installing prometheus (for promtool)"
+  local sudo=""; [[ $(id -u) != 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+}

@@ -15,6 +15,8 @@ public struct NodeStatusReport: Codable, Sendable, Equatable {
     public var spoolBytes: UInt64
     /// The desk's address (web app and `/api/v1`), when it listens.
     public var desk: String?
+    /// Where Prometheus scrapes the node (`/metrics` on the desk's server).
+    public var metrics: String?
 
     public init(
         node: String, name: String, uptimeSeconds: Int64?, queueByState: [String: Int], queueTotal: Int,

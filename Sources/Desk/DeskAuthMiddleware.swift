@@ -17,6 +17,7 @@ struct DeskAuthMiddleware: RouterMiddleware {
 
     static let sessionCookie = "lt_session"
     static let publicPaths: Set<String> = ["/dang-nhap", "/static/desk.css"]
+    static let loopback: Set<String> = ["127.0.0.1", "::1", "::ffff:127.0.0.1"]
 
     func handle(
         _ request: Request, context: DeskRequestContext,
@@ -26,6 +27,12 @@ struct DeskAuthMiddleware: RouterMiddleware {
         let path = request.uri.path
         let isAPI = path.hasPrefix("/api/")
         if Self.publicPaths.contains(path) { return try await next(request, context) }
+        // A local Prometheus scrapes without an account; from elsewhere /metrics needs one.
+        if path == "/metrics", Self.loopback.contains(context.remoteAddress) {
+            do { return try await next(request, context) } catch {
+                return app.failure(error, api: true, context: context)
+            }
+        }
         do {
             if let auth = request.headers[.authorization], auth.lowercased().hasPrefix("bearer ") {
                 let token = String(auth.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)

@@ -23,6 +23,12 @@ struct DeskPages {
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: DeskTemplates.css)))
         }
+        router.get("metrics") { _, _ in
+            let bytes = try await self.app.blocking { [runtime = self.app.runtime] in try DeskMetrics(runtime: runtime).render() }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
         let login = DeskLogin(app: app)
         router.get("dang-nhap") { _, context in login.form(context) }
         router.post("dang-nhap") { request, context in try await login.signIn(request, context) }

@@ -66,5 +66,6 @@ struct StatusCommand: ParsableCommand {
         print("  inbox     \(s.inboxDocuments) document(s); sent and tracked: \(s.sentDocuments)")
         print("  spool     \(Output.bytes(s.spoolBytes))")
         print("  desk      \(s.desk ?? (s.uptimeSeconds == nil ? "-" : "not listening (see the daemon's log)"))")
+        if let metrics = s.metrics { print("  metrics   \(metrics)") }
     }
 }

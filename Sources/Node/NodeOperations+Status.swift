@@ -18,6 +18,7 @@ extension NodeOperations {
             inboxDocuments: s.inboxDocuments,
             sentDocuments: s.sentDocuments, spoolBytes: spool.diskSize())
         report.desk = desk?.url
+        report.metrics = report.desk.map { $0 + "/metrics" }
         return report
     }
 

@@ -26,7 +26,7 @@ public struct LienThongCommand: AsyncParsableCommand {
             InitCommand.self, KeysCommand.self, TopologyCommand.self, RunCommand.self, SendCommand.self,
             InboxCommand.self,
             TrackCommand.self, RecallCommand.self, PeersCommand.self, StatusCommand.self, QueueCommand.self,
-            AuditCommand.self, EnvelopeCommand.self, UserCommand.self,
+            AuditCommand.self, EnvelopeCommand.self, UserCommand.self, ConfigCommand.self,
         ]
     )
 
@@ -55,6 +55,7 @@ struct CLIError: Error, CustomStringConvertible, LienThongError {
         case recipientEmpty = "RECIPIENT-EMPTY"
         case recipientUnknown = "RECIPIENT-UNKNOWN"
         case sealNoKey = "SEAL-NO-KEY"
+        case configMode = "CONFIG-MODE"
         case userName = "USER-NAME"
         case userPassword = "USER-PASSWORD"
         case userNotFound = "USER-NOT-FOUND"

@@ -110,3 +110,24 @@ extension NodeSettings {
         return best.0
     }
 }
+
+extension NodeSettings {
+    /// The documented defaults (docs/OPERATIONS.md), as shown by `lienthong config show`.
+    static let defaults: [CodingKeys: String] = [
+        .reconnectBaseMs: "1000", .reconnectCapMs: "60000", .failoverAfterMs: "120000", .janitorIntervalMs: "1000",
+        .idleTimeoutMs: "60000", .keepaliveMs: "15000", .queuePollMs: "200", .retryBaseMs: "10000",
+        .stalePartialMs: "86400000", .drainDeadlineMs: "30000", .maxWriteBacklogBytes: "16777216",
+        .offersPerSecond: "5000", .offerBurst: "10000", .listenHost: "the endpoint's host in the topology",
+        .httpListen: "127.0.0.1:8470", .hotFolder: "off", .hotFolderScanMs: "1000", .httpsProxy: "false",
+    ]
+
+    /// Every setting: its value in force and whether it comes from node.json or the default.
+    public static func effective(_ s: NodeSettings) -> [(key: String, value: String, source: String)] {
+        let data = (try? JSONEncoder().encode(s)) ?? Data()
+        let file = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        return CodingKeys.allCases.map { key in
+            if let v = file[key.rawValue] { return (key.rawValue, "\(v)", "node.json") }
+            return (key.rawValue, defaults[key] ?? "-", "default")
+        }
+    }
+}

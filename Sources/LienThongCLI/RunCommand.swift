@@ -17,6 +17,8 @@ public struct DaemonCommand: AsyncParsableCommand {
 
     @OptionGroup var home: HomeOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(help: "Log lines as text (with <N> priorities under journald) or json; else the logFormat setting.")
+    var logFormat: NodeLogHandler.Format?
 
     public init() {}
 
@@ -24,6 +26,9 @@ public struct DaemonCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown log level '\(logLevel)'; use trace, debug, info, notice, warning or error")
         }
+        let setting = (try? NodeHome.open(home.home))?.1.settings?.logFormat.flatMap(NodeLogHandler.Format.init(rawValue:))
+        let format = logFormat ?? setting ?? .text
+        LoggingSystem.bootstrap { label in NodeLogHandler(label: label, format: format) }
         try await Daemon.run(home: home.home, logLevel: level) { runtime in [try DeskService(runtime: runtime)] }
     }
 }
@@ -40,6 +45,8 @@ struct RunCommand: AsyncParsableCommand {
 
 /// Entry point for the executables' `main.swift`: top-level code would otherwise pick
 /// ArgumentParser's synchronous `main()`, which refuses an async root command.
+extension NodeLogHandler.Format: ExpressibleByArgument {}
+
 @available(macOS 10.15, *)
 public enum Entry {
     public static func main<C: AsyncParsableCommand>(_ command: C.Type) async {

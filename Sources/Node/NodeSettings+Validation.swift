@@ -7,7 +7,7 @@ extension NodeSettings {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case reconnectBaseMs, reconnectCapMs, failoverAfterMs, janitorIntervalMs, idleTimeoutMs, keepaliveMs
         case queuePollMs, retryBaseMs, stalePartialMs, drainDeadlineMs, maxWriteBacklogBytes, offersPerSecond
-        case offerBurst, listenHost, httpListen, hotFolder, hotFolderScanMs, httpsProxy
+        case offerBurst, listenHost, httpListen, hotFolder, hotFolderScanMs, httpsProxy, logFormat
     }
 
     private struct AnyKey: CodingKey {
@@ -51,6 +51,7 @@ extension NodeSettings {
         hotFolder = try value(.hotFolder, String.self)
         hotFolderScanMs = try value(.hotFolderScanMs, Int64.self)
         httpsProxy = try value(.httpsProxy, Bool.self)
+        logFormat = try value(.logFormat, String.self)
         try validate()
     }
 
@@ -81,6 +82,9 @@ extension NodeSettings {
                 throw NodeError(
                     .homeSetting, "setting '\(key.rawValue)' is \(value); it must be \(range.lowerBound)…\(range.upperBound)")
             }
+        }
+        if let format = logFormat, NodeLogHandler.Format(rawValue: format) == nil {
+            throw NodeError(.homeSetting, "setting 'logFormat' is '\(format.prefix(40))'; it must be text or json")
         }
         if let base = reconnectBaseMs, let cap = reconnectCapMs, base > cap {
             throw NodeError(.homeSetting, "setting 'reconnectBaseMs' (\(base)) is above 'reconnectCapMs' (\(cap))")
@@ -119,6 +123,7 @@ extension NodeSettings {
         .stalePartialMs: "86400000", .drainDeadlineMs: "30000", .maxWriteBacklogBytes: "16777216",
         .offersPerSecond: "5000", .offerBurst: "10000", .listenHost: "the endpoint's host in the topology",
         .httpListen: "127.0.0.1:8470", .hotFolder: "off", .hotFolderScanMs: "1000", .httpsProxy: "false",
+        .logFormat: "text",
     ]
 
     /// Every setting: its value in force and whether it comes from node.json or the default.

@@ -41,6 +41,8 @@ public struct NodeSettings: Codable, Sendable, Equatable {
     /// looked at (default 1,000).
     public var hotFolder: String?
     public var hotFolderScanMs: Int64?
+    /// `text` (default; with syslog priority prefixes under journald) or `json`; `--log-format` wins.
+    public var logFormat: String?
     /// True when a reverse proxy serves the desk over HTTPS: its cookies are then marked Secure.
     public var httpsProxy: Bool?
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Node
 /// LienThongCLI: the `lienthong` operator command.
 ///
@@ -35,8 +36,12 @@ public struct LienThongCommand: AsyncParsableCommand {
 
 /// The node home every node-level command works on.
 struct HomeOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The node's home directory (config, keys, topology).", valueName: "DIR"))
-    var home: String
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The node's home directory (config, keys, topology); $LIENTHONG_HOME, else /var/lib/lienthong.",
+            valueName: "DIR"))
+    var home: String = ProcessInfo.processInfo.environment["LIENTHONG_HOME"] ?? "/var/lib/lienthong"
 }
 
 /// An error the CLI reports itself: a code, what went wrong and what to do.

@@ -39,9 +39,12 @@ struct ControlService: Service {
                         channel.close(promise: nil)
                     }
                     channel.closeFuture.whenComplete { _ in deadline.cancel() }
+                    // Who is on the other end, from the kernel (SO_PEERCRED), not from the request.
+                    let peer = (channel as? any SocketOptionProvider)?.unsafeGetSocketOption(
+                        level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED)) as EventLoopFuture<PeerCredentials>?
                     return Connection(
                         channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
-                        deadline: deadline)
+                        deadline: deadline, peer: peer)
                 }
             }
         guard chmod(path, 0o600) == 0 else {
@@ -76,6 +79,26 @@ struct ControlService: Service {
     struct Connection: Sendable {
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         let deadline: Scheduled<Void>
+        let peer: EventLoopFuture<PeerCredentials>?
+    }
+
+    /// `struct ucred` (pid, uid, gid), which Swift's Glibc module does not import (it needs _GNU_SOURCE).
+    struct PeerCredentials: Sendable {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+    }
+
+    /// `operator:NAME` for the caller's uid, as the kernel reports it; nil when it cannot tell.
+    static func actor(_ peer: EventLoopFuture<PeerCredentials>?) async -> String? {
+        guard let credentials = try? await peer?.get() else { return nil }
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        if getpwuid_r(credentials.uid, &entry, &buffer, buffer.count, &result) == 0, let found = result {
+            return "operator:\(String(cString: found.pointee.pw_name))"
+        }
+        return "operator:uid-\(credentials.uid)"
     }
 
     /// Over the connection cap: answered at once, so a flood of idle connections costs one
@@ -107,7 +130,7 @@ struct ControlService: Service {
                     }
                     guard let line = lines.first else { continue }
                     accepted.deadline.cancel()  // the request is in; running it may take long
-                    let response = await self.answer(line)
+                    let response = await self.answer(line, actor: await Self.actor(accepted.peer))
                     try await outbound.write(ByteBuffer(bytes: try ControlCodec.encode(response)))
                     return
                 }
@@ -117,13 +140,22 @@ struct ControlService: Service {
         }
     }
 
-    private func answer(_ line: [UInt8]) async -> ControlResponse {
-        let request: ControlRequest
+    private func answer(_ line: [UInt8], actor: String?) async -> ControlResponse {
+        var request: ControlRequest
         do { request = try ControlCodec.decodeRequest(line) } catch {
             return .failure(error)
         }
+        // The audit log names the caller's real account: the request's own claim is replaced.
+        var operations = runtime.operations
+        if let actor {
+            operations = operations.acting(actor: actor)
+            if case .queue(var action) = request {
+                action.actor = actor
+                request = .queue(action)
+            }
+        }
         do {
-            let result = try await runtime.controlBlocking { [operations = runtime.operations] in
+            let result = try await runtime.controlBlocking { [operations, request] in
                 try operations.perform(request)
             }
             return .success(result)

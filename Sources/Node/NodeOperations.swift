@@ -59,6 +59,14 @@ public struct NodeOperations: Sendable {
         return copy
     }
 
+    /// The same operations on behalf of `actor` as the audit log writes it (`operator:NAME` for a
+    /// control-socket caller, from the kernel's SO_PEERCRED).
+    public func acting(actor: String) -> NodeOperations {
+        var copy = self
+        copy.actorName = actor
+        return copy
+    }
+
     /// Who is acting, for the audit log.
     var actor: String {
         if let actorName { return actorName }

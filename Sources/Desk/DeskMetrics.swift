@@ -78,6 +78,12 @@ struct DeskMetrics {
                 help: "Envelopes by custody event (audit log)"
             ).increment(by: Int64(counts[event] ?? 0))
         }
+        for (kind, n) in runtime.link.refusals.totals() {
+            registry.makeCounter(
+                name: "lienthong_refused_total", labels: [("reason", kind)],
+                help: "Handshakes and envelopes refused since the daemon started, by reason"
+            ).increment(by: Int64(n))
+        }
         registry.makeGauge(name: "lienthong_receipts_awaited", help: "Recipients of sent documents that have not answered")
             .set(Double(try spool.receiptsAwaited()))
         registry.makeGauge(name: "lienthong_inbox_documents", help: "Documents in the inbox")

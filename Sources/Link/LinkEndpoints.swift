@@ -1,3 +1,4 @@
+import Diagnostics
 import Envelope
 import Logging
 import NIOCore
@@ -77,7 +78,15 @@ public enum LinkEndpoints {
             try await outbound.write(ByteBuffer(bytes: dialler.start(now: context.clock())))
             var crypto: SessionCrypto?
             while crypto == nil {
-                guard let frame = try await frames.next() else {
+                let next: ByteBuffer?
+                do { next = try await frames.next() } catch {
+                    // Bytes that are not frames at all (a stranger, a scanner): refused, counted.
+                    context.refusals.refused(
+                        "handshake refused", source: remote(connection.channel), reason: "\(error)",
+                        now: context.clock(), kind: "handshake-\((error as? any LienThongError)?.errorCode ?? "MALFORMED")")
+                    throw error
+                }
+                guard let frame = next else {
                     throw WireError(.timeout, "\(target) closed the connection or did not finish the handshake in time")
                 }
                 switch try dialler.receive(Array(buffer: frame)) {
@@ -102,13 +111,22 @@ public enum LinkEndpoints {
             var acceptor = HandshakeAcceptor(identity: context.acceptorIdentity)
             var crypto: SessionCrypto?
             while crypto == nil {
-                guard let frame = try await frames.next() else {
+                let next: ByteBuffer?
+                do { next = try await frames.next() } catch {
+                    // Bytes that are not frames at all (a stranger, a scanner): refused, counted.
+                    context.refusals.refused(
+                        "handshake refused", source: remote(connection.channel), reason: "\(error)",
+                        now: context.clock(), kind: "handshake-\((error as? any LienThongError)?.errorCode ?? "MALFORMED")")
+                    throw error
+                }
+                guard let frame = next else {
                     let e = WireError(
                         .timeout,
                         "the dialler closed the connection or did not finish the handshake within \(context.configuration.handshakeTimeout)"
                     )
                     context.refusals.refused(
-                        "handshake refused", source: remote(connection.channel), reason: "\(e)", now: context.clock())
+                        "handshake refused", source: remote(connection.channel), reason: "\(e)", now: context.clock(),
+                        kind: "handshake-\(e.errorCode)")
                     throw e
                 }
                 switch acceptor.receive(Array(buffer: frame), now: context.clock()) {
@@ -120,7 +138,7 @@ public enum LinkEndpoints {
                 case .refuse(let error, let replies):
                     context.refusals.refused(
                         "handshake refused", source: remote(connection.channel), reason: "\(error)",
-                        now: context.clock())
+                        now: context.clock(), kind: "handshake-\(error.errorCode)")
                     for r in replies { try? await outbound.write(ByteBuffer(bytes: r)) }
                     throw error
                 }

@@ -286,7 +286,8 @@ final class LinkSession: Sendable {
     func refuse(_ id: EnvelopeID, _ reason: RefusalReason, _ text: String) throws {
         context.refusals.refused(
             "refused an envelope", source: peer.rawValue,
-            reason: "\(reason): \(id.hex.prefix(16))… \(text.prefix(200))", now: context.clock())
+            reason: "\(reason): \(id.hex.prefix(16))… \(text.prefix(200))", now: context.clock(),
+            kind: "envelope-\(reason)")
         try writer.send(.refuse(id, reason, String(text.prefix(200))))
     }
 

@@ -20,6 +20,8 @@ public final class RefusalLog: Sendable {
     private struct State {
         var entries: [String: Entry] = [:]
         var lastSweep: Int64 = .min
+        /// Refusals since the daemon started, by reason (`/metrics`).
+        var totals: [String: Int] = [:]
     }
     private let state = Locked(State())
     let logger: Logger
@@ -29,6 +31,9 @@ public final class RefusalLog: Sendable {
     /// The entry sources share once `maxSources` are tracked.
     static let overflow = "(other sources)"
 
+    /// Refusals since the daemon started, by kind.
+    public func totals() -> [String: Int] { state.withLock { $0.totals } }
+
     public init(logger: Logger, interval: Int64 = 60_000, maxSources: Int = 1024) {
         self.logger = logger
         self.interval = max(1, interval)
@@ -36,9 +41,12 @@ public final class RefusalLog: Sendable {
     }
 
     /// Records a refusal of `source` (`what` happened, `reason` why) at `now`.
-    public func refused(_ what: String, source: String, reason: String, now: Int64) {
+    /// - Parameter kind: the reason as a metric label (a small fixed set: `envelope-expired`,
+    ///   `handshake-WIRE-TIMEOUT` …); `what` when not given.
+    public func refused(_ what: String, source: String, reason: String, now: Int64, kind: String? = nil) {
         var lines: [(String, String, Int, String)] = []  // (what, source, suppressed count, last reason); 0 = this one
         state.withLock { s in
+            s.totals[kind ?? what, default: 0] += 1
             if now &- s.lastSweep >= interval {
                 s.lastSweep = now
                 for (key, e) in s.entries where now &- e.start >= interval {

@@ -67,6 +67,19 @@ import Testing
         let after = try scrape(base, dir: net.dir).samples
         #expect((after["lienthong_envelopes_total{event=\"accepted\"}"] ?? 0) >= 1)
         #expect((after["lienthong_link_received_bytes_total{peer=\"\(province)\"}"] ?? 0) > 0)
+        // A stranger's garbage on the district's link port is a refused handshake, counted by reason.
+        let topology = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: net.home(district) + "/topology.json"))) as? [String: Any]
+        let endpoint = ((topology?["nodes"] as? [[String: Any]])?.first { $0["id"] as? String == district })?["endpoint"] as? String
+        let port = try #require(endpoint?.split(separator: ":").last.map(String.init))
+        let junk = Process()
+        junk.executableURL = URL(fileURLWithPath: "/bin/bash")
+        junk.arguments = ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port); head -c 4096 /dev/urandom >&3; sleep 1; exec 3>&-"]
+        try junk.run()
+        junk.waitUntilExit()
+        try waitUntil("the refusal is counted") {
+            try scrape(base, dir: net.dir).samples.contains { $0.key.hasPrefix("lienthong_refused_total{reason=\"handshake-") && $0.value >= 1 }
+        }
         // From the same machine no account is needed; the rest of the desk still needs one.
         #expect(try DeskClient(base: base, dir: net.dir).call("GET", "/api/v1/node").status == 401)
     }

@@ -18,7 +18,9 @@ import Glibc
 /// from anywhere else.
 struct DeskMetrics {
     static let states = ["ready", "inflight", "deferred", "held", "quarantined"]
-    static let events = ["accepted", "forwarded", "delivered", "acked", "expired", "quarantined", "duplicate", "dropped"]
+    static let events = [
+        "accepted", "forwarded", "delivered", "acked", "expired", "quarantined", "duplicate", "dropped",
+    ]
 
     let runtime: NodeRuntime
 
@@ -30,7 +32,9 @@ struct DeskMetrics {
         let peers = try ops.peers()
         let status = try ops.status()
 
-        registry.makeGauge(name: "lienthong_build_info", labels: [("version", LienThongVersion.string)], help: "1, with the version").set(Double(1))
+        registry.makeGauge(
+            name: "lienthong_build_info", labels: [("version", LienThongVersion.string)], help: "1, with the version"
+        ).set(Double(1))
         registry.makeGauge(name: "lienthong_uptime_seconds", help: "Seconds since the daemon started")
             .set(Double(status.uptimeSeconds ?? 0))
 
@@ -50,8 +54,10 @@ struct DeskMetrics {
                 help: "Age of the oldest queue entry for a next hop (0 when empty)"
             ).set(Double(oldest.map { max(0, now - $0) / 1000 } ?? 0))
             let labels = [("peer", p.peer), ("role", p.role)]
-            registry.makeGauge(name: "lienthong_link_up", labels: labels, help: "1 while a session with the neighbour is up")
-                .set(Double(p.connected ? 1 : 0))
+            registry.makeGauge(
+                name: "lienthong_link_up", labels: labels, help: "1 while a session with the neighbour is up"
+            )
+            .set(Double(p.connected ? 1 : 0))
             registry.makeGauge(
                 name: "lienthong_link_last_contact_timestamp_seconds", labels: [("peer", p.peer)],
                 help: "When a frame last arrived from the neighbour (0 never)"
@@ -84,11 +90,14 @@ struct DeskMetrics {
                 help: "Handshakes and envelopes refused since the daemon started, by reason"
             ).increment(by: Int64(n))
         }
-        registry.makeGauge(name: "lienthong_receipts_awaited", help: "Recipients of sent documents that have not answered")
-            .set(Double(try spool.receiptsAwaited()))
+        registry.makeGauge(
+            name: "lienthong_receipts_awaited", help: "Recipients of sent documents that have not answered"
+        )
+        .set(Double(try spool.receiptsAwaited()))
         registry.makeGauge(name: "lienthong_inbox_documents", help: "Documents in the inbox")
             .set(Double(status.inboxDocuments))
-        registry.makeGauge(name: "lienthong_spool_bytes", help: "Size of the spool database").set(Double(status.spoolBytes))
+        registry.makeGauge(name: "lienthong_spool_bytes", help: "Size of the spool database").set(
+            Double(status.spoolBytes))
         let (free, size) = Self.disk(runtime.identity.home.path)
         registry.makeGauge(name: "lienthong_disk_free_bytes", help: "Free bytes on the spool's file system")
             .set(Double(free))

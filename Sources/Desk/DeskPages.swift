@@ -24,7 +24,9 @@ struct DeskPages {
                 body: .init(byteBuffer: ByteBuffer(string: DeskTemplates.css)))
         }
         router.get("metrics") { _, _ in
-            let bytes = try await self.app.blocking { [runtime = self.app.runtime] in try DeskMetrics(runtime: runtime).render() }
+            let bytes = try await self.app.blocking { [runtime = self.app.runtime] in
+                try DeskMetrics(runtime: runtime).render()
+            }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

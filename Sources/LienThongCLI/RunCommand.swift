@@ -26,7 +26,8 @@ public struct DaemonCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown log level '\(logLevel)'; use trace, debug, info, notice, warning or error")
         }
-        let setting = (try? NodeHome.open(home.home))?.1.settings?.logFormat.flatMap(NodeLogHandler.Format.init(rawValue:))
+        let setting = (try? NodeHome.open(home.home))?.1.settings?.logFormat.flatMap(
+            NodeLogHandler.Format.init(rawValue:))
         let format = logFormat ?? setting ?? .text
         LoggingSystem.bootstrap { label in NodeLogHandler(label: label, format: format) }
         try await Daemon.run(home: home.home, logLevel: level) { runtime in [try DeskService(runtime: runtime)] }

@@ -83,7 +83,8 @@ public enum LinkEndpoints {
                     // Bytes that are not frames at all (a stranger, a scanner): refused, counted.
                     context.refusals.refused(
                         "handshake refused", source: remote(connection.channel), reason: "\(error)",
-                        now: context.clock(), kind: "handshake-\((error as? any LienThongError)?.errorCode ?? "MALFORMED")")
+                        now: context.clock(),
+                        kind: "handshake-\((error as? any LienThongError)?.errorCode ?? "MALFORMED")")
                     throw error
                 }
                 guard let frame = next else {
@@ -116,7 +117,8 @@ public enum LinkEndpoints {
                     // Bytes that are not frames at all (a stranger, a scanner): refused, counted.
                     context.refusals.refused(
                         "handshake refused", source: remote(connection.channel), reason: "\(error)",
-                        now: context.clock(), kind: "handshake-\((error as? any LienThongError)?.errorCode ?? "MALFORMED")")
+                        now: context.clock(),
+                        kind: "handshake-\((error as? any LienThongError)?.errorCode ?? "MALFORMED")")
                     throw error
                 }
                 guard let frame = next else {

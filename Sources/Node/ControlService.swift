@@ -40,8 +40,10 @@ struct ControlService: Service {
                     }
                     channel.closeFuture.whenComplete { _ in deadline.cancel() }
                     // Who is on the other end, from the kernel (SO_PEERCRED), not from the request.
-                    let peer = (channel as? any SocketOptionProvider)?.unsafeGetSocketOption(
-                        level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED)) as EventLoopFuture<PeerCredentials>?
+                    let peer =
+                        (channel as? any SocketOptionProvider)?.unsafeGetSocketOption(
+                            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+                        as EventLoopFuture<PeerCredentials>?
                     return Connection(
                         channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
                         deadline: deadline, peer: peer)

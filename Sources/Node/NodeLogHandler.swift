@@ -48,7 +48,8 @@ public struct NodeLogHandler: LogHandler {
     }
 
     /// The line for one event (without the newline).
-    func render(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, at date: Date) -> String {
+    func render(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, at date: Date) -> String
+    {
         var merged = metadata
         if let extra { merged.merge(extra) { $1 } }
         let time = ISO8601DateFormatter.string(

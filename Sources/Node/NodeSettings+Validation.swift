@@ -23,13 +23,16 @@ extension NodeSettings {
             let guess = Self.closest(key.stringValue).map { " (did you mean '\($0)'?)" } ?? ""
             throw NodeError(
                 .homeSetting,
-                "unknown setting '\(key.stringValue)' in node.json\(guess); the settings are listed in docs/OPERATIONS.md")
+                "unknown setting '\(key.stringValue)' in node.json\(guess); "
+                    + "the settings are listed in docs/OPERATIONS.md"
+            )
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func value<T: Decodable>(_ key: CodingKeys, _ type: T.Type) throws -> T? {
             do { return try c.decodeIfPresent(T.self, forKey: key) } catch {
                 let kind = T.self == String.self ? "a string" : T.self == Bool.self ? "true or false" : "a whole number"
-                throw NodeError(.homeSetting, "setting '\(key.rawValue)' in node.json must be \(kind)", cause: "\(error)")
+                throw NodeError(
+                    .homeSetting, "setting '\(key.rawValue)' in node.json must be \(kind)", cause: "\(error)")
             }
         }
         self.init()
@@ -80,7 +83,8 @@ extension NodeSettings {
         for (key, value, range) in counts {
             if let value, !range.contains(value) {
                 throw NodeError(
-                    .homeSetting, "setting '\(key.rawValue)' is \(value); it must be \(range.lowerBound)…\(range.upperBound)")
+                    .homeSetting,
+                    "setting '\(key.rawValue)' is \(value); it must be \(range.lowerBound)…\(range.upperBound)")
             }
         }
         if let format = logFormat, NodeLogHandler.Format(rawValue: format) == nil {
@@ -91,7 +95,8 @@ extension NodeSettings {
         }
         for (key, text) in [(CodingKeys.httpListen, httpListen), (.listenHost, listenHost), (.hotFolder, hotFolder)] {
             if let text, text.isEmpty || text.utf8.count > 4096 {
-                throw NodeError(.homeSetting, "setting '\(key.rawValue)' must be a non-empty string (up to 4,096 bytes)")
+                throw NodeError(
+                    .homeSetting, "setting '\(key.rawValue)' must be a non-empty string (up to 4,096 bytes)")
             }
         }
     }

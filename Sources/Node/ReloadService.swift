@@ -33,10 +33,12 @@ struct ReloadService: Service {
             }
         } catch {
             logger.error(
-                "SIGHUP: node.json does not validate; the node goes on with the settings it started with. Fix it before the next restart",
+                "SIGHUP: node.json does not validate; the node goes on with the settings it started with. \(Self.fixIt)",
                 metadata: ["error": "\(error)"])
         }
     }
+
+    static let fixIt = "Fix it before the next restart"
 
     /// `key: old → new` for each setting that differs.
     static func differences(_ a: NodeSettings, _ b: NodeSettings) -> [String] {

@@ -14,7 +14,12 @@ extension Spool {
     public func queueCells() throws -> [QueueCell] {
         try read { db in
             try Row.fetchAll(
-                db, sql: "SELECT peer, state, count(*) AS n, min(enqueued_at) AS oldest FROM queue_entry GROUP BY peer, state"
+                db,
+                sql:
+                    """
+                    SELECT peer, state, count(*) AS n, min(enqueued_at) AS oldest FROM queue_entry
+                    GROUP BY peer, state
+                    """
             ).map { QueueCell(peer: $0["peer"], state: $0["state"], count: $0["n"], oldestEnqueuedAt: $0["oldest"]) }
         }
     }

@@ -81,10 +81,7 @@ public enum LinkEndpoints {
                 let next: ByteBuffer?
                 do { next = try await frames.next() } catch {
                     // Bytes that are not frames at all (a stranger, a scanner): refused, counted.
-                    context.refusals.refused(
-                        "handshake refused", source: remote(connection.channel), reason: "\(error)",
-                        now: context.clock(),
-                        kind: "handshake-\((error as? any LienThongError)?.errorCode ?? "MALFORMED")")
+                    refusedHandshake(error, connection.channel, context)
                     throw error
                 }
                 guard let frame = next else {
@@ -102,6 +99,13 @@ public enum LinkEndpoints {
         }
     }
 
+    /// Logs (in aggregate) and counts a refused handshake, by its error code.
+    static func refusedHandshake(_ error: any Error, _ channel: any Channel, _ context: LinkContext) {
+        context.refusals.refused(
+            "handshake refused", source: remote(channel), reason: "\(error)", now: context.clock(),
+            kind: "handshake-\((error as? any LienThongError)?.errorCode ?? "MALFORMED")")
+    }
+
     /// The acceptor's side of one connection: handshake (refusing with a reason), then the session.
     static func accept(
         _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, context: LinkContext
@@ -115,10 +119,7 @@ public enum LinkEndpoints {
                 let next: ByteBuffer?
                 do { next = try await frames.next() } catch {
                     // Bytes that are not frames at all (a stranger, a scanner): refused, counted.
-                    context.refusals.refused(
-                        "handshake refused", source: remote(connection.channel), reason: "\(error)",
-                        now: context.clock(),
-                        kind: "handshake-\((error as? any LienThongError)?.errorCode ?? "MALFORMED")")
+                    refusedHandshake(error, connection.channel, context)
                     throw error
                 }
                 guard let frame = next else {
@@ -126,9 +127,7 @@ public enum LinkEndpoints {
                         .timeout,
                         "the dialler closed the connection or did not finish the handshake within \(context.configuration.handshakeTimeout)"
                     )
-                    context.refusals.refused(
-                        "handshake refused", source: remote(connection.channel), reason: "\(e)", now: context.clock(),
-                        kind: "handshake-\(e.errorCode)")
+                    refusedHandshake(e, connection.channel, context)
                     throw e
                 }
                 switch acceptor.receive(Array(buffer: frame), now: context.clock()) {
@@ -138,9 +137,7 @@ public enum LinkEndpoints {
                     for r in replies { try await outbound.write(ByteBuffer(bytes: r)) }
                     crypto = c
                 case .refuse(let error, let replies):
-                    context.refusals.refused(
-                        "handshake refused", source: remote(connection.channel), reason: "\(error)",
-                        now: context.clock(), kind: "handshake-\(error.errorCode)")
+                    refusedHandshake(error, connection.channel, context)
                     for r in replies { try? await outbound.write(ByteBuffer(bytes: r)) }
                     throw error
                 }

@@ -174,8 +174,8 @@ final class EdXMLTreeBuilder: NSObject, XMLParserDelegate {
         }
     }
 
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-        self.parser(parser, foundCharacters: String(decoding: CDATABlock, as: UTF8.self))
+    func parser(_ parser: XMLParser, foundCDATA cdataBlock: Data) {
+        self.parser(parser, foundCharacters: String(decoding: cdataBlock, as: UTF8.self))
     }
 
     func parser(

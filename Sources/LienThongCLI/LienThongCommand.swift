@@ -1,6 +1,4 @@
 import ArgumentParser
-import Foundation
-import Node
 /// LienThongCLI: the `lienthong` operator command.
 ///
 /// One file per command group (after swift-argument-parser's `Examples/math`): `init`, `keys`,
@@ -10,6 +8,8 @@ import Node
 /// Topology module) and creates key files; it prints public keys and fingerprints only, never a
 /// secret key, and creates node homes owner-only (0700, keys 0600).
 import Diagnostics
+import Foundation
+import Node
 
 @available(macOS 10.15, *)
 public struct LienThongCommand: AsyncParsableCommand {

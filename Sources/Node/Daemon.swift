@@ -58,7 +58,8 @@ public enum Daemon {
             if let path = identity.settings.hotFolder {
                 let root = path.hasPrefix("/") ? path : identity.home.path + "/" + path
                 extras.append(
-                    ExchangeService(runtime: runtime, folder: try ExchangeFolder(root: root, operations: runtime.operations)))
+                    ExchangeService(
+                        runtime: runtime, folder: try ExchangeFolder(root: root, operations: runtime.operations)))
             }
         } catch {
             try? await pool.shutdownGracefully()

@@ -85,7 +85,8 @@ extension Spool {
                 try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [key])
                 return .duplicate
             }
-            try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [id])  // a partial copy gives way
+            // A partial copy gives way.
+            try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [id])
             try insertEnvelope(db, h, table: verifier.table, from: "local", now: now, complete: true)
             try db.cachedStatement(sql: "UPDATE chunk SET envelope_id = ? WHERE envelope_id = ?").execute(arguments: [
                 id, key,

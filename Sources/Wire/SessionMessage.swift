@@ -52,8 +52,16 @@ public enum SessionMessage: Sendable, Equatable {
     }
 
     enum Tag: UInt8 {
-        case offer = 0x10, have = 0x11, sendFrom = 0x12, refuse = 0x13, chunk = 0x14, stored = 0x15, ack = 0x16
-        case ping = 0x20, pong = 0x21, close = 0x30
+        case offer = 0x10
+        case have = 0x11
+        case sendFrom = 0x12
+        case refuse = 0x13
+        case chunk = 0x14
+        case stored = 0x15
+        case ack = 0x16
+        case ping = 0x20
+        case pong = 0x21
+        case close = 0x30
     }
 
     /// The most envelope ids one ACK may carry.

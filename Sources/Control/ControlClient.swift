@@ -40,7 +40,10 @@ public struct ControlClient: Sendable {
         guard connected == 0 else {
             throw ControlError(
                 .notRunning,
-                "no node answers on \(socketPath) (\(String(cString: strerror(errno)))); start it with `lienthongd --home DIR`, or add --offline to read the spool directly"
+                """
+                no node answers on \(socketPath) (\(String(cString: strerror(errno)))); start it with \
+                `lienthongd --home DIR`, or add --offline to read the spool directly
+                """
             )
         }
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)

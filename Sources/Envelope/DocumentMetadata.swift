@@ -76,7 +76,11 @@ public struct DocumentMetadata: Codable, Sendable, Equatable {
         guard secrecyLevel == .none else {
             throw EnvelopeError(
                 .secrecyRefused,
-                "document '\(subject.prefix(60))' is marked \(secrecyLevel.rawValue): state-secret documents (Mật / Tối mật / Tuyệt mật) may not be sent on the ordinary exchange; use the channel for classified documents"
+                """
+                document '\(subject.prefix(60))' is marked \(secrecyLevel.rawValue): state-secret documents \
+                (Mật / Tối mật / Tuyệt mật) may not be sent on the ordinary exchange; use the channel for \
+                classified documents
+                """
             )
         }
     }

@@ -119,7 +119,10 @@ public struct EnvelopeHeader: Sendable, Equatable {
         guard p[4] == version else {
             throw EnvelopeError(
                 .unsupportedVersion,
-                "envelope format version \(p[4]) is not supported (this node reads version \(version)); upgrade the node"
+                """
+                envelope format version \(p[4]) is not supported (this node reads version \(version)); upgrade \
+                the node
+                """
             )
         }
         let length = Int(p[8]) << 24 | Int(p[9]) << 16 | Int(p[10]) << 8 | Int(p[11])
@@ -209,7 +212,10 @@ public struct EnvelopeHeader: Sendable, Equatable {
         guard ok else {
             throw EnvelopeError(
                 .signatureInvalid,
-                "signature of envelope \(id.hex.prefix(16))… does not verify with the key of its origin \(origin): forged or altered in transit"
+                """
+                signature of envelope \(id.hex.prefix(16))… does not verify with the key of its origin \
+                \(origin): forged or altered in transit
+                """
             )
         }
     }

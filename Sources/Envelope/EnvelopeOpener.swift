@@ -33,7 +33,10 @@ public struct EnvelopeOpener {
         } catch {
             throw EnvelopeError(
                 .decryptionFailed,
-                "the content key sealed to \(recipient) does not open with this node's encryption key (were the node keys replaced?)",
+                """
+                the content key sealed to \(recipient) does not open with this node's encryption key (were the \
+                node keys replaced?)
+                """,
                 cause: "\(error)")
         }
         guard contentKey.count == SecretStream.keyByteCount else {
@@ -99,7 +102,10 @@ public struct EnvelopeOpener {
             if let bad = (0..<count).first(where: { mismatches[$0] }) {
                 throw EnvelopeError(
                     .chunkDigestMismatch,
-                    "chunk \(first + bad) of envelope \(header.id.hex.prefix(16))… does not match its signed digest (altered in transit or on disk)"
+                    """
+                    chunk \(first + bad) of envelope \(header.id.hex.prefix(16))… does not match its signed \
+                    digest (altered in transit or on disk)
+                    """
                 )
             }
             if let index = decryptFailure {

@@ -104,7 +104,10 @@ public enum EnvelopeSealer {
         guard try withUnsafeMutableBytes(of: &probe, { try source.read(into: $0) }) == 0 else {
             throw EnvelopeError(
                 .invalidArgument,
-                "payload source holds more than the declared \(payloadSize) bytes (did a file change while it was being sent?)"
+                """
+                payload source holds more than the declared \(payloadSize) bytes (did a file change while it \
+                was being sent?)
+                """
             )
         }
 

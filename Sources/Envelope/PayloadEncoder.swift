@@ -43,7 +43,10 @@ public enum PayloadFormat {
         else {
             throw EnvelopeError(
                 .payloadMalformed,
-                "file name '\(name.prefix(60))' is not a plain file name (no '/', '\\\\', leading '.', or control characters)"
+                """
+                file name '\(name.prefix(60))' is not a plain file name (no '/', '\\\\', leading '.', or \
+                control characters)
+                """
             )
         }
     }

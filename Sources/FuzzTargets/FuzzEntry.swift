@@ -12,8 +12,11 @@ public enum FuzzEntry {
         guard let target = selected else {
             FileHandle.standardError.write(
                 Data(
-                    "set LIENTHONG_FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n"
-                        .utf8))
+                    """
+                    set LIENTHONG_FUZZ_TARGET to one of: \
+                    \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n
+                    """
+                    .utf8))
             exit(2)
         }
         do {

@@ -18,7 +18,10 @@ enum FrameFuzzer {
         guard whole.frames == cut.frames, whole.refusal == cut.refusal else {
             throw FuzzFinding(
                 .frame,
-                "cutting the stream into reads changed what was decoded: \(whole.frames.count) frames/\(whole.refusal ?? "ok") whole, \(cut.frames.count)/\(cut.refusal ?? "ok") cut"
+                """
+                cutting the stream into reads changed what was decoded: \(whole.frames.count) \
+                frames/\(whole.refusal ?? "ok") whole, \(cut.frames.count)/\(cut.refusal ?? "ok") cut
+                """
             )
         }
         if let big = whole.frames.first(where: { $0.count > maxFrameSize }) {

@@ -26,7 +26,11 @@ struct AuditCommand: ParsableCommand {
             }
             for a in records {
                 print(
-                    "#\(a.seq) \(QueueReport.timestamp(a.at)) \(a.event.rawValue)\(a.envelopeID.map { " " + $0.hex.prefix(16) } ?? "")\(a.peer.map { " peer=\($0)" } ?? "") by \(a.actor)\(a.detail.map { ": \($0)" } ?? "")"
+                    """
+                    #\(a.seq) \(QueueReport.timestamp(a.at)) \
+                    \(a.event.rawValue)\(a.envelopeID.map { " " + $0.hex.prefix(16) } ?? "")\(a.peer.map { " peer=\($0)" } ?? "") \
+                    by \(a.actor)\(a.detail.map { ": \($0)" } ?? "")
+                    """
                 )
             }
         }
@@ -44,7 +48,10 @@ struct AuditCommand: ParsableCommand {
             guard v.ok else {
                 throw CLIError(
                     .auditBroken,
-                    "audit log broken at row \(v.brokenAt ?? 0): \(v.problem ?? "unknown"); \(v.records) rows before it verify"
+                    """
+                    audit log broken at row \(v.brokenAt ?? 0): \(v.problem ?? "unknown"); \(v.records) rows \
+                    before it verify
+                    """
                 )
             }
             print("Audit log intact: \(v.records) events, hash chain verified end to end.")

@@ -70,8 +70,11 @@ struct EnvelopeCommand: ParsableCommand {
             print(sealed.id.hex)
             FileHandle.standardError.write(
                 Data(
-                    "Sealed \(out): \(recipients.count) recipient(s), \(sealed.header.layout.payloadSize) payload bytes in \(sealed.header.layout.chunkCount) chunk(s), \(u.displayName).\n"
-                        .utf8))
+                    """
+                    Sealed \(out): \(recipients.count) recipient(s), \(sealed.header.layout.payloadSize) \
+                    payload bytes in \(sealed.header.layout.chunkCount) chunk(s), \(u.displayName).\n
+                    """
+                    .utf8))
         }
     }
 
@@ -104,17 +107,29 @@ struct EnvelopeCommand: ParsableCommand {
             }
             print("Envelope \(header.id.hex)")
             print(
-                "  kind \(header.kind), urgency \(header.urgency.displayName), from \(header.origin) (\(t[header.origin]?.name ?? "?"))"
+                """
+                  kind \(header.kind), urgency \(header.urgency.displayName), from \(header.origin) \
+                (\(t[header.origin]?.name ?? "?"))
+                """
             )
             print(
-                "  to \(header.recipients.count) recipient(s): \(header.recipientIDs.prefix(5).map(\.rawValue).joined(separator: ", "))\(header.recipients.count > 5 ? ", …" : "")"
+                """
+                  to \(header.recipients.count) recipient(s): \
+                \(header.recipientIDs.prefix(5).map(\.rawValue).joined(separator: ", "))\(header.recipients.count > 5 ? ", …" : "")
+                """
             )
             print("  created \(CLITime.format(header.createdAt)), expires \(CLITime.format(header.expiresAt))")
             print(
-                "  payload \(header.layout.payloadSize) bytes in \(header.layout.chunkCount) chunk(s) of \(header.layout.chunkSize)"
+                """
+                  payload \(header.layout.payloadSize) bytes in \(header.layout.chunkCount) chunk(s) of \
+                \(header.layout.chunkSize)
+                """
             )
             print(
-                "  signature valid; all \(header.layout.chunkCount) chunk digests match (checked without any secret key)"
+                """
+                  signature valid; all \(header.layout.chunkCount) chunk digests match (checked without any \
+                secret key)
+                """
             )
         }
     }
@@ -151,7 +166,10 @@ struct EnvelopeCommand: ParsableCommand {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Take an envelope file into this node's spool: check it, then queue it for its next hops or deliver it here.",
+                """
+                Take an envelope file into this node's spool: check it, then queue it for its next hops or \
+                deliver it here.
+                """,
             discussion: """
                 The envelope goes through the same checks as one arriving on a link (origin signature \
                 against the topology, expiry, recipients, every chunk digest) and the same custody \

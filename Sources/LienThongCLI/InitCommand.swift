@@ -39,7 +39,10 @@ struct InitCommand: ParsableCommand {
         let (h, sign, box) = try NodeHome.create(at: home.home, node: id, topologyBytes: bytes)
         print("Created node home \(h.path) for \(id) (\(entry.name)).")
         print(
-            "Signing key (Ed25519):    \(Base64.encode(sign.publicKey.bytes))  fingerprint \(sign.publicKey.fingerprint)"
+            """
+            Signing key (Ed25519):    \(Base64.encode(sign.publicKey.bytes))  fingerprint \
+            \(sign.publicKey.fingerprint)
+            """
         )
         print(
             "Encryption key (X25519):  \(Base64.encode(box.publicKey.bytes))  fingerprint \(box.publicKey.fingerprint)")

@@ -22,7 +22,10 @@ struct PeersCommand: ParsableCommand {
         }
         let now = CLITime.nowMilliseconds()
         print(
-            "\("PEER", padded: 16)\("ROLE", padded: 8)\("LINK", padded: 14)\("LAST SEEN", padded: 11)\("BACKLOG", padded: 18)\("IN", padded: 11)\("OUT", padded: 11)NEXT DIAL"
+            """
+            \("PEER", padded: 16)\("ROLE", padded: 8)\("LINK", padded: 14)\("LAST SEEN", padded: 11)\("BACKLOG", padded: 18)\("IN", padded: 11)\("OUT", padded: 11)NEXT \
+            DIAL
+            """
         )
         for p in peers {
             let link = p.connected ? "up " + Output.age(Output.span(now, p.connectedSince ?? now) / 1000) : "down"

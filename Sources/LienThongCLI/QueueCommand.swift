@@ -109,7 +109,10 @@ struct QueueCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete entries for good (like postsuper -d); asks first unless --yes.",
             discussion:
-                "The deletion is recorded in the audit log with who and why. The recipients behind a deleted entry will not get the document from this node."
+                """
+                The deletion is recorded in the audit log with who and why. The recipients behind a deleted \
+                entry will not get the document from this node.
+                """
         )
         @OptionGroup var target: Target
         @Option(help: "Why (recorded in the audit log).") var reason: String = "deleted by operator"

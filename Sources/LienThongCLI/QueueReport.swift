@@ -176,22 +176,37 @@ enum QueueReport {
         out += "  origin      \(s.origin)\(names(s.origin).map { " (\($0))" } ?? "")\n"
         out += "  created     \(timestamp(s.createdAt)) (\(age(Output.span(now, s.createdAt))) ago)\n"
         out +=
-            "  expires     \(timestamp(s.expiresAt))\(s.expiresAt > now ? " (in \(age(Output.span(s.expiresAt, now))))" : " (expired)")\n"
+            """
+              expires     \
+            \(timestamp(s.expiresAt))\(s.expiresAt > now ? " (in \(age(Output.span(s.expiresAt, now))))" : " (expired)")\n
+            """
         out +=
-            "  size        \(bytes(s.bodySize)) in \(s.chunks) chunk(s), \(s.chunksStored) stored\(s.complete ? ", complete" : ", partial")\n"
+            """
+              size        \(bytes(s.bodySize)) in \(s.chunks) chunk(s), \(s.chunksStored) \
+            stored\(s.complete ? ", complete" : ", partial")\n
+            """
         out +=
-            "  recipients  \(s.recipients.count): \(s.recipients.prefix(8).joined(separator: ", "))\(s.recipients.count > 8 ? ", …" : "")\n"
+            """
+              recipients  \(s.recipients.count): \
+            \(s.recipients.prefix(8).joined(separator: ", "))\(s.recipients.count > 8 ? ", …" : "")\n
+            """
         out += "Queue entries (one per next hop):\n"
         if s.entries.isEmpty { out += "  none\n" }
         for e in s.entries {
             out +=
-                "  → \(e.peer)  \(e.state)  tries \(e.attempts)  for \(e.recipients.count) recipient(s)\(e.lastError.map { "  last error: \($0)" } ?? "")\n"
+                """
+                  → \(e.peer)  \(e.state)  tries \(e.attempts)  for \(e.recipients.count) \
+                recipient(s)\(e.lastError.map { "  last error: \($0)" } ?? "")\n
+                """
         }
         out += "Audit:\n"
         if s.audit.isEmpty { out += "  none\n" }
         for a in s.audit {
             out +=
-                "  #\(a.seq) \(timestamp(a.at)) \(a.event.rawValue)\(a.peer.map { " peer=\($0)" } ?? "") by \(a.actor)\(a.detail.map { ": \($0)" } ?? "")\n"
+                """
+                  #\(a.seq) \(timestamp(a.at)) \(a.event.rawValue)\(a.peer.map { " peer=\($0)" } ?? "") by \
+                \(a.actor)\(a.detail.map { ": \($0)" } ?? "")\n
+                """
         }
         return out
     }

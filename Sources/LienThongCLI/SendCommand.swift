@@ -60,8 +60,12 @@ struct SendCommand: ParsableCommand {
             for id in report.ids ?? [report.id] { print(id) }
             FileHandle.standardError.write(
                 Data(
-                    "Queued for \(report.recipients) recipient(s) via \(report.nextHops.isEmpty ? "this node's inbox" : report.nextHops.joined(separator: ", ")); \(report.payloadBytes) payload bytes.\n"
-                        .utf8))
+                    """
+                    Queued for \(report.recipients) recipient(s) via \
+                    \(report.nextHops.isEmpty ? "this node's inbox" : report.nextHops.joined(separator: ", ")); \
+                    \(report.payloadBytes) payload bytes.\n
+                    """
+                    .utf8))
         }
     }
 

@@ -54,7 +54,10 @@ struct TopologyCommand: ParsableCommand {
             for (i, id) in path.enumerated() {
                 let n = t[id]
                 print(
-                    "  \(i + 1). \(id.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) \(n?.name ?? "?") (\(n?.level.rawValue ?? "?"))"
+                    """
+                      \(i + 1). \(id.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) \
+                    \(n?.name ?? "?") (\(n?.level.rawValue ?? "?"))
+                    """
                 )
             }
         }
@@ -112,7 +115,10 @@ struct TopologyCommand: ParsableCommand {
             print("Provisioned \(t.nodes.count) node homes in \(out) (network \(t.network)).")
             if let first = listeners.first, let last = listeners.last {
                 print(
-                    "Listeners: \(listeners.count) nodes on \(host) ports \(basePort)…\(basePort + listeners.count - 1) (first \(first.id), last \(last.id))."
+                    """
+                    Listeners: \(listeners.count) nodes on \(host) ports \
+                    \(basePort)…\(basePort + listeners.count - 1) (first \(first.id), last \(last.id)).
+                    """
                 )
             }
             print("Topology with every key and endpoint: \(out)/topology.json")

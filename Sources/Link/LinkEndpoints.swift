@@ -125,7 +125,10 @@ public enum LinkEndpoints {
                 guard let frame = next else {
                     let e = WireError(
                         .timeout,
-                        "the dialler closed the connection or did not finish the handshake within \(context.configuration.handshakeTimeout)"
+                        """
+                        the dialler closed the connection or did not finish the handshake within \
+                        \(context.configuration.handshakeTimeout)
+                        """
                     )
                     refusedHandshake(e, connection.channel, context)
                     throw e

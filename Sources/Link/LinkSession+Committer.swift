@@ -156,7 +156,10 @@ extension LinkSession {
         if n > Self.maxRejections {
             try refuse(
                 id, .temporaryFailure,
-                "chunk \(index) failed verification against the signed digest \(n) times; the sender's copy may be damaged"
+                """
+                chunk \(index) failed verification against the signed digest \(n) times; the sender's copy may \
+                be damaged
+                """
             )
             return false
         }

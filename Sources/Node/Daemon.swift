@@ -32,7 +32,10 @@ public enum Daemon {
         logger[metadataKey: "node"] = "\(identity.id)"
         if AllocatorTuning.isAvailable && !tuned {
             logger.warning(
-                "the C library refused the allocator settings; large buffers will be mapped and unmapped each time (more CPU, same results)"
+                """
+                the C library refused the allocator settings; large buffers will be mapped and unmapped each \
+                time (more CPU, same results)
+                """
             )
         }
         let lock = try HomeLock(identity.home.path + "/lienthongd.lock")

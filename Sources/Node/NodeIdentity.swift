@@ -30,7 +30,10 @@ public struct NodeIdentity: Sendable {
         guard topology[id]?.signingKey == nil || topology[id]?.signingKey == signingKeys.publicKey else {
             throw NodeError(
                 .homeKeyMismatch,
-                "the topology pins a different signing key for \(id) than \(home.signingKeyPath); the keys or the topology were replaced"
+                """
+                the topology pins a different signing key for \(id) than \(home.signingKeyPath); the keys or \
+                the topology were replaced
+                """
             )
         }
     }

@@ -43,7 +43,10 @@ extension NodeOperations {
                 .edxmlUnknownOrgan,
                 "\(path): To \(unknown.joined(separator: ", ")) "
                     + "\(unknown.count == 1 ? "is" : "are") not in this network's topology; nothing was "
-                    + "sent. Correct the package's To, or send with --skip-unknown to the \(recipients.count) known recipient(s)"
+                        + """
+                        sent. Correct the package's To, or send with --skip-unknown to the \(recipients.count) \
+                        known recipient(s)
+                        """
             )
         }
         guard !recipients.isEmpty else {

@@ -119,7 +119,10 @@ public struct NodeOperations: Sendable {
             guard let key = topology[id]?.encryptionKey else {
                 throw NodeError(
                     .sendUnknownRecipient,
-                    "recipient \(id) is not in the topology or has no encryption key; check it with `lienthong topology validate`"
+                    """
+                    recipient \(id) is not in the topology or has no encryption key; check it with `lienthong \
+                    topology validate`
+                    """
                 )
             }
             return SealRecipient(id: id, encryptionKey: key)
@@ -312,7 +315,10 @@ public struct NodeOperations: Sendable {
         guard Self.totalSize(files) <= Self.maxBatchBytes else {
             throw NodeError(
                 .sendBatchTooLarge,
-                "a batch sent with --each-file is held in memory up to \(Self.maxBatchBytes >> 20) MiB; send large files one by one"
+                """
+                a batch sent with --each-file is held in memory up to \(Self.maxBatchBytes >> 20) MiB; send \
+                large files one by one
+                """
             )
         }
         let batch = try Self.inParallel(files.count) { i -> IncomingEnvelope in

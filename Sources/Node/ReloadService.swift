@@ -33,7 +33,10 @@ struct ReloadService: Service {
             }
         } catch {
             logger.error(
-                "SIGHUP: node.json does not validate; the node goes on with the settings it started with. \(Self.fixIt)",
+                """
+                SIGHUP: node.json does not validate; the node goes on with the settings it started with. \
+                \(Self.fixIt)
+                """,
                 metadata: ["error": "\(error)"])
         }
     }

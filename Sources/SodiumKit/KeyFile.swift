@@ -22,7 +22,10 @@ public enum KeyFile {
     /// Writes `secret` to a new file at `path` with mode 0600. Refuses to overwrite.
     public static func write(_ secret: SecretBytes, kind: Kind, to path: String) throws {
         let text = secret.withUnsafeBytes { s in
-            "# LienThong secret key: never share, copy or log this file.\n\(magic) \(kind.rawValue) \(Base64.encode(s))\n"
+            """
+            # LienThong secret key: never share, copy or log this file.\n\(magic) \(kind.rawValue) \
+            \(Base64.encode(s))\n
+            """
         }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
@@ -52,7 +55,10 @@ public enum KeyFile {
             let mode = String(st.st_mode & 0o777, radix: 8)
             throw SodiumError(
                 .keyFilePermissions,
-                "key file \(path) has mode \(mode): group or others can access it; run `chmod 600 \(path)` and check who has read it"
+                """
+                key file \(path) has mode \(mode): group or others can access it; run `chmod 600 \(path)` and \
+                check who has read it
+                """
             )
         }
         guard st.st_size <= 4096 else {

@@ -86,7 +86,10 @@ enum AuditLog {
         ])
         try db.cachedStatement(
             sql:
-                "INSERT INTO audit_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
+                """
+                INSERT INTO audit_head (one, seq, hash) VALUES (1, ?, ?) ON CONFLICT(one) DO UPDATE SET seq = \
+                excluded.seq, hash = excluded.hash
+                """
         )
         .execute(arguments: [seq, Data(hash)])
     }
@@ -157,7 +160,10 @@ enum AuditLog {
             return AuditVerification(
                 ok: false, records: count, brokenAt: count + 1,
                 problem:
-                    "the log ends at row \(count) but its recorded head is row \(headSeq): rows were removed from the end"
+                    """
+                    the log ends at row \(count) but its recorded head is row \(headSeq): rows were removed \
+                    from the end
+                    """
             )
         }
         return AuditVerification(ok: true, records: count, brokenAt: nil, problem: nil)
@@ -189,7 +195,10 @@ extension Spool {
                 rows = try Row.fetchAll(
                     db,
                     sql:
-                        "SELECT * FROM (SELECT * FROM audit WHERE envelope_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+                        """
+                        SELECT * FROM (SELECT * FROM audit WHERE envelope_id = ? ORDER BY seq DESC LIMIT ?) \
+                        ORDER BY seq
+                        """,
                     arguments: [Data(envelope.bytes), limit])
             } else {
                 rows = try Row.fetchAll(

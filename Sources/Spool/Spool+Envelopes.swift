@@ -80,7 +80,10 @@ extension Spool {
             guard first == have else {
                 throw SpoolError(
                     .invalidState,
-                    "envelope \(verifier.header.id.hex.prefix(16))… holds \(have) chunks; chunk \(first) cannot be stored next"
+                    """
+                    envelope \(verifier.header.id.hex.prefix(16))… holds \(have) chunks; chunk \(first) cannot \
+                    be stored next
+                    """
                 )
             }
             guard good > 0 else { return have }
@@ -97,7 +100,10 @@ extension Spool {
         if let failure {
             throw SpoolError(
                 .chunkRejected,
-                "chunk \(first + good) of envelope \(verifier.header.id.hex.prefix(16))… does not match its signed digest; not stored",
+                """
+                chunk \(first + good) of envelope \(verifier.header.id.hex.prefix(16))… does not match its \
+                signed digest; not stored
+                """,
                 cause: "\(failure)")
         }
         return stored
@@ -180,14 +186,20 @@ extension Spool {
             guard e.chunks.count == e.header.layout.chunkCount else {
                 throw SpoolError(
                     .invalidArgument,
-                    "envelope \(e.header.id.hex.prefix(16))… has \(e.chunks.count) of \(e.header.layout.chunkCount) chunks"
+                    """
+                    envelope \(e.header.id.hex.prefix(16))… has \(e.chunks.count) of \
+                    \(e.header.layout.chunkCount) chunks
+                    """
                 )
             }
             for (i, c) in e.chunks.enumerated() {
                 do { try e.verifier.verify(index: i, ciphertext: c) } catch {
                     throw SpoolError(
                         .chunkRejected,
-                        "chunk \(i) of envelope \(e.header.id.hex.prefix(16))… does not match its signed digest; envelope refused",
+                        """
+                        chunk \(i) of envelope \(e.header.id.hex.prefix(16))… does not match its signed \
+                        digest; envelope refused
+                        """,
                         cause: "\(error)")
                 }
             }
@@ -334,7 +346,10 @@ extension Spool {
         if custody.trackAsOrigin {
             let track = try db.cachedStatement(
                 sql:
-                    "INSERT OR IGNORE INTO receipt (envelope_id, recipient, status, rank, updated_at) VALUES (?, ?, ?, ?, ?)"
+                    """
+                    INSERT OR IGNORE INTO receipt (envelope_id, recipient, status, rank, updated_at) VALUES \
+                    (?, ?, ?, ?, ?)
+                    """
             )
             for r in h.recipients {
                 try track.execute(arguments: [
@@ -358,7 +373,10 @@ extension Spool {
             arguments: [key, now, h.expiresAt])
         let hops = custody.nextHops.keys.sorted().map(\.rawValue)
         let detail =
-            "kind=\(h.kind) urgency=\(h.urgency.cliName) size=\(h.layout.bodySize) next=\(hops.isEmpty ? "-" : hops.joined(separator: ","))\(custody.deliverLocally ? " inbox" : "")"
+            """
+            kind=\(h.kind) urgency=\(h.urgency.cliName) size=\(h.layout.bodySize) \
+            next=\(hops.isEmpty ? "-" : hops.joined(separator: ","))\(custody.deliverLocally ? " inbox" : "")
+            """
         try AuditLog.append(
             db, at: now, event: .accepted, envelope: h.id, peer: from, actor: from == "local" ? "node" : from,
             detail: detail)

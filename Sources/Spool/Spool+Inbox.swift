@@ -89,7 +89,10 @@ extension Spool {
             guard status.rank > rank else { return false }
             try db.execute(
                 sql:
-                    "UPDATE receipt SET status = ?, rank = ?, reason = ?, updated_at = ? WHERE envelope_id = ? AND recipient = ?",
+                    """
+                    UPDATE receipt SET status = ?, rank = ?, reason = ?, updated_at = ? WHERE envelope_id = ? \
+                    AND recipient = ?
+                    """,
                 arguments: [status.rawValue, status.rank, reason, at, key, recipient.rawValue])
             try AuditLog.append(
                 db, at: at, event: .receipt, envelope: id, peer: recipient.rawValue, actor: recipient.rawValue,

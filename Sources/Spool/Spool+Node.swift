@@ -179,7 +179,10 @@ extension Spool {
         else { return false }
         try db.cachedStatement(
             sql:
-                "UPDATE receipt SET status = ?, rank = ?, reason = ?, updated_at = ? WHERE envelope_id = ? AND recipient = ?"
+                """
+                UPDATE receipt SET status = ?, rank = ?, reason = ?, updated_at = ? WHERE envelope_id = ? AND \
+                recipient = ?
+                """
         )
         .execute(arguments: [u.status.rawValue, u.status.rank, u.reason, u.at, key, u.recipient.rawValue])
         try AuditLog.append(
@@ -336,7 +339,10 @@ extension Spool {
             for key in ids {
                 try db.execute(
                     sql:
-                        "UPDATE OR IGNORE queue_entry SET peer = ?, state = 'ready', next_attempt_at = ? WHERE envelope_id = ? AND peer = ?",
+                        """
+                        UPDATE OR IGNORE queue_entry SET peer = ?, state = 'ready', next_attempt_at = ? WHERE \
+                        envelope_id = ? AND peer = ?
+                        """,
                     arguments: [to.rawValue, now, key, from.rawValue])
                 guard db.changesCount > 0 else { continue }
                 moved += 1

@@ -18,7 +18,10 @@ extension Spool {
             let entries = try rows.map(Self.entry)
             let mark = try db.cachedStatement(
                 sql:
-                    "UPDATE queue_entry SET state = 'inflight', attempts = attempts + 1 WHERE envelope_id = ? AND peer = ?"
+                    """
+                    UPDATE queue_entry SET state = 'inflight', attempts = attempts + 1 WHERE envelope_id = ? \
+                    AND peer = ?
+                    """
             )
             for e in entries { try mark.execute(arguments: [Data(e.envelopeID.bytes), peer.rawValue]) }
             return entries
@@ -42,7 +45,10 @@ extension Spool {
                         """), arguments: [peer.rawValue, now, now, limit])
             let mark = try db.cachedStatement(
                 sql:
-                    "UPDATE queue_entry SET state = 'inflight', attempts = attempts + 1 WHERE envelope_id = ? AND peer = ?"
+                    """
+                    UPDATE queue_entry SET state = 'inflight', attempts = attempts + 1 WHERE envelope_id = ? \
+                    AND peer = ?
+                    """
             )
             return try rows.map { row in
                 let entry = try Self.entry(row)
@@ -230,12 +236,18 @@ extension Spool {
                 let found = try Row.fetchAll(
                     db,
                     sql:
-                        "SELECT envelope_id, peer FROM queue_entry WHERE envelope_id = ? AND (? IS NULL OR peer = ?) ORDER BY id",
+                        """
+                        SELECT envelope_id, peer FROM queue_entry WHERE envelope_id = ? AND (? IS NULL OR peer \
+                        = ?) ORDER BY id
+                        """,
                     arguments: [Data(id.bytes), peer?.rawValue, peer?.rawValue])
                 guard !found.isEmpty else {
                     throw SpoolError(
                         .notFound,
-                        "envelope \(id.hex.prefix(16))… has no queue entry\(peer.map { " for \($0)" } ?? ""); see `lienthong queue list`"
+                        """
+                        envelope \(id.hex.prefix(16))… has no queue entry\(peer.map { " for \($0)" } ?? ""); \
+                        see `lienthong queue list`
+                        """
                     )
                 }
                 rows += found

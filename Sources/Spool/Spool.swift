@@ -85,7 +85,10 @@ public final class Spool: Sendable {
                 if try SpoolMigrations.migrator.hasBeenSuperseded(db) {
                     throw SpoolError(
                         .newerVersion,
-                        "\(path) was written by a newer LienThong (it has migrations this build does not know); upgrade this node instead of downgrading"
+                        """
+                        \(path) was written by a newer LienThong (it has migrations this build does not know); \
+                        upgrade this node instead of downgrading
+                        """
                     )
                 }
             }
@@ -122,7 +125,10 @@ public final class Spool: Sendable {
         guard result == ["ok"] else {
             throw SpoolError(
                 .corrupt,
-                "\(path) fails SQLite's integrity check; stop the node, keep the file for analysis, restore from backup",
+                """
+                \(path) fails SQLite's integrity check; stop the node, keep the file for analysis, restore \
+                from backup
+                """,
                 cause: result.prefix(3).joined(separator: "; "))
         }
     }

@@ -15,7 +15,10 @@ public enum SpoolBaseline {
         try pool.write {
             try $0.execute(
                 sql:
-                    "CREATE TABLE raw (owner BLOB NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (owner, idx))"
+                    """
+                    CREATE TABLE raw (owner BLOB NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY \
+                    KEY (owner, idx))
+                    """
             )
         }
         let owner = Data(repeating: 7, count: 32)

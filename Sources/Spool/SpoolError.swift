@@ -56,12 +56,18 @@ public struct SpoolError: Error, CustomStringConvertible, Sendable, LienThongErr
         case .SQLITE_FULL:
             return SpoolError(
                 .diskFull,
-                "the disk holding \(path) is full: new envelopes are refused until space is freed; nothing already accepted is lost",
+                """
+                the disk holding \(path) is full: new envelopes are refused until space is freed; nothing \
+                already accepted is lost
+                """,
                 cause: cause)
         case .SQLITE_CORRUPT, .SQLITE_NOTADB:
             return SpoolError(
                 .corrupt,
-                "\(path) is damaged or is not a LienThong spool; stop the node, keep the file for analysis, and restore from backup",
+                """
+                \(path) is damaged or is not a LienThong spool; stop the node, keep the file for analysis, and \
+                restore from backup
+                """,
                 cause: cause)
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return SpoolError(

@@ -23,7 +23,10 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
             guard Self.isHostName(bytes) else {
                 throw TopologyError(
                     .badEndpoint,
-                    "'\(Self.printable(host))' is not a valid host name or IPv4 address (ASCII letters, digits, '-' and '.', at most 253 characters)"
+                    """
+                    '\(Self.printable(host))' is not a valid host name or IPv4 address (ASCII letters, digits, \
+                    '-' and '.', at most 253 characters)
+                    """
                 )
             }
         }

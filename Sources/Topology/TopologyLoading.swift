@@ -133,7 +133,10 @@ extension Topology {
         guard let level = NodeLevel(rawValue: levelText) else {
             throw TopologyError(
                 .badLevel,
-                "node \(id): level '\(Endpoint.printable(levelText))' is not one of \(NodeLevel.allCases.map(\.rawValue).joined(separator: ", "))",
+                """
+                node \(id): level '\(Endpoint.printable(levelText))' is not one of \
+                \(NodeLevel.allCases.map(\.rawValue).joined(separator: ", "))
+                """,
                 node: id)
         }
         guard let parentsValue = obj["parents"] else {
@@ -212,7 +215,11 @@ extension Topology {
         guard let first = unknown.first else { return }
         throw TopologyError(
             .syntax,
-            "\(place): unknown field \"\(Endpoint.printable(first))\"\(unknown.count > 1 ? " (and \(unknown.count - 1) more)" : ""); known fields: \(known.joined(separator: ", "))",
+            """
+            \(place): unknown field \
+            \"\(Endpoint.printable(first))\"\(unknown.count > 1 ? " (and \(unknown.count - 1) more)" : ""); \
+            known fields: \(known.joined(separator: ", "))
+            """,
             node: node)
     }
 

@@ -52,7 +52,10 @@ extension Topology {
                 guard nodes[pi].level <= n.level else {
                     throw TopologyError(
                         .badLevel,
-                        "node \(n.id) (\(n.level.rawValue)) has parent \(p) at a lower level (\(nodes[pi].level.rawValue)); levels only go down the tree",
+                        """
+                        node \(n.id) (\(n.level.rawValue)) has parent \(p) at a lower level \
+                        (\(nodes[pi].level.rawValue)); levels only go down the tree
+                        """,
                         node: n.id)
                 }
             }
@@ -67,7 +70,10 @@ extension Topology {
             let list = roots.prefix(5).map { nodes[$0].id.rawValue }.joined(separator: ", ")
             throw TopologyError(
                 .multipleRoots,
-                "\(roots.count) nodes have no parent (\(list)\(roots.count > 5 ? ", …" : "")); only the root may have none",
+                """
+                \(roots.count) nodes have no parent (\(list)\(roots.count > 5 ? ", …" : "")); only the root \
+                may have none
+                """,
                 node: nodes[roots[1]].id)
         }
 
@@ -133,7 +139,10 @@ extension Topology {
             let n = nodes[lost]
             throw TopologyError(
                 .unreachable,
-                "node \(n.id) (\(n.name)) cannot be reached from the root \(nodes[root].id): its parents \(loop) never lead to the root",
+                """
+                node \(n.id) (\(n.name)) cannot be reached from the root \(nodes[root].id): its parents \
+                \(loop) never lead to the root
+                """,
                 node: n.id)
         }
 
@@ -195,13 +204,19 @@ extension Topology {
             if let k = n.signingKey, let other = signing.updateValue(n.id, forKey: k) {
                 throw TopologyError(
                     .badKey,
-                    "nodes \(other) and \(n.id) have the same signingKey (fingerprint \(k.fingerprint)); each node needs its own keys",
+                    """
+                    nodes \(other) and \(n.id) have the same signingKey (fingerprint \(k.fingerprint)); each \
+                    node needs its own keys
+                    """,
                     node: n.id)
             }
             if let k = n.encryptionKey, let other = encryption.updateValue(n.id, forKey: k) {
                 throw TopologyError(
                     .badKey,
-                    "nodes \(other) and \(n.id) have the same encryptionKey (fingerprint \(k.fingerprint)); each node needs its own keys",
+                    """
+                    nodes \(other) and \(n.id) have the same encryptionKey (fingerprint \(k.fingerprint)); \
+                    each node needs its own keys
+                    """,
                     node: n.id)
             }
         }
@@ -216,7 +231,11 @@ extension Topology {
             : "no encryptionKey"
         throw TopologyError(
             .missingKeys,
-            "node \(first.id) (\(first.name)) has \(which)\(missing.count > 1 ? " (nor do \(missing.count - 1) other node(s))" : ""); add the public keys printed by `lienthong init` on that node, or provision the network",
+            """
+            node \(first.id) (\(first.name)) has \
+            \(which)\(missing.count > 1 ? " (nor do \(missing.count - 1) other node(s))" : ""); add the public \
+            keys printed by `lienthong init` on that node, or provision the network
+            """,
             node: first.id)
     }
 
@@ -230,7 +249,10 @@ extension Topology {
         else {
             throw TopologyError(
                 .badNetwork,
-                "network '\(Endpoint.printable(network))' must be 1 to \(maxNetworkLength) ASCII letters, digits, '.', '-' or '_' (e.g. hoa-binh-2020)"
+                """
+                network '\(Endpoint.printable(network))' must be 1 to \(maxNetworkLength) ASCII letters, \
+                digits, '.', '-' or '_' (e.g. hoa-binh-2020)
+                """
             )
         }
     }

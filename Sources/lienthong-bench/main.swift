@@ -247,8 +247,11 @@ do {
     default:
         FileHandle.standardError.write(
             Data(
-                "usage: lienthong-bench crypto [--runs N] | memory --mib N [--max-rss-mib M] | spool [--runs N] [--list N] | link [--runs N] [--small N] | edxml --mib N [--runs N] [--max-rss-mib M]\n"
-                    .utf8))
+                """
+                usage: lienthong-bench crypto [--runs N] | memory --mib N [--max-rss-mib M] | spool [--runs N] \
+                [--list N] | link [--runs N] [--small N] | edxml --mib N [--runs N] [--max-rss-mib M]\n
+                """
+                .utf8))
         exit(2)
     }
 } catch {

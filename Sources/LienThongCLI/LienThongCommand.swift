@@ -27,7 +27,8 @@ public struct LienThongCommand: AsyncParsableCommand {
             InitCommand.self, KeysCommand.self, TopologyCommand.self, RunCommand.self, SendCommand.self,
             InboxCommand.self,
             TrackCommand.self, RecallCommand.self, PeersCommand.self, StatusCommand.self, QueueCommand.self,
-            AuditCommand.self, EnvelopeCommand.self, UserCommand.self, ConfigCommand.self,
+            AuditCommand.self, EnvelopeCommand.self, UserCommand.self, ConfigCommand.self, BackupCommand.self,
+            RestoreCommand.self,
         ]
     )
 

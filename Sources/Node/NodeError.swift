@@ -5,6 +5,10 @@ import Diagnostics
 public struct NodeError: Error, CustomStringConvertible, Sendable, LienThongError {
     /// Every code the Node module reports (docs/OPERATIONS.md).
     public enum Code: String, Sendable, CaseIterable {
+        case backupArchive = "BACKUP-ARCHIVE"
+        case backupIo = "BACKUP-IO"
+        case backupPassphrase = "BACKUP-PASSPHRASE"
+        case backupTarget = "BACKUP-TARGET"
         case edxmlDuplicate = "EDXML-DUPLICATE"
         case edxmlNoRecipient = "EDXML-NO-RECIPIENT"
         case edxmlNotDocument = "EDXML-NOT-DOCUMENT"
@@ -43,6 +47,7 @@ public struct NodeError: Error, CustomStringConvertible, Sendable, LienThongErro
         case recallReason = "RECALL-REASON"
         case sendBatchTooLarge = "SEND-BATCH-TOO-LARGE"
         case sendEachFileCode = "SEND-EACH-FILE-CODE"
+        case sendDiskFull = "SEND-DISK-FULL"
         case sendDueDate = "SEND-DUE-DATE"
         case sendEdxmlArgs = "SEND-EDXML-ARGS"
         case sendExpiry = "SEND-EXPIRY"

@@ -48,3 +48,39 @@ public enum PasswordHash {
         }
     }
 }
+
+extension PasswordHash {
+    /// Bytes of salt `deriveKey` takes.
+    public static let saltByteCount = Int(crypto_pwhash_SALTBYTES)
+
+    /// An Argon2id key of `count` bytes from a passphrase (`crypto_pwhash`), for encrypting a
+    /// backup archive. The caller stores `salt`, `passes` and `memory` beside what it encrypts.
+    public static func deriveKey(
+        count: Int, passphrase: String, salt: [UInt8], passes: UInt64, memory: Int
+    ) throws -> SecretBytes {
+        Sodium.ensureInitialized()
+        let bytes = Array(passphrase.utf8)
+        guard !bytes.isEmpty, bytes.count <= maxPasswordBytes else {
+            throw SodiumError(.invalidInput, "a passphrase must be 1 to \(maxPasswordBytes) bytes")
+        }
+        guard salt.count == saltByteCount else {
+            throw SodiumError(.invalidInput, "a passphrase salt is \(saltByteCount) bytes, got \(salt.count)")
+        }
+        guard passes >= UInt64(crypto_pwhash_OPSLIMIT_MIN), passes <= 16, memory >= 8 << 10, memory <= 1 << 30 else {
+            throw SodiumError(.invalidInput, "passphrase parameters out of range: \(passes) passes, \(memory) bytes")
+        }
+        var rc: Int32 = 0
+        let key = SecretBytes(count: count) { out in
+            rc = crypto_pwhash(
+                out.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(count), passphrase, UInt64(bytes.count),
+                salt, passes, memory, crypto_pwhash_ALG_ARGON2ID13)
+        }
+        guard rc == 0 else {
+            throw SodiumError(.invalidInput, "the passphrase key could not be derived: the machine is out of memory")
+        }
+        return key
+    }
+
+    /// A fresh random salt for `deriveKey`.
+    public static func randomSalt() -> [UInt8] { Sodium.randomBytes(saltByteCount) }
+}

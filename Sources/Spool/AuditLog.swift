@@ -22,6 +22,10 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case account
     /// A document was submitted for sending by an account of the desk or the API.
     case submitted
+    /// The node was restored from a backup (`lienthong restore`).
+    case restored
+    /// An old document's content was archived to `archiveDir` and removed from the spool.
+    case archived
 }
 
 /// One audit log row.

@@ -200,6 +200,7 @@ struct QueueList: Decodable { let entries: [QueueRow] }
 
 /// A queue entry as `lienthong queue list --json` prints it.
 struct QueueRow: Decodable {
+    let id: String
     let peer: String
     let state: String
 }

@@ -144,6 +144,9 @@ public struct DocumentView: Codable, Sendable, Equatable {
     public var related: [Related]?
     /// When the content was destroyed after the clerk agreed to a recall (15); the metadata stays.
     public var contentDestroyedAt: Int64?
+    /// When and where the content was archived under the retention policy; the metadata stays.
+    public var archivedAt: Int64?
+    public var archivedTo: String?
     /// From the document's header (edXML MessageHeader): ngày và nơi ban hành (ISO date), hạn xử
     /// lý, chỉ đạo (SteeringType 0–3), người ký, cơ quan ban hành.
     public var promulgationDate: String?

@@ -77,10 +77,10 @@ public struct DeskApp: Sendable {
         if code.hasSuffix("NOT-FOUND") {
             status = .notFound
         } else if code == "EDXML-DUPLICATE" || code.hasSuffix("AMBIGUOUS") || code == "RECALL-DONE"
-            || code == "INBOX-RECALLED" || code == "INBOX-RECALL-STATE"
+            || code == "INBOX-RECALLED" || code == "INBOX-RECALL-STATE" || code == "INBOX-ARCHIVED"
         {
             status = .conflict
-        } else if code == "SPOOL-DISK-FULL" {
+        } else if code == "SPOOL-DISK-FULL" || code == "SEND-DISK-FULL" {
             status = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         } else if code == "SPOOL-ARGUMENT" {
             status = .badRequest  // an id or prefix from the request that is not one

@@ -98,19 +98,17 @@ struct DeskMetrics {
             .set(Double(status.inboxDocuments))
         registry.makeGauge(name: "lienthong_spool_bytes", help: "Size of the spool database").set(
             Double(status.spoolBytes))
-        let (free, size) = Self.disk(runtime.identity.home.path)
+        let usage = DiskWatermark.usage(runtime.identity.home.path)
         registry.makeGauge(name: "lienthong_disk_free_bytes", help: "Free bytes on the spool's file system")
-            .set(Double(free))
-        registry.makeGauge(name: "lienthong_disk_size_bytes", help: "Size of the spool's file system").set(Double(size))
+            .set(Double(usage.free))
+        registry.makeGauge(name: "lienthong_disk_size_bytes", help: "Size of the spool's file system")
+            .set(Double(usage.size))
+        registry.makeGauge(
+            name: "lienthong_disk_watermark",
+            help: "0 enough free disk, 1 under diskWarnFreePercent, 2 under diskRefuseFreePercent (local sends refused)"
+        ).set(Double(DiskWatermark(runtime.settings).level(usage).rawValue))
         registry.makeGauge(name: "lienthong_topology_nodes", help: "Nodes in the topology in force")
             .set(Double(runtime.identity.topology.nodes.count))
         return registry.emitToBuffer()
-    }
-
-    /// Free bytes (for unprivileged users) and size of the file system holding `path`.
-    static func disk(_ path: String) -> (free: UInt64, size: UInt64) {
-        var s = statvfs()
-        guard statvfs(path, &s) == 0 else { return (0, 0) }
-        return (UInt64(s.f_bavail) * UInt64(s.f_frsize), UInt64(s.f_blocks) * UInt64(s.f_frsize))
     }
 }

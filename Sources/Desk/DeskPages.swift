@@ -98,7 +98,9 @@ struct DeskPages {
             "receivedAt": DeskText.date(item.receivedAt), "statusName": DeskText.status(item.status),
             "recallName": item.recall.map(DeskText.status) as Any,
             "recallPending": item.recall == ReceiptStatus.recalled.rawValue,
-            "destroyed": view.contentDestroyedAt != nil, "files": files,
+            "destroyed": view.contentDestroyedAt != nil || view.archivedTo != nil,
+            "recalledContent": view.contentDestroyedAt != nil, "files": files,
+            "archivedAt": view.archivedAt.map(DeskText.date) as Any, "archivedTo": view.archivedTo as Any,
         ]
         return app.page("document", values, context: context)
     }

@@ -59,7 +59,9 @@ enum DeskTemplates {
         <dt>Trạng thái</dt><dd id="status">{{statusName}}</dd>
         {{#recallName}}<dt>Thu hồi</dt><dd><strong>{{recallName}}</strong></dd>{{/recallName}}
         </dl>
-        {{#destroyed}}<p class="error">Văn bản đã được thu hồi; nội dung đã bị hủy.</p>{{/destroyed}}
+        {{#recalledContent}}<p class="error">Văn bản đã được thu hồi; nội dung đã bị hủy.</p>{{/recalledContent}}
+        {{#archivedTo}}<p class="notice">Văn bản đã quá thời hạn lưu giữ: nội dung đã được chuyển vào kho lưu trữ \
+        ngày {{archivedAt}} ({{archivedTo}}); liên hệ quản trị để lấy lại.</p>{{/archivedTo}}
         {{^destroyed}}<h2>Tệp đính kèm</h2><ul class="files">
         {{#files}}<li><a href="/van-ban-den/{{docId}}/tep/{{index}}" download>{{name}}</a> ({{size}})</li>{{/files}}
         </ul><p><a href="/van-ban-den/{{id}}/edxml">Tải gói edXML</a></p>{{/destroyed}}

@@ -77,6 +77,7 @@ public enum Daemon {
                     .init(service: UplinkService(runtime: runtime), successTerminationBehavior: .ignore),
                     .init(service: DeliveryService(runtime: runtime)),
                     .init(service: JanitorService(runtime: runtime)),
+                    .init(service: RetentionService(runtime: runtime)),
                     .init(service: SystemdService(notifier: SystemdNotifier())),
                     .init(service: ReloadService(runtime: runtime)),
                 ] + extras.map { .init(service: $0) },

@@ -55,7 +55,10 @@ public struct ExchangeFolder: Sendable {
     @discardableResult
     public func pass(now: Date = Date()) throws -> Int {
         var handled = 0
-        for name in try settled("outgoing", now: now) {
+        // Under the refuse watermark new documents wait in outgoing/ (the disk service logs why)
+        // instead of going to failed/: they are sent once there is room again.
+        let outgoing = operations.diskLevel() == .refusing ? [] : try settled("outgoing", now: now)
+        for name in outgoing {
             sendOne(name)
             handled += 1
         }

@@ -26,6 +26,7 @@ public struct NodeError: Error, CustomStringConvertible, Sendable, LienThongErro
         case homeNotInTopology = "HOME-NOT-IN-TOPOLOGY"
         case homeSetting = "HOME-SETTING"
         case inboxAmbiguous = "INBOX-AMBIGUOUS"
+        case inboxArchived = "INBOX-ARCHIVED"
         case inboxExport = "INBOX-EXPORT"
         case inboxNotFound = "INBOX-NOT-FOUND"
         case inboxReason = "INBOX-REASON"

@@ -105,6 +105,7 @@ extension NodeOperations {
 
     /// Export of a document whose content was destroyed after a recall: a clear refusal.
     func refuseIfDestroyed(_ id: EnvelopeID) throws {
+        try refuseIfArchived(id)
         guard let record = try spool.documentRecords([id])[id], record.keptMetadata != nil else { return }
         let content =
             record.contentDestroyedAt.map { "its content was destroyed on " + Self.today($0) }

@@ -43,6 +43,7 @@ extension NodeOperations {
     public func show(_ text: String) throws -> DocumentView {
         let (id, entry) = try inboxID(text)
         if let destroyed = try destroyedView(id, entry) { return destroyed }
+        if let archived = try archivedView(id, entry) { return archived }
         let listing = ListingPayload()
         try DeliveredEnvelope.open(id, spool: spool, identity: identity, into: listing, checkExpiry: false)
         let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(listing.metadataBytes))

@@ -109,6 +109,7 @@ public struct NodeOperations: Sendable {
     // MARK: - Sending
 
     public func send(_ r: SendRequest) throws -> SentReport {
+        try refuseIfDiskFull()
         if let package = r.edxml { return try sendEdXML(r, package: package) }
         let topology = identity.topology
         guard !r.to.isEmpty else {

@@ -8,6 +8,7 @@ extension NodeSettings {
         case reconnectBaseMs, reconnectCapMs, failoverAfterMs, janitorIntervalMs, idleTimeoutMs, keepaliveMs
         case queuePollMs, retryBaseMs, stalePartialMs, drainDeadlineMs, maxWriteBacklogBytes, offersPerSecond
         case offerBurst, listenHost, httpListen, hotFolder, hotFolderScanMs, httpsProxy, logFormat
+        case retentionDays, archiveDir, diskWarnFreePercent, diskRefuseFreePercent
     }
 
     private struct AnyKey: CodingKey {
@@ -55,6 +56,10 @@ extension NodeSettings {
         hotFolderScanMs = try value(.hotFolderScanMs, Int64.self)
         httpsProxy = try value(.httpsProxy, Bool.self)
         logFormat = try value(.logFormat, String.self)
+        retentionDays = try value(.retentionDays, Int.self)
+        archiveDir = try value(.archiveDir, String.self)
+        diskWarnFreePercent = try value(.diskWarnFreePercent, Int.self)
+        diskRefuseFreePercent = try value(.diskRefuseFreePercent, Int.self)
         try validate()
     }
 
@@ -79,6 +84,8 @@ extension NodeSettings {
         let counts: [(CodingKeys, Int?, ClosedRange<Int>)] = [
             (.maxWriteBacklogBytes, maxWriteBacklogBytes, 65_536...(1 << 30)),
             (.offersPerSecond, offersPerSecond, 1...1_000_000), (.offerBurst, offerBurst, 1...10_000_000),
+            (.retentionDays, retentionDays, 1...36_500), (.diskWarnFreePercent, diskWarnFreePercent, 0...100),
+            (.diskRefuseFreePercent, diskRefuseFreePercent, 0...100),
         ]
         for (key, value, range) in counts {
             if let value, !range.contains(value) {
@@ -93,7 +100,16 @@ extension NodeSettings {
         if let base = reconnectBaseMs, let cap = reconnectCapMs, base > cap {
             throw NodeError(.homeSetting, "setting 'reconnectBaseMs' (\(base)) is above 'reconnectCapMs' (\(cap))")
         }
-        for (key, text) in [(CodingKeys.httpListen, httpListen), (.listenHost, listenHost), (.hotFolder, hotFolder)] {
+        let (warn, refuse) = (diskWarnFreePercent ?? 10, diskRefuseFreePercent ?? 5)
+        if refuse > warn {
+            throw NodeError(
+                .homeSetting, "setting 'diskRefuseFreePercent' (\(refuse)) is above 'diskWarnFreePercent' (\(warn))")
+        }
+        let texts = [
+            (CodingKeys.httpListen, httpListen), (.listenHost, listenHost), (.hotFolder, hotFolder),
+            (.archiveDir, archiveDir),
+        ]
+        for (key, text) in texts {
             if let text, text.isEmpty || text.utf8.count > 4096 {
                 throw NodeError(
                     .homeSetting, "setting '\(key.rawValue)' must be a non-empty string (up to 4,096 bytes)")
@@ -128,7 +144,8 @@ extension NodeSettings {
         .stalePartialMs: "86400000", .drainDeadlineMs: "30000", .maxWriteBacklogBytes: "16777216",
         .offersPerSecond: "5000", .offerBurst: "10000", .listenHost: "the endpoint's host in the topology",
         .httpListen: "127.0.0.1:8470", .hotFolder: "off", .hotFolderScanMs: "1000", .httpsProxy: "false",
-        .logFormat: "text",
+        .logFormat: "text", .retentionDays: "365", .archiveDir: "archive", .diskWarnFreePercent: "10",
+        .diskRefuseFreePercent: "5",
     ]
 
     /// Every setting: its value in force and whether it comes from node.json or the default.

@@ -45,6 +45,16 @@ public struct NodeSettings: Codable, Sendable, Equatable {
     public var logFormat: String?
     /// True when a reverse proxy serves the desk over HTTPS: its cookies are then marked Secure.
     public var httpsProxy: Bool?
+    /// Days an inbox document's content and a sent document's sealed body stay in the spool
+    /// (default 365) before they are archived to `archiveDir` (default `archive` in the home; a
+    /// relative path is taken from the home) and removed; metadata, tracking and audit stay.
+    public var retentionDays: Int?
+    public var archiveDir: String?
+    /// Free space on the spool's file system, in percent, under which the node warns (default
+    /// 10) and under which it refuses new local sends (default 5); custody from neighbours is
+    /// still taken while there is room.
+    public var diskWarnFreePercent: Int?
+    public var diskRefuseFreePercent: Int?
 
     public init() {}
 

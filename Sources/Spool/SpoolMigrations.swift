@@ -189,6 +189,20 @@ enum SpoolMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v7-retention") { db in
+            // Documents whose content was archived to `archiveDir` and removed from the spool: the
+            // inbox row, tracking and audit stay, and this says where the content went.
+            try db.execute(
+                sql: """
+                    CREATE TABLE archived (
+                      envelope_id BLOB PRIMARY KEY NOT NULL CHECK (length(envelope_id) = 32),
+                      direction TEXT NOT NULL CHECK (direction IN ('sent', 'received')),
+                      path TEXT NOT NULL,
+                      metadata BLOB,
+                      at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 }

@@ -26,10 +26,12 @@ public struct ControlError: Error, CustomStringConvertible, Sendable, Equatable,
     public var description: String { "[\(code.rawValue)] \(message)" }
 }
 
-/// The request line: `{"v":2,"request":{…}}`.
+/// The request line: `{"v":2,"request":{…}}`, with `uploads` and `download` when files travel.
 struct RequestLine: Codable {
     var v: Int
     var request: ControlRequest
+    var uploads: [ControlTransfer]?
+    var download: Bool?
 }
 
 /// Only the version of a request line, read before the rest.
@@ -40,11 +42,22 @@ private struct VersionOnly: Decodable {
 /// Encoding and strict decoding of control lines.
 public enum ControlCodec {
     public static func encode(_ request: ControlRequest) throws -> [UInt8] {
-        Array(try JSONEncoder().encode(RequestLine(v: ControlLimits.version, request: request))) + [0x0a]
+        try encode(request, uploads: [], download: false)
+    }
+
+    /// A request line with the files that follow it and whether the answer should bring files back.
+    public static func encode(_ request: ControlRequest, uploads: [ControlTransfer], download: Bool) throws -> [UInt8] {
+        let line = RequestLine(
+            v: ControlLimits.version, request: request, uploads: uploads.isEmpty ? nil : uploads,
+            download: download ? true : nil)
+        return Array(try JSONEncoder().encode(line)) + [0x0a]
     }
 
     /// Parses one request line (without its newline). Untrusted input: size first, then JSON.
-    public static func decodeRequest(_ line: [UInt8]) throws -> ControlRequest {
+    public static func decodeRequest(_ line: [UInt8]) throws -> ControlRequest { try decodeRequestLine(line).request }
+
+    /// Parses one request line with what travels with it; the uploads are checked against the limits.
+    public static func decodeRequestLine(_ line: [UInt8]) throws -> ControlRequestLine {
         guard line.count <= ControlLimits.maxRequestBytes else {
             throw ControlError(.tooLarge, "a control request is at most \(ControlLimits.maxRequestBytes) bytes")
         }
@@ -57,12 +70,16 @@ public enum ControlCodec {
                 "control request version \(version); this node speaks version "
                     + "\(ControlLimits.version) (are lienthong and lienthongd the same release?)")
         }
-        do { return try JSONDecoder().decode(RequestLine.self, from: Data(line)).request } catch {
+        let decoded: RequestLine
+        do { decoded = try JSONDecoder().decode(RequestLine.self, from: Data(line)) } catch {
             throw ControlError(
                 .malformed,
                 "not a control request this node understands "
                     + "(\(String(describing: error).prefix(200)))")
         }
+        let uploads = decoded.uploads ?? []
+        try ControlTransfer.checkAll(uploads)
+        return ControlRequestLine(request: decoded.request, uploads: uploads, download: decoded.download ?? false)
     }
 
     public static func encode(_ response: ControlResponse) throws -> [UInt8] {

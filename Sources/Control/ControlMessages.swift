@@ -25,6 +25,9 @@ public enum ControlLimits {
     public static let requestDeadlineSeconds = 5
     /// Connections served at once; one more is answered `CONTROL-BUSY` and closed.
     public static let maxConnections = 64
+    /// Files that may travel with one request or answer (`ControlTransfer`), and their total bytes.
+    public static let maxTransfers = 1000
+    public static let maxTransferBytes: UInt64 = 8 << 30
 }
 
 /// What the operator asks the node to do.
@@ -118,12 +121,15 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     public var ok: Bool
     public var error: ControlFailure?
     public var result: ControlResult?
+    /// Files whose bytes follow the answer's line, in order (a request sent with `download`).
+    public var downloads: [ControlTransfer]?
 
     public static func success(_ r: ControlResult) -> ControlResponse {
-        ControlResponse(ok: true, error: nil, result: r)
+        ControlResponse(ok: true, error: nil, result: r, downloads: nil)
     }
     public static func failure(_ code: String, _ message: String, cause: String? = nil) -> ControlResponse {
-        ControlResponse(ok: false, error: ControlFailure(code: code, message: message, cause: cause), result: nil)
+        ControlResponse(
+            ok: false, error: ControlFailure(code: code, message: message, cause: cause), result: nil, downloads: nil)
     }
 
     /// Any error as an answer: a module's code, message and cause as they are; anything else

@@ -49,7 +49,7 @@ struct BackupCommand: ParsableCommand {
 
             Examples:
               lienthong backup --out /srv/backup/xa-a-$(date +%F).ltbackup
-              lienthong restore /srv/backup/xa-a-2026-12-01.ltbackup --home /var/lib/lienthong
+              lienthong restore /srv/backup/xa-a.ltbackup --home /var/lib/lienthong
             """)
 
     @OptionGroup var home: HomeOptions

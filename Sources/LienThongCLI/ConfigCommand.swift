@@ -60,7 +60,7 @@ struct ConfigCommand: ParsableCommand {
                 return "node \(config.node.rawValue)"
             }
             guard let h = opened else { throw ExitCode(1) }
-            check("home directory mode") { try Self.mode(h.path, allowed: 0o700) }
+            check("home directory mode") { try Self.mode(h.path, allowed: 0o710) }
             check("keys directory mode") { try Self.mode(h.path + "/keys", allowed: 0o700) }
             check("signing key \(h.signingKeyPath)") {
                 _ = try SigningKeyPair(keyFile: h.signingKeyPath)
@@ -76,7 +76,7 @@ struct ConfigCommand: ParsableCommand {
             }
             check("spool integrity") {
                 _ = try Spool(path: h.spoolPath, integrityCheck: true)
-                return nil
+                return try Self.mode(h.spoolPath, allowed: 0o600)
             }
             if failed > 0 { throw ExitCode(1) }
         }

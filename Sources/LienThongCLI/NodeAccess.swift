@@ -15,14 +15,24 @@ struct NodeAccess: ParsableArguments {
         if offline {
             let identity = try NodeIdentity(home: home.home)
             let spool = try Spool(path: identity.home.spoolPath)
-            return try NodeOperations(identity: identity, spool: spool).perform(request)
+            return try NodeOperations(identity: identity, spool: spool).acting(actor: SpoolHome.actor()).perform(request)
         }
         let (h, _) = try NodeHome.open(home.home)
-        let response: ControlResponse
-        response = try ControlClient(socketPath: h.controlSocketPath).call(request)
-        guard response.ok, let result = response.result else {
+        // The files travel over the socket: the daemon, as its own user, never opens the caller's
+        // paths (it cannot, under ProtectHome), and the caller writes what comes back.
+        let inputs = request.inputPaths
+        let output = request.output.map { (path: Self.absolute($0.path), isDirectory: $0.isDirectory) }
+        var wire = request.replacingInputs(inputs.indices.map(ControlTransfer.placeholder))
+        if output != nil { wire = wire.replacingOutput("download") }
+        let response = try ControlClient(socketPath: h.controlSocketPath).call(
+            wire, uploads: inputs.map(Self.absolute), download: output)
+        guard response.ok, var result = response.result else {
             // The node's own code, message and cause, as it reported them.
             throw response.error ?? ControlFailure(code: "CONTROL-EMPTY", message: "the node gave no answer")
+        }
+        if let output, case .exported(var report) = result {
+            report.directory = output.isDirectory ? output.path : (output.path as NSString).deletingLastPathComponent
+            result = .exported(report)
         }
         return result
     }

@@ -37,12 +37,14 @@ struct SendCommand: ParsableCommand {
 
     func run() throws {
         if !packages.isEmpty { return try sendPackages() }
-        let identity = try NodeIdentity(home: node.home.home)
+        // The topology only: an operator in the daemon's group cannot (and need not) read the keys.
+        let (home, _) = try NodeHome.open(node.home.home)
+        let topology = try Topology.load(path: home.topologyPath)
         let d = document
         guard let subject = d.subject else {
             throw ValidationError("--subject is required (or send an edXML package with --edxml)")
         }
-        let recipients = try RecipientSelection.resolve(to: d.to, toSubtree: d.toSubtree, topology: identity.topology)
+        let recipients = try RecipientSelection.resolve(to: d.to, toSubtree: d.toSubtree, topology: topology)
         let request = SendRequest(
             to: recipients.map(\.rawValue), urgency: (d.urgency ?? .thuong).cliName,
             expiresInMs: try DurationText.parseMilliseconds(d.expires),

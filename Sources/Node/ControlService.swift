@@ -12,11 +12,14 @@ import Glibc
 import Darwin
 #endif
 
-/// The control server: one JSON request and one answer per connection on `DIR/control.sock`
-/// (owner-only), each request run by `NodeOperations` off the event loops.
+/// The control server: one JSON request and one answer per connection on `DIR/control.sock`,
+/// each request run by `NodeOperations` off the event loops; the files a request reads or writes
+/// travel over the socket (`ControlFiles`), so the daemon never opens a caller's path.
 ///
-/// Security note: anyone who can open the socket can operate the node, so it is created 0600
-/// inside the 0700 home, and a live socket of another daemon is never taken over. Requests are
+/// Security note: anyone who can open the socket can operate the node, so it is created 0660
+/// (owner and the daemon's group, whose members are the node's operators) inside the 0710 home,
+/// every action is audited with the caller's account from `SO_PEERCRED`, and a live socket of
+/// another daemon is never taken over. Requests are
 /// untrusted bytes: the line is size-checked as it arrives (`LineFramer`) before decoding, must
 /// arrive within `ControlLimits.requestDeadlineSeconds`, and at most `maxConnections` are served
 /// at once; every number in a request is checked before arithmetic (`NodeOperations`).
@@ -49,8 +52,11 @@ struct ControlService: Service {
                         deadline: deadline, peer: peer)
                 }
             }
-        guard chmod(path, 0o600) == 0 else {
-            throw NodeError(.nodeControlSocket, "cannot make \(path) owner-only: \(String(cString: strerror(errno)))")
+        // Owner and group: operators are members of the daemon's group (`lienthong`), and the home
+        // is 0710 so they can reach the socket without reading anything else in it.
+        guard chmod(path, 0o660) == 0 else {
+            throw NodeError(
+                .nodeControlSocket, "cannot make \(path) owner-and-group only: \(String(cString: strerror(errno)))")
         }
         runtime.logger.info("control socket ready", metadata: ["path": "\(path)"])
         // The spool is open (the runtime opened it) and the control socket answers: ready.
@@ -111,42 +117,58 @@ struct ControlService: Service {
                 .busy,
                 "the node is serving "
                     + "\(ControlLimits.maxConnections) control connections; try again in a few seconds"))
-        try? await channel.executeThenClose { _, outbound in
-            try await outbound.write(ByteBuffer(bytes: try ControlCodec.encode(busy)))
+        let bytes = try? ControlCodec.encode(busy)
+        try? await channel.executeThenClose { _, _ in
+            try await channel.channel.writeAndFlush(ByteBuffer(bytes: bytes ?? [])).get()
         }
     }
 
     private func serve(_ accepted: Connection) async {
         let connection = accepted.channel
+        // Every write waits until it is on the socket: NIOAsyncChannel's writer returns before the
+        // bytes leave, and closing the channel then drops what is still buffered — an export of a
+        // few hundred KiB came out truncated (swift-nio#2795).
+        let channel = connection.channel
+        @Sendable func reply(_ bytes: [UInt8]) async throws {
+            try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+        }
         do {
-            try await connection.executeThenClose { inbound, outbound in
-                var framer = LineFramer(maxLine: ControlLimits.maxRequestBytes)
-                for try await buffer in inbound {
-                    let lines: [[UInt8]]
-                    do { lines = try framer.feed(buffer.readableBytesView) } catch {
-                        try await outbound.write(
-                            ByteBuffer(
-                                bytes: try ControlCodec.encode(
-                                    ControlResponse.failure(error))))
-                        return
-                    }
-                    guard let line = lines.first else { continue }
-                    accepted.deadline.cancel()  // the request is in; running it may take long
-                    let response = await self.answer(line, actor: await Self.actor(accepted.peer))
-                    try await outbound.write(ByteBuffer(bytes: try ControlCodec.encode(response)))
+            try await connection.executeThenClose { inbound, _ in
+                var stream = ControlStream(inbound: inbound.makeAsyncIterator())
+                let line: [UInt8]
+                do {
+                    guard let read = try await stream.line(max: ControlLimits.maxRequestBytes) else { return }
+                    line = read
+                } catch {
+                    try await reply(try ControlCodec.encode(ControlResponse.failure(error)))
                     return
                 }
+                accepted.deadline.cancel()  // the request is in; running it may take long
+                let files = ControlFiles(home: runtime.identity.home.path)
+                defer { files.remove() }
+                var response: ControlResponse
+                var downloads: [String] = []
+                do {
+                    let decoded = try ControlCodec.decodeRequestLine(line)
+                    var request = try await files.receive(decoded, from: &stream)
+                    let output = decoded.download ? try files.redirectOutput(&request) : nil
+                    response = await self.answer(request, actor: await Self.actor(accepted.peer))
+                    if response.ok, let output {
+                        (response.downloads, downloads) = try files.collect(output)
+                    }
+                } catch {
+                    response = .failure(error)
+                }
+                try await reply(try ControlCodec.encode(response))
+                for path in downloads { try await ControlFiles.send(path, with: reply) }
             }
         } catch {
             runtime.logger.debug("control connection ended", metadata: ["error": "\(error)"])
         }
     }
 
-    private func answer(_ line: [UInt8], actor: String?) async -> ControlResponse {
-        var request: ControlRequest
-        do { request = try ControlCodec.decodeRequest(line) } catch {
-            return .failure(error)
-        }
+    private func answer(_ request: ControlRequest, actor: String?) async -> ControlResponse {
+        var request = request
         // The audit log names the caller's real account: the request's own claim is replaced.
         var operations = runtime.operations
         if let actor {

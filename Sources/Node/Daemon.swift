@@ -62,7 +62,8 @@ public enum Daemon {
                 let root = path.hasPrefix("/") ? path : identity.home.path + "/" + path
                 extras.append(
                     ExchangeService(
-                        runtime: runtime, folder: try ExchangeFolder(root: root, operations: runtime.operations)))
+                        runtime: runtime,
+                        folder: try ExchangeFolder(root: root, operations: runtime.operations.acting(actor: "hot-folder"))))
             }
         } catch {
             try? await pool.shutdownGracefully()

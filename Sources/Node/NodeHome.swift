@@ -6,7 +6,7 @@ import Topology
 /// The files of a node home:
 ///
 /// ```
-/// DIR/               0700
+/// DIR/               0710 (the group may reach control.sock, nothing else)
 ///   node.json        config: format, node id, topology file name
 ///   topology.json    the node's copy of the province topology
 ///   keys/            0700
@@ -47,7 +47,9 @@ public struct NodeHome: Sendable {
         }
         do {
             try fm.createDirectory(atPath: path + "/keys", withIntermediateDirectories: true)
-            try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+            // Group traverse only: operators in the daemon's group reach the 0660 control socket
+            // by name; they cannot list the home, and the keys and the spool stay owner-only.
+            try fm.setAttributes([.posixPermissions: 0o710], ofItemAtPath: path)
             try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path + "/keys")
         } catch {
             throw NodeError(.homeIo, "cannot create node home \(path): \(error.localizedDescription)")

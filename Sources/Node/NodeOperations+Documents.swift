@@ -48,6 +48,7 @@ extension NodeOperations {
         var custody = try ingress.custody(for: header, from: "local")
         custody.document = metadata.identity(origin: identity.id.rawValue)
         custody.resend = resend == true
+        custody.submittedBy = actorName
         return custody
     }
 

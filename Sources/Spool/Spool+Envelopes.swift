@@ -378,7 +378,8 @@ extension Spool {
             next=\(hops.isEmpty ? "-" : hops.joined(separator: ","))\(custody.deliverLocally ? " inbox" : "")
             """
         try AuditLog.append(
-            db, at: now, event: .accepted, envelope: h.id, peer: from, actor: from == "local" ? "node" : from,
+            db, at: now, event: .accepted, envelope: h.id, peer: from,
+            actor: from == "local" ? custody.submittedBy ?? "node" : from,
             detail: detail)
         if custody.deliverLocally {
             try AuditLog.append(db, at: now, event: .delivered, envelope: h.id, actor: "node", detail: "inbox")

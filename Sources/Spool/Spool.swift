@@ -62,6 +62,12 @@ public final class Spool: Sendable {
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         if integrityCheck { try Self.checkIntegrity(path) }
+        // Owner-only from the first byte, whatever the umask: SQLite gives the WAL and shared-memory
+        // files the database file's mode.
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
+        }
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch {

@@ -18,6 +18,8 @@ public struct Custody: Sendable, Equatable {
     public var document: DocumentIdentity?
     /// Record it even if a new document with the same identity was sent before (`send --resend`).
     public var resend = false
+    /// Who handed a local document in (`operator:NAME`, `desk:NAME`), for its `accepted` record.
+    public var submittedBy: String?
 
     public init(
         nextHops: [NodeID: [NodeID]], deliverLocally: Bool, trackAsOrigin: Bool = false,

@@ -15,13 +15,17 @@ struct ConfigCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Every setting with its value and where it comes from (default or node.json).")
+            abstract: "Every setting with its value and where it comes from (default, node.json or environment).",
+            discussion: "A setting is also read from LIENTHONG_ and its name in upper snake case, e.g. "
+                + "LIENTHONG_RETENTION_DAYS=730; the environment wins over node.json.")
         @OptionGroup var home: HomeOptions
         @Flag(help: "Print JSON for scripts.") var json = false
 
         func run() throws {
             let (_, config) = try NodeHome.open(home.home)
-            let rows = NodeSettings.effective(config.settings ?? NodeSettings())
+            let rows = NodeSettings.effective(
+                config.settings ?? NodeSettings(),
+                fromEnvironment: NodeSettings.environmentKeys(ProcessInfo.processInfo.environment))
             if json {
                 let object = rows.map { ["key": $0.key, "value": $0.value, "source": $0.source] }
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

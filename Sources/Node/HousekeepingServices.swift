@@ -233,13 +233,12 @@ struct JanitorService: Service {
     let runtime: NodeRuntime
 
     func run() async throws {
-        let interval = runtime.settings.janitorIntervalMs ?? 1_000
         try await untilShutdown {
             while !Task.isCancelled {
                 do { try await self.sweep() } catch {
                     runtime.logger.warning("janitor sweep failed; will retry", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: .milliseconds(interval))
+                try await Task.sleep(for: .milliseconds(runtime.settings.janitorIntervalMs ?? 1_000))
             }
         }
     }
@@ -285,7 +284,6 @@ struct ExchangeService: Service {
     let folder: ExchangeFolder
 
     func run() async throws {
-        let interval = runtime.settings.hotFolderScanMs ?? 1_000
         runtime.logger.info("hot folder ready", metadata: ["path": "\(folder.root)"])
         try await untilShutdown {
             while !Task.isCancelled {
@@ -295,7 +293,7 @@ struct ExchangeService: Service {
                 } catch {
                     runtime.logger.warning("hot folder pass failed; will retry", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: .milliseconds(interval))
+                try await Task.sleep(for: .milliseconds(runtime.settings.hotFolderScanMs ?? 1_000))
             }
         }
     }

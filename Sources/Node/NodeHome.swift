@@ -76,11 +76,15 @@ public struct NodeHome: Sendable {
             throw NodeError(
                 .homeMissing, "\(path) is not a LienThong node home (no node.json); create one with `lienthong init`")
         }
-        let config: Config
+        var config: Config
         do { config = try JSONDecoder().decode(Config.self, from: data) } catch let error as NodeError {
             throw error  // a setting, named
         } catch {
             throw NodeError(.homeConfig, "\(home.configPath) is damaged: \(error)")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        if !NodeSettings.environmentKeys(environment).isEmpty {
+            config.settings = try (config.settings ?? NodeSettings()).overlaid(with: environment)
         }
         guard config.format == configFormat else {
             throw NodeError(

@@ -15,18 +15,18 @@ import Spool
 extension NodeOperations {
     /// Where archived documents go: `archiveDir`, relative to the home when not absolute.
     public var archiveRoot: String {
-        let dir = identity.settings.archiveDir ?? "archive"
+        let dir = settings.archiveDir ?? "archive"
         return dir.hasPrefix("/") ? dir : identity.home.path + "/" + dir
     }
 
     /// The disk watermark level of the spool's file system now.
     public func diskLevel() -> DiskWatermark.Level {
-        DiskWatermark(identity.settings).level(DiskWatermark.usage(identity.home.path))
+        DiskWatermark(settings).level(DiskWatermark.usage(identity.home.path))
     }
 
     /// Refuses a new local send under the refuse watermark, saying what to do.
     func refuseIfDiskFull() throws {
-        let mark = DiskWatermark(identity.settings)
+        let mark = DiskWatermark(settings)
         let usage = DiskWatermark.usage(identity.home.path)
         guard mark.level(usage) == .refusing else { return }
         throw NodeError(
@@ -42,7 +42,7 @@ extension NodeOperations {
     @discardableResult
     public func applyRetention(limit: Int = 50) throws -> [String] {
         let now = clock()
-        let days = Int64(identity.settings.retentionDays ?? 365)
+        let days = Int64(settings.retentionDays ?? 365)
         let due = try spool.retentionCandidates(origin: identity.id, before: now - days * 86_400_000, limit: limit)
         var written: [String] = []
         for candidate in due {

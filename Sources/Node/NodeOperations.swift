@@ -32,6 +32,10 @@ public struct NodeOperations: Sendable {
     public let desk: DeskAddress?
     /// Who the audit log names for what these operations do (`acting(as:)`); the Unix user when nil.
     var actorName: String?
+    /// The running daemon's settings as `SIGHUP` left them (nil offline: node.json's).
+    var live: LiveSettings?
+    /// The settings in force.
+    public var settings: NodeSettings { live?.current ?? identity.settings }
 
     public init(
         identity: NodeIdentity, spool: Spool, limits: EnvelopeLimits = .default, monitor: LinkMonitor? = nil,

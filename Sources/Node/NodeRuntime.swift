@@ -23,7 +23,9 @@ public struct NodeRuntime: Sendable {
     /// large `send` (sealing takes seconds) does not hold a thread the links need.
     let controlPool: NIOThreadPool
 
-    public var settings: NodeSettings { identity.settings }
+    /// The settings in force: node.json at start, with what `SIGHUP` applied since (`LiveSettings`).
+    public var settings: NodeSettings { live.current }
+    public let live: LiveSettings
     public var clock: @Sendable () -> Int64 { link.clock }
 
     /// Opens the spool after SQLite's integrity check, returns in-flight entries to ready
@@ -54,9 +56,13 @@ public struct NodeRuntime: Sendable {
             blockingPool: blockingPool, configuration: identity.settings.link, logger: logger,
             monitor: monitor, clock: clock)
         self.startedAt = clock()
-        self.operations = NodeOperations(
+        let live = LiveSettings(identity.settings)
+        self.live = live
+        var operations = NodeOperations(
             identity: identity, spool: spool, monitor: monitor, startedAt: startedAt,
             queueSignal: link.queueSignal, logger: logger, desk: DeskAddress(), clock: clock)
+        operations.live = live
+        self.operations = operations
         self.group = group
         self.logger = logger
         self.controlPool = controlPool ?? blockingPool

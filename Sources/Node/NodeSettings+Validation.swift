@@ -148,11 +148,17 @@ extension NodeSettings {
         .diskRefuseFreePercent: "5",
     ]
 
-    /// Every setting: its value in force and whether it comes from node.json or the default.
-    public static func effective(_ s: NodeSettings) -> [(key: String, value: String, source: String)] {
+    /// Every setting: its value in force and whether it comes from the environment (`fromEnvironment`,
+    /// the variable named), node.json or the default.
+    public static func effective(
+        _ s: NodeSettings, fromEnvironment: [String] = []
+    ) -> [(key: String, value: String, source: String)] {
         let data = (try? JSONEncoder().encode(s)) ?? Data()
         let file = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
         return CodingKeys.allCases.map { key in
+            if let v = file[key.rawValue], fromEnvironment.contains(key.rawValue) {
+                return (key.rawValue, "\(v)", "environment " + environmentName(key.rawValue))
+            }
             if let v = file[key.rawValue] { return (key.rawValue, "\(v)", "node.json") }
             return (key.rawValue, defaults[key] ?? "-", "default")
         }

@@ -2,10 +2,11 @@ import Foundation
 import ServiceLifecycle
 import UnixSignals
 
-/// `SIGHUP` (`systemctl reload`): the node re-reads and validates `node.json` and logs what
-/// changed; it never stops. Settings are read when each service starts, so a change takes
-/// effect at the next restart, and the log says so; a file that no longer validates is
-/// reported with the key named while the node goes on with what it started with.
+/// `SIGHUP` (`systemctl reload`): the node re-reads and validates `node.json` (and the
+/// environment's settings), applies what can change while it runs (`LiveSettings.liveKeys`:
+/// retention, the disk watermarks, the janitor's and the hot folder's periods) and logs the rest
+/// as taking effect at the next restart; it never stops. A file that no longer validates is
+/// reported with the key named while the node goes on with the settings it has.
 struct ReloadService: Service {
     let runtime: NodeRuntime
 
@@ -23,13 +24,19 @@ struct ReloadService: Service {
         do {
             let (_, config) = try NodeHome.open(runtime.identity.home.path)
             let now = config.settings ?? NodeSettings()
-            let changed = Self.differences(runtime.settings, now)
-            if changed.isEmpty {
+            let (applied, atRestart) = runtime.live.apply(now)
+            if applied.isEmpty && atRestart.isEmpty {
                 logger.notice("SIGHUP: node.json re-read and valid; no setting changed")
-            } else {
+            }
+            if !applied.isEmpty {
+                logger.notice(
+                    "SIGHUP: node.json re-read and valid; settings applied now",
+                    metadata: ["applied": "\(applied.joined(separator: ", "))"])
+            }
+            if !atRestart.isEmpty {
                 logger.notice(
                     "SIGHUP: node.json re-read and valid; changed settings take effect at the next restart",
-                    metadata: ["changed": "\(changed.joined(separator: ", "))"])
+                    metadata: ["changed": "\(atRestart.joined(separator: ", "))"])
             }
         } catch {
             logger.error(

@@ -89,6 +89,20 @@ import Glibc
         try waitUntil("the reload is logged", timeout: 10) {
             (try String(contentsOfFile: logPath, encoding: .utf8)).contains("keepaliveMs: 2000 → 3000")
         }
+        // A setting that applies while the node runs: under the refuse watermark (100 % here) the
+        // next local send is refused, without a restart.
+        try original.replacingOccurrences(
+            of: "\"keepaliveMs\" : 2000",
+            with: "\"keepaliveMs\" : 3000, \"diskWarnFreePercent\" : 100, \"diskRefuseFreePercent\" : 100"
+        ).write(toFile: config, atomically: true, encoding: .utf8)
+        kill(p.processIdentifier, SIGHUP)
+        try waitUntil("the live change is logged", timeout: 10) {
+            (try String(contentsOfFile: logPath, encoding: .utf8)).contains("diskRefuseFreePercent: default → 100")
+        }
+        #expect((try String(contentsOfFile: logPath, encoding: .utf8)).contains("settings applied now"))
+        var refused = ""
+        do { _ = try net.send(from: commune11, to: hub, subject: "Sau khi nạp lại") } catch { refused = "\(error)" }
+        #expect(refused.contains("SEND-DISK-FULL"))
         try original.replacingOccurrences(of: "\"keepaliveMs\" : 2000", with: "\"keepalivMs\" : 3000")
             .write(toFile: config, atomically: true, encoding: .utf8)
         kill(p.processIdentifier, SIGHUP)

@@ -113,9 +113,11 @@ struct UplinkService: Service {
             let now = clock()
             let next = backoff.recordFailure(now: now)
             monitor.setDial(parent, backoffMs: next - now, nextDialAt: next, error: failure)
+            // What an operator reads: which parent, where, why, and when the next try is.
+            let wait = String(format: "%.1f", Double(next - now) / 1000)
             logger.info(
-                "link to parent down; will dial again",
-                metadata: ["parent": "\(parent)", "in_ms": "\(next - now)", "reason": "\(failure.prefix(200))"])
+                "cannot reach parent \(parent) at \(endpoint.host):\(endpoint.port): \(failure.prefix(200)); next try in \(wait) s",
+                metadata: ["parent": "\(parent)", "in_ms": "\(next - now)"])
             if let since = unreachableSince, parents.count > 1, now - since >= failoverAfter {
                 current = (current + 1) % parents.count
                 unreachableSince = nil

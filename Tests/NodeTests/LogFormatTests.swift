@@ -46,4 +46,17 @@ import Glibc
         }
         #expect(lines.contains { $0.contains("node starting") })
     }
+
+    /// A parent that does not answer is named with its address, the reason and the next try.
+    @Test func anUnreachableParentIsLoggedWithWhereWhyAndWhen() throws {
+        let net = try TestNetwork()
+        try net.start([commune11])  // its district is down
+        defer { net.stopAll() }
+        try waitUntil("the commune says it cannot reach its district", timeout: 20) {
+            let log = net.log(commune11)
+            return log.contains("cannot reach parent \(district1) at 127.0.0.1:") && log.contains("next try in")
+        }
+        let line = net.log(commune11).split(separator: "\n").first { $0.contains("cannot reach parent") } ?? ""
+        #expect(line.contains("refused") || line.contains("Connection"), "\(line)")
+    }
 }

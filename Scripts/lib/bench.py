@@ -50,12 +50,15 @@ class Net:
                 parent = self.by_id[self.by_id[c]["parents"][0]]
                 host, port = parent["endpoint"].rsplit(":", 1)
                 links.append({"name": c, "listenPort": base + 1000 + i, "upstreamHost": host, "upstreamPort": int(port), "faults": faults})
-                own_path = os.path.join(self.net, c, "topology.json")
-                own = json.load(open(own_path))
+                own = json.load(open(os.path.join(self.net, "topology.json")))
                 for n in own["nodes"]:
                     if n["id"] == parent["id"]:
                         n["endpoint"] = "127.0.0.1:%d" % (base + 1000 + i)
-                json.dump(own, open(own_path, "w"), ensure_ascii=False)
+                unsigned = os.path.join(self.dir, "own-%s.json" % c)
+                json.dump(own, open(unsigned, "w"), ensure_ascii=False)
+                # The commune's copy, pointing at its flaky link, signed by the network's authority.
+                self.cli("topology", "sign", unsigned, "--authority", os.path.join(self.net, "authority"),
+                         "--version", "1", "--out", os.path.join(self.net, c, "topology.json"))
             json.dump({"seed": 7, "links": links}, open(os.path.join(self.dir, "flaky.json"), "w"))
             self.flaky_proc = subprocess.Popen([os.path.join(bin_dir, "lienthong-flaky"), os.path.join(self.dir, "flaky.json"),
                                                 "--stats", self.stats_path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

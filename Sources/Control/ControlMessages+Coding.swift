@@ -5,7 +5,7 @@ import Foundation
 /// of named fields (`{"inboxList":{"limit":20}}`), never Swift's `_0` (docs/OPERATIONS.md).
 /// Version 2 of the control protocol; a version-1 client gets a clear refusal.
 private enum Field: String, CodingKey {
-    case limit, id, out, status, reason, file, accept, changed, count, recipients
+    case limit, id, out, status, reason, file, accept, changed, count, recipients, version, neighbours
 }
 
 private func exactlyOne<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ what: String) throws -> K {
@@ -21,7 +21,7 @@ private func exactlyOne<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ what: St
 extension ControlRequest {
     private enum Name: String, CodingKey {
         case status, peers, send, inboxList, inboxShow, inboxExport, inboxExportEdXML, inboxSetStatus
-        case inboxStatusEdXML, inboxRecall, track, trackEdXMLStatus, recall, queue
+        case inboxStatusEdXML, inboxRecall, track, trackEdXMLStatus, recall, queue, topologyPublish
     }
 
     public init(from decoder: any Decoder) throws {
@@ -77,6 +77,7 @@ extension ControlRequest {
                 id: try f.decode(String.self, forKey: .id),
                 reason: try f.decode(String.self, forKey: .reason))
         case .queue: self = .queue(try c.decode(QueueAction.self, forKey: name))
+        case .topologyPublish: self = .topologyPublish(file: try f().decode(String.self, forKey: .file))
         }
     }
 
@@ -127,6 +128,9 @@ extension ControlRequest {
             try f.encode(id, forKey: .id)
             try f.encode(reason, forKey: .reason)
         case .queue(let action): try c.encode(action, forKey: .queue)
+        case .topologyPublish(let file):
+            var f = f(.topologyPublish)
+            try f.encode(file, forKey: .file)
         }
     }
 }
@@ -134,6 +138,7 @@ extension ControlRequest {
 extension ControlResult {
     private enum Name: String, CodingKey {
         case status, peers, sent, inbox, document, exported, statusChanged, tracking, sentList, queueChanged, recalled
+        case topologyApplied
     }
 
     public init(from decoder: any Decoder) throws {
@@ -152,6 +157,9 @@ extension ControlResult {
         case .sentList: self = .sentList(try c.decode([TrackSummary].self, forKey: name))
         case .queueChanged: self = .queueChanged(count: try f().decode(Int.self, forKey: .count))
         case .recalled: self = .recalled(recipients: try f().decode(Int.self, forKey: .recipients))
+        case .topologyApplied:
+            self = .topologyApplied(
+                version: try f().decode(Int.self, forKey: .version), neighbours: try f().decode(Int.self, forKey: .neighbours))
         }
     }
 
@@ -175,6 +183,10 @@ extension ControlResult {
         case .recalled(let recipients):
             var f = c.nestedContainer(keyedBy: Field.self, forKey: .recalled)
             try f.encode(recipients, forKey: .recipients)
+        case .topologyApplied(let version, let neighbours):
+            var f = c.nestedContainer(keyedBy: Field.self, forKey: .topologyApplied)
+            try f.encode(version, forKey: .version)
+            try f.encode(neighbours, forKey: .neighbours)
         }
     }
 }

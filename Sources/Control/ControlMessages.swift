@@ -51,6 +51,8 @@ public enum ControlRequest: Codable, Sendable, Equatable {
     /// Recall (13) a sent document from every recipient.
     case recall(id: String, reason: String)
     case queue(QueueAction)
+    /// A signed topology to apply now and pass to every neighbour (`topology publish`).
+    case topologyPublish(file: String)
 }
 
 /// `lienthong send`.
@@ -170,4 +172,6 @@ public enum ControlResult: Codable, Sendable, Equatable {
     case queueChanged(count: Int)
     /// `recall`: how many recipients the recall (13) is on its way to.
     case recalled(recipients: Int)
+    /// `topologyPublish`: the version now in force and the neighbours it is on its way to.
+    case topologyApplied(version: Int, neighbours: Int)
 }

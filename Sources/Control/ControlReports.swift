@@ -17,6 +17,8 @@ public struct NodeStatusReport: Codable, Sendable, Equatable {
     public var desk: String?
     /// Where Prometheus scrapes the node (`/metrics` on the desk's server).
     public var metrics: String?
+    /// The version of the signed topology in force.
+    public var topologyVersion: Int?
 
     public init(
         node: String, name: String, uptimeSeconds: Int64?, queueByState: [String: Int], queueTotal: Int,

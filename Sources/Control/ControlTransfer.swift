@@ -66,6 +66,7 @@ extension ControlRequest {
         switch self {
         case .send(let r): r.files + (r.edxml.map { [$0] } ?? [])
         case .inboxStatusEdXML(_, let file): [file]
+        case .topologyPublish(let file): [file]
         default: []
         }
     }
@@ -79,6 +80,7 @@ extension ControlRequest {
             if r.edxml != nil, paths.count > count { r.edxml = paths[count] }
             return .send(r)
         case .inboxStatusEdXML(let id, _) where !paths.isEmpty: return .inboxStatusEdXML(id: id, file: paths[0])
+        case .topologyPublish where !paths.isEmpty: return .topologyPublish(file: paths[0])
         default: return self
         }
     }

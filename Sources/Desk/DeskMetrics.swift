@@ -107,8 +107,11 @@ struct DeskMetrics {
             name: "lienthong_disk_watermark",
             help: "0 enough free disk, 1 under diskWarnFreePercent, 2 under diskRefuseFreePercent (local sends refused)"
         ).set(Double(DiskWatermark(runtime.settings).level(usage).rawValue))
+        let topology = runtime.identity.topology
         registry.makeGauge(name: "lienthong_topology_nodes", help: "Nodes in the topology in force")
-            .set(Double(runtime.identity.topology.nodes.count))
+            .set(Double(topology.nodes.count))
+        registry.makeGauge(name: "lienthong_topology_version", help: "Version of the signed topology in force")
+            .set(Double(topology.version))
         return registry.emitToBuffer()
     }
 }

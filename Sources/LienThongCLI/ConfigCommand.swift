@@ -74,9 +74,12 @@ struct ConfigCommand: ParsableCommand {
                 _ = try BoxKeyPair(keyFile: h.boxKeyPath)
                 return try Self.mode(h.boxKeyPath, allowed: 0o600)
             }
-            check("topology, this node in it, its keys pinned") {
+            check("topology signed by the pinned authority, this node in it, its keys pinned") {
                 let identity = try NodeIdentity(home: path)
-                return "\(identity.topology.nodes.count) nodes, network \(identity.topology.network)"
+                return """
+                    version \(identity.topology.version), \(identity.topology.nodes.count) nodes, network \
+                    \(identity.topology.network), authority \(identity.authority.fingerprint)
+                    """
             }
             check("spool integrity") {
                 _ = try Spool(path: h.spoolPath, integrityCheck: true)

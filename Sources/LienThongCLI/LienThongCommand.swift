@@ -24,7 +24,7 @@ public struct LienThongCommand: AsyncParsableCommand {
             """,
         version: LienThongVersion.string,
         subcommands: [
-            InitCommand.self, KeysCommand.self, TopologyCommand.self, RunCommand.self, SendCommand.self,
+            InitCommand.self, KeysCommand.self, AuthorityCommand.self, TopologyCommand.self, RunCommand.self, SendCommand.self,
             InboxCommand.self,
             TrackCommand.self, RecallCommand.self, PeersCommand.self, StatusCommand.self, QueueCommand.self,
             AuditCommand.self, EnvelopeCommand.self, UserCommand.self, ConfigCommand.self, BackupCommand.self,
@@ -49,6 +49,8 @@ struct HomeOptions: ParsableArguments {
 struct CLIError: Error, CustomStringConvertible, LienThongError {
     enum Code: String, CaseIterable {
         case auditBroken = "AUDIT-BROKEN"
+        case authorityExists = "AUTHORITY-EXISTS"
+        case authorityMissing = "AUTHORITY-MISSING"
         case controlUnexpected = "CONTROL-UNEXPECTED"
         case initUnknownNode = "INIT-UNKNOWN-NODE"
         case inspectUnknownOrigin = "INSPECT-UNKNOWN-ORIGIN"

@@ -70,5 +70,6 @@ struct StatusCommand: ParsableCommand {
         print("  spool     \(Output.bytes(s.spoolBytes))")
         print("  desk      \(s.desk ?? (s.uptimeSeconds == nil ? "-" : "not listening (see the daemon's log)"))")
         if let metrics = s.metrics { print("  metrics   \(metrics)") }
+        if let version = s.topologyVersion { print("  topology  version \(version)") }
     }
 }

@@ -199,7 +199,7 @@ struct SpoolHome {
 
     init(_ path: String) throws {
         (home, config) = try NodeHome.open(path)
-        topology = try Topology.load(path: home.topologyPath)
+        topology = try home.signedTopology()
         spool = try Spool(path: home.spoolPath)
     }
 

@@ -39,7 +39,7 @@ struct SendCommand: ParsableCommand {
         if !packages.isEmpty { return try sendPackages() }
         // The topology only: an operator in the daemon's group cannot (and need not) read the keys.
         let (home, _) = try NodeHome.open(node.home.home)
-        let topology = try Topology.load(path: home.topologyPath)
+        let topology = try home.signedTopology()
         let d = document
         guard let subject = d.subject else {
             throw ValidationError("--subject is required (or send an edXML package with --edxml)")

@@ -9,8 +9,10 @@ import Topology
 struct TopologyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topology",
-        abstract: "Check the province topology, show routes, provision a test network.",
-        subcommands: [Validate.self, Route.self, Provision.self])
+        abstract: "Check, sign, install and publish the province topology; show routes; provision a test network.",
+        subcommands: [
+            Validate.self, Route.self, Provision.self, Sign.self, Pin.self, Install.self, Show.self, Publish.self,
+        ])
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -69,7 +71,9 @@ struct TopologyCommand: ParsableCommand {
             discussion: """
                 Generates keys for every node, gives each node that has children a loopback \
                 endpoint (127.0.0.1, ports from --base-port up), and writes DIR/topology.json with \
-                every public key and endpoint filled in, plus DIR/<node id>/ for each node.
+                every public key and endpoint filled in, plus DIR/<node id>/ for each node. The \
+                topology is signed (version 1) by --authority, or by a new authority in \
+                DIR/authority, whose key every home pins.
                 Example:
                   lienthong topology provision Topology/small.json --out /tmp/net \\
                     --base-port 7100
@@ -82,6 +86,8 @@ struct TopologyCommand: ParsableCommand {
             String
         @Option(help: "First TCP port to give a listening node.") var basePort: Int = 7100
         @Option(help: "Address the listeners use (loopback by default).") var host: String = "127.0.0.1"
+        @Option(help: ArgumentHelp("The authority to sign with (a new one in DIR/authority if not given).", valueName: "DIR"))
+        var authority: String?
 
         func validate() throws {
             guard (1...65_535).contains(basePort) else { throw ValidationError("--base-port must be 1…65535") }
@@ -106,11 +112,17 @@ struct TopologyCommand: ParsableCommand {
             for (i, n) in listeners.enumerated() {
                 t = t.settingEndpoint(for: n.id, try Endpoint.parse("\(host):\(basePort + i)"))
             }
+            t = try t.settingVersion(1)
             let bytes = try t.encoded()
             try fm.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let signer = try authority.map(Authority.load) ?? Authority.create(at: out + "/authority")
+            let signed = try SignedTopology.sign(t, authority: signer)
             try NodeHome.write(bytes, to: out + "/topology.json")
+            try NodeHome.write(signed, to: out + "/topology.signed.json")
             for n in t.nodes {
-                try NodeHome.create(at: out + "/" + n.id.rawValue, node: n.id, topologyBytes: bytes, keys: keys[n.id])
+                let (home, _, _) = try NodeHome.create(
+                    at: out + "/" + n.id.rawValue, node: n.id, topologyBytes: signed, keys: keys[n.id])
+                try home.pinAuthority(signer.publicKey)
             }
             print("Provisioned \(t.nodes.count) node homes in \(out) (network \(t.network)).")
             if let first = listeners.first, let last = listeners.last {
@@ -121,7 +133,7 @@ struct TopologyCommand: ParsableCommand {
                     """
                 )
             }
-            print("Topology with every key and endpoint: \(out)/topology.json")
+            print("Topology with every key and endpoint: \(out)/topology.json (signed: \(out)/topology.signed.json)")
         }
     }
 }

@@ -18,16 +18,29 @@ import Wire
 /// stored. Nothing is acknowledged before the spool's custody transaction has committed.
 public struct Ingress: Sendable {
     public let me: NodeID
-    public let topology: Topology
+    /// The topology in force, read at every check: an applied update routes the next envelope.
+    public let live: LiveTopology
     public let spool: Spool
     public var limits: EnvelopeLimits
 
+    public var topology: Topology { live.current }
+
     public init(me: NodeID, topology: Topology, spool: Spool, limits: EnvelopeLimits = .default) {
+        self.init(me: me, live: LiveTopology(topology), spool: spool, limits: limits)
+    }
+
+    public init(me: NodeID, live: LiveTopology, spool: Spool, limits: EnvelopeLimits = .default) {
         self.me = me
-        self.topology = topology
+        self.live = live
         self.spool = spool
         self.limits = limits
-        if let days = topology.maxLifetimeDays { self.limits.maxLifetimeMs = Int64(days) * 86_400_000 }
+    }
+
+    /// The limits with the network's longest lifetime (`maxLifetimeDays`) in force.
+    var limitsNow: EnvelopeLimits {
+        var l = limits
+        if let days = topology.maxLifetimeDays { l.maxLifetimeMs = Int64(days) * 86_400_000 }
+        return l
     }
 
     /// Checks a header: signature by a known origin, not expired, sane times (created neither
@@ -40,6 +53,8 @@ public struct Ingress: Sendable {
     ///   document — but everything else is checked. Ignored unless the origin is this node.
     public func check(_ header: EnvelopeHeader, now: Int64, sealedHere: Bool = false) throws {
         let id = header.id.hex.prefix(16)
+        let topology = self.topology
+        let limits = limitsNow
         guard let origin = topology[header.origin] else {
             throw IngressError(
                 .unknownOrigin, "envelope \(id)… comes from \(header.origin), which is not in the topology")
@@ -80,6 +95,7 @@ public struct Ingress: Sendable {
     /// Where an envelope goes from here. Recipients that lie towards the peer it came from were
     /// that side's to serve, so that next hop is dropped (on a tree this is exact).
     public func custody(for header: EnvelopeHeader, from: String) throws -> Custody {
+        let topology = self.topology
         let plan = try topology.nextHops(from: me, recipients: header.recipientIDs)
         var hops = plan.byNextHop
         if let peer = try? NodeID(from) {
@@ -101,7 +117,7 @@ public struct Ingress: Sendable {
     /// custody transaction. Resumes a partial copy left by an interrupted import.
     public func acceptFile(_ path: String, from: String, now: Int64) throws -> (EnvelopeHeader, AcceptResult, Custody) {
         let source = try FileSource(path: path)
-        let header = try EnvelopeFile.readHeader(from: source, limits: limits)
+        let header = try EnvelopeFile.readHeader(from: source, limits: limitsNow)
         try check(header, now: now)
         let verifier = try ChunkVerifier(
             header: header, table: try EnvelopeFile.readTable(from: source, header: header))

@@ -12,7 +12,9 @@ import Wire
 public struct LinkContext: Sendable {
     public let me: NodeID
     public let keys: SigningKeyPair
-    public let topology: Topology
+    /// The topology in force (replaced by an applied update) and the one before it.
+    public let live: LiveTopology
+    public var topology: Topology { live.current }
     public let spool: Spool
     public let ingress: Ingress
     /// Spool transactions (blocking SQLite calls with fsync) run here, not on event loops.
@@ -39,11 +41,25 @@ public struct LinkContext: Sendable {
         limits: EnvelopeLimits = .default,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
+        self.init(
+            me: me, keys: keys, live: LiveTopology(topology), spool: spool, blockingPool: blockingPool,
+            configuration: configuration, logger: logger, replayGuard: replayGuard, sessions: sessions,
+            monitor: monitor, queueSignal: queueSignal, limits: limits, clock: clock)
+    }
+
+    public init(
+        me: NodeID, keys: SigningKeyPair, live: LiveTopology, spool: Spool, blockingPool: NIOThreadPool,
+        configuration: LinkConfiguration = LinkConfiguration(), logger: Logger,
+        replayGuard: ReplayGuard = ReplayGuard(), sessions: PeerSessions = PeerSessions(),
+        monitor: LinkMonitor = LinkMonitor(), queueSignal: QueueSignal = QueueSignal(),
+        limits: EnvelopeLimits = .default,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
         self.me = me
         self.keys = keys
-        self.topology = topology
+        self.live = live
         self.spool = spool
-        self.ingress = Ingress(me: me, topology: topology, spool: spool, limits: limits)
+        self.ingress = Ingress(me: me, live: live, spool: spool, limits: limits)
         self.blockingPool = blockingPool
         self.configuration = configuration
         self.logger = logger
@@ -57,15 +73,15 @@ public struct LinkContext: Sendable {
 
     var network: String { topology.network }
 
-    /// The acceptor's view: any neighbour in the topology may connect, with its pinned key.
+    /// The acceptor's view: any neighbour in the topology in force — or in the one before it, so a
+    /// node that has not heard of a change yet can still come and be told — may connect, with its
+    /// pinned key.
     var acceptorIdentity: AcceptorIdentity {
-        let topology = self.topology
+        let live = self.live
         let me = self.me
         return AcceptorIdentity(
-            network: topology.network, me: me, keys: keys,
-            neighbourKey: { id in
-                topology.neighbours(of: me).contains(id) ? topology[id]?.signingKey : nil
-            }, replayGuard: replayGuard)
+            network: live.current.network, me: me, keys: keys,
+            neighbourKey: { id in live.mayLink(me, id) ? live.signingKey(of: id) : nil }, replayGuard: replayGuard)
     }
 
     /// Runs a blocking spool operation off the event loops. Not cancelled with the calling task:

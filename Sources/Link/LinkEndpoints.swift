@@ -59,7 +59,7 @@ public enum LinkEndpoints {
     public static func dial(
         _ target: NodeID, at endpoint: Endpoint, context: LinkContext, group: any EventLoopGroup
     ) async throws -> SessionSummary {
-        guard let targetKey = context.topology[target]?.signingKey else {
+        guard let targetKey = context.live.signingKey(of: target) else {
             throw WireError(.wrongPeer, "\(target) has no signing key in the topology; cannot authenticate it")
         }
         let maxFrame = context.configuration.maxFrameSize

@@ -347,6 +347,18 @@ final class LinkSession: Sendable {
                 channel.close(promise: nil)
                 return
             }
+            // A peer the topology in force no longer makes a neighbour (a former one, let in to
+            // hear of the change) is let go once nothing is queued for it.
+            if !context.topology.areNeighbours(context.me, peer),
+                (try? await context.blocking({ [spool = context.spool, peer] in
+                    try spool.queueEntries(peer: peer).isEmpty
+                })) == true
+            {
+                setReason("no longer a neighbour in topology version \(context.topology.version)")
+                logger.notice("closing the link to a former neighbour")
+                channel.close(promise: nil)
+                return
+            }
             n += 1
             try writer.send(.ping(n))
         }

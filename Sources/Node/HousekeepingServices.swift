@@ -95,6 +95,15 @@ struct DeliveryService: Service {
                         work.append(.document(d.envelopeID, receipt: nil))
                     }
                 case .receipt, .control:
+                    // A topology update from a neighbour: applied (and passed on) or ignored, then settled.
+                    if d.kind == .control, let signed = try? notices.topologyUpdate(d, spool: spool) {
+                        if case .applied? = try? runtime.operations.topologyUpdater.apply(signed, from: d.origin.rawValue) {
+                            runtime.topologyChanges.notify()
+                            runtime.link.queueSignal.notify()
+                        }
+                        work.append(.tracking(d.envelopeID, updates: []))
+                        continue
+                    }
                     do {
                         work.append(.tracking(d.envelopeID, updates: try notices.read(d, spool: spool)))
                     } catch {

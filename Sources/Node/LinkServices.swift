@@ -49,9 +49,27 @@ struct UplinkService: Service {
     let runtime: NodeRuntime
 
     func run() async throws {
-        let parents = runtime.identity.topology.parents(of: runtime.identity.id)
-        guard !parents.isEmpty else { return }
-        try await untilShutdown { try await self.loop(parents) }
+        let me = runtime.identity.id
+        let identity = runtime.identity
+        try await untilShutdown {
+            while !Task.isCancelled {
+                // A topology update that changes this node's parents ends the current link
+                // (gracefully) and starts over with the new ones.
+                let parents = identity.topology.parents(of: me)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    if !parents.isEmpty { group.addTask { try await self.loop(parents) } }
+                    group.addTask {
+                        await runtime.topologyChanges.wait { identity.topology.parents(of: me) != parents }
+                    }
+                    _ = try await group.next()
+                    group.cancelAll()
+                }
+                if Task.isCancelled { return }
+                runtime.logger.notice(
+                    "parents changed with the topology; dialling the new ones",
+                    metadata: ["parents": "\(identity.topology.parents(of: me).map(\.rawValue))"])
+            }
+        }
     }
 
     private enum Outcome: Sendable {

@@ -39,6 +39,8 @@ public enum NodeBackup {
     static let entries: [(name: String, path: String, mode: UInt16, required: Bool)] = [
         ("node.json", "node.json", 0o600, true),
         ("topology.json", "topology.json", 0o644, true),
+        ("topology.previous.json", "topology.previous.json", 0o644, false),
+        ("authority.pub", "authority.pub", 0o644, true),
         ("keys/sign.key", "keys/sign.key", 0o600, true),
         ("keys/box.key", "keys/box.key", 0o600, true),
         ("keys/public.json", "keys/public.json", 0o644, false),

@@ -25,6 +25,7 @@ public struct NodeError: Error, CustomStringConvertible, Sendable, LienThongErro
         case homeMissing = "HOME-MISSING"
         case homeNotInTopology = "HOME-NOT-IN-TOPOLOGY"
         case homeSetting = "HOME-SETTING"
+        case homeUnsigned = "HOME-UNSIGNED"
         case inboxAmbiguous = "INBOX-AMBIGUOUS"
         case inboxArchived = "INBOX-ARCHIVED"
         case inboxExport = "INBOX-EXPORT"

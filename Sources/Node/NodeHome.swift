@@ -115,6 +115,43 @@ public struct NodeHome: Sendable {
 }
 
 extension NodeHome {
+    /// The topology authority's public key this node pins (base64, one line).
+    public var authorityPath: String { path + "/authority.pub" }
+    /// The signed topology that was in force before the last update (former neighbours).
+    public var previousTopologyPath: String { path + "/topology.previous.json" }
+
+    /// The pinned authority key, or nil when the home pins none.
+    public func pinnedAuthority() throws -> SigningPublicKey? {
+        guard let data = FileManager.default.contents(atPath: authorityPath) else { return nil }
+        return try Self.authorityKey(String(decoding: data, as: UTF8.self), source: authorityPath)
+    }
+
+    /// The topology in the home, without the secret keys: checked against the pinned authority.
+    public func signedTopology() throws -> Topology {
+        guard let pinned = try pinnedAuthority() else {
+            throw NodeError(
+                .homeUnsigned,
+                "\(path) pins no topology authority; pin it with `lienthong topology pin --home \(path) --authority-key KEY`")
+        }
+        return try NodeIdentity.loadSigned(topologyPath, pinned: pinned).topology
+    }
+
+    /// Pins `key` (replacing any pinned one).
+    public func pinAuthority(_ key: SigningPublicKey) throws {
+        try Self.write(Array((Base64.encode(key.bytes) + "\n").utf8), to: authorityPath)
+    }
+
+    /// An authority key from its base64 text (as `authority init` prints it and `authority.pub` holds).
+    public static func authorityKey(_ text: String, source: String) throws -> SigningPublicKey {
+        guard let bytes = Base64.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+            let key = try? SigningPublicKey(bytes: bytes)
+        else {
+            throw NodeError(
+                .homeConfig, "\(source) is not an Ed25519 public key in base64 (as `lienthong authority init` prints)")
+        }
+        return key
+    }
+
     public var spoolPath: String { path + "/spool.sqlite" }
     /// The daemon's control socket (owner-only).
     public var controlSocketPath: String { path + "/control.sock" }

@@ -11,17 +11,36 @@ import Topology
 public struct NodeIdentity: Sendable {
     public let home: NodeHome
     public let id: NodeID
-    public let topology: Topology
+    /// The topology in force, replaced when a newer signed version is applied.
+    public let liveTopology: LiveTopology
+    /// The topology authority this node pins (`authority.pub`).
+    public let authority: SigningPublicKey
     public let settings: NodeSettings
     public let signingKeys: SigningKeyPair
     public let boxKeys: BoxKeyPair
+
+    /// The topology in force now.
+    public var topology: Topology { liveTopology.current }
 
     public init(home path: String) throws {
         let (home, config) = try NodeHome.open(path)
         self.home = home
         id = config.node
         settings = config.settings ?? NodeSettings()
-        topology = try Topology.load(path: home.topologyPath)
+        guard let authority = try home.pinnedAuthority() else {
+            throw NodeError(
+                .homeUnsigned,
+                """
+                \(path) pins no topology authority (\(home.authorityPath)); pin the province's with `lienthong \
+                topology pin --home \(path) --authority-key KEY` and install a topology it signed (docs/TOPOLOGY.md)
+                """)
+        }
+        self.authority = authority
+        let signed = try Self.loadSigned(home.topologyPath, pinned: authority)
+        let previous = FileManager.default.fileExists(atPath: home.previousTopologyPath)
+            ? try? Self.loadSigned(home.previousTopologyPath, pinned: authority).topology : nil
+        let topology = signed.topology
+        liveTopology = LiveTopology(topology, signed: signed.bytes, previous: previous)
         guard topology[id] != nil else {
             throw NodeError(.homeNotInTopology, "this node (\(id)) is not in its own topology \(home.topologyPath)")
         }
@@ -35,6 +54,16 @@ public struct NodeIdentity: Sendable {
                 the topology were replaced
                 """
             )
+        }
+    }
+
+    /// A signed topology file checked against the pinned authority, the file named in errors.
+    public static func loadSigned(_ path: String, pinned: SigningPublicKey) throws -> SignedTopology {
+        let bytes = try Topology.readFile(path, limit: Topology.maxFileSize * 2)
+        do {
+            return try SignedTopology.decode(bytes, pinned: pinned)
+        } catch let e as TopologyError {
+            throw TopologyError(e.code, "\(path): \(e.message)", node: e.node, cause: e.cause)
         }
     }
 

@@ -17,6 +17,7 @@ extension NodeOperations {
             oldestEntryAgeSeconds: s.oldestEnqueuedAt.map { max(0, now - $0) / 1000 },
             inboxDocuments: s.inboxDocuments,
             sentDocuments: s.sentDocuments, spoolBytes: spool.diskSize())
+        report.topologyVersion = identity.topology.version
         report.desk = desk?.url
         report.metrics = report.desk.map { $0 + "/metrics" }
         return report

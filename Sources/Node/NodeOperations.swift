@@ -34,6 +34,8 @@ public struct NodeOperations: Sendable {
     var actorName: String?
     /// The running daemon's settings as `SIGHUP` left them (nil offline: node.json's).
     var live: LiveSettings?
+    /// Called after a topology update is in force (the daemon re-dials a changed parent).
+    var onTopologyChange: (@Sendable () -> Void)?
     /// The settings in force.
     public var settings: NodeSettings { live?.current ?? identity.settings }
 
@@ -45,7 +47,7 @@ public struct NodeOperations: Sendable {
     ) {
         self.identity = identity
         self.spool = spool
-        self.ingress = Ingress(me: identity.id, topology: identity.topology, spool: spool, limits: limits)
+        self.ingress = Ingress(me: identity.id, live: identity.liveTopology, spool: spool, limits: limits)
         self.notices = Notices(identity: identity, ingress: ingress)
         self.monitor = monitor
         self.startedAt = startedAt
@@ -82,7 +84,8 @@ public struct NodeOperations: Sendable {
     public func perform(_ request: ControlRequest) throws -> ControlResult {
         defer {
             switch request {
-            case .inboxSetStatus, .inboxStatusEdXML, .inboxRecall, .recall, .queue: queueSignal?.notify()
+            case .inboxSetStatus, .inboxStatusEdXML, .inboxRecall, .recall, .queue, .topologyPublish:
+                queueSignal?.notify()
             case .send: break  // its commit (`QueueSignal.commit`) wakes the senders that need it
             case .status, .peers, .inboxList, .inboxShow, .inboxExport, .inboxExportEdXML, .track,
                 .trackEdXMLStatus:
@@ -107,7 +110,20 @@ public struct NodeOperations: Sendable {
         case .track(let id?): return .tracking(try track(id))
         case .track(nil): return .sentList(try sentList())
         case .queue(let action): return .queueChanged(count: try queue(action))
+        case .topologyPublish(let file):
+            let bytes = try Topology.readFile(file, limit: Topology.maxFileSize * 2)
+            switch try topologyUpdater.apply(bytes, from: actor) {
+            case .applied(let version, let neighbours, _):
+                onTopologyChange?()
+                return .topologyApplied(version: version, neighbours: neighbours)
+            case .alreadyHave(let current): return .topologyApplied(version: current, neighbours: 0)
+            }
         }
+    }
+
+    /// Applies signed topology updates for this node.
+    public var topologyUpdater: TopologyUpdater {
+        TopologyUpdater(identity: identity, spool: spool, notices: notices, logger: logger, clock: clock)
     }
 
     // MARK: - Sending

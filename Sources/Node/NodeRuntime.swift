@@ -26,6 +26,8 @@ public struct NodeRuntime: Sendable {
     /// The settings in force: node.json at start, with what `SIGHUP` applied since (`LiveSettings`).
     public var settings: NodeSettings { live.current }
     public let live: LiveSettings
+    /// Wakes the services that follow the topology when an update is in force.
+    let topologyChanges = TopologyChanges()
     public var clock: @Sendable () -> Int64 { link.clock }
 
     /// Opens the spool after SQLite's integrity check, returns in-flight entries to ready
@@ -52,7 +54,7 @@ public struct NodeRuntime: Sendable {
         self.identity = identity
         self.spool = spool
         self.link = LinkContext(
-            me: identity.id, keys: identity.signingKeys, topology: identity.topology, spool: spool,
+            me: identity.id, keys: identity.signingKeys, live: identity.liveTopology, spool: spool,
             blockingPool: blockingPool, configuration: identity.settings.link, logger: logger,
             monitor: monitor, clock: clock)
         self.startedAt = clock()
@@ -62,6 +64,8 @@ public struct NodeRuntime: Sendable {
             identity: identity, spool: spool, monitor: monitor, startedAt: startedAt,
             queueSignal: link.queueSignal, logger: logger, desk: DeskAddress(), clock: clock)
         operations.live = live
+        let changes = topologyChanges
+        operations.onTopologyChange = { changes.notify() }
         self.operations = operations
         self.group = group
         self.logger = logger

@@ -35,6 +35,13 @@ public struct UndeliverableBody: Codable, Sendable, Equatable {
     public var at: Int64
 }
 
+/// The payload of a topology update (kind `control`), with the signed topology as its one file.
+public struct TopologyUpdateBody: Codable, Sendable, Equatable {
+    public static let formatName = "lienthong-topology-update-v1"
+    public var format: String
+    public var version: Int
+}
+
 /// Seals receipts and notices and reads them back.
 ///
 /// Security note: receipts and notices arrive from other nodes. They are opened only after the
@@ -81,25 +88,67 @@ public struct Notices: Sendable {
         return try seal(kind: .control, to: event.origin, metadata: try JSONEncoder().encode(body), now: now)
     }
 
-    private func seal(kind: EnvelopeKind, to origin: NodeID, metadata: Data, now: Int64) throws -> IncomingEnvelope {
+    /// A topology update for one neighbour (kind `control`): the signed file, sent straight over
+    /// the link to that neighbour whatever the routes say, so a node whose place in the tree
+    /// changed still hears of it from its old neighbours.
+    public func topologyUpdate(to neighbour: NodeID, signed: [UInt8], version: Int, now: Int64) throws
+        -> IncomingEnvelope
+    {
+        // A neighbour the update leaves out is still told (with the key it had): it refuses the
+        // update, audited, instead of never hearing of it.
+        let live = identity.liveTopology
+        guard let key = live.current[neighbour]?.encryptionKey ?? live.previous?[neighbour]?.encryptionKey else {
+            throw NodeError(.noticeNoKey, "cannot pass the topology to \(neighbour): no encryption key for it")
+        }
+        let body = TopologyUpdateBody(format: TopologyUpdateBody.formatName, version: version)
+        let (header, table, bytes) = try sealBody(
+            kind: .control, to: neighbour, key: key, metadata: try JSONEncoder().encode(body), now: now,
+            files: [AttachedFile(name: "topology.signed.json", mediaType: "application/json", content: .bytes(signed))])
+        return IncomingEnvelope(
+            verifier: try ChunkVerifier(header: header, table: table), chunks: header.layout.split(body: bytes),
+            from: "local", custody: Custody(nextHops: [neighbour: [neighbour]], deliverLocally: false))
+    }
+
+    /// The signed topology inside a delivered control envelope, or nil for any other notice.
+    public func topologyUpdate(_ delivery: UnsettledDelivery, spool: Spool) throws -> [UInt8]? {
+        guard delivery.kind == .control else { return nil }
+        let payload = MemoryPayload()
+        _ = try DeliveredEnvelope.open(
+            delivery.envelopeID, spool: spool, identity: identity, into: payload, checkExpiry: false)
+        guard let body = try? JSONDecoder().decode(TopologyUpdateBody.self, from: Data(payload.metadataBytes)),
+            body.format == TopologyUpdateBody.formatName
+        else { return nil }
+        return payload.files.first?.bytes
+    }
+
+    private func seal(
+        kind: EnvelopeKind, to origin: NodeID, metadata: Data, now: Int64, files: [AttachedFile] = []
+    ) throws -> IncomingEnvelope {
         guard let key = identity.topology[origin]?.encryptionKey else {
             throw NodeError(
                 .noticeNoKey, "cannot send a \(kind) to \(origin): the topology has no encryption key for it")
         }
-        let encoder = try PayloadEncoder(kind: kind, metadata: Array(metadata), files: [])
+        let (header, table, body) = try sealBody(kind: kind, to: origin, key: key, metadata: metadata, now: now, files: files)
+        // The same gate as every other envelope: topology, expiry, limits, route (not the
+        // signature, made a moment ago with this node's key).
+        try ingress.check(header, now: now, sealedHere: true)
+        let custody = try ingress.custody(for: header, from: "local")
+        return IncomingEnvelope(
+            verifier: try ChunkVerifier(header: header, table: table), chunks: header.layout.split(body: body),
+            from: "local", custody: custody)
+    }
+
+    private func sealBody(
+        kind: EnvelopeKind, to recipient: NodeID, key: BoxPublicKey, metadata: Data, now: Int64, files: [AttachedFile]
+    ) throws -> (EnvelopeHeader, ChunkTable, [UInt8]) {
+        let encoder = try PayloadEncoder(kind: kind, metadata: Array(metadata), files: files)
         let params = SealParameters(
             kind: kind, urgency: .khan, origin: identity.id,
-            recipients: [SealRecipient(id: origin, encryptionKey: key)], createdAt: now, expiresAt: now + lifetime)
+            recipients: [SealRecipient(id: recipient, encryptionKey: key)], createdAt: now, expiresAt: now + lifetime)
         let sink = MemorySink()
         let sealed = try EnvelopeSealer.seal(
             params, signer: identity.signingKeys, payloadSize: encoder.totalSize, source: encoder, body: sink)
-        // The same gate as every other envelope: topology, expiry, limits, route (not the
-        // signature, made a moment ago with this node's key).
-        try ingress.check(sealed.header, now: now, sealedHere: true)
-        let custody = try ingress.custody(for: sealed.header, from: "local")
-        return IncomingEnvelope(
-            verifier: try ChunkVerifier(header: sealed.header, table: sealed.table),
-            chunks: sealed.header.layout.split(body: sink.bytes), from: "local", custody: custody)
+        return (sealed.header, sealed.table, sink.bytes)
     }
 
     /// Opens a receipt or notice delivered to this node and turns it into tracking updates.

@@ -1,5 +1,6 @@
 import Foundation
 import ServiceLifecycle
+import Topology
 import UnixSignals
 
 /// `SIGHUP` (`systemctl reload`): the node re-reads and validates `node.json` (and the
@@ -38,6 +39,7 @@ struct ReloadService: Service {
                     "SIGHUP: node.json re-read and valid; changed settings take effect at the next restart",
                     metadata: ["changed": "\(atRestart.joined(separator: ", "))"])
             }
+            reloadTopology()
         } catch {
             logger.error(
                 """
@@ -49,6 +51,23 @@ struct ReloadService: Service {
     }
 
     static let fixIt = "Fix it before the next restart"
+
+    /// A newer signed topology installed in the home (`topology install`) is applied and passed on
+    /// as if published; the same or an older one changes nothing.
+    func reloadTopology() {
+        let logger = runtime.logger
+        do {
+            let bytes = try Topology.readFile(runtime.identity.home.topologyPath, limit: Topology.maxFileSize * 2)
+            guard bytes != runtime.identity.liveTopology.signed else { return }
+            if case .applied = try runtime.operations.topologyUpdater.apply(bytes, from: "operator:SIGHUP") {
+                runtime.topologyChanges.notify()
+                runtime.link.queueSignal.notify()
+            }
+        } catch {
+            logger.error("SIGHUP: the topology file was not applied; the node goes on with the one in force",
+                metadata: ["error": "\(error)"])
+        }
+    }
 
     /// `key: old → new` for each setting that differs.
     static func differences(_ a: NodeSettings, _ b: NodeSettings) -> [String] {

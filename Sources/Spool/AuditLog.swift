@@ -26,6 +26,8 @@ public enum AuditEvent: String, Sendable, CaseIterable, Codable {
     case restored
     /// An old document's content was archived to `archiveDir` and removed from the spool.
     case archived
+    /// A signed topology update was applied or refused; queue entries moved to their new next hop.
+    case topology
 }
 
 /// One audit log row.

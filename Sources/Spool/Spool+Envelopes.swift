@@ -35,7 +35,9 @@ extension Spool {
         let h = verifier.header
         let id = Data(h.id.bytes)
         return try write { db in
-            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [id]) == true {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [id]) == true,
+                try !Self.admitBounce(db, id, from: from)
+            {
                 return .duplicate
             }
             if let stored = try Int.fetchOne(
@@ -164,7 +166,7 @@ extension Spool {
         let insertChunk = try db.cachedStatement(sql: "INSERT INTO chunk (envelope_id, idx, data) VALUES (?, ?, ?)")
         for e in batch {
             let key = Data(e.header.id.bytes)
-            if try Bool.fetchOne(seen, arguments: [key]) == true {
+            if try Bool.fetchOne(seen, arguments: [key]) == true, try !Self.admitBounce(db, key, from: e.from) {
                 results.append(.duplicate)
                 continue
             }

@@ -47,6 +47,19 @@ public struct Topology: Sendable {
     /// The longest lifetime an envelope may have on this network, in days (`maxLifetimeDays`,
     /// 1…3650); nil for the default of 90 days. Every node's gate refuses longer ones.
     public internal(set) var maxLifetimeDays: Int?
+    /// The topology's version (`version`, 1…2^31−1), set by `lienthong topology sign`; 0 for a
+    /// file without one. A node applies an update only if its version is higher.
+    public internal(set) var version: Int = 0
+
+    /// A copy with `version` set (what `topology sign --version N` writes before signing).
+    public func settingVersion(_ version: Int) throws -> Topology {
+        guard (1...Int(Int32.max)).contains(version) else {
+            throw TopologyError(.syntax, "a topology version is a whole number from 1 to \(Int32.max), got \(version)")
+        }
+        var copy = self
+        copy.version = version
+        return copy
+    }
 
     // Precomputed maps, indexed like `nodes`. Keys and endpoints can change (provisioning) but
     // the shape of the tree cannot, so these are shared between a topology and its

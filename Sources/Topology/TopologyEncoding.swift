@@ -15,6 +15,7 @@ extension Topology {
         var out = "{\n"
         out += "  \"format\": \(Self.quoted(Self.format)),\n"
         out += "  \"network\": \(Self.quoted(network)),\n"
+        if version > 0 { out += "  \"version\": \(version),\n" }
         if let note { out += "  \"note\": \(Self.quoted(note)),\n" }
         if let maxLifetimeDays { out += "  \"maxLifetimeDays\": \(maxLifetimeDays),\n" }
         if nodes.isEmpty {

@@ -47,6 +47,16 @@ public struct TopologyError: Error, Sendable, CustomStringConvertible, LienThong
         case badEndpoint = "TOPO-BAD-ENDPOINT"
         /// A routing query named a node that is not in the topology.
         case unknownNode = "TOPO-UNKNOWN-NODE"
+        /// A node home pins an authority but its topology file is not signed (or the reverse).
+        case unsigned = "TOPO-UNSIGNED"
+        /// A signed topology whose signature does not verify (altered, or not a signature).
+        case badSignature = "TOPO-BAD-SIGNATURE"
+        /// Signed by another authority than the one this node pins.
+        case wrongAuthority = "TOPO-WRONG-AUTHORITY"
+        /// An update that is not newer than the topology in force.
+        case staleVersion = "TOPO-STALE-VERSION"
+        /// An update in which this node does not appear.
+        case nodeMissing = "TOPO-NODE-MISSING"
     }
 
     /// The stable code (`LienThongError`).

@@ -9,6 +9,18 @@ extension Topology {
     /// that grows meanwhile (or a device file) cannot make this buffer more than
     /// `maxFileSize` bytes. Errors: `TOPO-IO`, `TOPO-TOO-LARGE`, then those of `decode`.
     public static func load(path: String, requireKeys: Bool = false) throws -> Topology {
+        let data = try readFile(path, limit: maxFileSize)
+        do {
+            return try decode(data, requireKeys: requireKeys)
+        } catch let e as TopologyError {
+            // Say which file, so an operator juggling several copies knows which one to fix.
+            throw TopologyError(e.code, "\(path): \(e.message)", node: e.node, cause: e.cause)
+        }
+    }
+
+    /// The bytes of a topology file (plain or signed), read with the size checked first and the
+    /// read itself bounded by `limit`.
+    public static func readFile(_ path: String, limit: Int) throws -> [UInt8] {
         let attributes: [FileAttributeKey: Any]
         do {
             attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -21,30 +33,23 @@ extension Topology {
             throw TopologyError(.io, "\(path) is not a regular file; give the path of a topology JSON file")
         }
         let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-        guard size <= maxFileSize else {
-            throw TopologyError(
-                .tooLarge, "\(path) is \(size) bytes; topology files are limited to \(maxFileSize) bytes")
+        guard size <= limit else {
+            throw TopologyError(.tooLarge, "\(path) is \(size) bytes; topology files are limited to \(limit) bytes")
         }
         let data: Data
         do {
             let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
             defer { try? handle.close() }
-            data = try handle.read(upToCount: maxFileSize + 1) ?? Data()
+            data = try handle.read(upToCount: limit + 1) ?? Data()
         } catch {
             throw TopologyError(
                 .io, "cannot read the topology file \(path)", cause: (error as NSError).localizedDescription)
         }
-        guard data.count <= maxFileSize else {
+        guard data.count <= limit else {
             throw TopologyError(
-                .tooLarge, "\(path) grew past \(maxFileSize) bytes while being read; topology files are limited to that"
-            )
+                .tooLarge, "\(path) grew past \(limit) bytes while being read; topology files are limited to that")
         }
-        do {
-            return try decode(Array(data), requireKeys: requireKeys)
-        } catch let e as TopologyError {
-            // Say which file, so an operator juggling several copies knows which one to fix.
-            throw TopologyError(e.code, "\(path): \(e.message)", node: e.node, cause: e.cause)
-        }
+        return Array(data)
     }
 
     /// Parses and validates topology JSON (the format in `docs/TOPOLOGY.md`).
@@ -96,7 +101,7 @@ extension Topology {
         let nodes = try list.enumerated().map { try decodeNode($1, position: $0 + 1) }
         var topology = try Topology(network: network, note: note, nodes: nodes, requireKeys: requireKeys)
         if let value = top["maxLifetimeDays"] {
-            guard let days = value as? Int, !(value is Bool), (1...3650).contains(days) else {
+            guard let days = value as? Int, !isJSONBool(value), (1...3650).contains(days) else {
                 throw TopologyError(
                     .syntax,
                     "field \"maxLifetimeDays\" must be a whole number of days from 1 to 3650, "
@@ -104,10 +109,21 @@ extension Topology {
             }
             topology.maxLifetimeDays = days
         }
+        if let value = top["version"] {
+            guard let version = value as? Int, !isJSONBool(value), (1...Int(Int32.max)).contains(version) else {
+                throw TopologyError(
+                    .syntax, "field \"version\" must be a whole number from 1 to \(Int32.max), got \(describe(value))")
+            }
+            topology.version = version
+        }
         return topology
     }
 
-    static let topFields = ["format", "network", "note", "maxLifetimeDays", "nodes"]
+    /// JSON `true`/`false`: Foundation bridges them to NSNumber, and `1 is Bool` holds for any
+    /// NSNumber 0 or 1, so the type's name tells them apart.
+    static func isJSONBool(_ value: Any) -> Bool { String(describing: type(of: value)).contains("Bool") }
+
+    static let topFields = ["format", "network", "version", "note", "maxLifetimeDays", "nodes"]
     static let nodeFields = ["id", "name", "level", "gso", "parents", "endpoint", "signingKey", "encryptionKey"]
 
     private static func decodeNode(_ value: Any, position: Int) throws -> TopologyNode {

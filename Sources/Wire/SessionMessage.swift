@@ -19,7 +19,10 @@ public enum RefusalReason: UInt16, Sendable, CaseIterable {
     /// Any other failure at the receiver that may pass.
     case temporaryFailure = 101
 
-    public var isPermanent: Bool { rawValue < 100 }
+    /// `notRoutedHere` is temporary: while a topology update floods, two neighbours may briefly
+    /// disagree on the tree (a relay re-routes an envelope through a node that has not applied
+    /// the update yet); the sender retries with backoff and the envelope still expires at worst.
+    public var isPermanent: Bool { rawValue < 100 && self != .notRoutedHere }
 }
 
 /// The messages of an established (encrypted) session. Layout in docs/PROTOCOL.md §5.

@@ -26,7 +26,7 @@ import Topology
             #expect(try mode(home + "/keys/sign.key") == 0o600)
             #expect(try mode(home + "/keys/box.key") == 0o600)
             // The topology every home holds is the provisioned one.
-            #expect(FileManager.default.contents(atPath: home + "/topology.json") == FileManager.default.contents(atPath: dir + "/topology.json"))
+            #expect(FileManager.default.contents(atPath: home + "/topology.json") == FileManager.default.contents(atPath: dir + "/topology.signed.json"))
             // A node listens exactly when it has children to accept.
             #expect((n.endpoint != nil) == t.hasChildren(n.id))
         }

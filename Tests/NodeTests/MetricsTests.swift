@@ -69,7 +69,7 @@ import Testing
         #expect((after["lienthong_link_received_bytes_total{peer=\"\(province)\"}"] ?? 0) > 0)
         // A stranger's garbage on the district's link port is a refused handshake, counted by reason.
         let topology = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: net.home(district) + "/topology.json"))) as? [String: Any]
+            with: Data(contentsOf: URL(fileURLWithPath: net.dir + "/net/topology.json"))) as? [String: Any]
         let endpoint = ((topology?["nodes"] as? [[String: Any]])?.first { $0["id"] as? String == district })?["endpoint"] as? String
         let port = try #require(endpoint?.split(separator: ":").last.map(String.init))
         let junk = Process()

@@ -59,14 +59,17 @@ final class TestNetwork: @unchecked Sendable {
             guard let id = c["id"] as? String, let parent = (c["parents"] as? [String])?.first, let up = endpoint[parent],
                   let port = Int(up.split(separator: ":").last ?? "") else { continue }
             links.append(["name": id, "listenPort": base + i, "upstreamHost": "127.0.0.1", "upstreamPort": port, "faults": faults(id)])
-            let ownPath = home(id) + "/topology.json"
-            var own = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ownPath))) as? [String: Any] ?? [:]
-            own["nodes"] = (own["nodes"] as? [[String: Any]] ?? []).map { n in
+            // The commune's own copy points at the proxy, signed again by the network's authority.
+            var own = topology
+            own["nodes"] = nodes.map { n in
                 var n = n
                 if n["id"] as? String == parent { n["endpoint"] = "127.0.0.1:\(base + i)" }
                 return n
             }
-            try JSONSerialization.data(withJSONObject: own).write(to: URL(fileURLWithPath: ownPath))
+            let unsigned = dir + "/own-\(id).json"
+            try JSONSerialization.data(withJSONObject: own).write(to: URL(fileURLWithPath: unsigned))
+            try cli(["topology", "sign", unsigned, "--authority", dir + "/net/authority", "--version", "1",
+                     "--out", home(id) + "/topology.json"])
         }
         let config = dir + "/flaky.json"
         try JSONSerialization.data(withJSONObject: ["seed": seed, "links": links]).write(to: URL(fileURLWithPath: config))

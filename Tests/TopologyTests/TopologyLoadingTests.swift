@@ -112,8 +112,12 @@ struct TopologyLoadingTests {
     @Test("every validation code has a case")
     func everyCodeCovered() {
         let covered = Set(badTopologyCases.map(\.code))
-        // io and tooLarge need files, unknownNode a routing query: tested below and in routing tests.
-        let elsewhere: Set<TopologyError.Code> = [.io, .tooLarge, .unknownNode]
+        // io and tooLarge need files, unknownNode a routing query: tested below and in routing tests;
+        // the signed-topology codes in SignedTopologyTests (unsigned, badSignature, wrongAuthority)
+        // and TopologyUpdateTests on real daemons (staleVersion, and nodeMissing by the same path).
+        let elsewhere: Set<TopologyError.Code> = [
+            .io, .tooLarge, .unknownNode, .unsigned, .badSignature, .wrongAuthority, .staleVersion, .nodeMissing,
+        ]
         #expect(Set(TopologyError.Code.allCases).subtracting(covered).subtracting(elsewhere).isEmpty)
     }
 

@@ -1,0 +1,43 @@
+import Envelope
+
+/// Tells the daemon's services that a topology update is in force: the uplink waits on it to
+/// dial a changed parent. A waiter that is cancelled is resumed and forgotten.
+final class TopologyChanges: Sendable {
+    private struct State {
+        var next = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+    private let state = Locked(State())
+
+    /// Wakes every waiter.
+    func notify() {
+        let waiting = state.withLock { s in
+            defer { s.waiters = [:] }
+            return Array(s.waiters.values)
+        }
+        for w in waiting { w.resume() }
+    }
+
+    /// Returns once `changed()` is true, checking it after each update.
+    func wait(until changed: @Sendable () -> Bool) async {
+        while !Task.isCancelled, !changed() {
+            let id = state.withLock { s in
+                defer { s.next += 1 }
+                return s.next
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { s -> Bool in
+                        if Task.isCancelled { return true }
+                        s.waiters[id] = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            } onCancel: {
+                let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+                waiter?.resume()
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Envelope
+import Foundation
+import GRDB
+
+/// One queue entry whose next hop changed with the topology: where its recipients go now.
+public struct QueueReroute: Sendable, Equatable {
+    public let envelopeID: EnvelopeID
+    public let fromPeer: NodeID
+    /// New next hop → the entry's recipients behind it (the old peer may be among them).
+    public let to: [NodeID: [NodeID]]
+    /// Recipients the new topology no longer has.
+    public let dropped: [NodeID]
+
+    public init(envelopeID: EnvelopeID, fromPeer: NodeID, to: [NodeID: [NodeID]], dropped: [NodeID]) {
+        self.envelopeID = envelopeID
+        self.fromPeer = fromPeer
+        self.to = to
+        self.dropped = dropped
+    }
+}
+
+/// The topology's named transactions: moving queue entries to their new next hops in one
+/// transaction when a topology update is applied (custody stays with this node throughout), and
+/// recording updates in the audit log.
+extension Spool {
+    /// Every queue entry with its peer and recipients (the input of a re-routing plan).
+    public func routedEntries() throws -> [(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID])] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT envelope_id, peer, recipients FROM queue_entry ORDER BY id").map { row in
+                let recipients = (row["recipients"] as String).split(separator: ",").compactMap { try? NodeID(String($0)) }
+                return (try EnvelopeID(bytes: Array(row["envelope_id"] as Data)), try NodeID(row["peer"] as String), recipients)
+            }
+        }
+    }
+
+    /// Applies `plan` in one transaction: each entry is replaced by entries for its new next hops
+    /// (merged into an entry the envelope already has for that peer), ready to send, keeping its
+    /// urgency, age and expiry; an in-flight one starts again on its new link. Returns how many
+    /// entries moved; held and quarantined entries move too and keep their state.
+    @discardableResult
+    public func reroute(_ plan: [QueueReroute], detail: String, now: Int64) throws -> Int {
+        guard !plan.isEmpty else { return 0 }
+        return try write { db in
+            var moved = 0
+            for item in plan {
+                let key = Data(item.envelopeID.bytes)
+                guard
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT * FROM queue_entry WHERE envelope_id = ? AND peer = ?",
+                        arguments: [key, item.fromPeer.rawValue])
+                else { continue }
+                try db.execute(
+                    sql: "DELETE FROM queue_entry WHERE envelope_id = ? AND peer = ?",
+                    arguments: [key, item.fromPeer.rawValue])
+                let state: String = row["state"]
+                let kept = ["held", "quarantined"].contains(state) ? state : "ready"
+                for (peer, recipients) in item.to.sorted(by: { $0.key < $1.key }) {
+                    let existing = try String.fetchOne(
+                        db, sql: "SELECT recipients FROM queue_entry WHERE envelope_id = ? AND peer = ?",
+                        arguments: [key, peer.rawValue])
+                    let merged = Set(recipients.map(\.rawValue) + (existing?.split(separator: ",").map(String.init) ?? []))
+                    if existing != nil {
+                        try db.execute(
+                            sql: "UPDATE queue_entry SET recipients = ? WHERE envelope_id = ? AND peer = ?",
+                            arguments: [merged.sorted().joined(separator: ","), key, peer.rawValue])
+                    } else {
+                        try db.execute(
+                            sql: """
+                                INSERT INTO queue_entry (envelope_id, peer, recipients, state, held_state, priority, \
+                                enqueued_at, attempts, next_attempt_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                                """,
+                            arguments: [
+                                key, peer.rawValue, merged.sorted().joined(separator: ","), kept,
+                                row["held_state"] as String?, row["priority"] as Int64, row["enqueued_at"] as Int64, now,
+                                row["expires_at"] as Int64,
+                            ])
+                    }
+                }
+                moved += 1
+                let targets = item.to.keys.sorted().map(\.rawValue).joined(separator: ",")
+                try AuditLog.append(
+                    db, at: now, event: .topology, envelope: item.envelopeID, peer: item.fromPeer.rawValue,
+                    actor: "node",
+                    detail: "moved to \(targets.isEmpty ? "-" : targets)"
+                        + (item.dropped.isEmpty ? "" : "; no longer in the topology: "
+                            + item.dropped.map(\.rawValue).joined(separator: ","))
+                        + " (\(detail))")
+            }
+            try dropBodyIfUnusedAfterReroute(db, plan)
+            return moved
+        }
+    }
+
+    /// An envelope none of whose entries survived (every recipient gone) is dropped like a
+    /// delivered one; its seen-set entry stays.
+    private func dropBodyIfUnusedAfterReroute(_ db: Database, _ plan: [QueueReroute]) throws {
+        for item in plan where item.to.isEmpty { try dropBodyIfUnused(db, item.envelopeID) }
+    }
+
+    /// A neighbour offering back an envelope this node handed to it (acknowledged), when this node
+    /// holds nothing of it any more: the neighbour re-routed it after a topology update, and the
+    /// new route goes back through here. Then the seen-set entry is dropped so the envelope is
+    /// taken into custody again; any other seen envelope stays a duplicate.
+    static func admitBounce(_ db: Database, _ key: Data, from: String) throws -> Bool {
+        guard (try? NodeID(from)) != nil else { return false }
+        let bounce =
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM audit WHERE envelope_id = ?1 AND event = 'acked' AND peer = ?2)
+                      AND NOT EXISTS (SELECT 1 FROM queue_entry WHERE envelope_id = ?1)
+                      AND NOT EXISTS (SELECT 1 FROM inbox WHERE envelope_id = ?1)
+                    """, arguments: [key, from]) ?? false
+        guard bounce else { return false }
+        try db.execute(sql: "DELETE FROM seen WHERE id = ?", arguments: [key])
+        try AuditLog.append(
+            db, at: Int64(Date().timeIntervalSince1970 * 1000), event: .topology,
+            envelope: try EnvelopeID(bytes: Array(key)), peer: from, actor: from,
+            detail: "taken back from \(from), which re-routed it after a topology change")
+        return true
+    }
+
+    /// Records a topology update (applied or refused) in the audit log.
+    public func recordTopology(detail: String, actor: String, now: Int64) throws {
+        try write { db in try AuditLog.append(db, at: now, event: .topology, actor: actor, detail: detail) }
+    }
+}

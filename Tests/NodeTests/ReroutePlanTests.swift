@@ -1,0 +1,49 @@
+import Envelope
+import Foundation
+import Node
+import Spool
+import Testing
+import Topology
+
+/// The re-routing plan of a topology update, pure: no spool, no network.
+struct ReroutePlanTests {
+    static let hubID = try! NodeID(hub), d1 = try! NodeID(district1), d2 = try! NodeID(district2)
+    static let c11 = try! NodeID(commune11), c12 = try! NodeID(commune12), c21 = try! NodeID(commune21)
+
+    static func id() throws -> EnvelopeID { try EnvelopeID(bytes: (0..<32).map { _ in UInt8.random(in: 0...255) }) }
+
+    func topology(moving commune: NodeID? = nil, to parent: NodeID? = nil, dropping gone: NodeID? = nil) throws -> Topology {
+        let old = try Topology.load(path: TestNetwork.repositoryRoot + "/Topology/small.json")
+        let nodes = old.nodes.compactMap { n -> TopologyNode? in
+            if n.id == gone { return nil }
+            var n = n
+            if n.id == commune, let parent { n.parents = [parent] }
+            return n
+        }
+        return try Topology(network: old.network, nodes: nodes)
+    }
+
+    @Test func entriesWhoseNextHopChangedMoveAndTheOthersStay() throws {
+        let e1 = try Self.id(), e2 = try Self.id(), e3 = try Self.id()
+        let entries: [(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID])] = [
+            (e1, Self.c11, [Self.c11]),  // district 1 holds it for the commune that moves
+            (e2, Self.c12, [Self.c12]),  // stays
+            (e3, Self.hubID, [Self.c21]),  // up to the province: stays
+        ]
+        let moved = try topology(moving: Self.c11, to: Self.d2)
+        let plan = TopologyUpdater.reroutePlan(entries, me: Self.d1, topology: moved)
+        #expect(plan == [QueueReroute(envelopeID: e1, fromPeer: Self.c11, to: [Self.hubID: [Self.c11]], dropped: [])])
+        // Unchanged topology: nothing moves.
+        #expect(TopologyUpdater.reroutePlan(entries, me: Self.d1, topology: try topology()).isEmpty)
+    }
+
+    @Test func recipientsSplitAcrossNewHopsAndGoneOnesAreNamed() throws {
+        let e = try Self.id()
+        // At the province: one entry to district 1 for both of its communes; one of them moves.
+        let entries: [(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID])] = [(e, Self.d1, [Self.c11, Self.c12])]
+        let plan = TopologyUpdater.reroutePlan(entries, me: Self.hubID, topology: try topology(moving: Self.c11, to: Self.d2))
+        #expect(plan == [QueueReroute(envelopeID: e, fromPeer: Self.d1, to: [Self.d1: [Self.c12], Self.d2: [Self.c11]], dropped: [])])
+        let gone = TopologyUpdater.reroutePlan(entries, me: Self.hubID, topology: try topology(dropping: Self.c12))
+        #expect(gone == [QueueReroute(envelopeID: e, fromPeer: Self.d1, to: [Self.d1: [Self.c11]], dropped: [Self.c12])])
+    }
+}

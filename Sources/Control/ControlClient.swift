@@ -34,7 +34,8 @@ public struct ControlClient: Sendable {
             var st = stat()
             guard fd >= 0, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
                 if fd >= 0 { close(fd) }
-                throw ControlError(.io, "cannot read \(path): \(String(cString: strerror(errno))); give a readable file")
+                throw ControlError(
+                    .io, "cannot read \(path): \(String(cString: strerror(errno))); give a readable file")
             }
             sources.append((fd, ControlTransfer(name: (path as NSString).lastPathComponent, size: UInt64(st.st_size))))
         }

@@ -159,7 +159,8 @@ extension ControlResult {
         case .recalled: self = .recalled(recipients: try f().decode(Int.self, forKey: .recipients))
         case .topologyApplied:
             self = .topologyApplied(
-                version: try f().decode(Int.self, forKey: .version), neighbours: try f().decode(Int.self, forKey: .neighbours))
+                version: try f().decode(Int.self, forKey: .version),
+                neighbours: try f().decode(Int.self, forKey: .neighbours))
         }
     }
 

@@ -28,7 +28,8 @@ public struct ControlTransfer: Codable, Sendable, Equatable {
         guard !bytes.isEmpty, bytes.count <= 255, !name.contains("/"), name != ".", name != "..",
             !bytes.contains(0)
         else {
-            throw ControlError(.malformed, "a transferred file's name must be a plain file name, not '\(name.prefix(80))'")
+            throw ControlError(
+                .malformed, "a transferred file's name must be a plain file name, not '\(name.prefix(80))'")
         }
     }
 

@@ -24,7 +24,8 @@ public struct LienThongCommand: AsyncParsableCommand {
             """,
         version: LienThongVersion.string,
         subcommands: [
-            InitCommand.self, KeysCommand.self, AuthorityCommand.self, TopologyCommand.self, RunCommand.self, SendCommand.self,
+            InitCommand.self, KeysCommand.self, AuthorityCommand.self, TopologyCommand.self, RunCommand.self,
+            SendCommand.self,
             InboxCommand.self,
             TrackCommand.self, RecallCommand.self, PeersCommand.self, StatusCommand.self, QueueCommand.self,
             AuditCommand.self, EnvelopeCommand.self, UserCommand.self, ConfigCommand.self, BackupCommand.self,

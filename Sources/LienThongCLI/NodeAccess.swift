@@ -15,7 +15,8 @@ struct NodeAccess: ParsableArguments {
         if offline {
             let identity = try NodeIdentity(home: home.home)
             let spool = try Spool(path: identity.home.spoolPath)
-            return try NodeOperations(identity: identity, spool: spool).acting(actor: SpoolHome.actor()).perform(request)
+            return try NodeOperations(identity: identity, spool: spool).acting(actor: SpoolHome.actor()).perform(
+                request)
         }
         let (h, _) = try NodeHome.open(home.home)
         // The files travel over the socket: the daemon, as its own user, never opens the caller's

@@ -86,7 +86,9 @@ struct TopologyCommand: ParsableCommand {
             String
         @Option(help: "First TCP port to give a listening node.") var basePort: Int = 7100
         @Option(help: "Address the listeners use (loopback by default).") var host: String = "127.0.0.1"
-        @Option(help: ArgumentHelp("The authority to sign with (a new one in DIR/authority if not given).", valueName: "DIR"))
+        @Option(
+            help: ArgumentHelp(
+                "The authority to sign with (a new one in DIR/authority if not given).", valueName: "DIR"))
         var authority: String?
 
         func validate() throws {

@@ -28,7 +28,8 @@ extension TopologyCommand {
             let key = try Authority.load(authority)
             let topology = try Topology.load(path: file, requireKeys: true).settingVersion(version)
             try NodeHome.write(try SignedTopology.sign(topology, authority: key), to: out)
-            print("Signed version \(version) of network \(topology.network) (\(topology.nodes.count) nodes) into \(out)")
+            print(
+                "Signed version \(version) of network \(topology.network) (\(topology.nodes.count) nodes) into \(out)")
             print("Authority fingerprint: \(key.publicKey.fingerprint)")
         }
     }
@@ -125,8 +126,9 @@ extension TopologyCommand {
         @Argument(help: ArgumentHelp("The signed topology file.", valueName: "FILE")) var file: String
 
         func run() throws {
-            guard case .topologyApplied(let version, let neighbours) = try node.perform(
-                .topologyPublish(file: NodeAccess.absolute(file)))
+            guard
+                case .topologyApplied(let version, let neighbours) = try node.perform(
+                    .topologyPublish(file: NodeAccess.absolute(file)))
             else { throw CLIError(.controlUnexpected, "unexpected answer to topology publish") }
             print("Topology version \(version) in force; passed on to \(neighbours) neighbour(s).")
         }

@@ -195,7 +195,8 @@ enum BackupFile {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else {
-                throw NodeError(.backupIo, "cannot write the backup: \(String(cString: strerror(errno))); check free space")
+                throw NodeError(
+                    .backupIo, "cannot write the backup: \(String(cString: strerror(errno))); check free space")
             }
             done += n
         }

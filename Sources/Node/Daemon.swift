@@ -63,7 +63,8 @@ public enum Daemon {
                 extras.append(
                     ExchangeService(
                         runtime: runtime,
-                        folder: try ExchangeFolder(root: root, operations: runtime.operations.acting(actor: "hot-folder"))))
+                        folder: try ExchangeFolder(
+                            root: root, operations: runtime.operations.acting(actor: "hot-folder"))))
             }
         } catch {
             try? await pool.shutdownGracefully()

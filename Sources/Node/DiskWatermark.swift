@@ -11,7 +11,9 @@ import Glibc
 /// neighbour retries, docs/RELIABILITY.md).
 public struct DiskWatermark: Sendable, Equatable {
     public enum Level: Int, Sendable, Comparable {
-        case ok = 0, low = 1, refusing = 2
+        case ok = 0
+        case low = 1
+        case refusing = 2
         public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
     }
 

@@ -97,7 +97,9 @@ struct DeliveryService: Service {
                 case .receipt, .control:
                     // A topology update from a neighbour: applied (and passed on) or ignored, then settled.
                     if d.kind == .control, let signed = try? notices.topologyUpdate(d, spool: spool) {
-                        if case .applied? = try? runtime.operations.topologyUpdater.apply(signed, from: d.origin.rawValue) {
+                        if case .applied? = try? runtime.operations.topologyUpdater.apply(
+                            signed, from: d.origin.rawValue)
+                        {
                             runtime.topologyChanges.notify()
                             runtime.link.queueSignal.notify()
                         }

@@ -50,7 +50,9 @@ public enum NodeBackup {
 
     /// Writes an archive of the node at `homePath` to `out` (a new file, 0600).
     @discardableResult
-    public static func create(homePath: String, passphrase: String, to out: String, now: Date = Date()) throws
+    public static func create(
+        homePath: String, passphrase: String, to out: String, now: Date = Date()
+    ) throws
         -> Manifest
     {
         let (home, config) = try NodeHome.open(homePath)
@@ -79,7 +81,12 @@ public enum NodeBackup {
             throw NodeError(.backupIo, "cannot create \(partial): \(String(cString: strerror(errno)))")
         }
         var closed = false
-        defer { if !closed { close(fd); try? files.removeItem(atPath: partial) } }
+        defer {
+            if !closed {
+                close(fd)
+                try? files.removeItem(atPath: partial)
+            }
+        }
         let writer = try BackupArchive.Writer(fd: fd, passphrase: passphrase)
         let manifestBytes = try NodeHome.json(manifest)
         var sent = false
@@ -109,7 +116,9 @@ public enum NodeBackup {
         return manifest
     }
 
-    private static func addFile(_ path: String, as name: String, mode: UInt16, to writer: BackupArchive.Writer)
+    private static func addFile(
+        _ path: String, as name: String, mode: UInt16, to writer: BackupArchive.Writer
+    )
         throws
     {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -125,7 +134,9 @@ public enum NodeBackup {
     /// Recreates a node from `archive` in `dir`, which must not exist or be empty. On any error
     /// nothing of the node is left in `dir`.
     @discardableResult
-    public static func restore(archive: String, passphrase: String, into dir: String, actor: String, now: Date = Date())
+    public static func restore(
+        archive: String, passphrase: String, into dir: String, actor: String, now: Date = Date()
+    )
         throws -> Manifest
     {
         let files = FileManager.default
@@ -157,14 +168,16 @@ public enum NodeBackup {
                 throw NodeError(.backupArchive, "unexpected entry '\(header.name)' in the archive; the file is damaged")
             }
             guard entry.name == "spool.sqlite" || header.size <= smallEntryLimit else {
-                throw NodeError(.backupArchive, "\(entry.name) of \(header.size) bytes in the archive; the file is damaged")
+                throw NodeError(
+                    .backupArchive, "\(entry.name) of \(header.size) bytes in the archive; the file is damaged")
             }
             found.insert(entry.name)
             try extract(reader, size: header.size, to: dir + "/" + entry.path, mode: entry.mode)
         }
         let missing = entries.filter { $0.required && !found.contains($0.name) }.map(\.name)
         guard missing.isEmpty else {
-            throw NodeError(.backupArchive, "the archive lacks \(missing.joined(separator: ", ")); it is not a whole node")
+            throw NodeError(
+                .backupArchive, "the archive lacks \(missing.joined(separator: ", ")); it is not a whole node")
         }
         // The node must load as the daemon will load it, and its spool must be whole.
         let identity = try NodeIdentity(home: dir)
@@ -174,7 +187,8 @@ public enum NodeBackup {
         let spool = try Spool(path: identity.home.spoolPath, integrityCheck: true)
         let audit = try spool.verifyAudit()
         guard audit.ok else {
-            throw NodeError(.backupArchive, "the restored audit log does not verify: \(audit.problem ?? "broken chain")")
+            throw NodeError(
+                .backupArchive, "the restored audit log does not verify: \(audit.problem ?? "broken chain")")
         }
         let taken = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(manifest.createdAt) / 1000))
         try spool.recordRestore(
@@ -192,7 +206,8 @@ public enum NodeBackup {
         while bytes.count < Int(first.size) { bytes += try reader.content(max: Int(first.size) - bytes.count) }
         guard let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(bytes)), manifest.format == format
         else {
-            throw NodeError(.backupArchive, "the archive's manifest is not \(format); restore it with the version that made it")
+            throw NodeError(
+                .backupArchive, "the archive's manifest is not \(format); restore it with the version that made it")
         }
         return manifest
     }

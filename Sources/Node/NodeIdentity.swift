@@ -37,7 +37,8 @@ public struct NodeIdentity: Sendable {
         }
         self.authority = authority
         let signed = try Self.loadSigned(home.topologyPath, pinned: authority)
-        let previous = FileManager.default.fileExists(atPath: home.previousTopologyPath)
+        let previous =
+            FileManager.default.fileExists(atPath: home.previousTopologyPath)
             ? try? Self.loadSigned(home.previousTopologyPath, pinned: authority).topology : nil
         let topology = signed.topology
         liveTopology = LiveTopology(topology, signed: signed.bytes, previous: previous)

@@ -139,7 +139,8 @@ extension NodeOperations {
     func archivedView(_ id: EnvelopeID, _ entry: InboxEntry) throws -> DocumentView? {
         guard let record = try spool.archived(id) else { return nil }
         var view: DocumentView
-        if let bytes = record.metadata, let metadata = try? JSONDecoder().decode(DocumentMetadata.self, from: Data(bytes))
+        if let bytes = record.metadata,
+            let metadata = try? JSONDecoder().decode(DocumentMetadata.self, from: Data(bytes))
         {
             view = Self.view(item(entry), metadata, files: [])
         } else {

@@ -33,12 +33,14 @@ extension NodeSettings {
             switch Self.kind(key) {
             case .number:
                 guard let n = Int64(text.trimmingCharacters(in: .whitespaces)) else {
-                    throw NodeError(.homeSetting, "environment variable \(name) is '\(text.prefix(40))'; give a whole number")
+                    throw NodeError(
+                        .homeSetting, "environment variable \(name) is '\(text.prefix(40))'; give a whole number")
                 }
                 value = n
             case .flag:
                 guard let b = ["true": true, "false": false][text] else {
-                    throw NodeError(.homeSetting, "environment variable \(name) is '\(text.prefix(40))'; give true or false")
+                    throw NodeError(
+                        .homeSetting, "environment variable \(name) is '\(text.prefix(40))'; give true or false")
                 }
                 value = b
             case .text: value = text

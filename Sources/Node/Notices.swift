@@ -91,7 +91,9 @@ public struct Notices: Sendable {
     /// A topology update for one neighbour (kind `control`): the signed file, sent straight over
     /// the link to that neighbour whatever the routes say, so a node whose place in the tree
     /// changed still hears of it from its old neighbours.
-    public func topologyUpdate(to neighbour: NodeID, signed: [UInt8], version: Int, now: Int64) throws
+    public func topologyUpdate(
+        to neighbour: NodeID, signed: [UInt8], version: Int, now: Int64
+    ) throws
         -> IncomingEnvelope
     {
         // A neighbour the update leaves out is still told (with the key it had): it refuses the
@@ -128,7 +130,8 @@ public struct Notices: Sendable {
             throw NodeError(
                 .noticeNoKey, "cannot send a \(kind) to \(origin): the topology has no encryption key for it")
         }
-        let (header, table, body) = try sealBody(kind: kind, to: origin, key: key, metadata: metadata, now: now, files: files)
+        let (header, table, body) = try sealBody(
+            kind: kind, to: origin, key: key, metadata: metadata, now: now, files: files)
         // The same gate as every other envelope: topology, expiry, limits, route (not the
         // signature, made a moment ago with this node's key).
         try ingress.check(header, now: now, sealedHere: true)

@@ -64,7 +64,8 @@ struct ReloadService: Service {
                 runtime.link.queueSignal.notify()
             }
         } catch {
-            logger.error("SIGHUP: the topology file was not applied; the node goes on with the one in force",
+            logger.error(
+                "SIGHUP: the topology file was not applied; the node goes on with the one in force",
                 metadata: ["error": "\(error)"])
         }
     }

@@ -55,8 +55,10 @@ public struct TopologyUpdater: Sendable {
             }
         } catch {
             let reason = "\(error)"
-            logger?.error("topology update refused; nothing changed", metadata: ["from": "\(from)", "reason": "\(reason)"])
-            try? spool.recordTopology(detail: "refused an update from \(from): \(reason)", actor: actorName(from), now: now)
+            logger?.error(
+                "topology update refused; nothing changed", metadata: ["from": "\(from)", "reason": "\(reason)"])
+            try? spool.recordTopology(
+                detail: "refused an update from \(from): \(reason)", actor: actorName(from), now: now)
             throw error
         }
         let new = update.topology
@@ -112,7 +114,9 @@ public struct TopologyUpdater: Sendable {
     private func noticeDropped(_ plan: [QueueReroute], now: Int64) throws {
         var notices: [IncomingEnvelope] = []
         for item in plan where !item.dropped.isEmpty {
-            guard let stored = try spool.storedEnvelope(item.envelopeID), stored.header.kind == .document else { continue }
+            guard let stored = try spool.storedEnvelope(item.envelopeID), stored.header.kind == .document else {
+                continue
+            }
             let event = UndeliverableEvent(
                 envelopeID: item.envelopeID, origin: stored.header.origin, kind: .document, peer: item.fromPeer,
                 recipients: item.dropped, expiresAt: stored.header.expiresAt)

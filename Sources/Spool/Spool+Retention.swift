@@ -86,7 +86,9 @@ extension Spool {
         try read { db in
             try Row.fetchOne(
                 db, sql: "SELECT path, metadata, at FROM archived WHERE envelope_id = ?", arguments: [Data(id.bytes)]
-            ).map { ArchivedRecord(path: $0["path"], metadata: ($0["metadata"] as Data?).map { Array($0) }, at: $0["at"]) }
+            ).map {
+                ArchivedRecord(path: $0["path"], metadata: ($0["metadata"] as Data?).map { Array($0) }, at: $0["at"])
+            }
         }
     }
 

@@ -27,8 +27,13 @@ extension Spool {
     public func routedEntries() throws -> [(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID])] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT envelope_id, peer, recipients FROM queue_entry ORDER BY id").map { row in
-                let recipients = (row["recipients"] as String).split(separator: ",").compactMap { try? NodeID(String($0)) }
-                return (try EnvelopeID(bytes: Array(row["envelope_id"] as Data)), try NodeID(row["peer"] as String), recipients)
+                let recipients = (row["recipients"] as String).split(separator: ",").compactMap {
+                    try? NodeID(String($0))
+                }
+                return (
+                    try EnvelopeID(bytes: Array(row["envelope_id"] as Data)), try NodeID(row["peer"] as String),
+                    recipients
+                )
             }
         }
     }
@@ -58,7 +63,8 @@ extension Spool {
                     let existing = try String.fetchOne(
                         db, sql: "SELECT recipients FROM queue_entry WHERE envelope_id = ? AND peer = ?",
                         arguments: [key, peer.rawValue])
-                    let merged = Set(recipients.map(\.rawValue) + (existing?.split(separator: ",").map(String.init) ?? []))
+                    let merged = Set(
+                        recipients.map(\.rawValue) + (existing?.split(separator: ",").map(String.init) ?? []))
                     if existing != nil {
                         try db.execute(
                             sql: "UPDATE queue_entry SET recipients = ? WHERE envelope_id = ? AND peer = ?",
@@ -71,7 +77,8 @@ extension Spool {
                                 """,
                             arguments: [
                                 key, peer.rawValue, merged.sorted().joined(separator: ","), kept,
-                                row["held_state"] as String?, row["priority"] as Int64, row["enqueued_at"] as Int64, now,
+                                row["held_state"] as String?, row["priority"] as Int64, row["enqueued_at"] as Int64,
+                                now,
                                 row["expires_at"] as Int64,
                             ])
                     }
@@ -82,8 +89,10 @@ extension Spool {
                     db, at: now, event: .topology, envelope: item.envelopeID, peer: item.fromPeer.rawValue,
                     actor: "node",
                     detail: "moved to \(targets.isEmpty ? "-" : targets)"
-                        + (item.dropped.isEmpty ? "" : "; no longer in the topology: "
-                            + item.dropped.map(\.rawValue).joined(separator: ","))
+                        + (item.dropped.isEmpty
+                            ? ""
+                            : "; no longer in the topology: "
+                                + item.dropped.map(\.rawValue).joined(separator: ","))
                         + " (\(detail))")
             }
             try dropBodyIfUnusedAfterReroute(db, plan)

@@ -52,7 +52,9 @@ public struct SignedTopology: Sendable {
     }
 
     /// Verifies `bytes` against the pinned authority and decodes the topology inside.
-    public static func decode(_ bytes: [UInt8], pinned: SigningPublicKey, requireKeys: Bool = true) throws
+    public static func decode(
+        _ bytes: [UInt8], pinned: SigningPublicKey, requireKeys: Bool = true
+    ) throws
         -> SignedTopology
     {
         guard bytes.count <= Topology.maxFileSize * 2 else {
@@ -71,7 +73,8 @@ public struct SignedTopology: Sendable {
         }
         let unknown = Set(object.keys).subtracting(["format", "authority", "topology", "signature"])
         guard unknown.isEmpty else {
-            throw TopologyError(.syntax, "a signed topology has unknown fields: \(unknown.sorted().joined(separator: ", "))")
+            throw TopologyError(
+                .syntax, "a signed topology has unknown fields: \(unknown.sorted().joined(separator: ", "))")
         }
         guard let authorityText = object["authority"] as? String, let authorityBytes = Base64.decode(authorityText),
             let authority = try? SigningPublicKey(bytes: authorityBytes)

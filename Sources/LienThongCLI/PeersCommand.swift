@@ -40,6 +40,10 @@ struct PeersCommand: ParsableCommand {
                 "\(p.peer, padded: 16)\(p.role == "failover-parent" ? "parent*" : p.role == "failover-child" ? "child*" : p.role, padded: 8)\(link, padded: 14)\(seen, padded: 11)\(backlog, padded: 18)\(Output.bytes(p.bytesIn), padded: 11)\(Output.bytes(p.bytesOut), padded: 11)\(dial)"
             )
         }
+        // The neighbours above are those of this topology version.
+        if case .status(let s) = try node.perform(.status), let version = s.topologyVersion {
+            print("topology version \(version)")
+        }
     }
 }
 

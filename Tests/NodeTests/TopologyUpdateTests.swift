@@ -77,6 +77,7 @@ struct TopologyUpdateTests {
         #expect(try version(net, hub) == 2)
         let shown = try net.cli(commune22, "topology", "show")
         #expect(shown.contains("version 2"))
+        #expect(try net.cli(commune22, "peers").contains("topology version 2"))
         // Version 3 leaves commune 000.02.02 out: the others apply it, the commune refuses it,
         // audited with the reason, and keeps version 2.
         let without = try Self.signed(net, version: 3) { nodes in nodes.removeAll { $0["id"] as? String == commune22 } }

@@ -19,10 +19,17 @@ public enum RefusalReason: UInt16, Sendable, CaseIterable {
     /// Any other failure at the receiver that may pass.
     case temporaryFailure = 101
 
-    /// `notRoutedHere` is temporary: while a topology update floods, two neighbours may briefly
-    /// disagree on the tree (a relay re-routes an envelope through a node that has not applied
-    /// the update yet); the sender retries with backoff and the envelope still expires at worst.
-    public var isPermanent: Bool { rawValue < 100 && self != .notRoutedHere }
+    /// `notRoutedHere`, `unknownRecipient` and `unknownOrigin` are temporary: while a topology
+    /// update floods (on weak links, for hours), two neighbours may disagree on the tree — a relay
+    /// re-routes through a node that has not applied it yet, or a node not yet updated sees a new
+    /// agency as origin or recipient. An origin's own gate refuses unknown recipients at sealing,
+    /// so at a relay these mean "not yet"; the sender retries with backoff, expiry bounds it.
+    public var isPermanent: Bool {
+        switch self {
+        case .notRoutedHere, .unknownRecipient, .unknownOrigin: false
+        default: rawValue < 100
+        }
+    }
 }
 
 /// The messages of an established (encrypted) session. Layout in docs/PROTOCOL.md §5.

@@ -45,7 +45,7 @@ import Wire
         #expect(s.inFlightBytes == 0)
         // REFUSE: permanent → quarantine, temporary → defer.
         s = state(phase)
-        let perm = try s.receive(.refuse(x, .unknownRecipient, "x"))
+        let perm = try s.receive(.refuse(x, .badSignature, "x"))
         #expect(perm.count == (known ? 1 : 0))
         if known, case .quarantine(let qid, let why) = perm[0] { #expect(qid == x && why.contains("permanent")) } else if known { Issue.record("expected quarantine") }
         s = state(phase)

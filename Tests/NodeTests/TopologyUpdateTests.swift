@@ -91,6 +91,10 @@ struct TopologyUpdateTests {
         try waitUntil("the others have version 3") {
             try net.nodes.filter { $0 != commune22 }.allSatisfy { try version(net, $0) == 3 }
         }
+        // Its district lets it go once nothing is queued for it: it is no longer a neighbour.
+        try waitUntil("district 2 closes the link to its former child", timeout: 30) {
+            net.log(district2).contains("closing the link to a former neighbour")
+        }
     }
 
     @Test func aCommuneMovedToAnotherDistrictGetsWhatItsOldDistrictHeldOnce() throws {

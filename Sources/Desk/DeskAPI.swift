@@ -102,7 +102,9 @@ struct DeskAPI {
         let limit = Int(String(q.get("limit") ?? "50")) ?? -1
         let offset = Int(String(q.get("offset") ?? "0")) ?? -1
         guard (1...1000).contains(limit), offset >= 0 else {
-            throw DeskError(.badRequest, "limit is 1…1000 and offset 0 or more", vi: "Tham số phân trang không hợp lệ.")
+            throw DeskError(
+                .badRequest, "limit is 1…1000 and offset 0 or more",
+                vi: "Tham số phân trang không hợp lệ.")
         }
         let filter = try InboxFilter(
             status: q.get("status").map { String($0) }, urgency: q.get("urgency").map { String($0) },
@@ -185,7 +187,9 @@ struct SendMetadata: Decodable {
     func request(files: [String]) throws -> SendRequest {
         let days = expiresInDays ?? 30
         guard (1...3650).contains(days) else {
-            throw DeskError(.badRequest, "expiresInDays is 1…3650", vi: "Thời hạn lưu chuyển không hợp lệ.")
+            throw DeskError(
+                .badRequest, "expiresInDays is 1…3650",
+                vi: "Thời hạn lưu chuyển không hợp lệ.")
         }
         var r = SendRequest(
             to: to, urgency: urgency ?? "thuong", expiresInMs: Int64(days) * 86_400_000, subject: subject,
@@ -215,10 +219,14 @@ struct InboxFilter {
 
     init(status: String?, urgency: String?, since: String?) throws {
         if let status, ReceiptStatus(rawValue: status) == nil {
-            throw DeskError(.badRequest, "unknown status '\(status.prefix(20))'", vi: "Trạng thái không hợp lệ.")
+            throw DeskError(
+                .badRequest, "unknown status '\(status.prefix(20))'",
+                vi: "Trạng thái không hợp lệ.")
         }
         if let urgency, DeskText.urgency(urgency) == nil {
-            throw DeskError(.badRequest, "unknown urgency '\(urgency.prefix(20))'", vi: "Độ khẩn không hợp lệ.")
+            throw DeskError(
+                .badRequest, "unknown urgency '\(urgency.prefix(20))'",
+                vi: "Độ khẩn không hợp lệ.")
         }
         self.status = status
         self.urgency = urgency

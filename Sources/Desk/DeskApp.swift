@@ -55,7 +55,11 @@ public struct DeskApp: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         let html = render(
-            "error", ["title": "Không thực hiện được", "message": vi, "code": code, "account": context.account as Any],
+            "error",
+            [
+                "title": "Không thực hiện được", "message": vi, "code": code,
+                "account": context.account as Any,
+            ],
             context: context)
         return Response(
             status: status, headers: [.contentType: "text/html; charset=utf-8"],
@@ -70,7 +74,10 @@ public struct DeskApp: Sendable {
             return (e.status, "DESK-HTTP-\(e.status.code)", e.body ?? e.status.reasonPhrase, vi)
         }
         guard let e = error as? any LienThongError else {
-            return (.internalServerError, "NODE-ERROR", "\(error)", "Lỗi hệ thống; hãy báo cán bộ quản trị.")
+            return (
+                .internalServerError, "NODE-ERROR", "\(error)",
+                "Lỗi hệ thống; hãy báo cán bộ quản trị."
+            )
         }
         let code = e.errorCode
         let status: HTTPResponse.Status

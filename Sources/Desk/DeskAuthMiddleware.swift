@@ -58,7 +58,9 @@ struct DeskAuthMiddleware: RouterMiddleware {
                     })
                 else {
                     app.sessions.closeAll(account: session.account)
-                    throw DeskError(.unauthenticated, "the account was removed", vi: "Tài khoản không còn tồn tại.")
+                    throw DeskError(
+                        .unauthenticated, "the account was removed",
+                        vi: "Tài khoản không còn tồn tại.")
                 }
                 context.account = account.name
                 context.role = account.role

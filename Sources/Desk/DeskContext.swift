@@ -34,7 +34,10 @@ public struct DeskRequestContext: RequestContext {
         guard role == .operator else {
             throw DeskError(
                 .forbidden, "this needs an operator account; ask the node's operator",
-                vi: "Chức năng này chỉ dành cho tài khoản quản trị (operator). Hãy liên hệ cán bộ quản trị.")
+                vi: """
+                    Chức năng này chỉ dành cho tài khoản quản trị (operator). \
+                    Hãy liên hệ cán bộ quản trị.
+                    """)
         }
     }
 }

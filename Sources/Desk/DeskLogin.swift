@@ -25,7 +25,8 @@ struct DeskLogin {
         let now = app.now()
         if let wait = app.sessions.retryAfter(keys, now: now) {
             var response = form(
-                context, message: "Đăng nhập sai quá nhiều lần. Hãy thử lại sau \(wait / 60 + 1) phút.", name: name)
+                context, message: "Đăng nhập sai quá nhiều lần. Hãy thử lại sau \(wait / 60 + 1) phút.",
+                name: name)
             response.status = .tooManyRequests
             response.headers[.retryAfter] = "\(wait)"
             return response

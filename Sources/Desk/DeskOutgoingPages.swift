@@ -12,7 +12,8 @@ struct DeskOutgoingPages {
     let app: DeskApp
 
     static let documentTypes = [
-        "Công văn", "Quyết định", "Chỉ thị", "Thông báo", "Kế hoạch", "Báo cáo", "Tờ trình", "Giấy mời", "Công điện",
+        "Công văn", "Quyết định", "Chỉ thị", "Thông báo",
+        "Kế hoạch", "Báo cáo", "Tờ trình", "Giấy mời", "Công điện",
     ]
 
     func register(_ router: Router<DeskRequestContext>) {
@@ -29,7 +30,11 @@ struct DeskOutgoingPages {
     func compose(_ context: DeskRequestContext) -> Response {
         let t = topology
         var groups: [[String: String]] = [
-            ["value": "level:commune", "label": "Tất cả các xã"], ["value": "all", "label": "Tất cả cơ quan"],
+            ["value": "level:commune", "label": "Tất cả các xã"],
+            [
+                "value": "all",
+                "label": "Tất cả cơ quan",
+            ],
         ]
         for n in t.nodes where n.level == .district || (n.level == .province && t.hasChildren(n.id)) {
             groups.append(["value": "subtree:\(n.id.rawValue)", "label": "\(n.name) và các cơ quan trực thuộc"])

@@ -149,7 +149,8 @@ struct DeskPages {
         let rows: [[String: Any]] = peers.map { p in
             [
                 "peer": p.peer, "name": p.name, "role": roles[p.role] ?? p.role, "connected": p.connected,
-                "lastContact": p.lastContact.map { "\(DeskText.date($0)) (\(DeskText.age(now - $0)) trước)" } ?? "chưa",
+                "lastContact": p.lastContact.map { "\(DeskText.date($0)) (\(DeskText.age(now - $0)) trước)" }
+                    ?? "chưa",
                 "backlogEntries": p.backlogEntries, "backlogBytes": DeskText.bytes(p.backlogBytes),
                 "lastError": p.lastError ?? "",
             ]

@@ -19,7 +19,8 @@ enum DeskTemplates {
         <title>{{title}} — LiênThông</title><link rel="stylesheet" href="/static/desk.css"></head>
         <body><header><span class="brand">LiênThông · {{node}}</span>
         {{#account}}<nav><a href="/van-ban-den">Văn bản đến</a> <a href="/van-ban-di">Văn bản đi</a>
-        <a href="/van-ban-di/soan">Soạn văn bản</a>{{#isOperator}} <a href="/he-thong">Hệ thống</a>{{/isOperator}}</nav>
+        <a href="/van-ban-di/soan">Soạn văn bản</a>{{#isOperator}} <a href="/he-thong">Hệ \
+        thống</a>{{/isOperator}}</nav>
         <form class="logout" method="post" action="/dang-xuat"><input type="hidden" name="csrf" value="{{csrf}}">
         <span>{{account}}</span> <button type="submit">Đăng xuất</button></form>{{/account}}</header>
         <main><h1>{{title}}</h1>{{{content}}}</main></body></html>
@@ -37,7 +38,8 @@ enum DeskTemplates {
         """,
         "inbox": """
         <p class="hint">Tự cập nhật sau mỗi {{refresh}} giây. {{count}} văn bản.</p>
-        <table id="inbox"><thead><tr><th>Độ khẩn</th><th>Số, ký hiệu</th><th>Trích yếu</th><th>Cơ quan gửi</th>
+        <table id="inbox"><thead><tr><th>Độ khẩn</th><th>Số, ký hiệu</th><th>Trích yếu</th><th>Cơ quan \
+        gửi</th>
         <th>Ngày đến</th><th>Trạng thái</th></tr></thead><tbody>
         {{#items}}<tr class="{{urgencyClass}}{{#unread}} unread{{/unread}}" data-id="{{id}}">
         <td><span class="badge {{urgencyClass}}">{{urgencyName}}</span></td><td>{{reference}}</td>
@@ -59,8 +61,10 @@ enum DeskTemplates {
         <dt>Trạng thái</dt><dd id="status">{{statusName}}</dd>
         {{#recallName}}<dt>Thu hồi</dt><dd><strong>{{recallName}}</strong></dd>{{/recallName}}
         </dl>
-        {{#recalledContent}}<p class="error">Văn bản đã được thu hồi; nội dung đã bị hủy.</p>{{/recalledContent}}
-        {{#archivedTo}}<p class="notice">Văn bản đã quá thời hạn lưu giữ: nội dung đã được chuyển vào kho lưu trữ \
+        {{#recalledContent}}<p class="error">Văn bản đã được thu hồi; nội dung đã bị \
+        hủy.</p>{{/recalledContent}}
+        {{#archivedTo}}<p class="notice">Văn bản đã quá thời hạn lưu giữ: nội dung đã được \
+        chuyển vào kho lưu trữ \
         ngày {{archivedAt}} ({{archivedTo}}); liên hệ quản trị để lấy lại.</p>{{/archivedTo}}
         {{^destroyed}}<h2>Tệp đính kèm</h2><ul class="files">
         {{#files}}<li><a href="/van-ban-den/{{docId}}/tep/{{index}}" download>{{name}}</a> ({{size}})</li>{{/files}}
@@ -79,11 +83,14 @@ enum DeskTemplates {
         <button name="status" value="05" type="submit">Đang xử lý</button>
         <button name="status" value="06" type="submit">Hoàn thành</button>
         <span class="reject"><label>Lý do từ chối <input name="reason"></label>
-        <button name="status" value="02" type="submit">Từ chối</button></span></form>{{/destroyed}}{{/recallPending}}
+        <button name="status" value="02" type="submit">Từ \
+        chối</button></span></form>{{/destroyed}}{{/recallPending}}
         """,
         "sent": """
-        <p class="hint">Tự cập nhật sau mỗi {{refresh}} giây. <a href="/van-ban-di/soan">Soạn văn bản mới</a></p>
-        <table id="sent"><thead><tr><th>Ngày gửi</th><th>Số, ký hiệu</th><th>Trích yếu</th><th>Đã nhận</th>
+        <p class="hint">Tự cập nhật sau mỗi {{refresh}} giây. <a href="/van-ban-di/soan">Soạn văn bản \
+        mới</a></p>
+        <table id="sent"><thead><tr><th>Ngày gửi</th><th>Số, ký hiệu</th><th>Trích yếu</th><th>Đã \
+        nhận</th>
         <th>Chưa nhận</th></tr></thead>
         <tbody>{{#items}}<tr><td>{{sentAt}}</td><td>{{reference}}</td><td><a href="/van-ban-di/{{id}}">{{subject}}
         </a></td>
@@ -91,12 +98,14 @@ enum DeskTemplates {
         {{^items}}<tr><td colspan="5">Chưa gửi văn bản nào.</td></tr>{{/items}}</tbody></table>
         """,
         "tracking": """
-        <p class="hint">{{#reference}}Số, ký hiệu: {{reference}}. {{/reference}}Tự cập nhật sau mỗi {{refresh}}
+        <p class="hint">{{#reference}}Số, ký hiệu: {{reference}}. {{/reference}}Tự cập nhật sau mỗi \
+        {{refresh}}
         giây. Gửi lúc {{sentAt}}.
         Đã nhận {{arrived}}/{{recipients}}.</p>
         <h2>Ai chưa nhận?</h2><ul id="missing">{{#missing}}<li>{{name}} ({{recipient}}) — chưa nhận từ
         {{since}}</li>{{/missing}}{{^missing}}<li>Tất cả đã nhận.</li>{{/missing}}</ul>
-        <table id="tracking"><thead><tr><th>Cơ quan nhận</th><th>Trạng thái</th><th>Cập nhật</th><th>Ghi chú</th>
+        <table id="tracking"><thead><tr><th>Cơ quan nhận</th><th>Trạng thái</th><th>Cập nhật</th><th>Ghi \
+        chú</th>
         </tr></thead><tbody>{{#entries}}<tr data-recipient="{{recipient}}"><td>{{name}}</td>
         <td class="status" data-status="{{status}}">{{statusName}}{{#recallName}} · {{recallName}}{{/recallName}}</td>
         <td>{{updatedAt}}</td><td>{{reason}}</td></tr>{{/entries}}</tbody></table>
@@ -118,7 +127,8 @@ enum DeskTemplates {
         <label>Ký hiệu <input name="codeNotation" maxlength="50"></label>
         <label>Loại văn bản <select name="documentType">{{#documentTypes}}<option>{{.}}</option>{{/documentTypes}}
         </select></label>
-        <label>Độ khẩn <select name="urgency">{{#urgencies}}<option value="{{value}}">{{label}}</option>{{/urgencies}}
+        <label>Độ khẩn <select name="urgency">{{#urgencies}}<option \
+        value="{{value}}">{{label}}</option>{{/urgencies}}
         </select></label>
         <label>Hạn xử lý <input name="dueDate" type="date"></label>
         <label>Tệp đính kèm <input name="file" type="file" multiple></label>
@@ -131,7 +141,8 @@ enum DeskTemplates {
         <th>Liên lạc lần cuối</th><th>Hàng đợi</th><th>Lỗi gần nhất</th></tr></thead><tbody>
         {{#peers}}<tr><td>{{name}} ({{peer}})</td><td>{{role}}</td><td>{{#connected}}
         <span class="up">đang kết nối</span>
-        {{/connected}}{{^connected}}<span class="down">mất kết nối</span>{{/connected}}</td><td>{{lastContact}}</td>
+        {{/connected}}{{^connected}}<span class="down">mất kết \
+        nối</span>{{/connected}}</td><td>{{lastContact}}</td>
         <td>{{backlogEntries}} ({{backlogBytes}})</td><td>{{lastError}}</td></tr>{{/peers}}</tbody></table>
         <h2>Hàng đợi</h2><p>{{queueTotal}} mục; cũ nhất: {{oldest}}.</p>
         <ul>{{#states}}<li>{{name}}: {{count}}</li>{{/states}}</ul>

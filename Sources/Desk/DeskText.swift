@@ -27,7 +27,10 @@ enum DeskText {
             "INBOX-REASON": "Từ chối văn bản cần ghi rõ lý do.",
             "INBOX-RECALLED": "Văn bản đã bị thu hồi; nội dung không còn.",
             "INBOX-ARCHIVED":
-                "Văn bản đã quá thời hạn lưu giữ; nội dung đã chuyển vào kho lưu trữ, hãy liên hệ quản trị.",
+                """
+            Văn bản đã quá thời hạn lưu giữ; \
+            nội dung đã chuyển vào kho lưu trữ, hãy liên hệ quản trị.
+            """,
             "INBOX-RECALL-STATE": "Văn bản này không có yêu cầu thu hồi đang chờ trả lời.",
             "TRACK-NOT-FOUND": "Không tìm thấy văn bản đã gửi này.",
             "TRACK-AMBIGUOUS": "Mã văn bản chưa đủ để xác định một văn bản.",
@@ -38,7 +41,10 @@ enum DeskText {
             "QUEUE-NOT-FOUND": "Không tìm thấy mục này trong hàng đợi.",
             "SPOOL-DISK-FULL": "Ổ đĩa của máy chủ đã đầy; hãy báo cán bộ quản trị.",
             "SEND-DISK-FULL":
-                "Ổ đĩa của máy chủ sắp đầy nên chưa gửi được; văn bản đến vẫn nhận. Hãy báo cán bộ quản trị.",
+                """
+            Ổ đĩa của máy chủ sắp đầy nên chưa gửi được; \
+            văn bản đến vẫn nhận. Hãy báo cán bộ quản trị.
+            """,
         ]
         if let text = known[code] { return text }
         if code.hasPrefix("EDXML-") { return "Gói edXML không hợp lệ (mã \(code))." }

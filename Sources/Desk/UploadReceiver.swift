@@ -120,7 +120,9 @@ struct UploadReceiver {
             }
         }
         guard reader.isComplete else {
-            throw DeskError(.multipart, "the upload ended before its closing boundary", vi: "Tải lên bị gián đoạn.")
+            throw DeskError(
+                .multipart, "the upload ended before its closing boundary",
+                vi: "Tải lên bị gián đoạn.")
         }
         if let csrf, fields["csrf"] != csrf {
             throw DeskError(

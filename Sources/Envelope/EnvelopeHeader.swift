@@ -261,7 +261,8 @@ public struct EnvelopeHeader: Sendable, Equatable {
     public func sealedKey(for recipient: NodeID) throws -> [UInt8] {
         guard let r = recipients.first(where: { $0.id == recipient }) else {
             throw EnvelopeError(
-                .notARecipient, "node \(recipient) is not a recipient of envelope \(id.hex.prefix(16))… from \(origin)")
+                .notARecipient,
+                "node \(recipient) is not a recipient of envelope \(id.hex.prefix(16))… from \(origin)")
         }
         return r.sealedKey
     }

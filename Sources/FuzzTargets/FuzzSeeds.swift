@@ -87,7 +87,8 @@ public enum FuzzSeeds {
                 .send(
                     SendRequest(
                         to: ["000.01.01.H27", "subtree:000.02.00.H27"], urgency: "Hỏa tốc", expiresInMs: 86_400_000,
-                        subject: "Chỉ thị 21-CT/TU", codeNumber: "21", codeNotation: "CT/TU", documentType: "Chỉ thị",
+                        subject: "Chỉ thị 21-CT/TU", codeNumber: "21",
+                        codeNotation: "CT/TU", documentType: "Chỉ thị",
                         files: ["/tmp/chi-thi.pdf"], eachFile: false))
             ),
             ("inbox-list", .inboxList(limit: 100)), ("inbox-show", .inboxShow(id: "3f2a")),

@@ -28,7 +28,8 @@ struct AuditCommand: ParsableCommand {
                 print(
                     """
                     #\(a.seq) \(QueueReport.timestamp(a.at)) \
-                    \(a.event.rawValue)\(a.envelopeID.map { " " + $0.hex.prefix(16) } ?? "")\(a.peer.map { " peer=\($0)" } ?? "") \
+                    \(a.event.rawValue)\(a.envelopeID.map { " " + $0.hex.prefix(16) } ?? "")\
+                    \(a.peer.map { " peer=\($0)" } ?? "") \
                     by \(a.actor)\(a.detail.map { ": \($0)" } ?? "")
                     """
                 )

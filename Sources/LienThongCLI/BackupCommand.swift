@@ -90,7 +90,8 @@ struct RestoreCommand: ParsableCommand {
         let taken = Date(timeIntervalSince1970: Double(manifest.createdAt) / 1000)
         print(
             """
-            restored \(manifest.node) into \(home.home) from the backup of \(ISO8601DateFormatter().string(from: taken)); \
+            restored \(manifest.node) into \(home.home) from the backup of \
+            \(ISO8601DateFormatter().string(from: taken)); \
             start it with `lienthongd --home \(home.home)` (or systemctl start lienthong)
             """)
     }

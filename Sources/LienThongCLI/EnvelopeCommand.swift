@@ -41,7 +41,8 @@ struct EnvelopeCommand: ParsableCommand {
                 let level = SecrecyLevel(rawValue: d.secrecy)
                     ?? SecrecyLevel.allCases.first(where: { "\($0)" == d.secrecy })
             else {
-                throw ValidationError("unknown secrecy level '\(d.secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
+                throw ValidationError(
+                    "unknown secrecy level '\(d.secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
             }
             let lifetime = try DurationText.parseMilliseconds(d.expires)
             let sealRecipients = try recipients.map { id -> SealRecipient in
@@ -115,7 +116,8 @@ struct EnvelopeCommand: ParsableCommand {
             print(
                 """
                   to \(header.recipients.count) recipient(s): \
-                \(header.recipientIDs.prefix(5).map(\.rawValue).joined(separator: ", "))\(header.recipients.count > 5 ? ", …" : "")
+                \(header.recipientIDs.prefix(5).map(\.rawValue).joined(separator: ", "))\
+                \(header.recipients.count > 5 ? ", …" : "")
                 """
             )
             print("  created \(CLITime.format(header.createdAt)), expires \(CLITime.format(header.expiresAt))")
@@ -228,9 +230,13 @@ struct DocumentOptions: ParsableArguments {
     @Option(help: "Số, e.g. 21.") var codeNumber: String?
     @Option(help: "Ký hiệu, e.g. CT/TU.") var codeNotation: String?
     @Option(help: "Loại văn bản, e.g. \"Chỉ thị\".") var documentType: String?
-    @Option(help: ArgumentHelp("Hạn xử lý: the date the recipient is to deal with it by.", valueName: "YYYY-MM-DD"))
+    @Option(
+        help: ArgumentHelp(
+            "Hạn xử lý: the date the recipient is to deal with it by.",
+            valueName: "YYYY-MM-DD"))
     var dueDate: String?
-    @Option(help: "Độ mật: Thường (default). Mật, Tối mật and Tuyệt mật are refused by policy.") var secrecy: String =
+    @Option(help: "Độ mật: Thường (default). Mật, Tối mật and Tuyệt mật are refused by policy.")
+    var secrecy: String =
         "Thường"
     @Option(name: .customLong("file"), help: ArgumentHelp("A file to attach (repeat for several).", valueName: "PATH"))
     var files: [String] = []

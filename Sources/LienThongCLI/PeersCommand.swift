@@ -23,7 +23,8 @@ struct PeersCommand: ParsableCommand {
         let now = CLITime.nowMilliseconds()
         print(
             """
-            \("PEER", padded: 16)\("ROLE", padded: 8)\("LINK", padded: 14)\("LAST SEEN", padded: 11)\("BACKLOG", padded: 18)\("IN", padded: 11)\("OUT", padded: 11)NEXT \
+            \("PEER", padded: 16)\("ROLE", padded: 8)\("LINK", padded: 14)\("LAST SEEN", padded: 11)\
+            \("BACKLOG", padded: 18)\("IN", padded: 11)\("OUT", padded: 11)NEXT \
             DIAL
             """
         )
@@ -36,8 +37,14 @@ struct PeersCommand: ParsableCommand {
                     "in " + Output.age(Output.span($0, now) / 1000)
                         + " (backoff \(Output.age((p.backoffMs ?? 0) / 1000)))"
                 } ?? "-"
+            let role = p.role == "failover-parent" ? "parent*" : p.role == "failover-child" ? "child*" : p.role
+            let bytesIn = Output.bytes(p.bytesIn)
+            let bytesOut = Output.bytes(p.bytesOut)
             print(
-                "\(p.peer, padded: 16)\(p.role == "failover-parent" ? "parent*" : p.role == "failover-child" ? "child*" : p.role, padded: 8)\(link, padded: 14)\(seen, padded: 11)\(backlog, padded: 18)\(Output.bytes(p.bytesIn), padded: 11)\(Output.bytes(p.bytesOut), padded: 11)\(dial)"
+                """
+                \(p.peer, padded: 16)\(role, padded: 8)\(link, padded: 14)\(seen, padded: 11)\(backlog, padded: 18)\
+                \(bytesIn, padded: 11)\(bytesOut, padded: 11)\(dial)
+                """
             )
         }
         // The neighbours above are those of this topology version.

@@ -178,7 +178,8 @@ enum QueueReport {
         out +=
             """
               expires     \
-            \(timestamp(s.expiresAt))\(s.expiresAt > now ? " (in \(age(Output.span(s.expiresAt, now))))" : " (expired)")\n
+            \(timestamp(s.expiresAt))\
+            \(s.expiresAt > now ? " (in \(age(Output.span(s.expiresAt, now))))" : " (expired)")\n
             """
         out +=
             """

@@ -65,7 +65,8 @@ struct TrackCommand: ParsableCommand {
 enum TrackText {
     static let order = ["15", "16", "13", "06", "02", "05", "04", "03", "01", "undeliverable", "00"]
     static let names = [
-        "00": "chưa có phản hồi", "01": "đã đến", "02": "từ chối", "03": "đã tiếp nhận", "04": "phân công",
+        "00": "chưa có phản hồi", "01": "đã đến",
+        "02": "từ chối", "03": "đã tiếp nhận", "04": "phân công",
         "05": "đang xử lý", "06": "hoàn thành", "13": "thu hồi", "15": "đồng ý thu hồi",
         "16": "từ chối thu hồi", "undeliverable": "không chuyển được",
     ]

@@ -88,7 +88,9 @@ public struct Ingress: Sendable {
                     + "\(limits.minChunkSizeOfMany >> 10) KiB (LienThong seals in 64 KiB chunks)")
         }
         for r in header.recipientIDs where topology[r] == nil {
-            throw IngressError(.unknownRecipient, "envelope \(id)… names recipient \(r), which is not in the topology")
+            throw IngressError(
+                .unknownRecipient,
+                "envelope \(id)… names recipient \(r), which is not in the topology")
         }
     }
 

@@ -73,7 +73,10 @@ struct ControlFiles {
             guard total + (64 << 20) < free else {
                 throw NodeError(
                     .sendDiskFull,
-                    "\(total >> 20) MiB of files do not fit in the \(free >> 20) MiB free on the node's disk; free space"
+                    """
+                    \(total >> 20) MiB of files do not fit in the \
+                    \(free >> 20) MiB free on the node's disk; free space
+                    """
                 )
             }
         }

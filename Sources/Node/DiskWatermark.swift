@@ -51,7 +51,8 @@ public struct DiskWatermark: Sendable, Equatable {
         let percent = String(format: "%.1f", usage.freePercent)
         return """
             \(usage.free >> 20) MiB (\(percent) %) free on the file system of \(path); warn under \(warnPercent) %, \
-            refuse local sends under \(refusePercent) %: free space (old archives, logs) or move the spool to a larger disk
+            refuse local sends under \(refusePercent) %: free space (old archives, logs) or move the spool to a \
+            larger disk
             """
     }
 }

@@ -134,7 +134,10 @@ struct UplinkService: Service {
             // What an operator reads: which parent, where, why, and when the next try is.
             let wait = String(format: "%.1f", Double(next - now) / 1000)
             logger.info(
-                "cannot reach parent \(parent) at \(endpoint.host):\(endpoint.port): \(failure.prefix(200)); next try in \(wait) s",
+                """
+                cannot reach parent \(parent) at \(endpoint.host):\(endpoint.port): \
+                \(failure.prefix(200)); next try in \(wait) s
+                """,
                 metadata: ["parent": "\(parent)", "in_ms": "\(next - now)"])
             if let since = unreachableSince, parents.count > 1, now - since >= failoverAfter {
                 current = (current + 1) % parents.count

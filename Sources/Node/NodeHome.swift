@@ -131,7 +131,10 @@ extension NodeHome {
         guard let pinned = try pinnedAuthority() else {
             throw NodeError(
                 .homeUnsigned,
-                "\(path) pins no topology authority; pin it with `lienthong topology pin --home \(path) --authority-key KEY`"
+                """
+                \(path) pins no topology authority; \
+                pin it with `lienthong topology pin --home \(path) --authority-key KEY`
+                """
             )
         }
         return try NodeIdentity.loadSigned(topologyPath, pinned: pinned).topology

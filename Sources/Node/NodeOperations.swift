@@ -157,7 +157,9 @@ public struct NodeOperations: Sendable {
             let secrecy = SecrecyLevel(rawValue: r.secrecy)
                 ?? SecrecyLevel.allCases.first(where: { "\($0)" == r.secrecy })
         else {
-            throw NodeError(.sendSecrecy, "unknown secrecy level '\(r.secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
+            throw NodeError(
+                .sendSecrecy,
+                "unknown secrecy level '\(r.secrecy)'; use Thường, Mật, Tối mật or Tuyệt mật")
         }
         try checkExpiry(r.expiresInMs)
         for path in r.files where !FileManager.default.isReadableFile(atPath: path) {

@@ -104,8 +104,7 @@ public struct TopologyUpdater: Sendable {
             let known = e.recipients.filter { topology.contains($0) && $0 != me }
             let dropped = e.recipients.filter { !topology.contains($0) }
             let hops = (try? topology.nextHops(from: me, recipients: known))?.byNextHop ?? [:]
-            if dropped.isEmpty && hops == [e.peer: known.sorted()] { return nil }
-            if dropped.isEmpty && hops.keys.sorted() == [e.peer] { return nil }
+            if dropped.isEmpty && hops.keys.sorted() == [e.peer] { return nil }  // the next hop stays
             return QueueReroute(envelopeID: e.envelopeID, fromPeer: e.peer, to: hops, dropped: dropped)
         }
     }

@@ -85,7 +85,8 @@ enum AuditLog {
             detail: detail)
         try db.cachedStatement(
             sql: """
-                INSERT INTO audit (seq, at, event, envelope_id, peer, actor, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO audit (seq, at, event, envelope_id, peer, actor, detail, prev_hash, hash) VALUES (?, ?, \
+                ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             seq, at, event.rawValue, envelope.map { Data($0.bytes) }, peer, actor, detail, Data(prev), Data(hash),

@@ -180,7 +180,8 @@ extension Spool {
     ) throws {
         try db.cachedStatement(
             sql: """
-                INSERT OR IGNORE INTO document (envelope_id, direction, document_id, organ_id, code_number, code_notation,
+                INSERT OR IGNORE INTO document (envelope_id, direction, document_id, organ_id, code_number, \
+                code_notation,
                   promulgation_date, business_type, refers_to, subject, linked_to, duplicate_of, recorded_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """

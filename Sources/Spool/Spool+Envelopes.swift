@@ -36,7 +36,7 @@ extension Spool {
         let id = Data(h.id.bytes)
         return try write { db in
             if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [id]) == true,
-                try !Self.admitBounce(db, id, from: from)
+                try !Self.admitBounce(db, id, from: from, now: now)
             {
                 return .duplicate
             }
@@ -75,7 +75,8 @@ extension Spool {
                     arguments: [id])
             else {
                 throw SpoolError(
-                    .notFound, "envelope \(verifier.header.id.hex.prefix(16))… is not being received (call begin first)"
+                    .notFound,
+                    "envelope \(verifier.header.id.hex.prefix(16))… is not being received (call begin first)"
                 )
             }
             let have: Int = row["chunks_stored"]
@@ -166,7 +167,8 @@ extension Spool {
         let insertChunk = try db.cachedStatement(sql: "INSERT INTO chunk (envelope_id, idx, data) VALUES (?, ?, ?)")
         for e in batch {
             let key = Data(e.header.id.bytes)
-            if try Bool.fetchOne(seen, arguments: [key]) == true, try !Self.admitBounce(db, key, from: e.from) {
+            if try Bool.fetchOne(seen, arguments: [key]) == true, try !Self.admitBounce(db, key, from: e.from, now: now)
+            {
                 results.append(.duplicate)
                 continue
             }
@@ -208,86 +210,6 @@ extension Spool {
         }
     }
 
-    // MARK: - Reading back
-
-    /// The signed header and chunk table of a stored envelope (complete or partial).
-    public func storedEnvelope(
-        _ id: EnvelopeID
-    ) throws -> (header: EnvelopeHeader, table: ChunkTable, chunksStored: Int, complete: Bool)? {
-        try read { db in
-            guard
-                let row = try Row.fetchOne(
-                    db.cachedStatement(
-                        sql: "SELECT header, chunk_table, chunks_stored, complete FROM envelope WHERE id = ?"),
-                    arguments: [Data(id.bytes)])
-            else { return nil }
-            let header = try EnvelopeHeader.parse(Array(row["header"] as Data))
-            return (
-                header, try ChunkTable(bytes: Array(row["chunk_table"] as Data)), row["chunks_stored"], row["complete"]
-            )
-        }
-    }
-
-    /// The signed header, chunk table and first chunk of each complete envelope among `ids`, in
-    /// one read transaction: a recipient's delivery probe reads only the start of each document,
-    /// and two reads per document were a sixth of a commune's CPU for small ones
-    /// (docs/BENCHMARKS.md). Left out, for the caller to read one by one: envelopes not
-    /// completely stored here, bodies over `maxBodyBytes` (so a batch of 256 holds at most
-    /// 256 × `maxBodyBytes` — whatever chunk size an origin chose), and rows that do not parse.
-    public func storedHeads(_ ids: [EnvelopeID], maxBodyBytes: Int = 16 << 10) throws -> [EnvelopeID: StoredHead] {
-        guard !ids.isEmpty else { return [:] }
-        return try read { db in
-            let statement = try db.cachedStatement(
-                sql: """
-                    SELECT e.header, e.chunk_table, c.data FROM envelope e JOIN chunk c ON c.envelope_id = e.id AND c.idx = 0
-                    WHERE e.id = ? AND e.complete = 1 AND e.body_size <= ?
-                    """)
-            var heads: [EnvelopeID: StoredHead] = [:]
-            for id in ids {
-                guard let row = try Row.fetchOne(statement, arguments: [Data(id.bytes), maxBodyBytes]) else { continue }
-                // A row that does not parse is left to the one-by-one path, which refuses that
-                // document alone instead of failing the whole batch.
-                guard let header = try? EnvelopeHeader.parse(Array(row[0] as Data)),
-                    let table = try? ChunkTable(bytes: Array(row[1] as Data))
-                else { continue }
-                heads[id] = StoredHead(header: header, table: table, firstChunk: Array(row[2] as Data))
-            }
-            return heads
-        }
-    }
-
-    /// Up to `limit` stored chunks from `first` on: an envelope streams out a few chunks at a time.
-    public func chunks(of id: EnvelopeID, from first: Int, limit: Int) throws -> [[UInt8]] {
-        try read { db in
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(
-                    sql: "SELECT data FROM chunk WHERE envelope_id = ? AND idx >= ? ORDER BY idx LIMIT ?"),
-                arguments: [Data(id.bytes), first, limit])
-            var chunks: [[UInt8]] = []
-            while let row = try rows.next() { chunks.append(try Self.bytes(row)) }
-            return chunks
-        }
-    }
-
-    /// Single chunks of several envelopes in one read transaction (the link sender's batch);
-    /// nil where the spool does not hold that chunk.
-    public func chunks(_ picks: [(id: EnvelopeID, index: Int)]) throws -> [[UInt8]?] {
-        try read { db in
-            let statement = try db.cachedStatement(sql: "SELECT data FROM chunk WHERE envelope_id = ? AND idx = ?")
-            return try picks.map { p in
-                try Row.fetchOne(statement, arguments: [Data(p.id.bytes), p.index]).map { try Self.bytes($0) }
-            }
-        }
-    }
-
-    /// Whether an envelope id is in the seen-set (accepted here before).
-    public func hasSeen(_ id: EnvelopeID) throws -> Bool {
-        try read {
-            try Bool.fetchOne($0.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [Data(id.bytes)])
-                == true
-        }
-    }
-
     // MARK: - Chunk bytes in and out without an extra copy
 
     /// `body` with `bytes` as a `Data` over the same memory. For binding a chunk: GRDB binds a
@@ -314,7 +236,8 @@ extension Spool {
     ) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO envelope (id, header, chunk_table, origin, kind, urgency, created_at, expires_at, payload_size, body_size,
+                INSERT INTO envelope (id, header, chunk_table, origin, kind, urgency, created_at, expires_at, \
+                payload_size, body_size,
                                       chunk_count, chunks_stored, complete, received_from, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
@@ -329,7 +252,8 @@ extension Spool {
         let key = Data(h.id.bytes)
         let enqueue = try db.cachedStatement(
             sql: """
-                INSERT INTO queue_entry (envelope_id, peer, recipients, state, priority, enqueued_at, attempts, next_attempt_at, expires_at)
+                INSERT INTO queue_entry (envelope_id, peer, recipients, state, priority, enqueued_at, attempts, \
+                next_attempt_at, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for (peer, recipients) in custody.nextHops.sorted(by: { $0.key < $1.key }) {
@@ -399,7 +323,8 @@ extension Spool {
             try Bool.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT EXISTS (SELECT 1 FROM queue_entry WHERE envelope_id = ?1) OR EXISTS (SELECT 1 FROM inbox WHERE envelope_id = ?1)
+                        SELECT EXISTS (SELECT 1 FROM queue_entry WHERE envelope_id = ?1) OR EXISTS (SELECT 1 FROM \
+                        inbox WHERE envelope_id = ?1)
                             OR EXISTS (SELECT 1 FROM receipt WHERE envelope_id = ?1)
                         """), arguments: [key]) == true
         guard !needed else { return }

@@ -285,7 +285,8 @@ extension Spool {
             for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT q.peer, count(*) AS n, sum(e.body_size) AS bytes FROM queue_entry q JOIN envelope e ON e.id = q.envelope_id
+                    SELECT q.peer, count(*) AS n, sum(e.body_size) AS bytes FROM queue_entry q JOIN envelope e ON \
+                    e.id = q.envelope_id
                     WHERE q.state != 'quarantined' GROUP BY q.peer
                     """)
             {
@@ -301,7 +302,8 @@ extension Spool {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT r.envelope_id, coalesce(e.created_at, min(r.updated_at)) AS at FROM receipt r LEFT JOIN envelope e ON e.id = r.envelope_id
+                    SELECT r.envelope_id, coalesce(e.created_at, min(r.updated_at)) AS at FROM receipt r LEFT JOIN \
+                    envelope e ON e.id = r.envelope_id
                     GROUP BY r.envelope_id ORDER BY at DESC LIMIT ?
                     """,
                 arguments: [limit]

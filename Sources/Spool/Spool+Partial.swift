@@ -44,9 +44,11 @@ extension Spool {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT e.id, e.received_from, e.origin, e.payload_size, e.chunk_count, e.chunks_stored, e.received_at,
+                    SELECT e.id, e.received_from, e.origin, e.payload_size, e.chunk_count, e.chunks_stored, \
+                    e.received_at,
                            COALESCE(e.progress_at, e.received_at) AS progress,
-                           (SELECT COALESCE(SUM(length(c.data)), 0) FROM chunk c WHERE c.envelope_id = e.id) AS stored_bytes
+                           (SELECT COALESCE(SUM(length(c.data)), 0) FROM chunk c WHERE c.envelope_id = e.id) AS \
+                    stored_bytes
                     FROM envelope e WHERE e.complete = 0 AND e.received_from != 'local'
                       AND (?1 IS NULL OR e.received_from = ?1) AND (?2 IS NULL OR e.id = ?2)
                     ORDER BY e.received_at, e.id
@@ -63,7 +65,8 @@ extension Spool {
             let stale = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT e.id, e.received_from, e.origin, e.payload_size, e.chunk_count, e.chunks_stored, e.received_at,
+                    SELECT e.id, e.received_from, e.origin, e.payload_size, e.chunk_count, e.chunks_stored, \
+                    e.received_at,
                            COALESCE(e.progress_at, e.received_at) AS progress, 0 AS stored_bytes
                     FROM envelope e WHERE e.complete = 0 AND e.received_from != 'local'
                       AND COALESCE(e.progress_at, e.received_at) < ?
@@ -92,7 +95,8 @@ extension Spool {
                     let peer = try String.fetchOne(
                         db,
                         sql: """
-                            SELECT received_from FROM envelope WHERE id = ? AND complete = 0 AND received_from != 'local'
+                            SELECT received_from FROM envelope WHERE id = ? AND complete = 0 AND received_from != \
+                            'local'
                             """, arguments: [Data(id.bytes)])
                 else { continue }
                 try db.execute(sql: "DELETE FROM envelope WHERE id = ?", arguments: [Data(id.bytes)])

@@ -12,7 +12,8 @@ extension Spool {
             let rows = try Row.fetchAll(
                 db,
                 sql: Self.entrySelect + """
-                    WHERE q.peer = ? AND q.state IN ('ready', 'deferred') AND q.next_attempt_at <= ? AND q.expires_at > ?
+                    WHERE q.peer = ? AND q.state IN ('ready', 'deferred') AND q.next_attempt_at <= ? AND \
+                    q.expires_at > ?
                     ORDER BY q.priority DESC, q.enqueued_at, q.id LIMIT ?
                     """, arguments: [peer.rawValue, now, now, limit])
             let entries = try rows.map(Self.entry)
@@ -37,10 +38,12 @@ extension Spool {
             let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT q.envelope_id, q.peer, q.recipients, q.state, q.enqueued_at, q.attempts, q.next_attempt_at, q.last_error,
+                        SELECT q.envelope_id, q.peer, q.recipients, q.state, q.enqueued_at, q.attempts, \
+                        q.next_attempt_at, q.last_error,
                                q.expires_at, e.urgency, e.origin, e.body_size, e.header, e.chunk_table
                         FROM queue_entry q JOIN envelope e ON e.id = q.envelope_id
-                        WHERE q.peer = ? AND q.state IN ('ready', 'deferred') AND q.next_attempt_at <= ? AND q.expires_at > ? AND e.complete = 1
+                        WHERE q.peer = ? AND q.state IN ('ready', 'deferred') AND q.next_attempt_at <= ? AND \
+                        q.expires_at > ? AND e.complete = 1
                         ORDER BY q.priority DESC, q.enqueued_at, q.id LIMIT ?
                         """), arguments: [peer.rawValue, now, now, limit])
             let mark = try db.cachedStatement(
@@ -115,7 +118,8 @@ extension Spool {
         try write { db in
             let update = try db.cachedStatement(
                 sql: """
-                    UPDATE queue_entry SET state = 'ready', attempts = 0 WHERE envelope_id = ? AND peer = ? AND state = 'inflight' AND attempts = 1
+                    UPDATE queue_entry SET state = 'ready', attempts = 0 WHERE envelope_id = ? AND peer = ? AND \
+                    state = 'inflight' AND attempts = 1
                     """)
             for (id, peer) in entries { try update.execute(arguments: [Data(id.bytes), peer.rawValue]) }
         }
@@ -174,7 +178,8 @@ extension Spool {
         try operate(
             selector, event: .released, actor: actor, now: now, detail: nil,
             sql: """
-                UPDATE queue_entry SET state = CASE WHEN state = 'held' AND held_state IN ('ready', 'deferred') THEN held_state ELSE 'ready' END,
+                UPDATE queue_entry SET state = CASE WHEN state = 'held' AND held_state IN ('ready', 'deferred') THEN \
+                held_state ELSE 'ready' END,
                                        held_state = NULL, next_attempt_at = MIN(next_attempt_at, \(now))
                 WHERE state IN ('held', 'quarantined')
                 """)

@@ -28,7 +28,8 @@ extension Spool {
         try write { db in
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO envelope (id, header, chunk_table, origin, kind, urgency, created_at, expires_at, payload_size, body_size,
+                    INSERT INTO envelope (id, header, chunk_table, origin, kind, urgency, created_at, expires_at, \
+                    payload_size, body_size,
                                           chunk_count, chunks_stored, complete, received_from, received_at)
                     VALUES (?, x'', x'', ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?)
                     """

@@ -73,7 +73,8 @@ extension Spool {
                         try db.execute(
                             sql: """
                                 INSERT INTO queue_entry (envelope_id, peer, recipients, state, held_state, priority, \
-                                enqueued_at, attempts, next_attempt_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                                enqueued_at, attempts, next_attempt_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, \
+                                ?, ?)
                                 """,
                             arguments: [
                                 key, peer.rawValue, merged.sorted().joined(separator: ","), kept,
@@ -110,7 +111,7 @@ extension Spool {
     /// holds nothing of it any more: the neighbour re-routed it after a topology update, and the
     /// new route goes back through here. Then the seen-set entry is dropped so the envelope is
     /// taken into custody again; any other seen envelope stays a duplicate.
-    static func admitBounce(_ db: Database, _ key: Data, from: String) throws -> Bool {
+    static func admitBounce(_ db: Database, _ key: Data, from: String, now: Int64) throws -> Bool {
         guard (try? NodeID(from)) != nil else { return false }
         let bounce =
             try Bool.fetchOne(
@@ -123,7 +124,7 @@ extension Spool {
         guard bounce else { return false }
         try db.execute(sql: "DELETE FROM seen WHERE id = ?", arguments: [key])
         try AuditLog.append(
-            db, at: Int64(Date().timeIntervalSince1970 * 1000), event: .topology,
+            db, at: now, event: .topology,
             envelope: try EnvelopeID(bytes: Array(key)), peer: from, actor: from,
             detail: "taken back from \(from), which re-routed it after a topology change")
         return true

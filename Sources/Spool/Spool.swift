@@ -16,7 +16,8 @@ import Envelope
 /// Security note: the spool stores bytes received from peers. It verifies every chunk from a
 /// peer or a file against the digest its origin signed before storing it (the caller verifies
 /// the header's signature against the topology first); only chunks this node's own sealer just
-/// produced (`appendStaged`) are stored without a second hash. It never interprets plaintext (it has no keys), and never deletes
+/// produced (`appendStaged`) are stored without a second hash. It never interprets plaintext (it has no keys), and
+/// never deletes
 /// an envelope that is still queued or in the inbox.
 import Foundation
 import GRDB

@@ -5,7 +5,8 @@ import SodiumKit
 ///
 /// awaitingHello → HELLO (network, neighbour, target, clock, replay checked) sends REPLY signed
 /// with our node key → sentReply → AUTH (the dialler's signature checked with its pinned key;
-/// only then is its nonce recorded against replays) sends STREAM → established. Any failure sends REFUSE with the reason, then the caller closes.
+/// only then is its nonce recorded against replays) sends STREAM → established. Any failure sends REFUSE with the
+/// reason, then the caller closes.
 public struct HandshakeAcceptor {
     enum State {
         case awaitingHello

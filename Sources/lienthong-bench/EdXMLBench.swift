@@ -80,7 +80,10 @@ private func writeBenchPackage(to url: URL, mib: Int) throws -> [UInt8] {
     FileManager.default.createFile(atPath: url.path, contents: nil)
     let handle = try FileHandle(forWritingTo: url)
     defer { try? handle.close() }
-    var header = EdXMLMessageHeader(from: EdXMLOrganization(organId: "000.00.01.H27", organName: "Tỉnh ủy Hòa Bình"))
+    var header = EdXMLMessageHeader(
+        from: EdXMLOrganization(
+            organId: "000.00.01.H27",
+            organName: "Tỉnh ủy Hòa Bình"))
     header.to = [EdXMLOrganization(organId: "000.01.01.H27", organName: "Phường Thái Bình")]
     header.documentId = "000.00.01.H27,2026/12/04,1/BC-LT"
     header.subject = "Hồ sơ quét (đo hiệu năng)"

@@ -48,8 +48,6 @@ public struct LinkConfiguration: Sendable {
     var inboundOffers = InboundOffers.Limits()
     /// Envelopes offered and not yet answered or finished, per session.
     public var maxOutstandingOffers: Int = 1024
-    /// How often an idle sender looks for new queue entries.
-    public var queuePollInterval: Duration = .milliseconds(200)
     /// Envelopes of at most this many chunks are held in memory until complete and committed in
     /// groups (one fsync for many); larger ones are stored chunk batch by chunk batch (resumable).
     /// At least 1 whatever is set: a one-chunk envelope's chunk follows its offer unasked, so the

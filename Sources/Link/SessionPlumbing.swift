@@ -1,14 +1,15 @@
 import Envelope
+import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
 import Wire
 
 /// Wakes a waiting task; a signal sent while nobody waits is kept for the next wait.
 final class Wakeup: Sendable {
-    private let state = Locked<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+    private let state = NIOLockedValueBox<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
     func signal() {
-        let waiter: CheckedContinuation<Void, Never>? = state.withLock { s in
+        let waiter: CheckedContinuation<Void, Never>? = state.withLockedValue { s in
             if let w = s.waiter {
                 s.waiter = nil
                 return w
@@ -19,11 +20,14 @@ final class Wakeup: Sendable {
         waiter?.resume()
     }
 
-    /// Returns when signalled, cancelled, or after `timeout`.
-    func wait(timeout: Duration) async {
+    /// Returns when signalled or cancelled, or at `deadline` if there is one. A deadline is a
+    /// moment something falls due (the next deferred entry, the end of a peer's grace), never a
+    /// period to look again.
+    func wait(until deadline: ContinuousClock.Instant? = nil) async {
+        guard let deadline else { return await waitForSignal() }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal() }
-            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) }
             await group.next()
             group.cancelAll()
         }
@@ -32,7 +36,7 @@ final class Wakeup: Sendable {
     private func waitForSignal() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let resumeNow: Bool = state.withLock { s in
+                let resumeNow: Bool = state.withLockedValue { s in
                     if s.pending {
                         s.pending = false
                         return true
@@ -51,7 +55,7 @@ final class Wakeup: Sendable {
 /// Encrypts session messages in order and hands them to the single writer task, counting the
 /// bytes not yet written so the sender can hold back when the socket is slow (NIO writability).
 final class FrameWriter: Sendable {
-    private let state: Locked<FrameSealerBox>
+    private let state: NIOLockedValueBox<FrameSealerBox>
     private let continuation: AsyncStream<ByteBuffer>.Continuation
     let frames: AsyncStream<ByteBuffer>
     let pending = Atomic<Int>(0)
@@ -63,7 +67,7 @@ final class FrameWriter: Sendable {
     struct FrameSealerBox: @unchecked Sendable { let sealer: FrameSealer }
 
     init(sealer: FrameSealer) {
-        state = Locked(FrameSealerBox(sealer: sealer))
+        state = NIOLockedValueBox(FrameSealerBox(sealer: sealer))
         (frames, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
     }
 
@@ -75,7 +79,7 @@ final class FrameWriter: Sendable {
 
     /// Seals and queues one message. Order of calls is order on the wire.
     func send(_ message: SessionMessage) throws {
-        try state.withLock { box in
+        try state.withLockedValue { box in
             let bytes = try box.sealer.seal(message)
             pending.wrappingAdd(bytes.count + Self.frameOverhead, ordering: .relaxed)
             continuation.yield(ByteBuffer(bytes: bytes))
@@ -113,7 +117,7 @@ final class FrameWriter: Sendable {
                     "the peer has not read \(pending.load(ordering: .relaxed)) bytes of replies "
                         + "for \(deadline); dropping it (it sends without reading)")
             }
-            await drained.wait(timeout: left)
+            await drained.wait(until: end)
             try Task.checkCancellation()
         }
     }

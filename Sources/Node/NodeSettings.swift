@@ -15,7 +15,8 @@ public struct NodeSettings: Codable, Sendable, Equatable {
     /// Link idle timeout, ms (default 60,000) and keepalive, ms (default 15,000).
     public var idleTimeoutMs: Int64?
     public var keepaliveMs: Int64?
-    /// How often an idle link sender polls its queue, ms (default 200).
+    /// No longer used: a link sender waits for a signal or for its next entry to fall due, and
+    /// polls nothing. Still accepted (and range-checked) so node.json files that set it load.
     public var queuePollMs: Int64?
     /// First retry delay after a temporary refusal, ms (default 10,000).
     public var retryBaseMs: Int64?
@@ -66,7 +67,6 @@ public struct NodeSettings: Codable, Sendable, Equatable {
         var c = LinkConfiguration()
         if let v = idleTimeoutMs { c.idleTimeout = .milliseconds(v) }
         if let v = keepaliveMs { c.keepaliveInterval = .milliseconds(v) }
-        if let v = queuePollMs { c.queuePollInterval = .milliseconds(v) }
         if let v = retryBaseMs { c.retry = RetryPolicy(base: v) }
         if let v = drainDeadlineMs { c.drainDeadline = .milliseconds(v) }
         if let v = maxWriteBacklogBytes { c.maxWriteBacklog = v }

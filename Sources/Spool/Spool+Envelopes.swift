@@ -8,7 +8,7 @@ public struct IncomingEnvelope: Sendable {
     public let chunks: [[UInt8]]
     /// `local` for this node's own sends, else the peer it came from.
     public let from: String
-    /// Where it goes; a caller may still mark next hops it hands the entry to (`Custody.handedTo`).
+    /// Where it goes: a queue entry per next hop (ready), the inbox, tracking.
     public var custody: Custody
 
     /// `verifier` must come from a header whose signature the caller has checked.
@@ -257,10 +257,9 @@ extension Spool {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for (peer, recipients) in custody.nextHops.sorted(by: { $0.key < $1.key }) {
-            let handed = custody.handedTo.contains(peer)
             try enqueue.execute(arguments: [
-                key, peer.rawValue, recipients.map(\.rawValue).joined(separator: ","),
-                (handed ? QueueState.inflight : .ready).rawValue, h.urgency.rank, now, handed ? 1 : 0, now, h.expiresAt,
+                key, peer.rawValue, recipients.map(\.rawValue).joined(separator: ","), QueueState.ready.rawValue,
+                h.urgency.rank, now, 0, now, h.expiresAt,
             ])
         }
         if custody.deliverLocally {

@@ -109,19 +109,17 @@ extension Spool {
         }
     }
 
-    /// Entries enqueued in flight for a session (`Custody.handedTo`) that closed before it could
-    /// take them: back to ready, attempts back to 0, for the next session — in one transaction.
-    /// Only an entry still in flight from its custody transaction (attempt 1) changes: one that a
-    /// later session has claimed meanwhile (attempt 2 or more) is that session's.
-    public func requeue(_ entries: [(EnvelopeID, NodeID)]) throws {
-        guard !entries.isEmpty else { return }
-        try write { db in
-            let update = try db.cachedStatement(
-                sql: """
-                    UPDATE queue_entry SET state = 'ready', attempts = 0 WHERE envelope_id = ? AND peer = ? AND \
-                    state = 'inflight' AND attempts = 1
-                    """)
-            for (id, peer) in entries { try update.execute(arguments: [Data(id.bytes), peer.rawValue]) }
+    /// When the next entry for `peer` that `claimForSending` would take becomes due (ready or
+    /// deferred, not expired, its envelope complete), or nil when there is none: a session's
+    /// sender sleeps until then instead of polling its queue.
+    public func nextAttempt(peer: NodeID, now: Int64) throws -> Int64? {
+        try read { db in
+            try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT MIN(q.next_attempt_at) FROM queue_entry q JOIN envelope e ON e.id = q.envelope_id
+                        WHERE q.peer = ? AND q.state IN ('ready', 'deferred') AND q.expires_at > ? AND e.complete = 1
+                        """), arguments: [peer.rawValue, now])
         }
     }
 

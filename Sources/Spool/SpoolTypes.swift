@@ -9,10 +9,6 @@ public struct Custody: Sendable, Equatable {
     public var deliverLocally: Bool
     /// This node is the origin: track a receipt status per recipient.
     public var trackAsOrigin: Bool
-    /// Next hops whose entry is enqueued already in flight (attempt 1): the caller hands it to
-    /// that peer's live session right after the commit, instead of the session claiming it in a
-    /// second transaction. If the hand-off fails, the caller puts the entry back (`requeue`).
-    public var handedTo: Set<NodeID>
     /// A document sealed here: its business identity, recorded in the same commit (duplicates
     /// are found by it at the next send).
     public var document: DocumentIdentity?
@@ -23,13 +19,11 @@ public struct Custody: Sendable, Equatable {
 
     public init(
         nextHops: [NodeID: [NodeID]], deliverLocally: Bool, trackAsOrigin: Bool = false,
-        handedTo: Set<NodeID> = [],
         document: DocumentIdentity? = nil
     ) {
         self.nextHops = nextHops
         self.deliverLocally = deliverLocally
         self.trackAsOrigin = trackAsOrigin
-        self.handedTo = handedTo
         self.document = document
     }
 }

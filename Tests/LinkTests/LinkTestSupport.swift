@@ -111,7 +111,7 @@ final class LinkTestNet: @unchecked Sendable {
         try ingress.check(sealed.header, now: now)
         let incoming = IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: chunks, from: "local",
                                         custody: try ingress.custody(for: sealed.header, from: "local"))
-        _ = try spool(origin).accept(incoming, now: now)
+        _ = try signal(origin).accept([incoming], now: now, spool: try spool(origin), logger: nil)
         return sealed.id
     }
 

@@ -41,7 +41,6 @@ import Wire
         let hub = LinkTestNet.hub, district = LinkTestNet.district
         var config = LinkConfiguration()
         config.window = 256 << 10
-        config.queuePollInterval = .milliseconds(20)
         let bulk = try net.send(from: hub, to: [district], size: 60 << 20, urgency: .thuong)
         let (port, listener) = try await net.listen(hub, configuration: config)
         let session = try net.dial(district, to: hub, port: port, configuration: config)
@@ -65,11 +64,9 @@ import Wire
         let net = try LinkTestNet()
         defer { net.shutdown() }
         let hub = LinkTestNet.hub, district = LinkTestNet.district, commune = LinkTestNet.commune
-        // The district's session with the commune polls its queue only every 10 minutes, and a
-        // hand-off does not tell it the queue changed: an urgent envelope gets through in time
-        // only if it was handed over.
-        var slow = LinkConfiguration()
-        slow.queuePollInterval = .seconds(600)
+        // The district's session with the commune does not poll its queue, and a hint does not
+        // tell it the queue changed: an urgent envelope gets through only if it was hinted.
+        let slow = LinkConfiguration()
         let (hubPort, hubListener) = try await net.listen(hub)
         let upstream = try net.dial(district, to: hub, port: hubPort)
         let log = SessionLog()

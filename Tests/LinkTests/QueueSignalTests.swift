@@ -4,8 +4,9 @@ import Envelope
 import Spool
 @testable import Link
 
-/// The hand-off of Hỏa tốc envelopes to a live session (no network: sessions are stand-ins that
-/// register a box, as `LinkSession.run` does).
+/// Hints of Hỏa tốc envelopes to a live session (no network: sessions are stand-ins that
+/// register a box, as `LinkSession.run` does). A hint is a copy in memory: the entry is ready in
+/// the spool whatever happens to it.
 @Suite struct QueueSignalTests {
     let district = LinkTestNet.district, other = LinkTestNet.otherDistrict
 
@@ -17,96 +18,80 @@ import Spool
         return (stored.header, stored.table, custody)
     }
 
-    @Test func onlyHoaTocEnvelopesAreHandedAndOnlyToPeersWithALiveSession() throws {
+    @Test func onlyHoaTocEnvelopesAreHintedAndOnlyToPeersWithALiveSession() throws {
         let net = try LinkTestNet()
         defer { net.shutdown() }
         let signal = QueueSignal()
-        let owner = NSObject(), box = HandoffBox {}
-        signal.register(owner, peer: district, box: box) {}
+        let owner = NSObject(), box = HintBox()
+        signal.register(owner, peer: district, hints: box) {}
         for urgency in Urgency.allCases {
-            var (header, table, custody) = try envelope(net, urgency: urgency)
+            let (header, table, custody) = try envelope(net, urgency: urgency)
             #expect(Set(custody.nextHops.keys) == [district, other])
-            let plan = signal.planHandoff(&custody, urgency: urgency)
+            // The other district has no session: its sender must be woken to claim.
+            #expect(!signal.hint(header, table, custody, now: 0))
             let hoaToc = urgency.rank == Urgency.hoaToc.rank
-            #expect(custody.handedTo == (hoaToc ? [district] : []), "\(urgency)")
-            #expect(!plan.coversAll(of: custody))  // the other district has no session: its sender is woken
-            _ = plan.complete(accepted: false, header: header, table: table, custody: custody, now: 0)
+            #expect(box.takeAll().map(\.entry.peer) == (hoaToc ? [district] : []), "\(urgency)")
         }
         signal.unregister(owner)
-        var custody = try envelope(net, urgency: .hoaToc).2
-        _ = signal.planHandoff(&custody, urgency: .hoaToc)
-        #expect(custody.handedTo.isEmpty)  // no live session: claimed as usual
+        let (header, table, custody) = try envelope(net, urgency: .hoaToc)
+        #expect(!signal.hint(header, table, custody, now: 0))
+        #expect(box.takeAll().isEmpty)  // no live session: claimed as usual
     }
 
-    @Test func theSessionGetsWhatTheCustodyTransactionEnqueuedAndIsWokenForIt() throws {
+    @Test func theHintIsTheEntryAsTheCustodyTransactionWroteItAndWakesOnlyThatSender() throws {
         let net = try LinkTestNet()
         defer { net.shutdown() }
         let signal = QueueSignal()
         let woken = Counter(), notified = Counter()
-        let owner = NSObject(), box = HandoffBox { woken.value.wrappingAdd(1, ordering: .relaxed) }
-        signal.register(owner, peer: district, box: box) { notified.value.wrappingAdd(1, ordering: .relaxed) }
-        var (header, table, custody) = try envelope(net, urgency: .hoaTocHenGio)
-        let plan = signal.planHandoff(&custody, urgency: header.urgency)
-        #expect(plan.complete(accepted: true, header: header, table: table, custody: custody, now: 1234).isEmpty)
+        let owner = NSObject(), box = HintBox { woken.value.wrappingAdd(1, ordering: .relaxed) }
+        signal.register(owner, peer: district, hints: box) { notified.value.wrappingAdd(1, ordering: .relaxed) }
+        let (header, table, custody) = try envelope(net, urgency: .hoaTocHenGio)
+        let row = try #require(try net.spool(LinkTestNet.hub).queueEntries(peer: district, envelope: header.id).first)
+        #expect(row.state == .ready && row.attempts == 0)
+        _ = signal.hint(header, table, custody, now: row.enqueuedAt)
         let taken = box.takeAll()
         // The sender is woken, but not told the queue changed (that would make it claim).
         #expect(taken.count == 1 && woken.value.load(ordering: .relaxed) == 1 && notified.value.load(ordering: .relaxed) == 0)
         let h = try #require(taken.first)
         #expect(h.header.id == header.id && h.table == table)
-        #expect(h.entry == QueueEntry(envelopeID: header.id, peer: district, state: .inflight, urgency: .hoaTocHenGio, origin: LinkTestNet.hub,
-                                      recipients: [LinkTestNet.commune], bodySize: UInt64(header.layout.bodySize), enqueuedAt: 1234,
-                                      attempts: 1, nextAttemptAt: 1234, lastError: nil, expiresAt: header.expiresAt))
+        #expect(h.entry == row)
         #expect(box.takeAll().isEmpty)
     }
 
-    @Test func aPlanFillsOnlyTheBoxItReservedAndANewSessionNeverGetsTheOldOnesHandOff() throws {
+    @Test func aClosedBoxTakesNoHintAndTheNextSessionGetsTheNextOnes() throws {
         let net = try LinkTestNet()
         defer { net.shutdown() }
         let signal = QueueSignal()
-        let old = NSObject(), oldBox = HandoffBox {}
-        signal.register(old, peer: district, box: oldBox) {}
-        var (header, table, custody) = try envelope(net, urgency: .hoaToc)
-        let plan = signal.planHandoff(&custody, urgency: .hoaToc)
-        #expect(custody.handedTo == [district])
-        // The link drops and comes back while the transaction commits: the old session closes its
-        // box (and puts its in-flight entries back); the new one registers before the old is gone.
+        let old = NSObject(), oldBox = HintBox()
+        signal.register(old, peer: district, hints: oldBox) {}
+        let (header, table, custody) = try envelope(net, urgency: .hoaToc)
+        var only = custody
+        only.nextHops[other] = nil
+        #expect(signal.hint(header, table, only, now: 1))
+        // The link drops: the old session closes its box (its hints are dropped; the entry is
+        // still ready in the spool); the new one registers before the old is gone.
         oldBox.close()
-        let new = NSObject(), newBox = HandoffBox {}
-        signal.register(new, peer: district, box: newBox) {}
-        #expect(plan.complete(accepted: true, header: header, table: table, custody: custody, now: 1) == [district])  // refused: put it back
-        #expect(oldBox.takeAll().isEmpty && newBox.takeAll().isEmpty)
-        // The next plan skips the closed box and reserves in the new session's.
-        var again = custody
-        let next = signal.planHandoff(&again, urgency: .hoaToc)
-        #expect(again.handedTo == [district])
-        #expect(next.complete(accepted: true, header: header, table: table, custody: again, now: 2).isEmpty)
+        #expect(oldBox.takeAll().isEmpty)
+        #expect(try net.spool(LinkTestNet.hub).queueEntries(peer: district, envelope: header.id).map(\.state) == [.ready])
+        let new = NSObject(), newBox = HintBox()
+        signal.register(new, peer: district, hints: newBox) {}
+        #expect(signal.hint(header, table, only, now: 2))
         #expect(newBox.takeAll().map(\.entry.enqueuedAt) == [2] && oldBox.takeAll().isEmpty)
+        signal.unregister(new)
+        #expect(!signal.hint(header, table, only, now: 3))  // closed box only: the senders are woken
     }
 
-    @Test func aFullBoxTakesNoMoreAndAGivenBackPlaceIsFreeAgain() throws {
+    @Test func aFullBoxTakesNoMore() throws {
         let net = try LinkTestNet()
         defer { net.shutdown() }
         let signal = QueueSignal()
-        let owner = NSObject(), box = HandoffBox {}
-        signal.register(owner, peer: district, box: box) {}
-        let (header, table, custody) = try envelope(net, urgency: .hoaToc)
-        var plans: [(HandoffPlan, Custody)] = []
-        for _ in 0..<HandoffBox.capacity {
-            var c = custody
-            plans.append((signal.planHandoff(&c, urgency: .hoaToc), c))
-            #expect(c.handedTo == [district])
-        }
-        // Reserved places count: a session that is not keeping up gets no more.
-        var full = custody
-        _ = signal.planHandoff(&full, urgency: .hoaToc)
-        #expect(full.handedTo.isEmpty)
-        // A duplicate (or a failed transaction) gives its place back.
-        let (first, firstCustody) = plans.removeFirst()
-        #expect(first.complete(accepted: false, header: header, table: table, custody: firstCustody, now: 1).isEmpty)
-        var room = custody
-        plans.append((signal.planHandoff(&room, urgency: .hoaToc), room))
-        #expect(room.handedTo == [district])
-        for (plan, c) in plans { #expect(plan.complete(accepted: true, header: header, table: table, custody: c, now: 1).isEmpty) }
-        #expect(box.takeAll().count == HandoffBox.capacity)
+        let owner = NSObject(), box = HintBox(capacity: 4)
+        signal.register(owner, peer: district, hints: box) {}
+        var (header, table, custody) = try envelope(net, urgency: .hoaToc)
+        custody.nextHops[other] = nil
+        for _ in 0..<4 { #expect(signal.hint(header, table, custody, now: 1)) }
+        #expect(!signal.hint(header, table, custody, now: 1))  // not keeping up: claimed in order instead
+        #expect(box.takeAll().count == 4)
+        #expect(signal.hint(header, table, custody, now: 1))  // room again
     }
 }

@@ -18,19 +18,19 @@ import Spool
     }
 
     @Test(arguments: [false, true])
-    func aHoaTocSendGoesStraightToTheLiveSessionAndBackToTheQueueIfItClosed(large: Bool) throws {
+    func aHoaTocSendIsHintedToTheLiveSessionAndStaysReadyInTheQueue(large: Bool) throws {
         let net = try TestNetwork()  // provisioned homes only; no daemon is started
         let spool = try Spool(path: net.dir + "/hub-spool.sqlite")
         let signal = QueueSignal()
         let ops = NodeOperations(identity: try NodeIdentity(home: net.home(hub)), spool: spool, queueSignal: signal)
         let d1 = try NodeID(district1), d2 = try NodeID(district2)
-        let owner = NSObject(), box = HandoffBox {}
-        signal.register(owner, peer: d1, box: box) {}
+        let owner = NSObject(), box = HintBox()
+        signal.register(owner, peer: d1, hints: box) {}
 
-        // district 1's session is up: its entry starts in flight and is in the session's box;
-        // district 2 has no session: its entry waits in the queue.
+        // district 1's session is up: it gets a hint; district 2 has no session. Both entries
+        // are ready in the queue: a hint never takes an entry out of it.
         let urgent = try send(ops, urgency: "hoa-toc", dir: net.dir, large: large)
-        #expect(try spool.queueEntries(peer: d1, envelope: urgent).map(\.state) == [.inflight])
+        #expect(try spool.queueEntries(peer: d1, envelope: urgent).map(\.state) == [.ready])
         #expect(try spool.queueEntries(peer: d2, envelope: urgent).map(\.state) == [.ready])
         #expect(box.takeAll().map(\.entry.envelopeID) == [urgent])
 
@@ -39,10 +39,11 @@ import Spool
         #expect(try spool.queueEntries(peer: d1, envelope: routine).map(\.state) == [.ready])
         #expect(box.takeAll().isEmpty)
 
-        // The session is closing: the hand-off is refused and the entry is back in the queue.
+        // The session is closing: no hint, the entry waits in the queue for the next session.
         box.close()
         let late = try send(ops, urgency: "hoa-toc", dir: net.dir, large: large)
         #expect(try spool.queueEntries(peer: d1, envelope: late).map(\.state) == [.ready])
-        #expect(try spool.queueEntries(state: .inflight).map(\.envelopeID) == [urgent])
+        #expect(box.takeAll().isEmpty)
+        #expect(try spool.queueEntries(state: .inflight).isEmpty)
     }
 }

@@ -43,34 +43,21 @@ import Envelope
         #expect(try reopened.queueEntries(state: .inflight).isEmpty)
     }
 
-    @Test func anEntryHandedToASessionStartsInFlightAndGoesBackIfTheSessionIsGone() throws {
+    @Test func nextAttemptIsWhenTheNextClaimableEntryFallsDue() throws {
         let f = try SpoolFixture()
         let spool = try f.open()
-        let other = node("000.02.00.H27")
         let e = try f.envelope(urgency: .hoaToc)
-        var incoming = try f.incoming(e, hops: ["000.01.00.H27": ["000.01.01.H27"], "000.02.00.H27": ["000.02.01.H27"]])
-        incoming.custody.handedTo = [peer]
-        #expect(try spool.accept(incoming, now: SpoolFixture.now) == .accepted)
-        // The handed-to peer's entry is in flight from the custody transaction on; the other waits.
-        let handed = try #require(try spool.queueEntries(peer: peer).first)
-        #expect(handed.state == .inflight && handed.attempts == 1 && handed.enqueuedAt == SpoolFixture.now)
-        let waiting = try #require(try spool.queueEntries(peer: other).first)
-        #expect(waiting.state == .ready && waiting.attempts == 0)
-        #expect(try spool.claim(peer: peer, now: SpoolFixture.now + 1, limit: 10).isEmpty)  // never claimed a second time
-        // The session ended before it took the entry: back to ready, as if never tried.
-        try spool.requeue([(e.0.header.id, peer)])
-        let back = try #require(try spool.queueEntries(peer: peer).first)
-        #expect(back.state == .ready && back.attempts == 0)
-        #expect(try spool.claim(peer: peer, now: SpoolFixture.now + 1, limit: 10).map(\.envelopeID) == [e.0.header.id])
-        // Once the next session has claimed it, a late put-back changes nothing.
-        #expect(try spool.requeueInFlight(peer: peer) == 1)
-        #expect(try spool.claim(peer: peer, now: SpoolFixture.now + 1, limit: 10).count == 1)  // attempt 2
-        try spool.requeue([(e.0.header.id, peer)])
-        #expect(try spool.queueEntries(peer: peer).first?.state == .inflight)
-        // Only an in-flight entry is put back: a deferred one keeps its backoff.
-        try spool.deferEntry(e.0.header.id, peer: other, error: "refused", delay: 60_000, now: SpoolFixture.now)
-        try spool.requeue([(e.0.header.id, other)])
-        #expect(try spool.queueEntries(peer: other).first?.state == .deferred)
+        #expect(try spool.nextAttempt(peer: peer, now: SpoolFixture.now) == nil)
+        #expect(try spool.accept(try f.incoming(e, hops: ["000.01.00.H27": ["000.01.01.H27"]]), now: SpoolFixture.now) == .accepted)
+        #expect(try spool.nextAttempt(peer: peer, now: SpoolFixture.now) == SpoolFixture.now)
+        // Claimed (in flight): nothing waits.
+        #expect(try spool.claim(peer: peer, now: SpoolFixture.now, limit: 10).count == 1)
+        #expect(try spool.nextAttempt(peer: peer, now: SpoolFixture.now) == nil)
+        // Deferred: due when its backoff ends.
+        try spool.deferEntry(e.0.header.id, peer: peer, error: "refused", delay: 60_000, now: SpoolFixture.now)
+        #expect(try spool.nextAttempt(peer: peer, now: SpoolFixture.now) == SpoolFixture.now + 60_000)
+        // Expired: never due.
+        #expect(try spool.nextAttempt(peer: peer, now: e.0.header.expiresAt) == nil)
     }
 
     @Test func ackRemovesTheEntryOnceAndDropsTheBody() throws {

@@ -51,11 +51,21 @@ let package = Package(
             name: "Wire",
             dependencies: ["Envelope", "SodiumKit", "Diagnostics", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // The custody gate: the one way into the queue (checks, routing, custody transaction,
+        // wake-ups and hints for the sessions). No sockets.
+        .target(
+            name: "Gate",
+            dependencies: [
+                "Wire", "Spool", "Topology", "Envelope", "SodiumKit", "Diagnostics",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Link sessions between neighbours over TCP, moving envelopes spool to spool.
         .target(
             name: "Link",
             dependencies: [
-                "Wire", "Spool", "Topology", "Envelope", "SodiumKit", "Diagnostics",
+                "Gate", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", "Diagnostics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -71,7 +81,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "Control", "EdXML", "Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", "CAllocator",
+                "Control", "EdXML", "Gate", "Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", "CAllocator",
                 "Diagnostics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -98,7 +108,7 @@ let package = Package(
         .target(
             name: "LienThongCLI",
             dependencies: [
-                "Desk", "Node", "Control", "Envelope", "Topology", "SodiumKit", "Spool", "Link", "Diagnostics",
+                "Desk", "Node", "Control", "Envelope", "Topology", "SodiumKit", "Spool", "Gate", "Diagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -126,7 +136,8 @@ let package = Package(
         .testTarget(name: "EnvelopeTests", dependencies: ["Envelope", "SodiumKit"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "Envelope", "SodiumKit"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Envelope", "SodiumKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "LinkTests", dependencies: ["Link", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .testTarget(name: "GateTests", dependencies: ["Gate", "Wire", "Spool", "Topology", "Envelope", "SodiumKit"]),
+        .testTarget(name: "LinkTests", dependencies: ["Link", "Gate", "Wire", "Spool", "Topology", "Envelope", "SodiumKit", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                                                 // To damage a stored chunk on purpose (the bad-chunk test).
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "Envelope", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -135,9 +146,9 @@ let package = Package(
         .testTarget(name: "EdXMLTests", dependencies: ["EdXML"]),
         .testTarget(name: "DeskTests", dependencies: ["Desk"]),
         .testTarget(name: "FlakyLinkTests", dependencies: ["FlakyLink", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Wire", "Envelope", "SodiumKit"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Link", "Wire", "Envelope", "SodiumKit"]),
         // Real lienthongd processes on 127.0.0.1 (the executables are built first).
-        .testTarget(name: "NodeTests", dependencies: ["Node", "EdXML", "Diagnostics", "Link", "Control", "Spool", "Topology", "Envelope", "SodiumKit", "FlakyLink",
+        .testTarget(name: "NodeTests", dependencies: ["Node", "EdXML", "Diagnostics", "Gate", "Link", "Control", "Spool", "Topology", "Envelope", "SodiumKit", "FlakyLink",
                                                 // The hostile peer of the adversarial suite speaks the link protocol itself.
                                                 "Wire", .product(name: "NIOCore", package: "swift-nio"),
                                                 .product(name: "NIOPosix", package: "swift-nio")]),

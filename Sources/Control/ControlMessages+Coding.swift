@@ -5,7 +5,7 @@ import Foundation
 /// of named fields (`{"inboxList":{"limit":20}}`), never Swift's `_0` (docs/OPERATIONS.md).
 /// Version 2 of the control protocol; a version-1 client gets a clear refusal.
 private enum Field: String, CodingKey {
-    case limit, id, out, status, reason, file, accept, changed, count, recipients, version, neighbours
+    case limit, id, out, status, reason, file, accept, changed, count, recipients, version, neighbours, from
 }
 
 private func exactlyOne<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ what: String) throws -> K {
@@ -22,6 +22,7 @@ extension ControlRequest {
     private enum Name: String, CodingKey {
         case status, peers, send, inboxList, inboxShow, inboxExport, inboxExportEdXML, inboxSetStatus
         case inboxStatusEdXML, inboxRecall, track, trackEdXMLStatus, recall, queue, topologyPublish
+        case envelopeImport
     }
 
     public init(from decoder: any Decoder) throws {
@@ -78,6 +79,11 @@ extension ControlRequest {
                 reason: try f.decode(String.self, forKey: .reason))
         case .queue: self = .queue(try c.decode(QueueAction.self, forKey: name))
         case .topologyPublish: self = .topologyPublish(file: try f().decode(String.self, forKey: .file))
+        case .envelopeImport:
+            let f = try f()
+            self = .envelopeImport(
+                file: try f.decode(String.self, forKey: .file),
+                from: try f.decodeIfPresent(String.self, forKey: .from))
         }
     }
 
@@ -131,6 +137,10 @@ extension ControlRequest {
         case .topologyPublish(let file):
             var f = f(.topologyPublish)
             try f.encode(file, forKey: .file)
+        case .envelopeImport(let file, let from):
+            var f = f(.envelopeImport)
+            try f.encode(file, forKey: .file)
+            try f.encodeIfPresent(from, forKey: .from)
         }
     }
 }
@@ -138,7 +148,7 @@ extension ControlRequest {
 extension ControlResult {
     private enum Name: String, CodingKey {
         case status, peers, sent, inbox, document, exported, statusChanged, tracking, sentList, queueChanged, recalled
-        case topologyApplied
+        case topologyApplied, imported
     }
 
     public init(from decoder: any Decoder) throws {
@@ -161,6 +171,7 @@ extension ControlResult {
             self = .topologyApplied(
                 version: try f().decode(Int.self, forKey: .version),
                 neighbours: try f().decode(Int.self, forKey: .neighbours))
+        case .imported: self = .imported(try c.decode(ImportReport.self, forKey: name))
         }
     }
 
@@ -188,6 +199,7 @@ extension ControlResult {
             var f = c.nestedContainer(keyedBy: Field.self, forKey: .topologyApplied)
             try f.encode(version, forKey: .version)
             try f.encode(neighbours, forKey: .neighbours)
+        case .imported(let r): try c.encode(r, forKey: .imported)
         }
     }
 }

@@ -53,6 +53,9 @@ public enum ControlRequest: Codable, Sendable, Equatable {
     case queue(QueueAction)
     /// A signed topology to apply now and pass to every neighbour (`topology publish`).
     case topologyPublish(file: String)
+    /// An envelope file to take into the spool through the node's gate (`envelope import`);
+    /// `from` names the neighbour it came from, if it came from one.
+    case envelopeImport(file: String, from: String?)
 }
 
 /// `lienthong send`.
@@ -174,4 +177,6 @@ public enum ControlResult: Codable, Sendable, Equatable {
     case recalled(recipients: Int)
     /// `topologyPublish`: the version now in force and the neighbours it is on its way to.
     case topologyApplied(version: Int, neighbours: Int)
+    /// `envelopeImport`: what the gate did with the envelope.
+    case imported(ImportReport)
 }

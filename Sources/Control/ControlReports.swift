@@ -253,3 +253,20 @@ public struct TrackSummary: Codable, Sendable, Equatable {
         self.arrived = arrived
     }
 }
+
+/// `envelope import`: the envelope, whether it was new here, and where it went.
+public struct ImportReport: Codable, Sendable, Equatable {
+    public var id: String
+    /// False when this node already had it: nothing changed.
+    public var accepted: Bool
+    /// Next hop → how many of its recipients lie that way.
+    public var nextHops: [String: Int]
+    public var deliveredHere: Bool
+
+    public init(id: String, accepted: Bool, nextHops: [String: Int], deliveredHere: Bool) {
+        self.id = id
+        self.accepted = accepted
+        self.nextHops = nextHops
+        self.deliveredHere = deliveredHere
+    }
+}

@@ -68,6 +68,7 @@ extension ControlRequest {
         case .send(let r): r.files + (r.edxml.map { [$0] } ?? [])
         case .inboxStatusEdXML(_, let file): [file]
         case .topologyPublish(let file): [file]
+        case .envelopeImport(let file, _): [file]
         default: []
         }
     }
@@ -82,6 +83,7 @@ extension ControlRequest {
             return .send(r)
         case .inboxStatusEdXML(let id, _) where !paths.isEmpty: return .inboxStatusEdXML(id: id, file: paths[0])
         case .topologyPublish where !paths.isEmpty: return .topologyPublish(file: paths[0])
+        case .envelopeImport(_, let from) where !paths.isEmpty: return .envelopeImport(file: paths[0], from: from)
         default: return self
         }
     }

@@ -53,7 +53,7 @@ struct DeskAPI {
             let ops = try self.app.operations(context)
             let n = try await self.app.blocking {
                 let n = try ops.recall(id, reason: body.reason)
-                ops.queueSignal?.notify()
+                ops.gate.notify()
                 return n
             }
             return try self.json(["recipients": n])
@@ -70,7 +70,7 @@ struct DeskAPI {
             let ops = try self.app.operations(context)
             let n = try await self.app.blocking {
                 let n = try ops.queue(action)
-                ops.queueSignal?.notify()
+                ops.gate.notify()
                 return n
             }
             return try self.json(["count": n])
@@ -155,7 +155,7 @@ struct DeskAPI {
         let body = try await request.json(StatusBody.self, context)
         let ops = try app.operations(context)
         let changed = try await app.blocking {
-            defer { ops.queueSignal?.notify() }
+            defer { ops.gate.notify() }
             switch body.status {
             case "15", "16": return try ops.answerRecall(id, accept: body.status == "15", reason: body.reason)
             default: return try ops.setStatus(id, body.status, reason: body.reason)

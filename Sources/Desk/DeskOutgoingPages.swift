@@ -168,7 +168,7 @@ struct DeskOutgoingPages {
         let reason = form["reason"] ?? ""
         let ops = try app.operations(context)
         _ = try await app.blocking {
-            defer { ops.queueSignal?.notify() }
+            defer { ops.gate.notify() }
             return try ops.recall(id, reason: reason)
         }
         return Response.redirect(to: "/van-ban-di/\(id)", type: .found)

@@ -112,7 +112,7 @@ struct DeskPages {
         let reason = form["reason"].flatMap { $0.isEmpty ? nil : $0 }
         let ops = try app.operations(context)
         _ = try await app.blocking {
-            defer { ops.queueSignal?.notify() }
+            defer { ops.gate.notify() }
             return try ops.setStatus(id, status, reason: reason)
         }
         return Response.redirect(to: "/van-ban-den/\(id)", type: .found)
@@ -125,7 +125,7 @@ struct DeskPages {
         let reason = form["reason"].flatMap { $0.isEmpty ? nil : $0 }
         let ops = try app.operations(context)
         _ = try await app.blocking {
-            defer { ops.queueSignal?.notify() }
+            defer { ops.gate.notify() }
             return try ops.answerRecall(id, accept: accept, reason: reason)
         }
         return Response.redirect(to: "/van-ban-den/\(id)", type: .found)
@@ -180,7 +180,7 @@ struct DeskPages {
             actor: "desk:\(try context.requireAccount())")
         let ops = try app.operations(context)
         let n = try await app.blocking {
-            defer { ops.queueSignal?.notify() }
+            defer { ops.gate.notify() }
             return try ops.queue(action)
         }
         return Response.redirect(to: "/he-thong?xong=\(n)", type: .found)

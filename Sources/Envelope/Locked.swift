@@ -4,8 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// A value behind a pthread mutex: the lock every module above this one uses for state shared
-/// between threads and tasks.
+/// A value behind a pthread mutex, for the modules below SwiftNIO (Envelope, Topology, Wire):
+/// `Link`, `Gate` and `Node` use NIO's `NIOLockedValueBox`, pthread-based on Linux as well.
+/// Kept here so the bottom of the stack does not depend on swift-nio for one lock.
 ///
 /// Not `Synchronization.Mutex`: on Linux that one waits on a futex inside the uninstrumented
 /// standard library, so ThreadSanitizer cannot see it and reported every access it guarded as a

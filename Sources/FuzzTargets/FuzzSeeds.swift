@@ -69,6 +69,32 @@ public enum FuzzSeeds {
                     ])),
         ]
 
+        // The receiver's view of the same exchanges: the peer's messages (op 0), the committer
+        // after each message (op 1), and a failed spool step (op 2).
+        func inbound(_ transcript: [[UInt8]], failAfter: Int? = nil) -> [UInt8] {
+            var pieces: [[UInt8]] = []
+            for (i, message) in transcript.enumerated() {
+                pieces.append([0] + message)
+                if i == failAfter { pieces.append([2]) }
+                pieces.append([1])
+            }
+            return FuzzInput.encode(pieces)
+        }
+        let smallOffer = SessionMessage.offer(header: small.header.encoded, table: small.table.bytes).encoded()
+        let smallChunk = SessionMessage.chunk(small.id, 0, smallChunks[0]).encoded()
+        seeds[.inbound] = [
+            Seed(name: "one-envelope", bytes: [0x07] + inbound(recordSession([(multi, multiChunks)], badChunk: nil))),
+            Seed(
+                name: "two-envelopes-runs-of-four",
+                bytes: [0x67]
+                    + inbound(recordSession([(multi, multiChunks), (urgent, urgentChunks)], badChunk: nil))),
+            Seed(name: "bad-chunk", bytes: [0x23] + inbound(recordSession([(multi, multiChunks)], badChunk: 2))),
+            Seed(
+                name: "failed-begin",
+                bytes: [0x07] + inbound(recordSession([(multi, multiChunks)], badChunk: nil), failAfter: 0)),
+            Seed(name: "small-twice", bytes: [0x00] + inbound([smallOffer, smallChunk, smallOffer, smallChunk])),
+        ]
+
         func file(_ sealed: SealedEnvelope, _ chunks: [[UInt8]]) -> [UInt8] {
             sealed.header.encoded + sealed.table.bytes + chunks.flatMap { $0 }
         }

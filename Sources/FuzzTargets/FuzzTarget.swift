@@ -15,6 +15,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Session messages (`SessionMessage.decode`) driving the sending state machine
     /// (`OutboundState`) and the receiver's chunk verification, as one envelope's exchange.
     case session
+    /// The receiving half of a session (`InboundState`): a peer's offers and chunks, and the
+    /// outcomes of a simulated spool, in any order.
+    case inbound
     /// An envelope file: header parser, chunk table, signature, opener and payload decoder.
     case envelope
     /// The topology loader: JSON, validation, then routing over what it accepted.
@@ -31,6 +34,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .frame: try FrameFuzzer.run(data)
         case .handshake: try HandshakeFuzzer.run(data)
         case .session: try SessionFuzzer.run(data)
+        case .inbound: try InboundFuzzer.run(data)
         case .envelope: try EnvelopeFuzzer.run(data)
         case .topology: try TopologyFuzzer.run(data)
         case .control: try ControlFuzzer.run(data)
@@ -43,7 +47,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     public var maxInputLength: Int {
         switch self {
         case .frame, .handshake: 4096
-        case .session, .envelope: 16384
+        case .session, .inbound, .envelope: 16384
         case .topology: 32768
         case .control: 70000
         case .edxml: 65536

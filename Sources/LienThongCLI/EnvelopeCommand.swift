@@ -1,7 +1,6 @@
 import ArgumentParser
 import Envelope
 import Foundation
-import Link
 import Node
 import SodiumKit
 import Topology
@@ -175,12 +174,13 @@ struct EnvelopeCommand: ParsableCommand {
             discussion: """
                 The envelope goes through the same checks as one arriving on a link (origin signature \
                 against the topology, expiry, recipients, every chunk digest) and the same custody \
-                transaction. A second import of the same envelope is recognised and changes nothing.
+                transaction, in the running lienthongd (or, with --offline, on the spool itself while the \
+                daemon is down). A second import of the same envelope is recognised and changes nothing.
                 Example: lienthong envelope import 21-CT-TU.lte --home ./tinh-uy
                 """)
 
         @Argument(help: ArgumentHelp("The envelope file.", valueName: "FILE")) var file: String
-        @OptionGroup var home: HomeOptions
+        @OptionGroup var node: NodeAccess
         @Option(
             help: ArgumentHelp(
                 "The neighbour it came from, if it came from one (its recipients are not sent back there).",
@@ -188,21 +188,21 @@ struct EnvelopeCommand: ParsableCommand {
         var from: String?
 
         func run() throws {
-            let node = try SpoolHome(home.home)
-            let ingress = Ingress(me: node.config.node, topology: node.topology, spool: node.spool)
-            let (header, result, custody) = try ingress.acceptFile(
-                file, from: from ?? "local", now: CLITime.nowMilliseconds())
-            switch result {
-            case .duplicate:
-                print("\(header.id.hex): already accepted here; nothing changed")
-            case .accepted:
-                let hops = custody.nextHops.keys.sorted().map {
-                    "\($0) (\(custody.nextHops[$0]?.count ?? 0) recipient(s))"
-                }
-                print("\(header.id.hex): accepted")
-                if !hops.isEmpty { print("  queued for \(hops.count) next hop(s): \(hops.joined(separator: ", "))") }
-                if custody.deliverLocally { print("  delivered to this node's inbox") }
+            // Through the running daemon's gate, so its sessions are woken for the new entries.
+            let result = try node.perform(.envelopeImport(file: NodeAccess.absolute(file), from: from))
+            guard case .imported(let report) = result else {
+                throw CLIError(
+                    .controlUnexpected,
+                    "the node answered an import with something else; are the CLI and lienthongd the same release?")
             }
+            guard report.accepted else {
+                print("\(report.id): already accepted here; nothing changed")
+                return
+            }
+            print("\(report.id): accepted")
+            let hops = report.nextHops.keys.sorted().map { "\($0) (\(report.nextHops[$0] ?? 0) recipient(s))" }
+            if !hops.isEmpty { print("  queued for \(hops.count) next hop(s): \(hops.joined(separator: ", "))") }
+            if report.deliveredHere { print("  delivered to this node's inbox") }
         }
     }
 }

@@ -12,7 +12,7 @@ import Spool
 ///
 /// Security note: every number here comes from a signed header of the peer; totals are
 /// unsigned sums of values the envelope limits already bound, so they cannot overflow.
-struct InboundOffers {
+package struct InboundOffers {
     struct Entry {
         let verifier: ChunkVerifier
         let custody: Custody
@@ -22,14 +22,16 @@ struct InboundOffers {
 
     /// Per session. The count leaves room for the sender's 1,024 outstanding offers and its
     /// Hỏa tốc hand-offs, which are not counted against those.
-    struct Limits: Sendable, Equatable {
-        var maxOffers = 2048
+    package struct Limits: Sendable, Equatable {
+        package var maxOffers = 2048
         /// Plaintext bytes declared by large envelopes in progress.
-        var maxDeclaredBytes: UInt64 = 16 << 30
+        package var maxDeclaredBytes: UInt64 = 16 << 30
         /// Plaintext bytes of small envelopes, whose chunks are held in memory.
-        var maxSmallBytes: UInt64 = 64 << 20
+        package var maxSmallBytes: UInt64 = 64 << 20
         /// Chunk-table bytes held in memory.
-        var maxTableBytes: UInt64 = 8 << 20
+        package var maxTableBytes: UInt64 = 8 << 20
+
+        package init() {}
     }
 
     let limits: Limits

@@ -24,13 +24,23 @@ import Wire
 /// of order, is ignored, never stored.
 package struct InboundState {
     package struct Limits: Sendable, Equatable {
-        var offers = InboundOffers.Limits()
+        package var offers: InboundOffers.Limits
         /// Envelopes of at most this many chunks are held in memory (at least 1).
-        var smallEnvelopeChunks = 1
+        package var smallEnvelopeChunks: Int
         /// Chunks of a large envelope appended per transaction.
-        var chunksPerTransaction = 8
+        package var chunksPerTransaction: Int
         /// Failed verifications of one envelope's chunks before it is refused for now.
-        var maxRejections = 3
+        package var maxRejections: Int
+
+        package init(
+            offers: InboundOffers.Limits = InboundOffers.Limits(), smallEnvelopeChunks: Int = 1,
+            chunksPerTransaction: Int = 8, maxRejections: Int = 3
+        ) {
+            self.offers = offers
+            self.smallEnvelopeChunks = smallEnvelopeChunks
+            self.chunksPerTransaction = chunksPerTransaction
+            self.maxRejections = maxRejections
+        }
     }
 
     /// What the session does next.
@@ -131,7 +141,9 @@ package struct InboundState {
             return []
         }
         offers[id] = nil
-        return [.commitSmall(IncomingEnvelope(verifier: entry.verifier, chunks: chunks, from: peer, custody: entry.custody))]
+        return [
+            .commitSmall(IncomingEnvelope(verifier: entry.verifier, chunks: chunks, from: peer, custody: entry.custody))
+        ]
     }
 
     // MARK: - From the committer

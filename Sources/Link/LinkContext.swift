@@ -1,5 +1,6 @@
 import Envelope
 import Foundation
+import Gate
 import Logging
 import NIOPosix
 import SodiumKit
@@ -16,7 +17,8 @@ public struct LinkContext: Sendable {
     public let live: LiveTopology
     public var topology: Topology { live.current }
     public let spool: Spool
-    public let ingress: Ingress
+    /// The one way into the queue: checks at offer time, the custody commit when complete.
+    public let gate: CustodyGate
     /// Spool transactions (blocking SQLite calls with fsync) run here, not on event loops.
     public let blockingPool: NIOThreadPool
     public let configuration: LinkConfiguration
@@ -59,7 +61,8 @@ public struct LinkContext: Sendable {
         self.keys = keys
         self.live = live
         self.spool = spool
-        self.ingress = Ingress(me: me, live: live, spool: spool, limits: limits)
+        self.gate = CustodyGate(
+            me: me, live: live, spool: spool, limits: limits, signal: queueSignal, logger: logger)
         self.blockingPool = blockingPool
         self.configuration = configuration
         self.logger = logger

@@ -1,4 +1,5 @@
 import Envelope
+import NIOConcurrencyHelpers
 
 /// Live state of each neighbour's link, for `lienthong peers`: sessions report here, the node's
 /// dialler adds its backoff. Counters are cumulative since the node started.
@@ -20,12 +21,12 @@ public final class LinkMonitor: Sendable {
         public init() {}
     }
 
-    private let peers = Locked<[NodeID: PeerState]>([:])
+    private let peers = NIOLockedValueBox<[NodeID: PeerState]>([:])
 
     public init() {}
 
     func sessionUp(_ peer: NodeID, now: Int64) {
-        peers.withLock {
+        peers.withLockedValue {
             $0[peer, default: PeerState()].connected = true
             $0[peer]?.since = now
             $0[peer]?.lastContact = now
@@ -34,18 +35,18 @@ public final class LinkMonitor: Sendable {
     }
 
     func received(_ peer: NodeID, bytes: Int, now: Int64) {
-        peers.withLock {
+        peers.withLockedValue {
             $0[peer, default: PeerState()].bytesIn += UInt64(bytes)
             $0[peer]?.lastContact = now
         }
     }
 
     func sent(_ peer: NodeID, bytes: Int) {
-        peers.withLock { $0[peer, default: PeerState()].bytesOut += UInt64(bytes) }
+        peers.withLockedValue { $0[peer, default: PeerState()].bytesOut += UInt64(bytes) }
     }
 
     func sessionDown(_ peer: NodeID, reason: String) {
-        peers.withLock {
+        peers.withLockedValue {
             $0[peer, default: PeerState()].connected = false
             $0[peer]?.since = nil
             $0[peer]?.lastCloseReason = reason
@@ -54,14 +55,14 @@ public final class LinkMonitor: Sendable {
 
     /// The dialler's view of a parent: current backoff, next attempt, last failure.
     public func setDial(_ peer: NodeID, backoffMs: Int64?, nextDialAt: Int64?, error: String?) {
-        peers.withLock {
+        peers.withLockedValue {
             $0[peer, default: PeerState()].backoffMs = backoffMs
             $0[peer]?.nextDialAt = nextDialAt
             $0[peer]?.lastDialError = error
         }
     }
 
-    public func snapshot() -> [NodeID: PeerState] { peers.withLock { $0 } }
+    public func snapshot() -> [NodeID: PeerState] { peers.withLockedValue { $0 } }
 
-    public func isConnected(_ peer: NodeID) -> Bool { peers.withLock { $0[peer]?.connected ?? false } }
+    public func isConnected(_ peer: NodeID) -> Bool { peers.withLockedValue { $0[peer]?.connected ?? false } }
 }

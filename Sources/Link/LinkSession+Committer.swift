@@ -1,4 +1,5 @@
 import Envelope
+import Gate
 import Spool
 import Wire
 
@@ -14,7 +15,8 @@ extension LinkSession {
             let inboundWork = batch.compactMap { if case .inbound(let a) = $0 { a } else { nil } }
             try await commitSmalls(Self.smalls(inboundWork))
             var ranBefore = false
-            for step in InboundState.steps(inboundWork, chunksPerTransaction: context.configuration.chunksPerTransaction)
+            for step in InboundState.steps(
+                inboundWork, chunksPerTransaction: context.configuration.chunksPerTransaction)
             {
                 switch step {
                 case .begin(let verifier, let custody):
@@ -86,14 +88,12 @@ extension LinkSession {
     /// live sessions of their next hops at Hỏa tốc ones.
     private func commitSmalls(_ smalls: [IncomingEnvelope]) async throws {
         guard !smalls.isEmpty else { return }
-        let spool = context.spool
-        let signal = context.queueSignal
-        let logger = self.logger
+        let gate = context.gate
         let now = context.clock()
         let ids = smalls.map(\.header.id)
         let results: [AcceptResult]
         do {
-            results = try await context.blocking { try signal.accept(smalls, now: now, spool: spool, logger: logger) }
+            results = try await context.blocking { try gate.accept(smalls, now: now) }
         } catch {
             try perform(inbound.withLockedValue { $0.smallsFailed(ids, Self.reason(for: error), "\(error)") })
             return
@@ -107,14 +107,13 @@ extension LinkSession {
         for id in ids {
             guard let (verifier, custody) = inbound.withLockedValue({ $0.completion(id) }) else { continue }
             let spool = context.spool
-            let signal = context.queueSignal
-            let logger = self.logger
+            let gate = context.gate
             let now = context.clock()
             let envelope = (header: verifier.header, table: verifier.table, custody: custody)
             let actions: [InboundState.Action]
             do {
                 let result = try await context.blocking {
-                    try signal.commit([envelope], now: now, spool: spool, logger: logger) { custodies in
+                    try gate.commit([envelope], now: now) { custodies in
                         [try spool.complete(id, custody: custodies[0], now: now)]
                     }[0]
                 }

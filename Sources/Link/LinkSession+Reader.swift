@@ -1,4 +1,5 @@
 import Envelope
+import Gate
 import NIOCore
 import SodiumKit
 import Spool
@@ -44,7 +45,7 @@ extension LinkSession {
     ) throws -> [InboundState.Action] {
         let header: EnvelopeHeader
         do {
-            header = try EnvelopeHeader.parse(headerBytes, limits: context.ingress.limits)
+            header = try EnvelopeHeader.parse(headerBytes, limits: context.gate.limits)
         } catch {
             let id = try EnvelopeID(bytes: Blake2b.hash(headerBytes))  // what its id would be
             let reason: RefusalReason = (error as? EnvelopeError)?.code == .tooLarge ? .tooLarge : .malformed
@@ -61,11 +62,11 @@ extension LinkSession {
         let verifier: ChunkVerifier
         let custody: Custody
         do {
-            try context.ingress.check(header, now: now)
+            try context.gate.check(header, now: now)
             do { verifier = try ChunkVerifier(header: header, table: try ChunkTable(bytes: table)) } catch {
                 throw IngressError(.chunkTableMismatch, "the chunk table does not match the signed header")
             }
-            custody = try context.ingress.custody(for: header, from: peer.rawValue)
+            custody = try context.gate.custody(for: header, from: peer.rawValue)
         } catch let e as IngressError {
             return [.refuse(header.id, e.reason, e.message)]
         }

@@ -1,4 +1,5 @@
 import Envelope
+import Gate
 import Spool
 import Synchronization
 

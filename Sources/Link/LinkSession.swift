@@ -1,4 +1,5 @@
 import Envelope
+import Gate
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -98,7 +99,8 @@ final class LinkSession: Sendable {
             group.addTask {
                 await self.guarded("writer") {
                     try await self.writer.drain(into: channelOut) {
-                        [monitor = self.context.monitor, peer = self.peer, writer = self.writer, wake = self.wakeSender] n in
+                        [monitor = self.context.monitor, peer = self.peer, writer = self.writer, wake = self.wakeSender]
+                        n in
                         monitor.sent(peer, bytes: n)
                         // Room again in the write queue: the sender may go on with chunks.
                         if writer.pending.load(ordering: .relaxed) < sendThreshold { wake.signal() }
@@ -146,7 +148,9 @@ final class LinkSession: Sendable {
     }
 
     /// Runs the reader until the peer closes or the link fails; returns the CLOSE to send, if any.
-    private func readUntilEnd(_ inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator) async
+    private func readUntilEnd(
+        _ inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    ) async
         -> SessionMessage?
     {
         do {

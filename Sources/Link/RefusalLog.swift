@@ -1,5 +1,6 @@
 import Envelope
 import Logging
+import NIOConcurrencyHelpers
 
 /// Refusals logged in aggregate, one line per source and interval: the first refusal from a
 /// source in an interval is logged at once; the rest are counted and reported in one line with
@@ -23,7 +24,7 @@ public final class RefusalLog: Sendable {
         /// Refusals since the daemon started, by reason (`/metrics`).
         var totals: [String: Int] = [:]
     }
-    private let state = Locked(State())
+    private let state = NIOLockedValueBox(State())
     let logger: Logger
     /// ms per interval.
     public let interval: Int64
@@ -32,7 +33,7 @@ public final class RefusalLog: Sendable {
     static let overflow = "(other sources)"
 
     /// Refusals since the daemon started, by kind.
-    public func totals() -> [String: Int] { state.withLock { $0.totals } }
+    public func totals() -> [String: Int] { state.withLockedValue { $0.totals } }
 
     public init(logger: Logger, interval: Int64 = 60_000, maxSources: Int = 1024) {
         self.logger = logger
@@ -45,7 +46,7 @@ public final class RefusalLog: Sendable {
     ///   `handshake-WIRE-TIMEOUT` …); `what` when not given.
     public func refused(_ what: String, source: String, reason: String, now: Int64, kind: String? = nil) {
         var lines: [(String, String, Int, String)] = []  // (what, source, suppressed count, last reason); 0 = this one
-        state.withLock { s in
+        state.withLockedValue { s in
             s.totals[kind ?? what, default: 0] += 1
             if now &- s.lastSweep >= interval {
                 s.lastSweep = now
@@ -77,5 +78,5 @@ public final class RefusalLog: Sendable {
     }
 
     /// Sources tracked now (for tests).
-    public var trackedSources: Int { state.withLock { $0.entries.count } }
+    public var trackedSources: Int { state.withLockedValue { $0.entries.count } }
 }

@@ -2,6 +2,7 @@ import Control
 import Envelope
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -64,10 +65,10 @@ struct ControlService: Service {
         defer { unlink(path) }
         try await untilShutdown {
             try await server.executeThenClose { connections in
-                let active = Locked(0)
+                let active = NIOLockedValueBox(0)
                 try await withThrowingDiscardingTaskGroup { tasks in
                     for try await connection in connections {
-                        let admitted = active.withLock { n in
+                        let admitted = active.withLockedValue { n in
                             guard n < ControlLimits.maxConnections else { return false }
                             n += 1
                             return true
@@ -75,7 +76,7 @@ struct ControlService: Service {
                         tasks.addTask {
                             guard admitted else { return await self.refuseBusy(connection.channel) }
                             await self.serve(connection)
-                            active.withLock { $0 -= 1 }
+                            active.withLockedValue { $0 -= 1 }
                         }
                     }
                 }

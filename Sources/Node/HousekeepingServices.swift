@@ -101,7 +101,7 @@ struct DeliveryService: Service {
                             signed, from: d.origin.rawValue)
                         {
                             runtime.topologyChanges.notify()
-                            runtime.link.queueSignal.notify()
+                            runtime.operations.gate.notify()
                         }
                         work.append(.tracking(d.envelopeID, updates: []))
                         continue
@@ -137,7 +137,7 @@ struct DeliveryService: Service {
                 }
             }
             try spool.settle(work, now: now)
-            runtime.link.queueSignal.notify()  // receipts are queued: send them now
+            runtime.operations.gate.notify()  // receipts are queued: send them now
             return pending.count
         }
     }
@@ -270,7 +270,7 @@ struct JanitorService: Service {
                         "recipients": "\(e.recipients.count)", "origin": "\(e.origin)",
                     ])
             }
-            if !events.isEmpty { runtime.link.queueSignal.notify() }
+            if !events.isEmpty { runtime.operations.gate.notify() }
             let idle = runtime.settings.stalePartialMs ?? 86_400_000
             for p in try runtime.spool.dropStalePartials(idleSince: now - idle, now: now) {
                 runtime.logger.notice(
@@ -300,7 +300,7 @@ struct ExchangeService: Service {
             while !Task.isCancelled {
                 do {
                     let handled = try await runtime.controlBlocking { [folder] in try folder.pass() }
-                    if handled > 0 { runtime.operations.queueSignal?.notify() }
+                    if handled > 0 { runtime.operations.gate.notify() }
                 } catch {
                     runtime.logger.warning("hot folder pass failed; will retry", metadata: ["error": "\(error)"])
                 }

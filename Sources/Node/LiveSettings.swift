@@ -1,4 +1,5 @@
 import Envelope
+import NIOConcurrencyHelpers
 
 /// The settings in force in a running daemon. `SIGHUP` (`ReloadService`) applies changes to the
 /// keys below at once — each is read where it is used, on every pass of its service — and
@@ -11,16 +12,16 @@ public final class LiveSettings: Sendable {
         "stalePartialMs", "hotFolderScanMs",
     ]
 
-    private let box: Locked<NodeSettings>
+    private let box: NIOLockedValueBox<NodeSettings>
 
-    public init(_ settings: NodeSettings) { box = Locked(settings) }
+    public init(_ settings: NodeSettings) { box = NIOLockedValueBox(settings) }
 
     /// The settings now.
-    public var current: NodeSettings { box.withLock { $0 } }
+    public var current: NodeSettings { box.withLockedValue { $0 } }
 
     /// Takes the live keys of `new`; returns the changes applied now and those left for a restart.
     public func apply(_ new: NodeSettings) -> (applied: [String], atRestart: [String]) {
-        box.withLock { settings in
+        box.withLockedValue { settings in
             let changes = ReloadService.differences(settings, new)
             let applied = changes.filter { Self.liveKeys.contains(String($0.prefix { $0 != ":" })) }
             var next = settings

@@ -45,7 +45,7 @@ extension NodeOperations {
 
     /// The gate's custody for a document sealed here, with its identity to record in the same commit.
     func custody(for header: EnvelopeHeader, metadata: DocumentMetadata, resend: Bool?) throws -> Custody {
-        var custody = try ingress.custody(for: header, from: "local")
+        var custody = try gate.custody(for: header, from: "local")
         custody.document = metadata.identity(origin: identity.id.rawValue)
         custody.resend = resend == true
         custody.submittedBy = actorName

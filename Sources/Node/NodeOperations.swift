@@ -1,15 +1,17 @@
 import Control
 import Envelope
 import Foundation
+import Gate
 import Link
 import Logging
+import NIOConcurrencyHelpers
 import SodiumKit
 import Spool
 import Topology
 
 /// What operators do to a node: the control server runs these for the CLI, and the CLI runs
 /// them itself with `--offline` when the daemon is down. Either way they go through the same
-/// gate (`Ingress`) and the same spool transactions as link traffic.
+/// gate (`CustodyGate`) and the same spool transactions as link traffic.
 ///
 /// Security note: requests come from the node's owner (the control socket is 0600 in a 0700
 /// home). Paths they name are read (attachments) or created (exports) with the daemon's rights;
@@ -17,15 +19,14 @@ import Topology
 public struct NodeOperations: Sendable {
     public let identity: NodeIdentity
     public let spool: Spool
-    public let ingress: Ingress
+    /// The one way into the queue, with the running node's sessions to wake (none offline).
+    public let gate: CustodyGate
     public let notices: Notices
     public let clock: @Sendable () -> Int64
     /// Live link state (nil offline).
     public let monitor: LinkMonitor?
     /// When the daemon started (nil offline).
     public let startedAt: Int64?
-    /// Wakes the running node's link senders after a change to the queue (nil offline).
-    public let queueSignal: QueueSignal?
     /// The daemon's logger (nil offline): what a request could not finish after its commit.
     public let logger: Logger?
     /// Where the running node's desk listens (nil offline).
@@ -47,11 +48,12 @@ public struct NodeOperations: Sendable {
     ) {
         self.identity = identity
         self.spool = spool
-        self.ingress = Ingress(me: identity.id, live: identity.liveTopology, spool: spool, limits: limits)
-        self.notices = Notices(identity: identity, ingress: ingress)
+        self.gate = CustodyGate(
+            me: identity.id, live: identity.liveTopology, spool: spool, limits: limits, signal: queueSignal,
+            logger: logger)
+        self.notices = Notices(identity: identity, gate: gate)
         self.monitor = monitor
         self.startedAt = startedAt
-        self.queueSignal = queueSignal
         self.logger = logger
         self.desk = desk
         self.clock = clock
@@ -85,8 +87,8 @@ public struct NodeOperations: Sendable {
         defer {
             switch request {
             case .inboxSetStatus, .inboxStatusEdXML, .inboxRecall, .recall, .queue, .topologyPublish:
-                queueSignal?.notify()
-            case .send: break  // its commit (`QueueSignal.commit`) wakes the senders that need it
+                gate.notify()
+            case .send, .envelopeImport: break  // the gate's commit wakes the senders that need it
             case .status, .peers, .inboxList, .inboxShow, .inboxExport, .inboxExportEdXML, .track,
                 .trackEdXMLStatus:
                 break
@@ -118,6 +120,13 @@ public struct NodeOperations: Sendable {
                 return .topologyApplied(version: version, neighbours: neighbours)
             case .alreadyHave(let current): return .topologyApplied(version: current, neighbours: 0)
             }
+        case .envelopeImport(let file, let from):
+            let (header, result, custody) = try gate.acceptFile(file, from: from ?? "local", now: clock())
+            return .imported(
+                ImportReport(
+                    id: header.id.hex, accepted: result == .accepted,
+                    nextHops: custody.nextHops.reduce(into: [:]) { $0[$1.key.rawValue] = $1.value.count },
+                    deliveredHere: custody.deliverLocally))
         }
     }
 
@@ -205,7 +214,7 @@ public struct NodeOperations: Sendable {
     /// An expiry a `send` may ask for: in the future and within the network's maximum lifetime,
     /// checked before any arithmetic on it.
     func checkExpiry(_ ms: Int64) throws {
-        let maximum = ingress.limits.maxLifetimeMs
+        let maximum = gate.limits.maxLifetimeMs
         guard ms > 0, ms <= maximum else {
             throw NodeError(
                 .sendExpiry,
@@ -225,7 +234,7 @@ public struct NodeOperations: Sendable {
             let incoming = try sealChecked(
                 metadata: metadata, files: files, parameters: params, now: now,
                 resend: resend)
-            try accept([incoming], now: now)
+            try gate.accept([incoming], now: now)
             return SentReport(
                 id: incoming.header.id.hex, recipients: recipients, payloadBytes: incoming.header.layout.payloadSize,
                 nextHops: incoming.custody.nextHops.keys.sorted().map(\.rawValue))
@@ -258,10 +267,10 @@ public struct NodeOperations: Sendable {
                 metadata: metadata, files: files, parameters: parameters,
                 signer: identity.signingKeys, body: splitter)
             try splitter.finish()
-            try ingress.check(sealed.header, now: now, sealedHere: true)
+            try gate.check(sealed.header, now: now, sealedHere: true)
             let custody = try self.custody(for: sealed.header, metadata: metadata, resend: resend)
             let verifier = try ChunkVerifier(header: sealed.header, table: sealed.table)
-            _ = try commit([(sealed.header, sealed.table, custody)], now: now) { custodies in
+            _ = try gate.commit([(sealed.header, sealed.table, custody)], now: now) { custodies in
                 [try spool.completeStaged(staged, as: verifier, custody: custodies[0], now: now)]
             }
             return (sealed.header, custody)
@@ -286,26 +295,6 @@ public struct NodeOperations: Sendable {
         }
     }
 
-    /// The custody transaction for envelopes sealed here: through `QueueSignal.commit` on a
-    /// running node (Hỏa tốc ones handed straight to their next hops' live sessions, senders
-    /// woken for the rest), plainly offline.
-    func commit(
-        _ envelopes: [(header: EnvelopeHeader, table: ChunkTable, custody: Custody)], now: Int64,
-        _ transaction: ([Custody]) throws -> [AcceptResult]
-    ) throws -> [AcceptResult] {
-        guard let signal = queueSignal else { return try transaction(envelopes.map(\.custody)) }
-        return try signal.commit(envelopes, now: now, spool: spool, logger: logger, transaction)
-    }
-
-    /// `commit` for whole envelopes sealed in memory.
-    func accept(_ batch: [IncomingEnvelope], now: Int64) throws {
-        guard let signal = queueSignal else {
-            _ = try spool.acceptBatch(batch, now: now)
-            return
-        }
-        _ = try signal.accept(batch, now: now, spool: spool, logger: logger)
-    }
-
     /// Seals one document in memory and passes it through the gate: ready for the spool.
     func sealChecked(
         metadata: DocumentMetadata, files: [AttachedFile], parameters: SealParameters, now: Int64,
@@ -313,7 +302,7 @@ public struct NodeOperations: Sendable {
     ) throws -> IncomingEnvelope {
         let (sealed, chunks) = try DocumentEnvelope.sealInMemory(
             metadata: metadata, files: files, parameters: parameters, signer: identity.signingKeys)
-        try ingress.check(sealed.header, now: now, sealedHere: true)
+        try gate.check(sealed.header, now: now, sealedHere: true)
         return IncomingEnvelope(
             verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: chunks, from: "local",
             custody: try custody(for: sealed.header, metadata: metadata, resend: resend))
@@ -349,7 +338,7 @@ public struct NodeOperations: Sendable {
             m.subject = metadata.subject + " — " + files[i].name
             return try self.sealChecked(metadata: m, files: [files[i]], parameters: parameters, now: now)
         }
-        try accept(batch, now: now)
+        try gate.accept(batch, now: now)
         return SentReport(
             id: batch[0].header.id.hex, ids: batch.map(\.header.id.hex), recipients: recipients,
             payloadBytes: batch.reduce(0) { $0 + $1.header.layout.payloadSize },
@@ -359,19 +348,19 @@ public struct NodeOperations: Sendable {
     /// `body(0..<count)` on as many threads as Dispatch gives (one per core), results in
     /// order; the first error is thrown, and items not yet started are skipped after it.
     static func inParallel<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
-        let results = Locked([T?](repeating: nil, count: count))
-        let failure = Locked<(any Error)?>(nil)
+        let results = NIOLockedValueBox([T?](repeating: nil, count: count))
+        let failure = NIOLockedValueBox<(any Error)?>(nil)
         DispatchQueue.concurrentPerform(iterations: count) { i in
-            guard failure.withLock({ $0 == nil }) else { return }
+            guard failure.withLockedValue({ $0 == nil }) else { return }
             do {
                 let r = try body(i)
-                results.withLock { $0[i] = r }
+                results.withLockedValue { $0[i] = r }
             } catch {
-                failure.withLock { if $0 == nil { $0 = error } }
+                failure.withLockedValue { if $0 == nil { $0 = error } }
             }
         }
-        if let error = failure.withLock({ $0 }) { throw error }
-        return results.withLock { $0.compactMap { $0 } }  // all set: nothing failed
+        if let error = failure.withLockedValue({ $0 }) { throw error }
+        return results.withLockedValue { $0.compactMap { $0 } }  // all set: nothing failed
     }
 
     static func today(_ ms: Int64) -> String {

@@ -1,5 +1,6 @@
 import Envelope
 import Foundation
+import Gate
 import Link
 import SodiumKit
 import Spool
@@ -51,13 +52,14 @@ public struct TopologyUpdateBody: Codable, Sendable, Equatable {
 /// rank, overridden by any real receipt).
 public struct Notices: Sendable {
     public let identity: NodeIdentity
-    public let ingress: Ingress
+    /// The gate its notices pass, like every other envelope.
+    public let gate: CustodyGate
     /// Receipts and notices live this long (ms).
     public var lifetime: Int64 = 30 * 86_400_000
 
-    public init(identity: NodeIdentity, ingress: Ingress) {
+    public init(identity: NodeIdentity, gate: CustodyGate) {
         self.identity = identity
-        self.ingress = ingress
+        self.gate = gate
     }
 
     /// A receipt for `document` (sent by `origin`) with `status`, ready for the spool.
@@ -134,8 +136,8 @@ public struct Notices: Sendable {
             kind: kind, to: origin, key: key, metadata: metadata, now: now, files: files)
         // The same gate as every other envelope: topology, expiry, limits, route (not the
         // signature, made a moment ago with this node's key).
-        try ingress.check(header, now: now, sealedHere: true)
-        let custody = try ingress.custody(for: header, from: "local")
+        try gate.check(header, now: now, sealedHere: true)
+        let custody = try gate.custody(for: header, from: "local")
         return IncomingEnvelope(
             verifier: try ChunkVerifier(header: header, table: table), chunks: header.layout.split(body: body),
             from: "local", custody: custody)

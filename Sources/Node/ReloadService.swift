@@ -61,7 +61,7 @@ struct ReloadService: Service {
             guard bytes != runtime.identity.liveTopology.signed else { return }
             if case .applied = try runtime.operations.topologyUpdater.apply(bytes, from: "operator:SIGHUP") {
                 runtime.topologyChanges.notify()
-                runtime.link.queueSignal.notify()
+                runtime.operations.gate.notify()
             }
         } catch {
             logger.error(

@@ -1,4 +1,5 @@
 import Envelope
+import NIOConcurrencyHelpers
 
 /// Tells the daemon's services that a topology update is in force: the uplink waits on it to
 /// dial a changed parent. A waiter that is cancelled is resumed and forgotten.
@@ -7,11 +8,11 @@ final class TopologyChanges: Sendable {
         var next = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
     }
-    private let state = Locked(State())
+    private let state = NIOLockedValueBox(State())
 
     /// Wakes every waiter.
     func notify() {
-        let waiting = state.withLock { s in
+        let waiting = state.withLockedValue { s in
             defer { s.waiters = [:] }
             return Array(s.waiters.values)
         }
@@ -21,13 +22,13 @@ final class TopologyChanges: Sendable {
     /// Returns once `changed()` is true, checking it after each update.
     func wait(until changed: @Sendable () -> Bool) async {
         while !Task.isCancelled, !changed() {
-            let id = state.withLock { s in
+            let id = state.withLockedValue { s in
                 defer { s.next += 1 }
                 return s.next
             }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
-                    let resumeNow = state.withLock { s -> Bool in
+                    let resumeNow = state.withLockedValue { s -> Bool in
                         if Task.isCancelled { return true }
                         s.waiters[id] = continuation
                         return false
@@ -35,7 +36,7 @@ final class TopologyChanges: Sendable {
                     if resumeNow { continuation.resume() }
                 }
             } onCancel: {
-                let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+                let waiter = state.withLockedValue { $0.waiters.removeValue(forKey: id) }
                 waiter?.resume()
             }
         }

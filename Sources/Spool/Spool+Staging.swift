@@ -43,7 +43,7 @@ extension Spool {
 
     /// Stores chunks `first ..< first + chunks.count` of a staged document, in one transaction.
     /// They are stored as this process's sealer produced them, not hashed again: the signed chunk
-    /// table is built from the sealer's own digests of these bytes (`sealedHere` in `Ingress`
+    /// table is built from the sealer's own digests of these bytes (`sealedHere` in `CustodyGate`
     /// skips the signature check for the same reason). Chunks from peers, files and imports
     /// always go through `appendChunks` or `acceptBatch`, which verify each one.
     public func appendStaged(_ staged: StagedEnvelope, first: Int, chunks: [[UInt8]]) throws {
@@ -67,7 +67,7 @@ extension Spool {
     /// The custody transaction for a staged document, now sealed: its chunks take the envelope's
     /// id (an `UPDATE` of the key column only; SQLite rewrites the first page of each row, not
     /// the chunk bytes), the placeholder goes, and the envelope is accepted as `accept` would.
-    /// The caller has checked the header (`Ingress.check`); the chunk table is checked against
+    /// The caller has checked the header (`CustodyGate.check`); the chunk table is checked against
     /// the signed digest when `verifier` is made.
     public func completeStaged(
         _ staged: StagedEnvelope, as verifier: ChunkVerifier, custody: Custody, now: Int64

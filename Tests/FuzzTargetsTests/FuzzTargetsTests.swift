@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import Envelope
 @testable import FuzzTargets
+import Link
 
 /// The fuzz targets outside libFuzzer: the checked-in corpora and every input that once broke a
 /// target must run clean, and the seeds recorded from the real code must reach past the parsers.
@@ -45,5 +47,26 @@ import Testing
         var envelope = try #require(seeds[.envelope]?.first?.bytes)
         envelope[40] ^= 1
         #expect(throws: Never.self) { try FuzzTarget.envelope.run(envelope) }
+    }
+
+    /// The receiving seeds get envelopes all the way to the custody commit, and the invariants
+    /// can fire: an ACK before the commit, STORED beyond what the spool holds.
+    @Test func inboundSeedsReachTheCommitAndItsChecksCanFire() throws {
+        let seeds = try #require(try FuzzSeeds.make()[.inbound])
+        let committed = try seeds.map { try InboundFuzzer.drive($0.bytes).committed.count }
+        #expect(committed == [1, 2, 1, 0, 1], "\(seeds.map(\.name))")
+        let (sealed, _) = try FuzzFixture.sealDocument(subject: "x", fileBytes: 10, chunkSize: 1024)
+        let verifiers = [sealed.id: try ChunkVerifier(header: sealed.header, table: sealed.table)]
+        #expect(throws: FuzzFinding.self) {
+            try InboundFuzzer.check(.ack([sealed.id]), verifiers: verifiers, spool: .init(), limits: .init())
+        }
+        #expect(throws: FuzzFinding.self) {
+            try InboundFuzzer.check(.stored(sealed.id, 1), verifiers: verifiers, spool: .init(), limits: .init())
+        }
+        var spool = InboundFuzzer.Spool()
+        spool.committed = [sealed.id]
+        #expect(throws: Never.self) {
+            try InboundFuzzer.check(.ack([sealed.id]), verifiers: verifiers, spool: spool, limits: .init())
+        }
     }
 }

@@ -19,13 +19,13 @@ import Topology
                       "--urgency", "hoa-toc", "--file", doc, "--out", dir + "/e.lte")
 
         // The hub takes custody: one entry per district (one copy per next hop), tracked as origin.
-        try lienthong("envelope", "import", dir + "/e.lte", "--home", "\(dir)/net/\(hub)")
+        try lienthong("envelope", "import", dir + "/e.lte", "--home", "\(dir)/net/\(hub)", "--offline")
         var spool = try Spool(path: "\(dir)/net/\(hub)/spool.sqlite")
         let entries = try spool.queueEntries()
         #expect(entries.map(\.peer.rawValue).sorted() == districts.sorted())
         let id = entries[0].envelopeID
         #expect(try spool.tracking(id).count == 6)  // every node below the hub
-        try lienthong("envelope", "import", dir + "/e.lte", "--home", "\(dir)/net/\(hub)")  // duplicate: nothing changes
+        try lienthong("envelope", "import", dir + "/e.lte", "--home", "\(dir)/net/\(hub)", "--offline")  // duplicate: nothing changes
         #expect(try spool.queueEntries().count == 2)
 
         // Operators steer it, by short id prefix.
@@ -55,7 +55,7 @@ import Topology
 
         // A district receiving it from the hub queues it for its communes only, never back up.
         let d = districts[0]
-        try lienthong("envelope", "import", dir + "/e.lte", "--home", "\(dir)/net/\(d)", "--from", hub)
+        try lienthong("envelope", "import", dir + "/e.lte", "--home", "\(dir)/net/\(d)", "--from", hub, "--offline")
         let dspool = try Spool(path: "\(dir)/net/\(d)/spool.sqlite")
         #expect(Set(try dspool.queueEntries().map(\.peer)) == Set(t.children(of: try NodeID(d))))
         #expect(try dspool.inbox().count == 1)  // the district is itself a recipient of the subtree broadcast
@@ -65,7 +65,7 @@ import Topology
         bytes[bytes.count - 100] ^= 1
         try bytes.write(to: URL(fileURLWithPath: dir + "/bad.lte"))
         let c = t.children(of: try NodeID(d))[0].rawValue
-        #expect(errorText { try lienthong("envelope", "import", dir + "/bad.lte", "--home", "\(dir)/net/\(c)", "--from", d) }?.contains("SPOOL-CHUNK-REJECTED") == true)
+        #expect(errorText { try lienthong("envelope", "import", dir + "/bad.lte", "--home", "\(dir)/net/\(c)", "--from", d, "--offline") }?.contains("SPOOL-CHUNK-REJECTED") == true)
         #expect(try Spool(path: "\(dir)/net/\(c)/spool.sqlite").inbox().isEmpty)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Gate
 import Testing
 import Envelope
 import SodiumKit
@@ -41,7 +42,7 @@ import Wire
         func reason(_ body: () throws -> Void) -> RefusalReason? {
             do { try body(); return nil } catch let e as IngressError { return e.reason } catch { return nil }
         }
-        let gate = Ingress(me: district, topology: net.topology, spool: try net.spool(district))
+        let gate = CustodyGate(me: district, topology: net.topology, spool: try net.spool(district))
         let forgedAsMe = try header(origin: district, signer: SigningKeyPair(), createdAt: now)
         let forgedAsHub = try header(origin: hub, signer: SigningKeyPair(), createdAt: now)
         #expect(reason { try gate.check(forgedAsMe, now: now) } == .badSignature)  // from a peer or a file

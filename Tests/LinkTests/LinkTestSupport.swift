@@ -1,4 +1,5 @@
 import Foundation
+import Gate
 import Logging
 import NIOCore
 import NIOPosix
@@ -107,11 +108,11 @@ final class LinkTestNet: @unchecked Sendable {
         let sealed = try EnvelopeSealer.seal(params, signer: signing[origin]!, payloadSize: UInt64(size), source: MemorySource(Sodium.randomBytes(size)), body: body)
         let layout = sealed.header.layout
         let chunks = layout.split(body: body.bytes)
-        let ingress = Ingress(me: origin, topology: topology, spool: try spool(origin))
-        try ingress.check(sealed.header, now: now)
+        let gate = CustodyGate(me: origin, topology: topology, spool: try spool(origin), signal: signal(origin))
+        try gate.check(sealed.header, now: now)
         let incoming = IncomingEnvelope(verifier: try ChunkVerifier(header: sealed.header, table: sealed.table), chunks: chunks, from: "local",
-                                        custody: try ingress.custody(for: sealed.header, from: "local"))
-        _ = try signal(origin).accept([incoming], now: now, spool: try spool(origin), logger: nil)
+                                        custody: try gate.custody(for: sealed.header, from: "local"))
+        try gate.accept([incoming], now: now)
         return sealed.id
     }
 

@@ -39,7 +39,7 @@ import Spool
         params.chunkSize = 16 << 10
         let file = net.dir + "/doc.lte"
         let sealed = try EnvelopeFile.seal(params, signer: sender.signingKeys, payloadSize: encoder.totalSize, source: encoder, to: file)
-        _ = try net.cli(commune21, "envelope", "import", file)
+        _ = try net.cli(commune21, "envelope", "import", file, "--offline")
 
         let spool = try Spool(path: receiver.home.spoolPath)
         let head = try #require(try spool.storedHeads([sealed.id], maxBodyBytes: 1 << 20)[sealed.id])
@@ -69,7 +69,7 @@ import Spool
         let otherFile = net.dir + "/other.lte"
         let otherEncoder = try PayloadEncoder(kind: .document, metadata: Array(try JSONEncoder().encode(metadata)), files: [])
         let other = try EnvelopeFile.seal(params, signer: sender.signingKeys, payloadSize: otherEncoder.totalSize, source: otherEncoder, to: otherFile)
-        _ = try net.cli(commune21, "envelope", "import", otherFile)
+        _ = try net.cli(commune21, "envelope", "import", otherFile, "--offline")
         let otherHead = try #require(try spool.storedHeads([other.id], maxBodyBytes: 1 << 20)[other.id])
         let viaOther = Collect(stopAfterMetadata: false)
         try DeliveredEnvelope.open(sealed.id, spool: spool, identity: receiver, into: viaOther, checkExpiry: false, head: otherHead)

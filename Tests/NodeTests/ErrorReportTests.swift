@@ -2,7 +2,7 @@ import Control
 import Diagnostics
 import EdXML
 import Envelope
-import Link
+import Gate
 import Node
 import SodiumKit
 import Spool

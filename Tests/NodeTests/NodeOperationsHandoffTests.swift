@@ -1,4 +1,5 @@
 import Foundation
+@testable import Gate
 import Testing
 import Control
 import Envelope

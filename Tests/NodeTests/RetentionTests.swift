@@ -1,6 +1,7 @@
 import Control
 import Envelope
 import Foundation
+import Gate
 import Node
 import Link
 import Spool

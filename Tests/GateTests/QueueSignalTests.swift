@@ -1,26 +1,26 @@
 import Foundation
+@testable import Gate
 import Testing
 import Envelope
 import Spool
-@testable import Link
+
 
 /// Hints of Hỏa tốc envelopes to a live session (no network: sessions are stand-ins that
 /// register a box, as `LinkSession.run` does). A hint is a copy in memory: the entry is ready in
 /// the spool whatever happens to it.
 @Suite struct QueueSignalTests {
-    let district = LinkTestNet.district, other = LinkTestNet.otherDistrict
+    let district = GateTestNet.district, other = GateTestNet.otherDistrict
 
     /// An envelope in the hub's spool for a commune behind each district, and the hub's custody for it.
-    func envelope(_ net: LinkTestNet, urgency: Urgency) throws -> (EnvelopeHeader, ChunkTable, Custody) {
-        let id = try net.send(from: LinkTestNet.hub, to: [LinkTestNet.commune, node("000.02.01.H27")], size: 4096, urgency: urgency)
-        let stored = try #require(try net.spool(LinkTestNet.hub).storedEnvelope(id))
-        let custody = try Ingress(me: LinkTestNet.hub, topology: net.topology, spool: net.spool(LinkTestNet.hub)).custody(for: stored.header, from: "local")
+    func envelope(_ net: GateTestNet, urgency: Urgency) throws -> (EnvelopeHeader, ChunkTable, Custody) {
+        let id = try net.send(from: GateTestNet.hub, to: [GateTestNet.commune, GateTestNet.otherCommune], size: 4096, urgency: urgency)
+        let stored = try #require(try net.spool(GateTestNet.hub).storedEnvelope(id))
+        let custody = try CustodyGate(me: GateTestNet.hub, topology: net.topology, spool: net.spool(GateTestNet.hub)).custody(for: stored.header, from: "local")
         return (stored.header, stored.table, custody)
     }
 
     @Test func onlyHoaTocEnvelopesAreHintedAndOnlyToPeersWithALiveSession() throws {
-        let net = try LinkTestNet()
-        defer { net.shutdown() }
+        let net = try GateTestNet()
         let signal = QueueSignal()
         let owner = NSObject(), box = HintBox()
         signal.register(owner, peer: district, hints: box) {}
@@ -39,19 +39,18 @@ import Spool
     }
 
     @Test func theHintIsTheEntryAsTheCustodyTransactionWroteItAndWakesOnlyThatSender() throws {
-        let net = try LinkTestNet()
-        defer { net.shutdown() }
+        let net = try GateTestNet()
         let signal = QueueSignal()
         let woken = Counter(), notified = Counter()
-        let owner = NSObject(), box = HintBox { woken.value.wrappingAdd(1, ordering: .relaxed) }
-        signal.register(owner, peer: district, hints: box) { notified.value.wrappingAdd(1, ordering: .relaxed) }
+        let owner = NSObject(), box = HintBox { woken.add() }
+        signal.register(owner, peer: district, hints: box) { notified.add() }
         let (header, table, custody) = try envelope(net, urgency: .hoaTocHenGio)
-        let row = try #require(try net.spool(LinkTestNet.hub).queueEntries(peer: district, envelope: header.id).first)
+        let row = try #require(try net.spool(GateTestNet.hub).queueEntries(peer: district, envelope: header.id).first)
         #expect(row.state == .ready && row.attempts == 0)
         _ = signal.hint(header, table, custody, now: row.enqueuedAt)
         let taken = box.takeAll()
         // The sender is woken, but not told the queue changed (that would make it claim).
-        #expect(taken.count == 1 && woken.value.load(ordering: .relaxed) == 1 && notified.value.load(ordering: .relaxed) == 0)
+        #expect(taken.count == 1 && woken.count == 1 && notified.count == 0)
         let h = try #require(taken.first)
         #expect(h.header.id == header.id && h.table == table)
         #expect(h.entry == row)
@@ -59,8 +58,7 @@ import Spool
     }
 
     @Test func aClosedBoxTakesNoHintAndTheNextSessionGetsTheNextOnes() throws {
-        let net = try LinkTestNet()
-        defer { net.shutdown() }
+        let net = try GateTestNet()
         let signal = QueueSignal()
         let old = NSObject(), oldBox = HintBox()
         signal.register(old, peer: district, hints: oldBox) {}
@@ -72,7 +70,7 @@ import Spool
         // still ready in the spool); the new one registers before the old is gone.
         oldBox.close()
         #expect(oldBox.takeAll().isEmpty)
-        #expect(try net.spool(LinkTestNet.hub).queueEntries(peer: district, envelope: header.id).map(\.state) == [.ready])
+        #expect(try net.spool(GateTestNet.hub).queueEntries(peer: district, envelope: header.id).map(\.state) == [.ready])
         let new = NSObject(), newBox = HintBox()
         signal.register(new, peer: district, hints: newBox) {}
         #expect(signal.hint(header, table, only, now: 2))
@@ -82,8 +80,7 @@ import Spool
     }
 
     @Test func aFullBoxTakesNoMore() throws {
-        let net = try LinkTestNet()
-        defer { net.shutdown() }
+        let net = try GateTestNet()
         let signal = QueueSignal()
         let owner = NSObject(), box = HintBox(capacity: 4)
         signal.register(owner, peer: district, hints: box) {}

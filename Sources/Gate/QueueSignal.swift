@@ -1,5 +1,4 @@
 import Envelope
-import Logging
 import NIOConcurrencyHelpers
 import Spool
 
@@ -19,7 +18,7 @@ import Spool
 /// session has claimed meanwhile is not offered twice (`OutboundState.offered`). A full or closed
 /// box takes no hint, and the senders are woken to claim instead.
 ///
-/// Security note: only envelopes that passed the ingress gate and were committed are hinted, each
+/// Security note: only envelopes that passed the custody gate (`CustodyGate.commit`) and were committed are hinted, each
 /// only to a session with the next hop its custody names.
 public final class QueueSignal: Sendable {
     private struct Session {
@@ -31,48 +30,22 @@ public final class QueueSignal: Sendable {
 
     public init() {}
 
-    func register(_ owner: AnyObject, peer: NodeID, hints: HintBox, _ wake: @escaping @Sendable () -> Void) {
+    package func register(_ owner: AnyObject, peer: NodeID, hints: HintBox, _ wake: @escaping @Sendable () -> Void) {
         sessions.withLockedValue { $0[ObjectIdentifier(owner)] = Session(peer: peer, wake: wake, hints: hints) }
     }
-    func unregister(_ owner: AnyObject) { sessions.withLockedValue { $0[ObjectIdentifier(owner)] = nil } }
+    package func unregister(_ owner: AnyObject) { sessions.withLockedValue { $0[ObjectIdentifier(owner)] = nil } }
 
     /// Sessions registered now (for tests and diagnostics).
-    var liveSessionCount: Int { sessions.withLockedValue { $0.count } }
+    package var liveSessionCount: Int { sessions.withLockedValue { $0.count } }
 
     /// Something was enqueued: every sender looks at its queue now.
     public func notify() {
         for s in sessions.withLockedValue({ Array($0.values) }) { s.wake() }
     }
 
-    /// A custody transaction, start to end: every commit that routes envelopes onwards (a link's,
-    /// a local `send`'s) goes through here. Runs `transaction`, then hints each accepted Hỏa tốc
-    /// envelope's entries to the live sessions of their next hops and wakes the senders that must
-    /// claim the rest. Blocking (spool writes): run it where spool transactions run.
-    public func commit(
-        _ envelopes: [(header: EnvelopeHeader, table: ChunkTable, custody: Custody)], now: Int64, spool: Spool,
-        logger: Logger?,
-        _ transaction: ([Custody]) throws -> [AcceptResult]
-    ) throws -> [AcceptResult] {
-        let results = try transaction(envelopes.map(\.custody))
-        var wake = false
-        for (e, result) in zip(envelopes, results) where result == .accepted && !e.custody.nextHops.isEmpty {
-            if !hint(e.header, e.table, e.custody, now: now) { wake = true }
-        }
-        if wake { notify() }
-        return results
-    }
-
-    /// `commit` for whole envelopes (`Spool.acceptBatch`).
-    public func accept(_ batch: [IncomingEnvelope], now: Int64, spool: Spool, logger: Logger?) throws -> [AcceptResult]
-    {
-        try commit(batch.map { ($0.header, $0.verifier.table, $0.custody) }, now: now, spool: spool, logger: logger) {
-            _ in try spool.acceptBatch(batch, now: now)
-        }
-    }
-
     /// Hints a committed envelope's entries to the live sessions of its next hops, if it is Hỏa
     /// tốc. Returns whether every next hop's sender has one (none needs waking to claim).
-    func hint(_ header: EnvelopeHeader, _ table: ChunkTable, _ custody: Custody, now: Int64) -> Bool {
+    package func hint(_ header: EnvelopeHeader, _ table: ChunkTable, _ custody: Custody, now: Int64) -> Bool {
         guard header.urgency.rank == Urgency.hoaToc.rank else { return false }
         let live = sessions.withLockedValue { Array($0.values) }
         var all = true
@@ -94,29 +67,29 @@ public final class QueueSignal: Sendable {
 }
 
 /// A queue entry a session may offer without claiming it, with what the session offers.
-struct Hint: Sendable {
-    let entry: QueueEntry
-    let header: EnvelopeHeader
-    let table: ChunkTable
+package struct Hint: Sendable {
+    package let entry: QueueEntry
+    package let header: EnvelopeHeader
+    package let table: ChunkTable
 }
 
 /// A session's hints not yet offered, and the wake-up of its sender. Closed when the session ends.
-final class HintBox: Sendable {
+package final class HintBox: Sendable {
     /// More hints than this waiting means the session is not keeping up: further entries are
     /// claimed in order instead.
-    static let defaultCapacity = 64
-    let capacity: Int
+    package static let defaultCapacity = 64
+    package let capacity: Int
     private let state = NIOLockedValueBox<(open: Bool, items: [Hint])>((true, []))
     /// Wakes the session's sender only (a hint needs no claim).
-    let wake: @Sendable () -> Void
+    package let wake: @Sendable () -> Void
 
-    init(capacity: Int = HintBox.defaultCapacity, wake: @escaping @Sendable () -> Void = {}) {
+    package init(capacity: Int = HintBox.defaultCapacity, wake: @escaping @Sendable () -> Void = {}) {
         self.capacity = capacity
         self.wake = wake
     }
 
     /// Takes a hint; false (nothing kept) if the box is closed or full.
-    func put(_ hint: Hint) -> Bool {
+    package func put(_ hint: Hint) -> Bool {
         let taken = state.withLockedValue { s in
             guard s.open, s.items.count < capacity else { return false }
             s.items.append(hint)
@@ -126,14 +99,14 @@ final class HintBox: Sendable {
         return taken
     }
 
-    func takeAll() -> [Hint] {
+    package func takeAll() -> [Hint] {
         state.withLockedValue { s in
             defer { s.items = [] }
             return s.items
         }
     }
 
-    func close() {
+    package func close() {
         state.withLockedValue {
             $0.open = false
             $0.items = []

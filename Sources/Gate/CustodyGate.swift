@@ -1,43 +1,61 @@
 import Diagnostics
 import Envelope
 import Foundation
+import Logging
 import SodiumKit
 import Spool
 import Topology
 import Wire
 
-/// The checks every envelope passes before the spool takes custody of it, and the routing that
-/// decides where it goes: one queue entry per next hop on the tree, or the inbox.
+/// The one way into this node's queue (after Postfix): the checks every envelope passes, the
+/// routing that decides where it goes (one queue entry per next hop on the tree, the inbox, or
+/// both), the custody transaction, and the wake-up of the senders that must carry it on.
 ///
-/// Link sessions and the CLI's `envelope import` use this one gate (after Postfix: one way into
-/// the queue).
+/// Every source of envelopes goes through one `CustodyGate`: link sessions (`check` when an offer
+/// arrives, `commit` when it is complete), local sends and notices (`accept`), `envelope import`
+/// (`acceptFile`), and the desk's API. `commit` is the entry point into the queue; the others
+/// are `commit` with the transaction they need.
 ///
 /// Security note: everything here is untrusted until checked: the header is parsed under size
 /// limits, its signature is checked against the origin's key pinned in the topology, every
 /// recipient must be in the topology, and every chunk is verified (by the spool) before it is
-/// stored. Nothing is acknowledged before the spool's custody transaction has committed.
-public struct Ingress: Sendable {
+/// stored. Nothing is acknowledged before the spool's custody transaction has committed, and only
+/// committed envelopes are hinted to sessions (`QueueSignal`). It must never route an envelope
+/// back to the neighbour it came from.
+public struct CustodyGate: Sendable {
     public let me: NodeID
     /// The topology in force, read at every check: an applied update routes the next envelope.
     public let live: LiveTopology
     public let spool: Spool
     public var limits: EnvelopeLimits
+    /// The running node's sessions, woken and hinted after each commit; nil offline (a CLI on a
+    /// stopped node's spool: the daemon claims everything when it starts).
+    public let signal: QueueSignal?
+    public let logger: Logger?
 
     public var topology: Topology { live.current }
 
-    public init(me: NodeID, topology: Topology, spool: Spool, limits: EnvelopeLimits = .default) {
-        self.init(me: me, live: LiveTopology(topology), spool: spool, limits: limits)
+    public init(
+        me: NodeID, topology: Topology, spool: Spool, limits: EnvelopeLimits = .default, signal: QueueSignal? = nil,
+        logger: Logger? = nil
+    ) {
+        self.init(me: me, live: LiveTopology(topology), spool: spool, limits: limits, signal: signal, logger: logger)
     }
 
-    public init(me: NodeID, live: LiveTopology, spool: Spool, limits: EnvelopeLimits = .default) {
+    public init(
+        me: NodeID, live: LiveTopology, spool: Spool, limits: EnvelopeLimits = .default, signal: QueueSignal? = nil,
+        logger: Logger? = nil
+    ) {
         self.me = me
         self.live = live
         self.spool = spool
         self.limits = limits
+        self.signal = signal
+        self.logger = logger
     }
 
     /// The limits with the network's longest lifetime (`maxLifetimeDays`) in force.
-    var limitsNow: EnvelopeLimits {
+    public var limitsNow: EnvelopeLimits {
         var l = limits
         if let days = topology.maxLifetimeDays { l.maxLifetimeMs = Int64(days) * 86_400_000 }
         return l
@@ -115,6 +133,37 @@ public struct Ingress: Sendable {
             nextHops: hops, deliverLocally: plan.local, trackAsOrigin: header.origin == me && header.kind == .document)
     }
 
+    /// The custody transaction, start to end: the entry point into the queue. Runs `transaction`
+    /// (which writes the envelopes' queue entries and inbox rows with the custodies it is given),
+    /// then points the live sessions of each accepted Hỏa tốc envelope's next hops at it and wakes
+    /// the senders that must claim the rest. Blocking (spool writes): run it where spool
+    /// transactions run. The envelopes must have passed `check` and got their `custody` here.
+    public func commit(
+        _ envelopes: [(header: EnvelopeHeader, table: ChunkTable, custody: Custody)], now: Int64,
+        _ transaction: ([Custody]) throws -> [AcceptResult]
+    ) throws -> [AcceptResult] {
+        let results = try transaction(envelopes.map(\.custody))
+        guard let signal else { return results }
+        var wake = false
+        for (e, result) in zip(envelopes, results) where result == .accepted && !e.custody.nextHops.isEmpty {
+            if !signal.hint(e.header, e.table, e.custody, now: now) { wake = true }
+        }
+        if wake { signal.notify() }
+        return results
+    }
+
+    /// `commit` for whole envelopes (checked, with their custody): one transaction for the batch.
+    @discardableResult
+    public func accept(_ batch: [IncomingEnvelope], now: Int64) throws -> [AcceptResult] {
+        try commit(batch.map { ($0.header, $0.verifier.table, $0.custody) }, now: now) { _ in
+            try spool.acceptBatch(batch, now: now)
+        }
+    }
+
+    /// Queue entries changed outside a custody transaction (an operator's release, a receipt
+    /// settled, a topology applied): every sender looks at its queue now.
+    public func notify() { signal?.notify() }
+
     /// Checks and stores an envelope file (header ‖ table ‖ body), chunk by chunk, then runs the
     /// custody transaction. Resumes a partial copy left by an interrupted import.
     public func acceptFile(_ path: String, from: String, now: Int64) throws -> (EnvelopeHeader, AcceptResult, Custody) {
@@ -139,7 +188,10 @@ public struct Ingress: Sendable {
                 batch.removeAll(keepingCapacity: true)
             }
         }
-        return (header, try spool.complete(header.id, custody: custody, now: now), custody)
+        let result = try commit([(header, verifier.table, custody)], now: now) { custodies in
+            [try spool.complete(header.id, custody: custodies[0], now: now)]
+        }[0]
+        return (header, result, custody)
     }
 }
 

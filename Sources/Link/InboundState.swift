@@ -129,7 +129,7 @@ package struct InboundState {
             // Never kept, never forwarded. An index out of range is not asked for (an honest
             // sender never sends one, and would take the request for a protocol error).
             let actions = rejected(id, at: index, ask: inRange)
-            if case .refuse = actions.first { offers[id] = nil }
+            if case .refuse = actions.first { forget(id) }
             return actions
         }
         chunkBytesReceived += UInt64(data.count)
@@ -140,7 +140,7 @@ package struct InboundState {
             offers[id]?.small = chunks
             return []
         }
-        offers[id] = nil
+        forget(id)
         return [
             .commitSmall(IncomingEnvelope(verifier: entry.verifier, chunks: chunks, from: peer, custody: entry.custody))
         ]
@@ -165,8 +165,7 @@ package struct InboundState {
         let id = verifier.header.id
         switch result {
         case .duplicate:
-            offers[id] = nil
-            large[id] = nil
+            forget(id)
             return [.have(id)]
         case .resume(let k):
             large[id] = Large(verifier: verifier, custody: custody, next: k)
@@ -176,8 +175,7 @@ package struct InboundState {
 
     /// A spool step for `id` failed (begin, append, complete): refuse it and forget it.
     package mutating func failed(_ id: EnvelopeID, _ reason: RefusalReason, _ text: String) -> [Action] {
-        offers[id] = nil
-        large[id] = nil
+        forget(id)
         return [.refuse(id, reason, text)]
     }
 
@@ -201,10 +199,7 @@ package struct InboundState {
         guard large[id] != nil else { return [] }
         large[id]?.next = have
         let again = rejected(id, at: have, ask: true)
-        if case .refuse = again.first {
-            large[id] = nil
-            offers[id] = nil
-        }
+        if case .refuse = again.first { forget(id) }
         return [.stored(id, have)] + again
     }
 
@@ -215,8 +210,7 @@ package struct InboundState {
 
     /// The custody transaction committed (or found a duplicate): acknowledge.
     package mutating func completed(_ id: EnvelopeID) -> [Action] {
-        large[id] = nil
-        offers[id] = nil
+        forget(id)
         return [.ack([id])]
     }
 
@@ -255,6 +249,14 @@ package struct InboundState {
     }
 
     // MARK: - Private
+
+    /// The envelope is finished here (committed, a duplicate, or refused): nothing of it is kept,
+    /// so what a peer makes this session remember is bounded by what it has in progress.
+    private mutating func forget(_ id: EnvelopeID) {
+        offers[id] = nil
+        large[id] = nil
+        rejections[id] = nil
+    }
 
     /// Counts a failed verification: asks again (when `ask`) or, past the limit, refuses.
     private mutating func rejected(_ id: EnvelopeID, at index: Int, ask: Bool) -> [Action] {

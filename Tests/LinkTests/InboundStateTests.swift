@@ -63,6 +63,10 @@ import Wire
         #expect(describe(s.chunk(id, 0, bad)) == ["refuse temporaryFailure"])
         #expect(s.inProgress == 0)
         #expect(describe(s.chunk(id, 0, chunks[0])).isEmpty)  // forgotten
+        // Offered again (after the sender's backoff): forgotten means its count starts over.
+        _ = s.offer(v, custody: custody)
+        #expect(describe(s.chunk(id, 0, bad)) == ["askAgain 0"])
+        #expect(describe(s.chunk(id, 0, chunks[0])).count == 1)  // whole: committed
     }
 
     @Test func aLargeEnvelopeIsBegunAppendedInRunsAndCompleted() throws {

@@ -36,7 +36,8 @@ struct DeskOutgoingPages {
                 "label": "Tất cả cơ quan",
             ],
         ]
-        for n in t.nodes where n.level == .district || (n.level == .province && t.hasChildren(n.id)) {
+        // Retired units (merged into others) are not offered: their successors are.
+        for n in t.nodes where !n.isRetired && (n.level == .district || (n.level == .province && t.hasChildren(n.id))) {
             groups.append(["value": "subtree:\(n.id.rawValue)", "label": "\(n.name) và các cơ quan trực thuộc"])
             if n.level == .district {
                 groups.append(["value": "children:\(n.id.rawValue)", "label": "Các xã của \(n.name)"])
@@ -46,7 +47,7 @@ struct DeskOutgoingPages {
         var agencies: [[String: String]] = []
         var stack = [t.root.id]
         while let id = stack.popLast() {
-            if let n = t[id], id != me {
+            if let n = t[id], id != me, !n.isRetired {
                 agencies.append(["id": id.rawValue, "name": n.name, "level": n.level.rawValue])
             }
             stack.append(contentsOf: t.children(of: id).reversed())
@@ -60,19 +61,22 @@ struct DeskOutgoingPages {
             ], context: context)
     }
 
-    /// Recipients from the ticked agencies and the chosen group, without this node.
+    /// Recipients from the ticked agencies and the chosen group, without this node. A group means
+    /// the units that exist now: retired ones (merged into others) are left to their successors.
     func recipients(_ fields: FormFields) throws -> [String] {
         var ids = Set(fields.all("to"))
         if let group = fields["nhom"], !group.isEmpty {
             let t = topology
             let parts = group.split(separator: ":", maxSplits: 1).map(String.init)
+            let members: [TopologyNode]
             switch (parts.first, parts.count > 1 ? try? NodeID(parts[1]) : nil) {
-            case ("all", _): ids.formUnion(t.nodes.map(\.id.rawValue))
-            case ("level", _): ids.formUnion(t.nodes.filter { $0.level.rawValue == parts.last }.map(\.id.rawValue))
-            case ("subtree", let id?): ids.formUnion(t.subtree(of: id).map(\.rawValue))
-            case ("children", let id?): ids.formUnion(t.children(of: id).map(\.rawValue))
+            case ("all", _): members = t.nodes
+            case ("level", _): members = t.nodes.filter { $0.level.rawValue == parts.last }
+            case ("subtree", let id?): members = t.subtree(of: id).compactMap { t[$0] }
+            case ("children", let id?): members = t.children(of: id).compactMap { t[$0] }
             default: throw DeskError(.badRequest, "unknown recipient group", vi: "Nhóm nơi nhận không hợp lệ.")
             }
+            ids.formUnion(members.filter { !$0.isRetired }.map(\.id.rawValue))
         }
         ids.remove(me.rawValue)
         return ids.sorted()

@@ -32,6 +32,9 @@ public struct CustodyGate: Sendable {
     /// stopped node's spool: the daemon claims everything when it starts).
     public let signal: QueueSignal?
     public let logger: Logger?
+    /// The retired units whose encryption keys this node holds (`keys adopt`): as their
+    /// successor it opens and answers for what is addressed to them.
+    public var adoptedKeys: Set<NodeID> = []
 
     public var topology: Topology { live.current }
 
@@ -128,6 +131,21 @@ public struct CustodyGate: Sendable {
                     "envelope \(header.id.hex.prefix(16))… from \(peer) has no recipient on this side of the tree")
             }
             hops[peer] = nil
+        }
+        if plan.local, header.kind == .document, !header.recipientIDs.contains(me) {
+            // Here only as the successor of retired units: without one of their keys it could
+            // not open it. Refused for now (the neighbour keeps it and retries), never lost.
+            // (A receipt for a retired unit's own sending is let in: its tracking went with it.)
+            let retired = header.recipientIDs.filter { topology.successor(of: $0) == me }
+            guard retired.contains(where: adoptedKeys.contains) else {
+                throw IngressError(
+                    .unknownRecipient,
+                    """
+                    envelope \(header.id.hex.prefix(16))… is for \(retired.map(\.rawValue).joined(separator: ",")), \
+                    merged into this node, whose encryption key this node does not hold; adopt it with \
+                    `lienthong keys adopt --from RETIRED-HOME` and restart
+                    """)
+            }
         }
         return Custody(
             nextHops: hops, deliverLocally: plan.local, trackAsOrigin: header.origin == me && header.kind == .document)

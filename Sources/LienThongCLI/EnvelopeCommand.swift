@@ -260,7 +260,7 @@ enum RecipientSelection {
         case (nil, let root?):
             let id = try NodeID(root)
             guard topology[id] != nil else { throw CLIError(.recipientUnknown, "node \(id) is not in the topology") }
-            let below = topology.descendants(of: id)
+            let below = topology.descendants(of: id).filter { topology[$0]?.isRetired != true }
             guard !below.isEmpty else { throw CLIError(.recipientEmpty, "node \(id) has no nodes below it") }
             return below.sorted()
         }

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import Node
 import SodiumKit
+import Topology
 
 /// `lienthong keys …`: the node's public keys.
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Show this node's public keys.",
-        subcommands: [Show.self])
+        abstract: "Show this node's public keys; adopt a retired unit's encryption key.",
+        subcommands: [Show.self, Adopt.self])
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -40,6 +41,69 @@ struct KeysCommand: ParsableCommand {
                 print("Encryption key (X25519):  \(Base64.encode(box.publicKey.bytes))")
                 print("  fingerprint             \(box.publicKey.fingerprint)")
             }
+        }
+    }
+}
+
+extension KeysCommand {
+    /// `lienthong keys adopt --from RETIRED-HOME`: the successor of a merged unit takes its
+    /// encryption key, so what was (and still is) sealed to it opens here.
+    struct Adopt: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take the encryption key of a unit that will be merged into this node.",
+            discussion: """
+                Run it on the successor before the authority publishes the topology in which the \
+                retired unit has "mergedInto": this node. The key is checked against the topology in \
+                force, copied into keys/adopted/ (0600) and used after the node restarts. The retired \
+                unit's signing key is not taken: it signs nothing after the merge.
+                """)
+
+        @OptionGroup var home: HomeOptions
+        @Option(help: "The retired unit's node home (or a copy of it, with keys/box.key).")
+        var from: String
+
+        func run() throws {
+            let (h, config) = try NodeHome.open(home.home)
+            let (retired, retiredConfig) = try NodeHome.open(from)
+            let id = retiredConfig.node
+            guard id != config.node else {
+                throw CLIError(.keysAdopt, "\(from) is this node's own home; give the retired unit's home")
+            }
+            let keys = try BoxKeyPair(keyFile: retired.boxKeyPath)
+            let topology = try NodeIdentity.loadSigned(h.topologyPath, pinned: try pinned(h)).topology
+            guard let node = topology[id] else {
+                throw CLIError(
+                    .keysAdopt, "\(id) is not in this node's topology (version \(topology.version)); nothing adopted")
+            }
+            guard node.encryptionKey == keys.publicKey else {
+                throw CLIError(
+                    .keysAdopt,
+                    """
+                    the key in \(retired.boxKeyPath) is not the encryption key the topology pins for \(id); \
+                    nothing adopted. Check that \(from) is that unit's home
+                    """)
+            }
+            try FileManager.default.createDirectory(atPath: h.adoptedKeysPath, withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: h.adoptedKeysPath)
+            let path = h.adoptedKeysPath + "/\(id).box.key"
+            guard !FileManager.default.fileExists(atPath: path) else {
+                print("\(id)'s encryption key is already adopted (\(path))")
+                return
+            }
+            try keys.write(to: path)
+            print(
+                """
+                adopted the encryption key of \(id) (\(node.name)), fingerprint \(keys.publicKey.fingerprint)
+                restart this node (systemctl restart lienthong) so that, once \(id) is merged into it, it opens \
+                and answers for what is sealed to \(id)
+                """)
+        }
+
+        private func pinned(_ h: NodeHome) throws -> SigningPublicKey {
+            guard let key = try h.pinnedAuthority() else {
+                throw CLIError(.keysAdopt, "\(h.path) pins no topology authority; pin one first (docs/TOPOLOGY.md)")
+            }
+            return key
         }
     }
 }

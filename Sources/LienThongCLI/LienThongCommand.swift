@@ -54,6 +54,7 @@ struct CLIError: Error, CustomStringConvertible, LienThongError {
         case authorityMissing = "AUTHORITY-MISSING"
         case controlUnexpected = "CONTROL-UNEXPECTED"
         case initUnknownNode = "INIT-UNKNOWN-NODE"
+        case keysAdopt = "KEYS-ADOPT"
         case inspectUnknownOrigin = "INSPECT-UNKNOWN-ORIGIN"
         case openUnknownOrigin = "OPEN-UNKNOWN-ORIGIN"
         case provisionNotEmpty = "PROVISION-NOT-EMPTY"

@@ -18,7 +18,7 @@ public struct LinkContext: Sendable {
     public var topology: Topology { live.current }
     public let spool: Spool
     /// The one way into the queue: checks at offer time, the custody commit when complete.
-    public let gate: CustodyGate
+    public var gate: CustodyGate
     /// Spool transactions (blocking SQLite calls with fsync) run here, not on event loops.
     public let blockingPool: NIOThreadPool
     public let configuration: LinkConfiguration

@@ -31,6 +31,8 @@ public struct NodeHome: Sendable {
     public var signingKeyPath: String { path + "/keys/sign.key" }
     public var boxKeyPath: String { path + "/keys/box.key" }
     public var publicKeysPath: String { path + "/keys/public.json" }
+    /// Encryption keys of retired units this node answers for (`keys adopt`), one `ID.box.key` each.
+    public var adoptedKeysPath: String { path + "/keys/adopted" }
 
     /// Creates a new home with fresh keys. Refuses a directory that already holds a node.
     @discardableResult

@@ -18,6 +18,9 @@ public struct NodeIdentity: Sendable {
     public let settings: NodeSettings
     public let signingKeys: SigningKeyPair
     public let boxKeys: BoxKeyPair
+    /// The encryption keys of retired units merged into this node (`keys adopt`), by their id:
+    /// what was sealed to them opens here.
+    public let adoptedBoxKeys: [NodeID: BoxKeyPair]
 
     /// The topology in force now.
     public var topology: Topology { liveTopology.current }
@@ -47,6 +50,7 @@ public struct NodeIdentity: Sendable {
         }
         signingKeys = try SigningKeyPair(keyFile: home.signingKeyPath)
         boxKeys = try BoxKeyPair(keyFile: home.boxKeyPath)
+        adoptedBoxKeys = try Self.loadAdopted(home.adoptedKeysPath)
         guard topology[id]?.signingKey == nil || topology[id]?.signingKey == signingKeys.publicKey else {
             throw NodeError(
                 .homeKeyMismatch,
@@ -56,6 +60,28 @@ public struct NodeIdentity: Sendable {
                 """
             )
         }
+    }
+
+    /// The keys in `keys/adopted/` (`ID.box.key`, 0600 like the node's own); none when absent.
+    static func loadAdopted(_ dir: String) throws -> [NodeID: BoxKeyPair] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [:] }
+        var keys: [NodeID: BoxKeyPair] = [:]
+        for name in names.sorted() where name.hasSuffix(".box.key") {
+            let id = try NodeID(String(name.dropLast(".box.key".count)))
+            keys[id] = try BoxKeyPair(keyFile: dir + "/" + name)
+        }
+        return keys
+    }
+
+    /// The recipient this node opens `header` as, with its key: itself when it is named, else a
+    /// retired unit merged into it whose key it adopted; nil when it can open it as neither.
+    public func recipientKeys(for header: EnvelopeHeader) -> (NodeID, BoxKeyPair)? {
+        let named = header.recipientIDs
+        if named.contains(id) { return (id, boxKeys) }
+        for r in named where topology.successor(of: r) == id {
+            if let keys = adoptedBoxKeys[r] { return (r, keys) }
+        }
+        return nil
     }
 
     /// A signed topology file checked against the pinned authority, the file named in errors.

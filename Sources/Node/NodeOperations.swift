@@ -48,9 +48,11 @@ public struct NodeOperations: Sendable {
     ) {
         self.identity = identity
         self.spool = spool
-        self.gate = CustodyGate(
+        var gate = CustodyGate(
             me: identity.id, live: identity.liveTopology, spool: spool, limits: limits, signal: queueSignal,
             logger: logger)
+        gate.adoptedKeys = Set(identity.adoptedBoxKeys.keys)
+        self.gate = gate
         self.notices = Notices(identity: identity, gate: gate)
         self.monitor = monitor
         self.startedAt = startedAt

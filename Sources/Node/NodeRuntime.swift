@@ -53,10 +53,12 @@ public struct NodeRuntime: Sendable {
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
         self.identity = identity
         self.spool = spool
-        self.link = LinkContext(
+        var link = LinkContext(
             me: identity.id, keys: identity.signingKeys, live: identity.liveTopology, spool: spool,
             blockingPool: blockingPool, configuration: identity.settings.link, logger: logger,
             monitor: monitor, clock: clock)
+        link.gate.adoptedKeys = Set(identity.adoptedBoxKeys.keys)
+        self.link = link
         self.startedAt = clock()
         let live = LiveSettings(identity.settings)
         self.live = live
@@ -67,6 +69,10 @@ public struct NodeRuntime: Sendable {
         let changes = topologyChanges
         operations.onTopologyChange = { changes.notify() }
         self.operations = operations
+        // Routes as the topology in force says: an update stored just before a crash, or a retired
+        // unit's key adopted since, moves what waits in the queue now.
+        let moved = try operations.topologyUpdater.rerouteQueue(now: clock())
+        if moved > 0 { logger.notice("queue entries re-routed at start", metadata: ["count": "\(moved)"]) }
         self.group = group
         self.logger = logger
         self.controlPool = controlPool ?? blockingPool

@@ -156,6 +156,21 @@ public struct Notices: Sendable {
         return (sealed.header, sealed.table, sink.bytes)
     }
 
+    /// A receipt's update, and the same for each retired unit merged into its sender: the
+    /// successor opened what was sealed to them and answers for them (this node's topology says
+    /// so; the receipt cannot claim it). Rows this node does not track change nothing.
+    func answeringFor(_ u: Spool.ReceiptUpdate) -> [Spool.ReceiptUpdate] {
+        guard u.status != .recalled else { return [u] }  // a recall comes from a document's origin
+        let retired = identity.topology.predecessors(of: u.recipient)
+        return [u]
+            + retired.map {
+                let note = "\(u.recipient) nhận thay: \($0) đã sáp nhập vào \(u.recipient)"
+                return Spool.ReceiptUpdate(
+                    envelopeID: u.envelopeID, recipient: $0, status: u.status,
+                    reason: u.reason.map { "\($0) (\(note))" } ?? note, at: u.at)
+            }
+    }
+
     /// Opens a receipt or notice delivered to this node and turns it into tracking updates.
     public func read(_ delivery: UnsettledDelivery, spool: Spool) throws -> [Spool.ReceiptUpdate] {
         let payload = MemoryPayload()
@@ -183,6 +198,7 @@ public struct Notices: Sendable {
                     envelopeID: try EnvelopeID(hex: item.envelope), recipient: header.origin, status: status,
                     reason: item.reason.map { String($0.prefix(500)) }, at: header.createdAt)
             }
+            .flatMap { answeringFor($0) }
         case .control:
             let body = try JSONDecoder().decode(UndeliverableBody.self, from: Data(payload.metadataBytes))
             guard body.format == UndeliverableBody.formatName else {
@@ -230,9 +246,11 @@ public enum DeliveredEnvelope {
         }
         // A clerk may export a document after it expired: expiry governs transport, not reading.
         let now = checkExpiry ? Int64(Date().timeIntervalSince1970 * 1000) : stored.header.createdAt
+        // Opened as this node, or as a retired unit merged into it (with the key it adopted).
+        let (recipient, keys) = identity.recipientKeys(for: stored.header) ?? (identity.id, identity.boxKeys)
         let opener = try EnvelopeOpener(
             header: stored.header, table: stored.table, originKey: key,
-            recipient: identity.id, keys: identity.boxKeys, now: now, signatureVerifiedOnArrival: prefixOnly)
+            recipient: recipient, keys: keys, now: now, signatureVerifiedOnArrival: prefixOnly)
         let decoder = PayloadDecoder(receiver: receiver)
         let body = SpoolBodySource(
             spool: spool, id: id, readAhead: prefixOnly ? 1 : 16,

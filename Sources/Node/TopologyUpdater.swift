@@ -67,9 +67,7 @@ public struct TopologyUpdater: Sendable {
         try NodeHome.write(update.bytes, to: identity.home.topologyPath)
         live.replace(with: new, signed: update.bytes)
 
-        let plan = Self.reroutePlan(try spool.routedEntries(), me: identity.id, topology: new)
-        let moved = try spool.reroute(plan, detail: "topology version \(new.version)", now: now)
-        try noticeDropped(plan, now: now)
+        let moved = try rerouteQueue(now: now)
 
         // Old and new neighbours, except the one it came from, each get one copy over its link.
         let neighbours = Set(old.neighbours(of: identity.id) + new.neighbours(of: identity.id))
@@ -95,17 +93,39 @@ public struct TopologyUpdater: Sendable {
 
     private func actorName(_ from: String) -> String { (try? NodeID(from)).map { $0.rawValue } ?? from }
 
+    /// Moves every queue entry the topology in force routes elsewhere, in one transaction, and
+    /// sends undeliverable notices for recipients it no longer has. Run when an update is applied
+    /// and when the daemon starts (an update stored just before a crash, or keys adopted since).
+    @discardableResult
+    public func rerouteQueue(now: Int64) throws -> Int {
+        let topology = identity.topology
+        let plan = Self.reroutePlan(
+            try spool.routedEntries(), me: identity.id, topology: topology,
+            adopted: Set(identity.adoptedBoxKeys.keys))
+        let moved = try spool.reroute(plan, detail: "topology version \(topology.version)", now: now)
+        try noticeDropped(plan, now: now)
+        return moved
+    }
+
     /// Where each queue entry goes under `topology`: one entry per new next hop for its
-    /// recipients still in the tree; entries whose next hop stays are left alone. Pure.
+    /// recipients still in the tree, into this node's inbox for retired units merged into it
+    /// whose keys it `adopted` (until then they stay where they are); entries whose next hop
+    /// stays are left alone. Pure.
     public static func reroutePlan(
-        _ entries: [(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID])], me: NodeID, topology: Topology
+        _ entries: [(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID])], me: NodeID, topology: Topology,
+        adopted: Set<NodeID> = []
     ) -> [QueueReroute] {
         entries.compactMap { e in
             let known = e.recipients.filter { topology.contains($0) && $0 != me }
             let dropped = e.recipients.filter { !topology.contains($0) }
-            let hops = (try? topology.nextHops(from: me, recipients: known))?.byNextHop ?? [:]
-            if dropped.isEmpty && hops.keys.sorted() == [e.peer] { return nil }  // the next hop stays
-            return QueueReroute(envelopeID: e.envelopeID, fromPeer: e.peer, to: hops, dropped: dropped)
+            let mine = known.filter { topology.successor(of: $0) == me }
+            let here = mine.contains(where: adopted.contains)
+            var hops =
+                (try? topology.nextHops(from: me, recipients: known.filter { !mine.contains($0) }))?.byNextHop ?? [:]
+            if !mine.isEmpty && !here { hops[e.peer, default: []] += mine }  // waits for the key
+            if dropped.isEmpty && !here && hops.keys.sorted() == [e.peer] { return nil }  // the next hop stays
+            return QueueReroute(
+                envelopeID: e.envelopeID, fromPeer: e.peer, to: hops, dropped: dropped, deliverHere: here)
         }
     }
 

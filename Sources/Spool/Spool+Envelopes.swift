@@ -167,16 +167,25 @@ extension Spool {
         let insertChunk = try db.cachedStatement(sql: "INSERT INTO chunk (envelope_id, idx, data) VALUES (?, ?, ?)")
         for e in batch {
             let key = Data(e.header.id.bytes)
-            if try Bool.fetchOne(seen, arguments: [key]) == true, try !Self.admitBounce(db, key, from: e.from, now: now)
-            {
-                results.append(.duplicate)
-                continue
+            var returned = false
+            if try Bool.fetchOne(seen, arguments: [key]) == true {
+                guard try Self.admitBounce(db, key, from: e.from, now: now) else {
+                    results.append(.duplicate)
+                    continue
+                }
+                returned = true
             }
-            // A partial copy (an earlier interrupted transfer) gives way to the complete one.
-            try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [key])
-            try insertEnvelope(db, e.header, table: e.verifier.table, from: e.from, now: now, complete: true)
-            for (i, c) in e.chunks.enumerated() {
-                try Self.borrowing(c) { try insertChunk.execute(arguments: [key, i, $0]) }
+            // A bounce whose body is still here (held for other next hops) only takes custody again.
+            let keep =
+                try returned
+                && Bool.fetchOne(db, sql: "SELECT complete FROM envelope WHERE id = ?", arguments: [key]) == true
+            if !keep {
+                // A partial copy (an earlier interrupted transfer) gives way to the complete one.
+                try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?").execute(arguments: [key])
+                try insertEnvelope(db, e.header, table: e.verifier.table, from: e.from, now: now, complete: true)
+                for (i, c) in e.chunks.enumerated() {
+                    try Self.borrowing(c) { try insertChunk.execute(arguments: [key, i, $0]) }
+                }
             }
             try commitCustody(db, e.header, custody: e.custody, from: e.from, now: now)
             results.append(.accepted)
@@ -250,23 +259,31 @@ extension Spool {
 
     func commitCustody(_ db: Database, _ h: EnvelopeHeader, custody: Custody, from: String, now: Int64) throws {
         let key = Data(h.id.bytes)
+        // OR IGNORE: an envelope taken back after a topology change (`admitBounce`) may still have
+        // entries and an inbox row here; its recipients are then merged into them.
         let enqueue = try db.cachedStatement(
             sql: """
-                INSERT INTO queue_entry (envelope_id, peer, recipients, state, priority, enqueued_at, attempts, \
-                next_attempt_at, expires_at)
+                INSERT OR IGNORE INTO queue_entry (envelope_id, peer, recipients, state, priority, enqueued_at, \
+                attempts, next_attempt_at, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for (peer, recipients) in custody.nextHops.sorted(by: { $0.key < $1.key }) {
+            let list = recipients.map(\.rawValue).joined(separator: ",")
             try enqueue.execute(arguments: [
-                key, peer.rawValue, recipients.map(\.rawValue).joined(separator: ","), QueueState.ready.rawValue,
-                h.urgency.rank, now, 0, now, h.expiresAt,
+                key, peer.rawValue, list, QueueState.ready.rawValue, h.urgency.rank, now, 0, now, h.expiresAt,
             ])
+            if db.changesCount == 0 { try mergeRecipients(db, key, peer: peer, recipients) }
         }
+        var deliveredNow = false
         if custody.deliverLocally {
             try db.cachedStatement(
-                sql: "INSERT INTO inbox (envelope_id, origin, received_at, status, status_at) VALUES (?, ?, ?, ?, ?)"
+                sql: """
+                    INSERT OR IGNORE INTO inbox (envelope_id, origin, received_at, status, status_at) \
+                    VALUES (?, ?, ?, ?, ?)
+                    """
             )
             .execute(arguments: [key, h.origin.rawValue, now, ReceiptStatus.arrived.rawValue, now])
+            deliveredNow = db.changesCount > 0
         }
         if custody.trackAsOrigin {
             let track = try db.cachedStatement(
@@ -306,12 +323,24 @@ extension Spool {
             db, at: now, event: .accepted, envelope: h.id, peer: from,
             actor: from == "local" ? custody.submittedBy ?? "node" : from,
             detail: detail)
-        if custody.deliverLocally {
+        if deliveredNow {
             try AuditLog.append(db, at: now, event: .delivered, envelope: h.id, actor: "node", detail: "inbox")
         }
         if custody.nextHops.isEmpty && !custody.deliverLocally {
             try dropBodyIfUnused(db, h.id)
         }
+    }
+
+    /// Adds `recipients` to the entry `key` already has for `peer` (an envelope taken back).
+    private func mergeRecipients(_ db: Database, _ key: Data, peer: NodeID, _ recipients: [NodeID]) throws {
+        let existing =
+            try String.fetchOne(
+                db, sql: "SELECT recipients FROM queue_entry WHERE envelope_id = ? AND peer = ?",
+                arguments: [key, peer.rawValue]) ?? ""
+        let merged = Set(existing.split(separator: ",").map(String.init) + recipients.map(\.rawValue))
+        try db.execute(
+            sql: "UPDATE queue_entry SET recipients = ? WHERE envelope_id = ? AND peer = ?",
+            arguments: [merged.sorted().joined(separator: ","), key, peer.rawValue])
     }
 
     /// Deletes an envelope's body and row once nothing needs them (no queue entry, not in the

@@ -10,12 +10,17 @@ public struct QueueReroute: Sendable, Equatable {
     public let to: [NodeID: [NodeID]]
     /// Recipients the new topology no longer has.
     public let dropped: [NodeID]
+    /// Some recipients are retired units merged into this node: it goes into this node's inbox.
+    public let deliverHere: Bool
 
-    public init(envelopeID: EnvelopeID, fromPeer: NodeID, to: [NodeID: [NodeID]], dropped: [NodeID]) {
+    public init(
+        envelopeID: EnvelopeID, fromPeer: NodeID, to: [NodeID: [NodeID]], dropped: [NodeID], deliverHere: Bool = false
+    ) {
         self.envelopeID = envelopeID
         self.fromPeer = fromPeer
         self.to = to
         self.dropped = dropped
+        self.deliverHere = deliverHere
     }
 }
 
@@ -84,8 +89,29 @@ extension Spool {
                             ])
                     }
                 }
+                if item.deliverHere {
+                    // Its successor's inbox, once (a second entry of the same envelope finds it there).
+                    let origin = try String.fetchOne(
+                        db, sql: "SELECT origin FROM envelope WHERE id = ?", arguments: [key])
+                    if let origin,
+                        try Bool.fetchOne(
+                            db, sql: "SELECT EXISTS (SELECT 1 FROM inbox WHERE envelope_id = ?)", arguments: [key])
+                            == false
+                    {
+                        try db.execute(
+                            sql: """
+                                INSERT INTO inbox (envelope_id, origin, received_at, status, status_at) \
+                                VALUES (?, ?, ?, ?, ?)
+                                """,
+                            arguments: [key, origin, now, ReceiptStatus.arrived.rawValue, now])
+                        try AuditLog.append(
+                            db, at: now, event: .delivered, envelope: item.envelopeID, actor: "node",
+                            detail: "inbox, as the successor of a unit merged into this node (\(detail))")
+                    }
+                }
                 moved += 1
-                let targets = item.to.keys.sorted().map(\.rawValue).joined(separator: ",")
+                let targets = (item.to.keys.sorted().map(\.rawValue) + (item.deliverHere ? ["inbox"] : []))
+                    .joined(separator: ",")
                 try AuditLog.append(
                     db, at: now, event: .topology, envelope: item.envelopeID, peer: item.fromPeer.rawValue,
                     actor: "node",
@@ -104,13 +130,15 @@ extension Spool {
     /// An envelope none of whose entries survived (every recipient gone) is dropped like a
     /// delivered one; its seen-set entry stays.
     private func dropBodyIfUnusedAfterReroute(_ db: Database, _ plan: [QueueReroute]) throws {
-        for item in plan where item.to.isEmpty { try dropBodyIfUnused(db, item.envelopeID) }
+        for item in plan where item.to.isEmpty && !item.deliverHere { try dropBodyIfUnused(db, item.envelopeID) }
     }
 
-    /// A neighbour offering back an envelope this node handed to it (acknowledged), when this node
-    /// holds nothing of it any more: the neighbour re-routed it after a topology update, and the
-    /// new route goes back through here. Then the seen-set entry is dropped so the envelope is
-    /// taken into custody again; any other seen envelope stays a duplicate.
+    /// A neighbour offering back an envelope this node handed to it (acknowledged): the neighbour
+    /// re-routed it after a topology update, and the new route goes back through here. Then the
+    /// seen-set entry is dropped so the envelope is taken into custody again — merged into the
+    /// entries (and inbox row) this node may still have for it, the body kept if it is still
+    /// here — and never answered "duplicate", which would make the neighbour drop the recipients
+    /// it carried. Any other seen envelope stays a duplicate.
     static func admitBounce(_ db: Database, _ key: Data, from: String, now: Int64) throws -> Bool {
         guard (try? NodeID(from)) != nil else { return false }
         let bounce =
@@ -118,8 +146,6 @@ extension Spool {
                 db,
                 sql: """
                     SELECT EXISTS (SELECT 1 FROM audit WHERE envelope_id = ?1 AND event = 'acked' AND peer = ?2)
-                      AND NOT EXISTS (SELECT 1 FROM queue_entry WHERE envelope_id = ?1)
-                      AND NOT EXISTS (SELECT 1 FROM inbox WHERE envelope_id = ?1)
                     """, arguments: [key, from]) ?? false
         guard bounce else { return false }
         try db.execute(sql: "DELETE FROM seen WHERE id = ?", arguments: [key])

@@ -70,6 +70,7 @@ public struct Topology: Sendable {
     let failoverChildIndices: [[Int]]
     let depths: [Int]
     let rootIndex: Int
+    let successorIndex: [Int]  // the live node answering for each node (itself unless retired)
 
     // MARK: Lookup
 
@@ -80,6 +81,18 @@ public struct Topology: Sendable {
 
     /// True when the topology has a node with this id.
     public func contains(_ id: NodeID) -> Bool { index[id] != nil }
+
+    /// The live node that answers for `id`: `id` itself, or, for a retired unit, the end of its
+    /// `mergedInto` chain. Nil for an unknown id.
+    public func successor(of id: NodeID) -> NodeID? {
+        index[id].map { nodes[successorIndex[$0]].id }
+    }
+
+    /// The retired units `id` answers for (directly or along a chain of merges), in file order.
+    public func predecessors(of id: NodeID) -> [NodeID] {
+        guard let i = index[id] else { return [] }
+        return nodes.indices.filter { $0 != i && successorIndex[$0] == i }.map { nodes[$0].id }
+    }
 
     /// The single node without parents (the province hub).
     public var root: TopologyNode { nodes[rootIndex] }

@@ -4,7 +4,7 @@ import SodiumKit
 extension Topology {
     /// The topology as JSON, in the layout of `docs/TOPOLOGY.md`: the top-level fields one per
     /// line in a fixed order, then one node per line with its fields in a fixed order (id, name,
-    /// level, gso, parents, endpoint, signingKey, encryptionKey), absent optionals omitted.
+    /// level, gso, parents, endpoint, signingKey, encryptionKey, mergedInto), absent optionals omitted.
     ///
     /// The output is stable (same topology, same bytes), keeps UTF-8 names as they are, and
     /// `decode(encoded())` gives back an equal topology. One node per line keeps diffs of
@@ -42,6 +42,7 @@ extension Topology {
         if let e = n.endpoint { fields.append("\"endpoint\": \(quoted(e.description))") }
         if let k = n.signingKey { fields.append("\"signingKey\": \(quoted(Base64.encode(k.bytes)))") }
         if let k = n.encryptionKey { fields.append("\"encryptionKey\": \(quoted(Base64.encode(k.bytes)))") }
+        if let m = n.mergedInto { fields.append("\"mergedInto\": \(quoted(m.rawValue))") }
         return "{" + fields.joined(separator: ", ") + "}"
     }
 

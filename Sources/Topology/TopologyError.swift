@@ -57,6 +57,9 @@ public struct TopologyError: Error, Sendable, CustomStringConvertible, LienThong
         case staleVersion = "TOPO-STALE-VERSION"
         /// An update in which this node does not appear.
         case nodeMissing = "TOPO-NODE-MISSING"
+        /// A `mergedInto` that names no node, the node itself, a loop of merges, or a retired node
+        /// that others still list as their parent.
+        case badMerge = "TOPO-BAD-MERGE"
     }
 
     /// The stable code (`LienThongError`).

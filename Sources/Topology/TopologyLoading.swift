@@ -124,7 +124,9 @@ extension Topology {
     static func isJSONBool(_ value: Any) -> Bool { String(describing: type(of: value)).contains("Bool") }
 
     static let topFields = ["format", "network", "version", "note", "maxLifetimeDays", "nodes"]
-    static let nodeFields = ["id", "name", "level", "gso", "parents", "endpoint", "signingKey", "encryptionKey"]
+    static let nodeFields = [
+        "id", "name", "level", "gso", "parents", "endpoint", "signingKey", "encryptionKey", "mergedInto",
+    ]
 
     private static func decodeNode(_ value: Any, position: Int) throws -> TopologyNode {
         guard let obj = value as? [String: Any] else {
@@ -196,6 +198,14 @@ extension Topology {
         if obj["encryptionKey"] != nil {
             let bytes = try keyBytes(obj, "encryptionKey", node: id, expected: BoxPublicKey.byteCount)
             node.encryptionKey = try BoxPublicKey(bytes: bytes)
+        }
+        if obj["mergedInto"] != nil {
+            let text = try string(obj, "mergedInto", node: id)
+            do { node.mergedInto = try NodeID(text) } catch {
+                throw TopologyError(
+                    .invalidID, "node \(id): mergedInto '\(Endpoint.printable(text))' is not a valid node id",
+                    node: id, cause: String(describing: error))
+            }
         }
         return node
     }

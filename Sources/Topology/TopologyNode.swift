@@ -48,10 +48,18 @@ public struct TopologyNode: Sendable, Hashable {
     public var signingKey: SigningPublicKey?
     /// The node's X25519 key, to which content keys addressed to it are sealed.
     public var encryptionKey: BoxPublicKey?
+    /// Set on a retired unit (the 2025 reorganisation: a district removed, three communes merged
+    /// into one): the node that took over its work. Envelopes for a retired node are routed to
+    /// its successor, which opens them with the retired node's encryption key (`keys adopt`) and
+    /// answers for it. A retired node keeps its keys (its past signatures still verify) and its
+    /// parents (a retired node still running hands on what it holds through them), but no node
+    /// may have it as a parent.
+    public var mergedInto: NodeID?
 
     public init(
         id: NodeID, name: String, level: NodeLevel, parents: [NodeID], gso: String? = nil,
-        endpoint: Endpoint? = nil, signingKey: SigningPublicKey? = nil, encryptionKey: BoxPublicKey? = nil
+        endpoint: Endpoint? = nil, signingKey: SigningPublicKey? = nil, encryptionKey: BoxPublicKey? = nil,
+        mergedInto: NodeID? = nil
     ) {
         self.id = id
         self.name = name
@@ -61,7 +69,11 @@ public struct TopologyNode: Sendable, Hashable {
         self.endpoint = endpoint
         self.signingKey = signingKey
         self.encryptionKey = encryptionKey
+        self.mergedInto = mergedInto
     }
+
+    /// True for a unit merged into another (`mergedInto` set).
+    public var isRetired: Bool { mergedInto != nil }
 
     /// The parent routes go through; nil for the root.
     public var primaryParent: NodeID? { parents.first }

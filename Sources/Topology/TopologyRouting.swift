@@ -50,13 +50,15 @@ extension Topology {
     /// Throws `TOPO-UNKNOWN-NODE` for an id that is not in the topology.
     public func nextHop(from: NodeID, to: NodeID) throws -> NodeID? {
         let f = try requireIndex(from, role: "sender")
-        let r = try requireIndex(to, role: "recipient")
+        let r = successorIndex[try requireIndex(to, role: "recipient")]
         return hop(from: f, to: r).map { nodes[$0].id }
     }
 
     /// Splits a recipient list into one copy per next hop from `from` (tree routing along
     /// primary parents): recipients below `from` go to the child whose subtree holds them,
-    /// everything else goes to `from`'s primary parent; `from` itself sets `local`.
+    /// everything else goes to `from`'s primary parent; `from` itself sets `local`. A retired
+    /// recipient is routed as its successor (`local` when that is `from`) and keeps its own id in
+    /// the lists.
     /// Duplicate recipients count once.
     ///
     /// Costs O(depth) per recipient with no allocation beyond the result, so a 2,000-recipient
@@ -68,9 +70,10 @@ extension Topology {
         var local = false
         var groups: [Int: Set<Int>] = [:]
         for id in recipients {
-            let r = try requireIndex(id, role: "recipient")
-            if let h = hop(from: f, to: r) {
-                groups[h, default: []].insert(r)
+            let named = try requireIndex(id, role: "recipient")
+            // A retired unit's envelopes go to its successor (still listed under its own id).
+            if let h = hop(from: f, to: successorIndex[named]) {
+                groups[h, default: []].insert(named)
             } else {
                 local = true
             }

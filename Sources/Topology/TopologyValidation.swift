@@ -61,6 +61,8 @@ extension Topology {
             }
         }
 
+        let successors = try Self.successors(nodes, index: index)
+
         let roots = nodes.indices.filter { nodes[$0].parents.isEmpty }
         guard let rootIndex = roots.first else {
             throw TopologyError(
@@ -111,6 +113,49 @@ extension Topology {
         self.failoverChildIndices = failoverChildren
         self.depths = depths
         self.rootIndex = rootIndex
+        self.successorIndex = successors
+    }
+
+    /// For each node, the live node that answers for it: itself, or the end of its `mergedInto`
+    /// chain. Refuses a merge into an unknown node or itself, a loop of merges, and a retired
+    /// node that another node lists as a parent (it has no children: they move with the merge).
+    private static func successors(_ nodes: [TopologyNode], index: [NodeID: Int]) throws -> [Int] {
+        for n in nodes {
+            if let m = n.mergedInto {
+                guard m != n.id else {
+                    throw TopologyError(.badMerge, "node \(n.id) is merged into itself; name its successor", node: n.id)
+                }
+                guard index[m] != nil else {
+                    throw TopologyError(
+                        .badMerge, "node \(n.id) is merged into \(m), which is not in the topology", node: n.id)
+                }
+            }
+            for p in n.parents where nodes[index[p]!].isRetired {
+                throw TopologyError(
+                    .badMerge,
+                    """
+                    node \(n.id) lists parent \(p), which is merged into \(nodes[index[p]!].mergedInto!); a retired \
+                    unit has no children: re-parent \(n.id)
+                    """,
+                    node: n.id)
+            }
+        }
+        var out = Array(nodes.indices)
+        for i in nodes.indices {
+            // Iterative and bounded: a chain longer than the node count is a loop.
+            var j = i
+            var steps = 0
+            while let m = nodes[j].mergedInto {
+                j = index[m]!
+                steps += 1
+                guard steps <= nodes.count else {
+                    throw TopologyError(
+                        .badMerge, "the merges starting at node \(nodes[i].id) form a loop", node: nodes[i].id)
+                }
+            }
+            out[i] = j
+        }
+        return out
     }
 
     /// Kahn's algorithm from the root over every parent link (primary and failover). Returns the

@@ -46,4 +46,29 @@ struct ReroutePlanTests {
         let gone = TopologyUpdater.reroutePlan(entries, me: Self.hubID, topology: try topology(dropping: Self.c12))
         #expect(gone == [QueueReroute(envelopeID: e, fromPeer: Self.d1, to: [Self.d1: [Self.c11]], dropped: [Self.c12])])
     }
+
+    /// small.json with commune 01.02 merged into 01.01 (its documents go to 01.01's inbox).
+    func merged() throws -> Topology {
+        let old = try Topology.load(path: TestNetwork.repositoryRoot + "/Topology/small.json")
+        let nodes = old.nodes.map { n -> TopologyNode in
+            var n = n
+            if n.id == Self.c12 { n.mergedInto = Self.c11 }
+            return n
+        }
+        return try Topology(network: old.network, nodes: nodes)
+    }
+
+    @Test func aRetiredUnitsEntriesGoToItsSuccessorAndIntoItsInboxOnceItHoldsTheKey() throws {
+        let e = try Self.id()
+        // District 1 holds it for the retired commune: it goes to the successor, still for 01.02.
+        let atDistrict = TopologyUpdater.reroutePlan([(e, Self.c12, [Self.c12])], me: Self.d1, topology: try merged())
+        #expect(atDistrict == [QueueReroute(envelopeID: e, fromPeer: Self.c12, to: [Self.c11: [Self.c12]], dropped: [])])
+        // The successor holding an entry for it (say, it relays for it): into its own inbox, with the key.
+        let entries: [(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID])] = [(e, Self.c12, [Self.c12])]
+        let withKey = TopologyUpdater.reroutePlan(entries, me: Self.c11, topology: try merged(), adopted: [Self.c12])
+        #expect(withKey == [QueueReroute(envelopeID: e, fromPeer: Self.c12, to: [:], dropped: [], deliverHere: true)])
+        // Without the key it stays where it is (and moves at the start after `keys adopt`).
+        #expect(TopologyUpdater.reroutePlan(entries, me: Self.c11, topology: try merged()).isEmpty)
+    }
 }
+

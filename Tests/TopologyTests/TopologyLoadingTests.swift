@@ -96,6 +96,8 @@ let badTopologyCases: [BadTopologyCase] = [
     .init(code: .badEndpoint, label: "two nodes on one endpoint",
           json: document(tinyNodes + [node("C13", parents: ["D1"], extra: ", \"endpoint\": \"10.0.0.1:7101\""),
                                       node("C14", parents: ["D1"], extra: ", \"endpoint\": \"10.0.0.1:7101\"")]), names: "C14"),
+    .init(code: .badMerge, label: "merged into a node not in the file",
+          json: document(tinyNodes + [node("C13", parents: ["D1"], extra: ", \"mergedInto\": \"C99\"")]), names: "C99"),
 ]
 
 @Suite("Loading and validating topology files")

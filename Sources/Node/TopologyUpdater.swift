@@ -68,6 +68,8 @@ public struct TopologyUpdater: Sendable {
         live.replace(with: new, signed: update.bytes)
 
         let moved = try rerouteQueue(now: now)
+        let merges = new.nodes.filter(\.isRetired).compactMap { n in new.successor(of: n.id).map { (n.id, $0) } }
+        try spool.followSuccessors(merges, now: now)
 
         // Old and new neighbours, except the one it came from, each get one copy over its link.
         let neighbours = Set(old.neighbours(of: identity.id) + new.neighbours(of: identity.id))

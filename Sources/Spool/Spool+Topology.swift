@@ -156,6 +156,42 @@ extension Spool {
         return true
     }
 
+    /// After a merge, the documents this node sent to a retired unit and to its successor alike:
+    /// the successor opened the one envelope both were named in, so the retired unit's status
+    /// follows its successor's (forward only; audited). Returns the rows changed.
+    @discardableResult
+    public func followSuccessors(_ merges: [(retired: NodeID, successor: NodeID)], now: Int64) throws -> Int {
+        guard !merges.isEmpty else { return 0 }
+        return try write { db in
+            var changed = 0
+            for (retired, successor) in merges {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT r.envelope_id, s.status, s.rank FROM receipt r JOIN receipt s
+                          ON s.envelope_id = r.envelope_id AND s.recipient = ?2
+                        WHERE r.recipient = ?1 AND r.rank < s.rank
+                        """, arguments: [retired.rawValue, successor.rawValue])
+                for row in rows {
+                    let key: Data = row["envelope_id"]
+                    let status: String = row["status"]
+                    let reason = "\(successor) nhận thay: \(retired) đã sáp nhập vào \(successor)"
+                    try db.execute(
+                        sql: """
+                            UPDATE receipt SET status = ?, rank = ?, reason = ?, updated_at = ? \
+                            WHERE envelope_id = ? AND recipient = ?
+                            """,
+                        arguments: [status, row["rank"] as Int, reason, now, key, retired.rawValue])
+                    try AuditLog.append(
+                        db, at: now, event: .receipt, envelope: try EnvelopeID(bytes: Array(key)),
+                        peer: retired.rawValue, actor: successor.rawValue, detail: "\(status) \(reason)")
+                    changed += 1
+                }
+            }
+            return changed
+        }
+    }
+
     /// Records a topology update (applied or refused) in the audit log.
     public func recordTopology(detail: String, actor: String, now: Int64) throws {
         try write { db in try AuditLog.append(db, at: now, event: .topology, actor: actor, detail: detail) }

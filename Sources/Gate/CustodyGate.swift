@@ -119,7 +119,8 @@ public struct CustodyGate: Sendable {
     /// that side's to serve, so that next hop is dropped (on a tree this is exact).
     public func custody(for header: EnvelopeHeader, from: String) throws -> Custody {
         let topology = self.topology
-        let plan = try topology.nextHops(from: me, recipients: header.recipientIDs)
+        let plan = try topology.nextHops(
+            from: me, recipients: header.recipientIDs, followingMerges: header.kind == .document)
         var hops = plan.byNextHop
         if let peer = try? NodeID(from) {
             // An envelope that came from `peer` only because some recipients lie on our side:
@@ -132,10 +133,10 @@ public struct CustodyGate: Sendable {
             }
             hops[peer] = nil
         }
-        if plan.local, header.kind == .document, !header.recipientIDs.contains(me) {
-            // Here only as the successor of retired units: without one of their keys it could
-            // not open it. Refused for now (the neighbour keeps it and retries), never lost.
-            // (A receipt for a retired unit's own sending is let in: its tracking went with it.)
+        if plan.local, !header.recipientIDs.contains(me) {
+            // Here only as the successor of retired units (documents only follow merges): without
+            // one of their keys it could not open it. Refused for now (the neighbour keeps it and
+            // retries), never lost.
             let retired = header.recipientIDs.filter { topology.successor(of: $0) == me }
             guard retired.contains(where: adoptedKeys.contains) else {
                 throw IngressError(

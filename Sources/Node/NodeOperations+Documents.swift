@@ -68,7 +68,10 @@ extension NodeOperations {
                 "every recipient of \(report.id.prefix(16))… was already sent the "
                     + "recall (13); see their answers with `lienthong track \(report.id.prefix(16))`")
         }
-        let notices = try targets.map {
+        // A retired recipient's copy is at its successor: the recall goes there (once for both).
+        let topology = identity.topology
+        let holders = Set(targets.map { topology.successor(of: $0) ?? $0 }).sorted()
+        let notices = try holders.map {
             try self.notices.receipt(for: id, origin: $0, status: .recalled, reason: reason, now: now)
         }
         return try spool.recallSent(id, to: targets, receipts: notices, reason: reason, actor: actor, now: now)

@@ -114,16 +114,16 @@ public struct TopologyUpdater: Sendable {
     /// whose keys it `adopted` (until then they stay where they are); entries whose next hop
     /// stays are left alone. Pure.
     public static func reroutePlan(
-        _ entries: [(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID])], me: NodeID, topology: Topology,
-        adopted: Set<NodeID> = []
+        _ entries: [RoutedEntry], me: NodeID, topology: Topology, adopted: Set<NodeID> = []
     ) -> [QueueReroute] {
         entries.compactMap { e in
             let known = e.recipients.filter { topology.contains($0) && $0 != me }
             let dropped = e.recipients.filter { !topology.contains($0) }
-            let mine = known.filter { topology.successor(of: $0) == me }
+            let mine = e.isDocument ? known.filter { topology.successor(of: $0) == me } : []
             let here = mine.contains(where: adopted.contains)
+            let routed = known.filter { !mine.contains($0) }
             var hops =
-                (try? topology.nextHops(from: me, recipients: known.filter { !mine.contains($0) }))?.byNextHop ?? [:]
+                (try? topology.nextHops(from: me, recipients: routed, followingMerges: e.isDocument))?.byNextHop ?? [:]
             if !mine.isEmpty && !here { hops[e.peer, default: []] += mine }  // waits for the key
             if dropped.isEmpty && !here && hops.keys.sorted() == [e.peer] { return nil }  // the next hop stays
             return QueueReroute(

@@ -3,6 +3,22 @@ import Foundation
 import GRDB
 
 /// One queue entry whose next hop changed with the topology: where its recipients go now.
+/// A queue entry as re-routing sees it.
+public struct RoutedEntry: Sendable, Equatable {
+    public let envelopeID: EnvelopeID
+    public let peer: NodeID
+    public let recipients: [NodeID]
+    /// Documents follow merges to a retired unit's successor; receipts and notices do not.
+    public let isDocument: Bool
+
+    public init(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID], isDocument: Bool = true) {
+        self.envelopeID = envelopeID
+        self.peer = peer
+        self.recipients = recipients
+        self.isDocument = isDocument
+    }
+}
+
 public struct QueueReroute: Sendable, Equatable {
     public let envelopeID: EnvelopeID
     public let fromPeer: NodeID
@@ -29,16 +45,22 @@ public struct QueueReroute: Sendable, Equatable {
 /// recording updates in the audit log.
 extension Spool {
     /// Every queue entry with its peer and recipients (the input of a re-routing plan).
-    public func routedEntries() throws -> [(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID])] {
+    public func routedEntries() throws -> [RoutedEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT envelope_id, peer, recipients FROM queue_entry ORDER BY id").map { row in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT q.envelope_id, q.peer, q.recipients, e.kind FROM queue_entry q \
+                    JOIN envelope e ON e.id = q.envelope_id ORDER BY q.id
+                    """
+            ).map { row in
                 let recipients = (row["recipients"] as String).split(separator: ",").compactMap {
                     try? NodeID(String($0))
                 }
-                return (
-                    try EnvelopeID(bytes: Array(row["envelope_id"] as Data)), try NodeID(row["peer"] as String),
-                    recipients
-                )
+                return RoutedEntry(
+                    envelopeID: try EnvelopeID(bytes: Array(row["envelope_id"] as Data)),
+                    peer: try NodeID(row["peer"] as String), recipients: recipients,
+                    isDocument: (row["kind"] as Int) == Int(EnvelopeKind.document.rawValue))
             }
         }
     }

@@ -65,14 +65,20 @@ extension Topology {
     /// broadcast on the 167-node province tree is a few thousand array reads. Throws
     /// `TOPO-UNKNOWN-NODE` naming the first recipient (or sender) not in the topology; nothing
     /// is routed in that case, so a mistyped recipient is never silently dropped.
-    public func nextHops(from: NodeID, recipients: some Sequence<NodeID>) throws -> RoutePlan {
+    ///
+    /// - Parameter followingMerges: route a retired recipient as its successor (documents: the
+    ///   successor opens and answers for them). False for receipts and notices, which go to the
+    ///   retired node itself, a leaf of its parents: while it still runs, its tracking is its own.
+    public func nextHops(
+        from: NodeID, recipients: some Sequence<NodeID>, followingMerges: Bool = true
+    ) throws -> RoutePlan {
         let f = try requireIndex(from, role: "sender")
         var local = false
         var groups: [Int: Set<Int>] = [:]
         for id in recipients {
             let named = try requireIndex(id, role: "recipient")
             // A retired unit's envelopes go to its successor (still listed under its own id).
-            if let h = hop(from: f, to: successorIndex[named]) {
+            if let h = hop(from: f, to: followingMerges ? successorIndex[named] : named) {
                 groups[h, default: []].insert(named)
             } else {
                 local = true

@@ -61,6 +61,14 @@ struct MergedUnitTests {
             try net.json(QueueList.self, district1, "queue", "list").entries.allSatisfy { !all.contains($0.id) }
         }
 
+        // A recall of what was sent to the retired commune goes to its successor, which answers for it.
+        try net.cli(hub, "recall", after, "--reason", "Ban hành nhầm")
+        try waitUntil("01.01 sees the recall") {
+            try net.inbox(commune11).first { $0.id == after }?.recall == "13"
+        }
+        try net.cli(commune11, "inbox", "recall", "accept", after)
+        try waitUntil("the province sees 15 for 01.02") { try net.track(hub, after).counts["15"] == 1 }
+
         // 02.01 without 02.02's key refuses it for now, saying what to do; the district keeps it.
         try waitUntil("02.01 refuses it, naming keys adopt", timeout: 30) {
             net.log(district2).contains("keys adopt")

@@ -87,6 +87,8 @@ struct ReorganisationTests {
                 try directives.allSatisfy { try net.track(hub, $0).counts["01"] == 4 }
                     && net.track(hub, forRetired).counts["01"] == 1
                     && reports.allSatisfy { try net.track($0.from, $0.id).counts["01"] == 1 }
+                    // The retired district still runs: receipts for its own sending reach it.
+                    && net.track(district1, districtReport).counts["01"] == 1
             }
         } catch {
             for n in net.nodes where net.isRunning(n) {

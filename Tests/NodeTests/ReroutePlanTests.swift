@@ -25,10 +25,10 @@ struct ReroutePlanTests {
 
     @Test func entriesWhoseNextHopChangedMoveAndTheOthersStay() throws {
         let e1 = try Self.id(), e2 = try Self.id(), e3 = try Self.id()
-        let entries: [(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID])] = [
-            (e1, Self.c11, [Self.c11]),  // district 1 holds it for the commune that moves
-            (e2, Self.c12, [Self.c12]),  // stays
-            (e3, Self.hubID, [Self.c21]),  // up to the province: stays
+        let entries = [
+            RoutedEntry(envelopeID: e1, peer: Self.c11, recipients: [Self.c11]),  // for the commune that moves
+            RoutedEntry(envelopeID: e2, peer: Self.c12, recipients: [Self.c12]),  // stays
+            RoutedEntry(envelopeID: e3, peer: Self.hubID, recipients: [Self.c21]),  // up to the province: stays
         ]
         let moved = try topology(moving: Self.c11, to: Self.d2)
         let plan = TopologyUpdater.reroutePlan(entries, me: Self.d1, topology: moved)
@@ -40,7 +40,7 @@ struct ReroutePlanTests {
     @Test func recipientsSplitAcrossNewHopsAndGoneOnesAreNamed() throws {
         let e = try Self.id()
         // At the province: one entry to district 1 for both of its communes; one of them moves.
-        let entries: [(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID])] = [(e, Self.d1, [Self.c11, Self.c12])]
+        let entries = [RoutedEntry(envelopeID: e, peer: Self.d1, recipients: [Self.c11, Self.c12])]
         let plan = TopologyUpdater.reroutePlan(entries, me: Self.hubID, topology: try topology(moving: Self.c11, to: Self.d2))
         #expect(plan == [QueueReroute(envelopeID: e, fromPeer: Self.d1, to: [Self.d1: [Self.c12], Self.d2: [Self.c11]], dropped: [])])
         let gone = TopologyUpdater.reroutePlan(entries, me: Self.hubID, topology: try topology(dropping: Self.c12))
@@ -61,14 +61,18 @@ struct ReroutePlanTests {
     @Test func aRetiredUnitsEntriesGoToItsSuccessorAndIntoItsInboxOnceItHoldsTheKey() throws {
         let e = try Self.id()
         // District 1 holds it for the retired commune: it goes to the successor, still for 01.02.
-        let atDistrict = TopologyUpdater.reroutePlan([(e, Self.c12, [Self.c12])], me: Self.d1, topology: try merged())
+        let atDistrict = TopologyUpdater.reroutePlan([RoutedEntry(envelopeID: e, peer: Self.c12, recipients: [Self.c12])], me: Self.d1, topology: try merged())
         #expect(atDistrict == [QueueReroute(envelopeID: e, fromPeer: Self.c12, to: [Self.c11: [Self.c12]], dropped: [])])
         // The successor holding an entry for it (say, it relays for it): into its own inbox, with the key.
-        let entries: [(envelopeID: EnvelopeID, peer: NodeID, recipients: [NodeID])] = [(e, Self.c12, [Self.c12])]
+        let entries = [RoutedEntry(envelopeID: e, peer: Self.c12, recipients: [Self.c12])]
         let withKey = TopologyUpdater.reroutePlan(entries, me: Self.c11, topology: try merged(), adopted: [Self.c12])
         #expect(withKey == [QueueReroute(envelopeID: e, fromPeer: Self.c12, to: [:], dropped: [], deliverHere: true)])
         // Without the key it stays where it is (and moves at the start after `keys adopt`).
         #expect(TopologyUpdater.reroutePlan(entries, me: Self.c11, topology: try merged()).isEmpty)
+        // A receipt for the retired commune stays on its way to it, not to its successor: while
+        // it runs, its tracking is its own.
+        let receipt = [RoutedEntry(envelopeID: e, peer: Self.c12, recipients: [Self.c12], isDocument: false)]
+        #expect(TopologyUpdater.reroutePlan(receipt, me: Self.d1, topology: try merged()).isEmpty)
     }
 }
 

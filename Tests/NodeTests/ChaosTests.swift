@@ -33,11 +33,39 @@ struct ChaosTests {
 
     @Test func everyDocumentArrivesExactlyOnceThroughKillsAndCuts() throws {
         let env = ProcessInfo.processInfo.environment
+        try run(reorganise: env["LT_CHAOS_REORGANISE"] == "1")
+    }
+
+    /// The same with the 2025 reorganisation published halfway (issue 18): both districts retired
+    /// into the hub, every commune re-parented to it, 01.02 merged into 01.01, kills going on.
+    @Test func everyDocumentArrivesExactlyOnceAtItsRecipientOrSuccessorThroughTheReorganisation() throws {
+        guard ProcessInfo.processInfo.environment["LT_CHAOS_REORGANISE"] == nil else { return }  // the run above
+        try run(reorganise: true)
+    }
+
+    /// Version 2 of the chaos tree: what `--reorganise` publishes.
+    static func reorganised(_ nodes: inout [[String: Any]]) {
+        for i in nodes.indices {
+            switch nodes[i]["id"] as? String {
+            case "000.01.00.H27", "000.02.00.H27": nodes[i]["mergedInto"] = "000.00.00.H27"
+            case "000.00.00.H27": break
+            case "000.01.02.H27":
+                nodes[i]["mergedInto"] = "000.01.01.H27"
+                nodes[i]["parents"] = ["000.00.00.H27"]
+            default: nodes[i]["parents"] = ["000.00.00.H27"]
+            }
+        }
+    }
+
+    func run(reorganise: Bool) throws {
+        let env = ProcessInfo.processInfo.environment
         let seed = env["LT_CHAOS_SEED"].flatMap(UInt64.init) ?? 1
         let docs = env["LT_CHAOS_DOCS"].flatMap(Int.init) ?? 16
         let seconds = env["LT_CHAOS_SECONDS"].flatMap(Double.init) ?? 15
         let maxBytes = env["LT_CHAOS_MAX_BYTES"].flatMap(Int.init) ?? (2 << 20)
-        print("chaos: seed \(seed), \(docs) documents, \(seconds) s of kills, sizes up to \(maxBytes) bytes")
+        print(
+            "chaos: seed \(seed), \(docs) documents, \(seconds) s of kills, sizes up to \(maxBytes) bytes"
+                + (reorganise ? ", the reorganisation published halfway" : ""))
         var rng = SeededRandom(seed: seed)
         let topologyPath = try Self.topology()
         defer { unlink(topologyPath) }
@@ -46,6 +74,13 @@ struct ChaosTests {
         let all = net.nodes
         let communes = all.filter { !$0.hasSuffix(".00.H27") }
         let districts = ["000.01.00.H27", "000.02.00.H27"]
+        // The successors hold the retired units' keys from the start (`keys adopt` before the change).
+        let successor: [String: String] =
+            reorganise
+            ? ["000.01.00.H27": "000.00.00.H27", "000.02.00.H27": "000.00.00.H27", "000.01.02.H27": "000.01.01.H27"]
+            : [:]
+        for (retired, s) in successor { try net.cli(s, "keys", "adopt", "--from", net.home(retired)) }
+        var publishAt: Date? = reorganise ? Date().addingTimeInterval(seconds / 2) : nil
         try net.start(all)
 
         var sent: [Sent] = []
@@ -68,6 +103,14 @@ struct ChaosTests {
                     downUntil[victim] = Date().addingTimeInterval(Double.random(in: 0.2...2.0, using: &rng))
                 }
                 nextKill = Date().addingTimeInterval(Double.random(in: 0.5...2.5, using: &rng))
+            }
+            // Halfway: the authority publishes version 2 at the hub (once the hub is up).
+            if let at = publishAt, Date() >= at, net.isRunning(hub) {
+                let file = try TopologyUpdateTests.signed(net, version: 2, Self.reorganised)
+                if (try? net.cli(hub, "topology", "publish", file)) != nil {
+                    publishAt = nil
+                    print("chaos: version 2 published after \(sent.count) documents")
+                }
             }
             if sent.count < docs {
                 let origin = all[Int.random(in: 0..<all.count, using: &rng)]
@@ -100,17 +143,21 @@ struct ChaosTests {
                 return t.recipients == s.recipients.count && t.entries.allSatisfy { $0.status != "00" && $0.status != "undeliverable" }
             }
         }
-        // Exactly once, byte-identical, in every intended inbox (and in no other).
+        // Exactly once, byte-identical, in every intended inbox (and in no other) — or, for a
+        // retired recipient, in its own or its successor's (the one envelope, opened there).
         var inboxes: [String: [String]] = [:]
         for n in all { inboxes[n] = try net.json([InboxItem].self, n, "inbox", "list", "--limit", "1000000").map(\.id) }
         for (i, s) in sent.enumerated() {
+            let copies = { (n: String) in inboxes[n]?.filter { $0 == s.id }.count ?? 0 }
             for n in all {
-                let copies = inboxes[n]?.filter { $0 == s.id }.count ?? 0
-                #expect(copies == (s.recipients.contains(n) ? 1 : 0), "document \(i) at \(n): \(copies) copies (seed \(seed))")
+                let intended = s.recipients.contains(n) || s.recipients.contains { successor[$0] == n }
+                #expect(copies(n) <= (intended ? 1 : 0), "document \(i) at \(n): \(copies(n)) copies (seed \(seed))")
             }
             for r in s.recipients {
+                let holder = copies(r) == 1 ? r : successor[r] ?? r
+                #expect(copies(holder) == 1, "document \(i) for \(r): at neither it nor its successor (seed \(seed))")
                 let out = net.dir + "/export-\(i)-\(r)"
-                try net.cli(r, "inbox", "export", s.id, "--out", out)
+                try net.cli(holder, "inbox", "export", s.id, "--out", out)
                 let name = (s.file as NSString).lastPathComponent
                 #expect(FileManager.default.contents(atPath: out + "/" + name) == FileManager.default.contents(atPath: s.file),
                         "document \(i) differs at \(r) (seed \(seed))")
@@ -121,6 +168,7 @@ struct ChaosTests {
             try all.allSatisfy { try net.json(NodeStatusReport.self, $0, "status").queueTotal == 0 }
         }
         for n in all { _ = try net.cli(n, "audit", "verify") }
+        #expect(publishAt == nil, "version 2 was published")
         print("chaos: seed \(seed): \(sent.count) documents, \(sent.reduce(0) { $0 + $1.recipients.count }) deliveries, \(kills) SIGKILLs — 0 lost, 0 duplicated")
         net.stopAll()
     }

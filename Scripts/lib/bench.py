@@ -1,7 +1,7 @@
 """LienThong benchmark suite (issue 6): real lienthongd processes on 127.0.0.1, driven through their
 control sockets, measured side by side with NNCP where the issue asks for it.
 
-    python3 Scripts/lib/bench.py [--runs N] [--only a,b,c,d,e,f,g] [--bin .build/release] [--no-nncp]
+    python3 Scripts/lib/bench.py [--runs N] [--only a,b,c,d,e,f,g,h,i] [--views N] [--bin .build/release] [--no-nncp]
 
 a  relay small: 1,000 x 4 KiB province -> district -> commune, send to all in the inbox (+ NNCP)
 b  relay large: 5 x 20 MiB the same way (+ NNCP)
@@ -10,6 +10,13 @@ d  broadcast: bytes leaving the hub to the districts for one directive to 151 co
 e  urgent latency: a Hoa toc 4 KiB document while 200 MiB of bulk occupies the path, vs idle
 f  memory: district relay peak RSS over 5 x 50 MiB; idle RSS per node; 167-node network total
 g  scale: 167 daemons started -> all links up; directive to all 151 communes on good links
+h  reorganisation: on the running 167-node network the hub publishes version 2 (districts retired
+   into the hub, every commune under it): time until every node has it and every commune's link is
+   with the hub; then the directive to all 151 on the flat tree (the hub's 151 direct children):
+   time for all 151 receipts, the hub's CPU seconds and peak RSS meanwhile
+i  operator views at scale: --views N (100,000) small documents queued at the province for a
+   stopped district, then delivered: `queue list --json` with N queued, `inbox list --json --limit N`
+   through the control socket, `track --json` (every sent document): wall time each, complete
 
 Each figure is a median over --runs runs (default 3) unless noted, printed with what produced it.
 """
@@ -237,7 +244,7 @@ def bench_c(args):
     return {"ratio": ratio, "time_ratio": t_cut / t_clean}
 
 
-def full_network(args, measure_memory=False):
+def full_network(args, measure_memory=False, reorganise=False):
     """d, f (network part) and g: the 167-node tree, all links good."""
     net = Net(args.bin, topology="Topology/hoa-binh.json")
     result = {}
@@ -271,17 +278,72 @@ def full_network(args, measure_memory=False):
         result["broadcast_ratio"], result["hub_out"], result["envelope"] = out / size, out, size
         result["total_rss"] = sum(net.rss(n) for n in nodes)
         result["nodes"] = len(nodes)
+        if reorganise:
+            result.update(reorganise_network(net, nodes, communes, sender, directive))
     finally:
         net.close()
     return result
 
 
-def bench_d_g(args):
-    r = full_network(args)
+def cpu_seconds(pid):
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def reorganise_network(net, nodes, communes, sender, directive):
+    """h: the reorganisation published at the hub of the running network, then the flat fan-out."""
+    v2 = dict(net.topology)
+    v2["nodes"] = []
+    for n in net.topology["nodes"]:
+        n = dict(n)
+        if n["level"] == "district":
+            n["mergedInto"] = HUB
+        if n["level"] == "commune":
+            n["parents"] = [HUB]
+        v2["nodes"].append(n)
+    plain, signed = os.path.join(net.dir, "v2.json"), os.path.join(net.dir, "v2.signed.json")
+    json.dump(v2, open(plain, "w"), ensure_ascii=False)
+    net.cli("topology", "sign", plain, "--authority", os.path.join(net.net, "authority"), "--version", "2", "--out", signed)
+    t0 = time.time()
+    net.cli("topology", "publish", signed, "--home", net.home(HUB))
+    pending = set(nodes)
+    def everyone():
+        for n in list(pending):
+            if net.control(n, {"status": {}}).get("topologyVersion") == 2:
+                pending.discard(n)
+        return not pending
+    net.wait("version 2 everywhere", everyone, step=0.05)
+    reach = time.time() - t0
+    def relinked():
+        up = {p["peer"] for p in net.peers(HUB) if p["connected"]}
+        return all(c in up for c in communes)
+    net.wait("every commune linked to the hub", relinked, step=0.1)
+    relink = time.time() - t0
+    hub = net.procs[HUB].pid
+    cpu0, t1, peak = cpu_seconds(hub), time.time(), 0
+    sent = net.send(sender, communes, [directive], urgency="khan", subject="Chỉ thị 22-CT/TU")
+    def arrived():
+        nonlocal peak
+        peak = max(peak, net.rss(HUB))
+        t = net.control(sender, {"track": {"id": sent["id"]}})
+        return sum(1 for e in t["entries"] if e["status"] not in ("00", "undeliverable")) == len(communes)
+    net.wait("all 151 receipts on the flat tree", arrived, step=0.05)
+    flat = time.time() - t1
+    return {"reach_s": reach, "relink_s": relink, "flat_directive_s": flat, "hub_cpu_s": cpu_seconds(hub) - cpu0,
+            "hub_peak_rss_mib": peak / 2**20, "hub_children": len(communes)}
+
+
+def bench_d_g(args, reorganise=False):
+    r = full_network(args, reorganise=reorganise)
     print("d. broadcast: one directive from Tỉnh ủy to all 151 communes through the hub")
     print("   bytes the hub sent to the 10 districts (framing, pings and receipt ACKs included) / bytes of the envelope: %d / %d = %.2f" % (r["hub_out"], r["envelope"], r["broadcast_ratio"]))
     print("g. scale: %d daemons started -> every parent-child link up: %.1f s; directive to all 151 communes (all 01 receipts back), all links good: %.1f s" % (r["nodes"], r["links_up_s"], r["directive_s"]))
     print("f. memory (network): total RSS of the %d-node network after the directive: %.0f MiB (%.1f MiB per node)" % (r["nodes"], r["total_rss"] / 2**20, r["total_rss"] / 2**20 / r["nodes"]))
+    if reorganise:
+        print("h. reorganisation: version 2 published at the hub -> in force on all %d nodes: %.2f s; every commune linked to the hub: %.1f s"
+              % (r["nodes"], r["reach_s"], r["relink_s"]))
+        print("   then the directive to all %d communes as the hub's direct children (all 01 receipts back): %.2f s; hub CPU %.2f s, hub peak RSS %.1f MiB"
+              % (r["hub_children"], r["flat_directive_s"], r["hub_cpu_s"], r["hub_peak_rss_mib"]))
     return r
 
 
@@ -337,22 +399,50 @@ def bench_f(args):
     return {"relay_peak_mib": peak / 2**20, "idle_mib": idle / 2**20}
 
 
+def bench_i(args):
+    n = args.views
+    net = Net(args.bin)
+    lt = os.path.join(args.bin, "lienthong")
+    def timed(*cli):
+        t0 = time.time()
+        out = subprocess.run([lt, *cli], check=True, capture_output=True, text=True).stdout
+        return time.time() - t0, json.loads(out)
+    try:
+        net.start([HUB])
+        files = net.files(n, 64)
+        for i in range(0, n, 1000):
+            net.send(HUB, [D1], files[i:i + 1000], each=True)
+        q_s, q = timed("queue", "list", "--json", "--home", net.home(HUB))
+        queued = len(q["entries"]) if isinstance(q, dict) else len(q)
+        net.start([D1])
+        net.wait("all delivered", lambda: net.inbox_count(D1) >= n, timeout=1800, step=0.5)
+        i_s, inbox = timed("inbox", "list", "--json", "--limit", str(n), "--home", net.home(D1))
+        t_s, sent = timed("track", "--json", "--home", net.home(HUB))
+    finally:
+        net.close()
+    print("i. operator views at scale: queue list --json with %d queued: %.2f s (%d listed); inbox list --json --limit %d: %.2f s (%d listed); track --json: %.2f s (%d listed)"
+          % (n, q_s, queued, n, i_s, len(inbox), t_s, len(sent)))
+    return {"queue_list_s": q_s, "queue_listed": queued, "inbox_list_s": i_s, "inbox_listed": len(inbox),
+            "track_s": t_s, "tracked": len(sent)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--only", default="a,b,c,d,e,f,g")
+    ap.add_argument("--only", default="a,b,c,d,e,f,g,h,i")
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build/release"))
     ap.add_argument("--no-nncp", action="store_true")
+    ap.add_argument("--views", type=int, default=100_000, help="documents for i (operator views at scale)")
     args = ap.parse_args()
     only = set(args.only.split(","))
     print("$ Scripts/bench --runs %d --only %s%s" % (args.runs, args.only, " --no-nncp" if args.no_nncp else ""))
     results = {}
-    for key, fn in [("a", bench_a), ("b", bench_b), ("c", bench_c), ("e", bench_e), ("f", bench_f)]:
+    for key, fn in [("a", bench_a), ("b", bench_b), ("c", bench_c), ("e", bench_e), ("f", bench_f), ("i", bench_i)]:
         if key in only:
             results[key] = fn(args)
             sys.stdout.flush()
-    if only & {"d", "g"}:
-        results["dg"] = bench_d_g(args)
+    if only & {"d", "g", "h"}:
+        results["dg"] = bench_d_g(args, reorganise="h" in only)
     json.dump(results, open(os.path.join(tempfile.gettempdir(), "lienthong-bench-results.json"), "w"), indent=1)
 
 

@@ -66,7 +66,11 @@ extension ControlRequest {
                 id: try f.decode(String.self, forKey: .id),
                 accept: try f.decode(Bool.self, forKey: .accept),
                 reason: try f.decodeIfPresent(String.self, forKey: .reason))
-        case .track: self = .track(id: try f().decodeIfPresent(String.self, forKey: .id))
+        case .track:
+            let f = try f()
+            self = .track(
+                id: try f.decodeIfPresent(String.self, forKey: .id),
+                limit: try f.decodeIfPresent(Int.self, forKey: .limit))
         case .trackEdXMLStatus:
             let f = try f()
             self = .trackEdXMLStatus(
@@ -122,9 +126,10 @@ extension ControlRequest {
             try f.encode(id, forKey: .id)
             try f.encode(accept, forKey: .accept)
             try f.encodeIfPresent(reason, forKey: .reason)
-        case .track(let id):
+        case .track(let id, let limit):
             var f = f(.track)
             try f.encodeIfPresent(id, forKey: .id)
+            try f.encodeIfPresent(limit, forKey: .limit)
         case .trackEdXMLStatus(let id, let out):
             var f = f(.trackEdXMLStatus)
             try f.encode(id, forKey: .id)

@@ -45,7 +45,9 @@ public enum ControlRequest: Codable, Sendable, Equatable {
     case inboxStatusEdXML(id: String, file: String)
     /// The clerk answers a recall: 15 (accept: the content is destroyed) or 16 (reject).
     case inboxRecall(id: String, accept: Bool, reason: String?)
-    case track(id: String?)
+    /// One document's tracking (`id`), or the newest `limit` documents this node sent (200 unless
+    /// given; at most 100,000).
+    case track(id: String?, limit: Int? = nil)
     /// One standard status package per recipient of a sent document, written into `out`.
     case trackEdXMLStatus(id: String, out: String)
     /// Recall (13) a sent document from every recipient.

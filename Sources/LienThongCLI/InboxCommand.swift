@@ -24,7 +24,7 @@ struct InboxCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List delivered documents, newest first.")
         @OptionGroup var node: NodeAccess
-        @Option(help: "At most this many.") var limit: Int = 100
+        @Option(help: "At most this many (up to 100,000).") var limit: Int = 100
         @Flag(help: "Print JSON for scripts.") var json = false
 
         func run() throws {
@@ -51,7 +51,9 @@ struct InboxCommand: ParsableCommand {
                         + "\(Output.bytes(i.payloadBytes), padded: 11)\(Output.time(i.receivedAt), padded: 18)"
                         + "\(i.documentId ?? "—")")
             }
-            print("\(items.count) document(s).")
+            print(
+                "\(items.count) document(s)"
+                    + (items.count == limit ? "; there may be more: --limit N, up to 100,000." : "."))
         }
     }
 

@@ -15,6 +15,7 @@ struct TrackCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Envelope id or a unique prefix.", valueName: "ID")) var id: String?
     @Flag(help: "Print JSON for scripts.") var json = false
     @Flag(help: "List every recipient, not only those still missing.") var all = false
+    @Option(help: "Without ID: list the newest this many documents sent (at most 100,000).") var limit: Int = 200
     @Option(
         help: ArgumentHelp(
             "Write one standard edXML status package per recipient (its latest status) into "
@@ -37,7 +38,7 @@ struct TrackCommand: ParsableCommand {
                         + "\(r.files.joined(separator: ", "))")
             return
         }
-        switch try node.perform(.track(id: id)) {
+        switch try node.perform(.track(id: id, limit: id == nil ? limit : nil)) {
         case .tracking(let t):
             if json {
                 print(try Output.json(t), terminator: "")
@@ -56,6 +57,7 @@ struct TrackCommand: ParsableCommand {
             for s in list {
                 print("\(s.id.prefix(16))  sent \(Output.time(s.sentAt))  arrived \(s.arrived)/\(s.recipients)")
             }
+            if list.count == limit { print("(the newest \(limit); there may be more: --limit N, up to 100,000)") }
         default:
             throw CLIError(.controlUnexpected, "unexpected answer to track")
         }

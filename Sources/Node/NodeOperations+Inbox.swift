@@ -118,14 +118,13 @@ extension NodeOperations {
             })
     }
 
-    public func sentList() throws -> [TrackSummary] {
-        let sent = try spool.sentDocuments(limit: 200)
-        let records = try spool.documentRecords(sent.map(\.0))
-        return try sent.map { id, at in
-            let rows = try spool.tracking(id)
-            var summary = TrackSummary(
-                id: id.hex, sentAt: at, recipients: rows.count,
-                arrived: rows.filter { $0.status.rank >= ReceiptStatus.arrived.rank }.count)
+    /// The newest `limit` documents this node sent (1…100,000), with their counts: one query.
+    public func sentList(limit: Int = 200) throws -> [TrackSummary] {
+        let sent = try spool.sentSummaries(limit: max(1, min(limit, 100_000)))
+        let records = try spool.documentRecords(sent.map(\.id))
+        return sent.map { s in
+            var summary = TrackSummary(id: s.id.hex, sentAt: s.sentAt, recipients: s.recipients, arrived: s.arrived)
+            let id = s.id
             if let identity = records[id]?.identity {
                 summary.subject = identity.subject.isEmpty ? nil : identity.subject
                 summary.reference =

@@ -111,8 +111,8 @@ public struct NodeOperations: Sendable {
             return .statusChanged(changed: try answerRecall(id, accept: accept, reason: reason))
         case .trackEdXMLStatus(let id, let out): return .exported(try writeStatusPackages(id, to: out))
         case .recall(let id, let reason): return .recalled(recipients: try recall(id, reason: reason))
-        case .track(let id?): return .tracking(try track(id))
-        case .track(nil): return .sentList(try sentList())
+        case .track(let id?, _): return .tracking(try track(id))
+        case .track(nil, let limit): return .sentList(try sentList(limit: limit ?? 200))
         case .queue(let action): return .queueChanged(count: try queue(action))
         case .topologyPublish(let file):
             let bytes = try Topology.readFile(file, limit: Topology.maxFileSize * 2)

@@ -296,18 +296,19 @@ extension Spool {
         }
     }
 
-    /// Documents this node sent (tracked), newest first: id and when.
-    public func sentDocuments(limit: Int = 100) throws -> [(EnvelopeID, Int64)] {
+    /// Documents this node sent (tracked), newest first, with how many recipients each has and
+    /// how many of them it reached (01 or beyond): one grouped query, however many there are.
+    public func sentSummaries(limit: Int) throws -> [(id: EnvelopeID, sentAt: Int64, recipients: Int, arrived: Int)] {
         try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT r.envelope_id, coalesce(e.created_at, min(r.updated_at)) AS at FROM receipt r LEFT JOIN \
-                    envelope e ON e.id = r.envelope_id
+                    SELECT r.envelope_id, coalesce(e.created_at, min(r.updated_at)) AS at, count(*) AS n, \
+                    sum(r.rank >= ?) AS arrived FROM receipt r LEFT JOIN envelope e ON e.id = r.envelope_id
                     GROUP BY r.envelope_id ORDER BY at DESC LIMIT ?
                     """,
-                arguments: [limit]
-            ).map { (try EnvelopeID(bytes: Array($0["envelope_id"] as Data)), $0["at"]) }
+                arguments: [ReceiptStatus.arrived.rank, limit]
+            ).map { (try EnvelopeID(bytes: Array($0["envelope_id"] as Data)), $0["at"], $0["n"], $0["arrived"]) }
         }
     }
 

@@ -29,6 +29,14 @@ import Testing
         let listed = try net.json([InboxItem].self, district1, "inbox", "list", "--limit", "10000")
         #expect(listed.count == 5000)
         #expect(Set(listed.map(\.id)) == ids)
+        // The sender's list of what it sent, all 5,000 with their counts, in one answer.
+        try waitUntil("every 01 is back at the hub", timeout: 120) {
+            try net.json([TrackSummary].self, hub, "track", "--limit", "10000").filter { $0.arrived == 1 }.count == 5000
+        }
+        let sent = try net.json([TrackSummary].self, hub, "track", "--limit", "10000")
+        #expect(Set(sent.map(\.id)) == ids && sent.allSatisfy { $0.recipients == 1 })
+        #expect(try net.json([TrackSummary].self, hub, "track").count == 200)  // the default, and says so in text
+        #expect(try net.cli(hub, "track").contains("there may be more"))
         net.stopAll()
     }
 }

@@ -16,7 +16,7 @@ h  reorganisation: on the running 167-node network the hub publishes version 2 (
    time for all 151 receipts, the hub's CPU seconds and peak RSS meanwhile
 i  operator views at scale: --views N (100,000) small documents queued at the province for a
    stopped district, then delivered: `queue list --json` with N queued, `inbox list --json --limit N`
-   through the control socket, `track --json` (every sent document): wall time each, complete
+   through the control socket, `track --json --limit N` (every sent document): wall time each, complete
 
 Each figure is a median over --runs runs (default 3) unless noted, printed with what produced it.
 """
@@ -417,7 +417,7 @@ def bench_i(args):
         net.start([D1])
         net.wait("all delivered", lambda: net.inbox_count(D1) >= n, timeout=1800, step=0.5)
         i_s, inbox = timed("inbox", "list", "--json", "--limit", str(n), "--home", net.home(D1))
-        t_s, sent = timed("track", "--json", "--home", net.home(HUB))
+        t_s, sent = timed("track", "--json", "--limit", str(n), "--home", net.home(HUB))
     finally:
         net.close()
     print("i. operator views at scale: queue list --json with %d queued: %.2f s (%d listed); inbox list --json --limit %d: %.2f s (%d listed); track --json: %.2f s (%d listed)"

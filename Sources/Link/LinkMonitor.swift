@@ -22,8 +22,15 @@ public final class LinkMonitor: Sendable {
     }
 
     private let peers = NIOLockedValueBox<[NodeID: PeerState]>([:])
+    private let upHandlers = NIOLockedValueBox<[@Sendable (NodeID) -> Void]>([])
 
     public init() {}
+
+    /// Called (on the session's task, so it must not block) each time a session comes up: the
+    /// node announces a child that failed over to it, or came back.
+    public func onSessionUp(_ handler: @escaping @Sendable (NodeID) -> Void) {
+        upHandlers.withLockedValue { $0.append(handler) }
+    }
 
     func sessionUp(_ peer: NodeID, now: Int64) {
         peers.withLockedValue {
@@ -32,6 +39,7 @@ public final class LinkMonitor: Sendable {
             $0[peer]?.lastContact = now
             $0[peer]?.sessions += 1
         }
+        for handler in upHandlers.withLockedValue({ $0 }) { handler(peer) }
     }
 
     func received(_ peer: NodeID, bytes: Int, now: Int64) {

@@ -106,6 +106,14 @@ struct DeliveryService: Service {
                         work.append(.tracking(d.envelopeID, updates: []))
                         continue
                     }
+                    if d.kind == .control, let body = try? notices.attachment(d, spool: spool) {
+                        do { try Attachments(operations: runtime.operations).apply(body, from: d.origin) } catch {
+                            runtime.logger.warning(
+                                "ignored an attachment notice", metadata: ["from": "\(d.origin)", "error": "\(error)"])
+                        }
+                        work.append(.tracking(d.envelopeID, updates: []))
+                        continue
+                    }
                     do {
                         work.append(.tracking(d.envelopeID, updates: try notices.read(d, spool: spool)))
                     } catch {

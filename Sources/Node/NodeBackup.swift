@@ -1,3 +1,4 @@
+import Envelope
 import Foundation
 import Spool
 
@@ -40,6 +41,7 @@ public enum NodeBackup {
         ("node.json", "node.json", 0o600, true),
         ("topology.json", "topology.json", 0o644, true),
         ("topology.previous.json", "topology.previous.json", 0o644, false),
+        ("routes.json", "routes.json", 0o644, false),
         ("authority.pub", "authority.pub", 0o644, true),
         ("keys/sign.key", "keys/sign.key", 0o600, true),
         ("keys/box.key", "keys/box.key", 0o600, true),
@@ -101,6 +103,12 @@ public enum NodeBackup {
                 continue
             }
             try addFile(source, as: entry.name, mode: entry.mode, to: writer)
+        }
+        // The keys of retired units this node answers for (`keys adopt`): without them a restored
+        // successor could not open what is sealed to them.
+        for id in try NodeIdentity.loadAdopted(home.adoptedKeysPath).keys.sorted() {
+            let name = "keys/adopted/\(id).box.key"
+            try addFile(home.path + "/" + name, as: name, mode: 0o600, to: writer)
         }
         try writer.finish()
         guard fsync(fd) == 0 else {
@@ -164,6 +172,16 @@ public enum NodeBackup {
         let manifest = try readManifest(reader)
         var found: Set<String> = []
         while let header = try reader.nextEntry() {
+            if let adopted = Self.adoptedKeyEntry(header.name), !found.contains(header.name),
+                header.size <= smallEntryLimit
+            {
+                try FileManager.default.createDirectory(
+                    atPath: dir + "/keys/adopted", withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
+                found.insert(header.name)
+                try extract(reader, size: header.size, to: dir + "/" + adopted, mode: 0o600)
+                continue
+            }
             guard let entry = entries.first(where: { $0.name == header.name }), !found.contains(header.name) else {
                 throw NodeError(.backupArchive, "unexpected entry '\(header.name)' in the archive; the file is damaged")
             }
@@ -226,9 +244,25 @@ public enum NodeBackup {
         guard fsync(fd) == 0 else { throw NodeError(.backupIo, "cannot flush \(path); check free space") }
     }
 
+    /// `keys/adopted/ID.box.key` with a valid node id: the name itself, else nil (no other path).
+    static func adoptedKeyEntry(_ name: String) -> String? {
+        let prefix = "keys/adopted/"
+        let suffix = ".box.key"
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix),
+            (try? NodeID(String(name.dropFirst(prefix.count).dropLast(suffix.count)))) != nil
+        else { return nil }
+        return name
+    }
+
     /// Removes what a failed restore wrote, and nothing else (the names are fixed).
     private static func cleanUp(_ dir: String) {
         for entry in entries { unlink(dir + "/" + entry.path) }
+        if let adopted = try? FileManager.default.contentsOfDirectory(atPath: dir + "/keys/adopted") {
+            for name in adopted where adoptedKeyEntry("keys/adopted/" + name) != nil {
+                unlink(dir + "/keys/adopted/" + name)
+            }
+            rmdir(dir + "/keys/adopted")
+        }
         for suffix in ["-wal", "-shm"] { unlink(dir + "/spool.sqlite" + suffix) }
         rmdir(dir + "/keys")
         rmdir(dir)

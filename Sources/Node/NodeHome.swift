@@ -121,6 +121,8 @@ extension NodeHome {
     public var authorityPath: String { path + "/authority.pub" }
     /// The signed topology that was in force before the last update (former neighbours).
     public var previousTopologyPath: String { path + "/topology.previous.json" }
+    /// Down-routes in force: which of its parents each failed-over child is attached to now.
+    public var routesPath: String { path + "/routes.json" }
 
     /// The pinned authority key, or nil when the home pins none.
     public func pinnedAuthority() throws -> SigningPublicKey? {

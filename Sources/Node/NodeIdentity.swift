@@ -44,7 +44,15 @@ public struct NodeIdentity: Sendable {
             FileManager.default.fileExists(atPath: home.previousTopologyPath)
             ? try? Self.loadSigned(home.previousTopologyPath, pinned: authority).topology : nil
         let topology = signed.topology
-        liveTopology = LiveTopology(topology, signed: signed.bytes, previous: previous)
+        // Down-routes survive a restart: forgetting one would route a failed-over child's
+        // documents back to the parent that cannot reach it.
+        let routes =
+            FileManager.default.contents(atPath: home.routesPath).flatMap {
+                try? JSONDecoder().decode([String: LiveTopology.Route].self, from: $0)
+            } ?? [:]
+        liveTopology = LiveTopology(
+            topology, signed: signed.bytes, previous: previous,
+            routes: Dictionary(uniqueKeysWithValues: routes.compactMap { k, v in (try? NodeID(k)).map { ($0, v) } }))
         guard topology[id] != nil else {
             throw NodeError(.homeNotInTopology, "this node (\(id)) is not in its own topology \(home.topologyPath)")
         }

@@ -113,6 +113,44 @@ public struct Notices: Sendable {
             from: "local", custody: Custody(nextHops: [neighbour: [neighbour]], deliverLocally: false))
     }
 
+    /// An attachment notice (kind `control`): `child` is attached to this node since `at`, for the
+    /// nodes whose routes to it change (`Attachments`). One envelope, routed like any other.
+    public func attachment(_ child: NodeID, to recipients: [NodeID], at: Int64) throws -> IncomingEnvelope {
+        let body = AttachmentBody(format: AttachmentBody.formatName, child: child.rawValue, at: at)
+        let topology = identity.topology
+        let sealed = try recipients.map { r -> SealRecipient in
+            guard let key = topology[r]?.encryptionKey else {
+                throw NodeError(.noticeNoKey, "cannot tell \(r) where \(child) is: the topology has no key for it")
+            }
+            return SealRecipient(id: r, encryptionKey: key)
+        }
+        let encoder = try PayloadEncoder(kind: .control, metadata: Array(try JSONEncoder().encode(body)), files: [])
+        let params = SealParameters(
+            kind: .control, urgency: .khan, origin: identity.id, recipients: sealed, createdAt: at,
+            expiresAt: at + lifetime)
+        let sink = MemorySink()
+        let s = try EnvelopeSealer.seal(
+            params, signer: identity.signingKeys, payloadSize: encoder.totalSize, source: encoder, body: sink)
+        try gate.check(s.header, now: at, sealedHere: true)
+        return IncomingEnvelope(
+            verifier: try ChunkVerifier(header: s.header, table: s.table),
+            chunks: s.header.layout.split(body: sink.bytes),
+            from: "local", custody: try gate.custody(for: s.header, from: "local"))
+    }
+
+    /// The attachment notice inside a delivered control envelope, or nil for any other notice.
+    public func attachment(_ delivery: UnsettledDelivery, spool: Spool) throws -> AttachmentBody? {
+        guard delivery.kind == .control else { return nil }
+        let payload = MemoryPayload()
+        _ = try DeliveredEnvelope.open(
+            delivery.envelopeID, spool: spool, identity: identity, into: payload, checkExpiry: false)
+        guard payload.metadataBytes.count <= 4096,
+            let body = try? JSONDecoder().decode(AttachmentBody.self, from: Data(payload.metadataBytes)),
+            body.format == AttachmentBody.formatName
+        else { return nil }
+        return body
+    }
+
     /// The signed topology inside a delivered control envelope, or nil for any other notice.
     public func topologyUpdate(_ delivery: UnsettledDelivery, spool: Spool) throws -> [UInt8]? {
         guard delivery.kind == .control else { return nil }

@@ -106,32 +106,72 @@ public struct SignedTopology: Sendable {
 /// The topology in force in a running node, shared by the link, the gate and the operations,
 /// replaced whole when a newer signed version is applied. The one before it is kept, so a
 /// neighbour that has not heard of the change yet (a commune whose parent moved) is still let in
-/// to receive it.
+/// to receive it. `current` is the signed topology with the down-routes in force (`routes`): a
+/// child that failed over to another of its parents is routed through that parent.
 public final class LiveTopology: Sendable {
+    /// Where a child is attached now, and when that was announced (ms; the newest wins).
+    public struct Route: Sendable, Equatable, Codable {
+        public var parent: NodeID
+        public var at: Int64
+        public init(parent: NodeID, at: Int64) {
+            self.parent = parent
+            self.at = at
+        }
+    }
     private struct State {
+        var signedTopology: Topology
         var current: Topology
         var signed: [UInt8]?
         var previous: Topology?
+        var routes: [NodeID: Route] = [:]
     }
     private let state: Locked<State>
 
-    public init(_ topology: Topology, signed: [UInt8]? = nil, previous: Topology? = nil) {
-        state = Locked(State(current: topology, signed: signed, previous: previous))
+    public init(
+        _ topology: Topology, signed: [UInt8]? = nil, previous: Topology? = nil, routes: [NodeID: Route] = [:]
+    ) {
+        let routes = routes.filter { topology.parents(of: $0.key).contains($0.value.parent) }
+        state = Locked(
+            State(
+                signedTopology: topology, current: topology.routing(routes.mapValues(\.parent)), signed: signed,
+                previous: previous, routes: routes))
     }
 
-    /// The topology in force.
+    /// The topology in force, with the down-routes applied.
     public var current: Topology { state.withLock { $0.current } }
+    /// The topology as the authority signed it, without down-routes.
+    public var signedTopology: Topology { state.withLock { $0.signedTopology } }
     /// The signed file of the topology in force (nil for an unsigned one).
     public var signed: [UInt8]? { state.withLock { $0.signed } }
     /// The topology before the last change, if any.
     public var previous: Topology? { state.withLock { $0.previous } }
+    /// The latest announced attachment of each child that has failed over (a child back at its
+    /// primary parent keeps its entry, naming that parent).
+    public var routes: [NodeID: Route] { state.withLock { $0.routes } }
 
-    /// Puts `topology` in force; the one it replaces becomes `previous`.
+    /// Puts `topology` in force; the one it replaces becomes `previous`. Down-routes the new
+    /// tree no longer allows are dropped.
     public func replace(with topology: Topology, signed: [UInt8]) {
         state.withLock {
-            $0.previous = $0.current
-            $0.current = topology
+            $0.previous = $0.signedTopology
+            $0.signedTopology = topology
+            $0.routes = $0.routes.filter { topology.parents(of: $0.key).contains($0.value.parent) }
+            $0.current = topology.routing($0.routes.mapValues(\.parent))
             $0.signed = signed
+        }
+    }
+
+    /// Records that `child` is attached to `parent` now (announced at `at`): routed through it,
+    /// or back along the signed tree when it is the child's primary parent. Ignored (false) when
+    /// `parent` is not one of the child's parents or an announcement as new or newer is in force.
+    public func attach(_ child: NodeID, to parent: NodeID, at: Int64) -> Bool {
+        state.withLock { s in
+            let parents = s.signedTopology.parents(of: child)
+            guard parents.contains(parent), (s.routes[child]?.at ?? Int64.min) < at else { return false }
+            // Kept when it is the primary too: an older announcement arriving late changes nothing.
+            s.routes[child] = Route(parent: parent, at: at)
+            s.current = s.signedTopology.routing(s.routes.mapValues(\.parent))
+            return true
         }
     }
 
@@ -139,7 +179,7 @@ public final class LiveTopology: Sendable {
     /// topology (so it can be told of the change and hand over what it holds).
     public func mayLink(_ me: NodeID, _ peer: NodeID) -> Bool {
         state.withLock { s in
-            s.current.areNeighbours(me, peer) || (s.previous?.areNeighbours(me, peer) ?? false)
+            s.signedTopology.areNeighbours(me, peer) || (s.previous?.areNeighbours(me, peer) ?? false)
         }
     }
 

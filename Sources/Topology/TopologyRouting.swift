@@ -105,3 +105,25 @@ extension Topology {
         return primaryParentIndex[f]
     }
 }
+
+extension Topology {
+    /// This topology with each `child` routed through the parent it is attached to now (one of
+    /// its own parents, made its primary): down-routing after a failover. Routes that name a
+    /// node that is not one of the child's parents are ignored; the shape stays a valid tree
+    /// because only the order of a node's own parents changes.
+    public func routing(_ routes: [NodeID: NodeID]) -> Topology {
+        var nodes = self.nodes
+        var changed = false
+        for (child, parent) in routes {
+            guard let i = index[child], nodes[i].parents.first != parent, nodes[i].parents.contains(parent) else {
+                continue
+            }
+            nodes[i].parents = [parent] + nodes[i].parents.filter { $0 != parent }
+            changed = true
+        }
+        guard changed, var routed = try? Topology(network: network, note: note, nodes: nodes) else { return self }
+        routed.version = version
+        routed.maxLifetimeDays = maxLifetimeDays
+        return routed
+    }
+}

@@ -97,6 +97,8 @@ struct BackupRestoreTests {
         let net = try TestNetwork()
         let archive = net.dir + "/c.ltbackup"
         let pass = try Self.passphraseFile(net)
+        // 01.01 answers for a merged neighbour: that key is in the backup too.
+        try net.cli(commune11, "keys", "adopt", "--from", net.home(commune12))
         try net.cli(["backup", "--home", net.home(commune11), "--out", archive, "--passphrase-file", pass])
         #expect(throws: TestFailure.self) {
             try net.cli(["backup", "--home", net.home(commune11), "--out", archive, "--passphrase-file", pass])
@@ -145,6 +147,9 @@ struct BackupRestoreTests {
         #expect(try net.cli(["keys", "show", "--home", target]) == original)
         let keyMode = try FileManager.default.attributesOfItem(atPath: target + "/keys/sign.key")[.posixPermissions]
         #expect(keyMode as? Int == 0o600)
+        let adopted = "/keys/adopted/\(commune12).box.key"
+        #expect(FileManager.default.contents(atPath: target + adopted) == FileManager.default.contents(atPath: net.home(commune11) + adopted))
+        #expect(try FileManager.default.attributesOfItem(atPath: target + adopted)[.posixPermissions] as? Int == 0o600)
     }
 
     static func failure(_ body: () throws -> Void) -> String {

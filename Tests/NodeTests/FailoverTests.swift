@@ -39,4 +39,48 @@ struct FailoverTests {
         #expect(net.log(commune11).contains("primary parent reachable again"))
         net.stopAll()
     }
+
+    /// Down-routing (issue 18, point 5): a document from the province for a commune that failed
+    /// over reaches it through its failover parent; once it is back at its primary, the next one
+    /// goes the normal way. Each arrives once.
+    @Test func documentsForAFailedOverCommuneReachItThereAndGoBackTheNormalWayWhenItReturns() throws {
+        struct Event: Decodable { let event: String, peer: String? }
+        let topology = try Self.topology()
+        defer { unlink(topology) }
+        let net = try TestNetwork(topology: topology, settings: ["failoverAfterMs": 1000])
+        defer { net.stopAll() }
+        try net.start([hub, district2, commune11])
+        try waitUntil("the commune is on its failover parent", timeout: 30) {
+            try net.json([PeerReport].self, commune11, "peers").first { $0.peer == district2 }?.connected == true
+        }
+        let away = try net.send(from: hub, to: commune11, subject: "Gửi khi xã dùng đường dự phòng")
+        try waitUntil("it reaches the commune through district 2", timeout: 60) {
+            try net.inbox(commune11).map(\.id) == [away]
+        }
+        #expect(
+            try net.json([Event].self, district2, "audit", "list", "--envelope", away).contains {
+                $0.event == "accepted" && $0.peer == hub
+            })
+        // The primary comes back; the commune returns to it and the province hears of it.
+        try net.start([district1])
+        try waitUntil("the commune is back at district 1", timeout: 60) {
+            try net.json([PeerReport].self, commune11, "peers").first { $0.peer == district1 }?.connected == true
+        }
+        try waitUntil("the province routes it through district 1 again", timeout: 60) {
+            let data = FileManager.default.contents(atPath: net.home(hub) + "/routes.json") ?? Data()
+            let routes = (try? JSONSerialization.jsonObject(with: data)) as? [String: [String: Any]]
+            return routes?[commune11]?["parent"] as? String == district1
+        }
+        let back = try net.send(from: hub, to: commune11, subject: "Gửi khi xã đã về")
+        try waitUntil("it arrives the normal way", timeout: 60) { Set(try net.inbox(commune11).map(\.id)) == [away, back] }
+        #expect(
+            try net.json([Event].self, district1, "audit", "list", "--envelope", back).contains {
+                $0.event == "accepted" && $0.peer == hub
+            })
+        #expect(try net.inbox(commune11).count == 2, "each exactly once")
+        try waitUntil("both 01 receipts are back") {
+            try [away, back].allSatisfy { try net.track(hub, $0).counts["01"] == 1 }
+        }
+    }
 }
+

@@ -19,7 +19,8 @@ struct DeskAPI {
 
     func register(_ api: RouterGroup<DeskRequestContext>) {
         api.get("node") { _, context in try await self.node(context) }
-        api.get("agencies") { _, _ in try self.json(DeskAgencies(self.app.runtime.identity.topology)) }
+        api.get("agencies") { _, _ in try self.json(DeskAgencies(self.app.runtime.identity.liveTopology.signedTopology))
+        }
         api.post("documents") { request, context in try await self.send(request, context) }
         api.get("documents/received") { request, context in try await self.received(request, context) }
         api.get("documents/received/:id") { _, context in

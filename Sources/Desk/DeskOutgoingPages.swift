@@ -24,7 +24,8 @@ struct DeskOutgoingPages {
         router.post("van-ban-di/:id/thu-hoi") { request, context in try await self.recall(request, context) }
     }
 
-    var topology: Topology { app.runtime.identity.topology }
+    /// The tree as the authority signed it (a failed-over commune stays under its own district).
+    var topology: Topology { app.runtime.identity.liveTopology.signedTopology }
     var me: NodeID { app.runtime.identity.id }
 
     func compose(_ context: DeskRequestContext) -> Response {

@@ -54,12 +54,15 @@ struct UplinkService: Service {
         try await untilShutdown {
             while !Task.isCancelled {
                 // A topology update that changes this node's parents ends the current link
-                // (gracefully) and starts over with the new ones.
-                let parents = identity.topology.parents(of: me)
+                // (gracefully) and starts over with the new ones. The signed order: the routing
+                // topology puts the parent this node is attached to first (below).
+                let parents = identity.liveTopology.signedTopology.parents(of: me)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     if !parents.isEmpty { group.addTask { try await self.loop(parents) } }
                     group.addTask {
-                        await runtime.topologyChanges.wait { identity.topology.parents(of: me) != parents }
+                        await runtime.topologyChanges.wait {
+                            identity.liveTopology.signedTopology.parents(of: me) != parents
+                        }
                     }
                     _ = try await group.next()
                     group.cancelAll()
@@ -67,7 +70,7 @@ struct UplinkService: Service {
                 if Task.isCancelled { return }
                 runtime.logger.notice(
                     "parents changed with the topology; dialling the new ones",
-                    metadata: ["parents": "\(identity.topology.parents(of: me).map(\.rawValue))"])
+                    metadata: ["parents": "\(identity.liveTopology.signedTopology.parents(of: me).map(\.rawValue))"])
             }
         }
     }
@@ -91,7 +94,9 @@ struct UplinkService: Service {
                 throw NodeError(.nodeNoEndpoint, "parent \(parent) has no endpoint in the topology; cannot dial it")
             }
             if parents.count > 1 {
-                // Entries wait for the parent the node dials, whichever the router chose.
+                // What this node sends up from now on goes to the parent it dials (its own
+                // down-route), and the entries waiting for the others are handed to it.
+                _ = runtime.identity.liveTopology.attach(runtime.identity.id, to: parent, at: clock())
                 let moved = try await runtime.blocking { [spool = runtime.spool] in
                     try parents.filter { $0 != parent }.reduce(0) {
                         $0 + (try spool.retarget(from: $1, to: parent, now: clock()))

@@ -24,7 +24,8 @@ extension NodeOperations {
     }
 
     public func peers() throws -> [PeerReport] {
-        let t = identity.topology
+        // Roles as the authority drew the tree (down-routes only change where documents go).
+        let t = identity.liveTopology.signedTopology
         let me = identity.id
         let backlog = try spool.backlog()
         let live = monitor?.snapshot() ?? [:]

@@ -82,5 +82,53 @@ struct FailoverTests {
             try [away, back].allSatisfy { try net.track(hub, $0).counts["01"] == 1 }
         }
     }
+
+    /// What the primary parent held for a commune that then failed over is handed back up and
+    /// reaches it on its failover parent, once (issue 18, point 5).
+    @Test func whatThePrimaryHeldForAFailedOverCommuneIsHandedOverOnce() throws {
+        let topology = try Self.topology()
+        defer { unlink(topology) }
+        let net = try TestNetwork(topology: topology, settings: ["failoverAfterMs": 1000])
+        defer { net.stopAll() }
+        try net.start([hub, district1, district2])
+        let held = try (0..<2).map { try net.send(from: hub, to: commune11, subject: "Chờ ở huyện \($0)") }
+        try waitUntil("district 1 holds them for its offline commune") {
+            try net.json(QueueList.self, district1, "queue", "list").entries.filter { $0.peer == commune11 }.count == 2
+        }
+        // The commune comes up unable to reach district 1 (its copy of the topology points at a
+        // port nobody listens on), so it fails over to district 2.
+        var tree = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: net.dir + "/net/topology.json"))) as? [String: Any] ?? [:]
+        let dead = try TestNetwork.freePortBase(count: 1)
+        tree["nodes"] = (tree["nodes"] as? [[String: Any]] ?? []).map { n in
+            var n = n
+            if n["id"] as? String == district1 { n["endpoint"] = "127.0.0.1:\(dead)" }
+            return n
+        }
+        let own = net.dir + "/own-\(commune11).json"
+        try JSONSerialization.data(withJSONObject: tree).write(to: URL(fileURLWithPath: own))
+        try net.cli([
+            "topology", "sign", own, "--authority", net.dir + "/net/authority", "--version", "1", "--out",
+            net.home(commune11) + "/topology.json",
+        ])
+        try net.start([commune11])
+        try waitUntil("both reach the commune through district 2", timeout: 60) {
+            Set(try net.inbox(commune11).map(\.id)) == Set(held)
+        }
+        #expect(try net.inbox(commune11).count == 2, "each exactly once")
+        try waitUntil("district 1 holds nothing for it") {
+            try net.json(QueueList.self, district1, "queue", "list").entries.allSatisfy { $0.peer != commune11 }
+        }
+        do {
+            try waitUntil("both 01 receipts are back") { try held.allSatisfy { try net.track(hub, $0).counts["01"] == 1 } }
+        } catch {
+            for n in [commune11, district2, district1, hub] {
+                print("=== \(n)\n" + net.log(n).split(separator: "\n").suffix(25).joined(separator: "\n"))
+                print((try? net.cli(n, "queue", "list")) ?? "")
+                print((try? net.cli(n, "peers")) ?? "")
+            }
+            throw error
+        }
+    }
 }
 

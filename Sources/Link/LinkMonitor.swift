@@ -22,15 +22,16 @@ public final class LinkMonitor: Sendable {
     }
 
     private let peers = NIOLockedValueBox<[NodeID: PeerState]>([:])
-    private let upHandlers = NIOLockedValueBox<[@Sendable (NodeID) -> Void]>([])
+    private let ups = AsyncStream.makeStream(of: NodeID.self, bufferingPolicy: .bufferingNewest(4096))
 
     public init() {}
 
-    /// Called (on the session's task, so it must not block) each time a session comes up: the
-    /// node announces a child that failed over to it, or came back.
-    public func onSessionUp(_ handler: @escaping @Sendable (NodeID) -> Void) {
-        upHandlers.withLockedValue { $0.append(handler) }
-    }
+    deinit { ups.continuation.finish() }
+
+    /// Each peer whose session comes up, in order, for one consumer (the node's down-route
+    /// service, which announces a child that failed over to it or came back). A stream, not a
+    /// callback: the monitor holds no reference to what consumes it.
+    public var sessionsUp: AsyncStream<NodeID> { ups.stream }
 
     func sessionUp(_ peer: NodeID, now: Int64) {
         peers.withLockedValue {
@@ -39,7 +40,7 @@ public final class LinkMonitor: Sendable {
             $0[peer]?.lastContact = now
             $0[peer]?.sessions += 1
         }
-        for handler in upHandlers.withLockedValue({ $0 }) { handler(peer) }
+        ups.continuation.yield(peer)
     }
 
     func received(_ peer: NodeID, bytes: Int, now: Int64) {

@@ -2,6 +2,7 @@ import Envelope
 import Foundation
 import Link
 import Logging
+import ServiceLifecycle
 import Spool
 import Topology
 
@@ -98,5 +99,27 @@ struct Attachments: Sendable {
     private func persist() throws {
         let routes = Dictionary(uniqueKeysWithValues: live.routes.map { ($0.key.rawValue, $0.value) })
         try NodeHome.write(Array(try JSONEncoder().encode(routes)), to: identity.home.routesPath)
+    }
+}
+
+/// Announces a child that fails over to this node, or comes back (`Attachments`), as sessions
+/// come up; ends with the daemon.
+struct DownRouteService: Service {
+    let runtime: NodeRuntime
+
+    func run() async throws {
+        try await untilShutdown {
+            for await peer in runtime.link.monitor.sessionsUp {
+                do {
+                    try await runtime.blocking { [runtime] in
+                        try Attachments(operations: runtime.operations).sessionUp(peer)
+                    }
+                } catch {
+                    runtime.logger.warning(
+                        "cannot announce a child's attachment; will at its next session",
+                        metadata: ["child": "\(peer)", "error": "\(error)"])
+                }
+            }
+        }
     }
 }

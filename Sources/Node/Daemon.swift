@@ -78,6 +78,7 @@ public enum Daemon {
                     .init(service: ListenerService(runtime: runtime), successTerminationBehavior: .ignore),
                     .init(service: UplinkService(runtime: runtime), successTerminationBehavior: .ignore),
                     .init(service: DeliveryService(runtime: runtime)),
+                    .init(service: DownRouteService(runtime: runtime)),
                     .init(service: JanitorService(runtime: runtime)),
                     .init(service: RetentionService(runtime: runtime)),
                     .init(service: SystemdService(notifier: SystemdNotifier())),

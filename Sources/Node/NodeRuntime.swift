@@ -69,22 +69,6 @@ public struct NodeRuntime: Sendable {
         let changes = topologyChanges
         operations.onTopologyChange = { changes.notify() }
         self.operations = operations
-        // A child that fails over to this node, or comes back, is announced (Attachments).
-        let ops = operations
-        let blocking = link
-        monitor.onSessionUp { peer in
-            Task {
-                do { try await blocking.blocking { try Attachments(operations: ops).sessionUp(peer) } } catch {
-                    logger.warning(
-                        "cannot announce a child's attachment; will at its next session",
-                        metadata: ["child": "\(peer)", "error": "\(error)"])
-                }
-            }
-        }
-        // Routes as the topology in force says: an update stored just before a crash, or a retired
-        // unit's key adopted since, moves what waits in the queue now.
-        let moved = try operations.topologyUpdater.rerouteQueue(now: clock())
-        if moved > 0 { logger.notice("queue entries re-routed at start", metadata: ["count": "\(moved)"]) }
         self.group = group
         self.logger = logger
         self.controlPool = controlPool ?? blockingPool

@@ -18,8 +18,8 @@ import Spool
 /// session has claimed meanwhile is not offered twice (`OutboundState.offered`). A full or closed
 /// box takes no hint, and the senders are woken to claim instead.
 ///
-/// Security note: only envelopes that passed the custody gate (`CustodyGate.commit`) and were committed are hinted, each
-/// only to a session with the next hop its custody names.
+/// Security note: only envelopes that passed the custody gate (`CustodyGate.commit`) and were
+/// committed are hinted, each only to a session with the next hop its custody names.
 public final class QueueSignal: Sendable {
     private struct Session {
         let peer: NodeID

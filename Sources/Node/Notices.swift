@@ -124,18 +124,12 @@ public struct Notices: Sendable {
             }
             return SealRecipient(id: r, encryptionKey: key)
         }
-        let encoder = try PayloadEncoder(kind: .control, metadata: Array(try JSONEncoder().encode(body)), files: [])
-        let params = SealParameters(
-            kind: .control, urgency: .khan, origin: identity.id, recipients: sealed, createdAt: at,
-            expiresAt: at + lifetime)
-        let sink = MemorySink()
-        let s = try EnvelopeSealer.seal(
-            params, signer: identity.signingKeys, payloadSize: encoder.totalSize, source: encoder, body: sink)
-        try gate.check(s.header, now: at, sealedHere: true)
+        let (header, table, bytes) = try sealBody(
+            kind: .control, to: sealed, metadata: try JSONEncoder().encode(body), now: at, files: [])
+        try gate.check(header, now: at, sealedHere: true)
         return IncomingEnvelope(
-            verifier: try ChunkVerifier(header: s.header, table: s.table),
-            chunks: s.header.layout.split(body: sink.bytes),
-            from: "local", custody: try gate.custody(for: s.header, from: "local"))
+            verifier: try ChunkVerifier(header: header, table: table), chunks: header.layout.split(body: bytes),
+            from: "local", custody: try gate.custody(for: header, from: "local"))
     }
 
     /// The attachment notice inside a delivered control envelope, or nil for any other notice.
@@ -184,10 +178,18 @@ public struct Notices: Sendable {
     private func sealBody(
         kind: EnvelopeKind, to recipient: NodeID, key: BoxPublicKey, metadata: Data, now: Int64, files: [AttachedFile]
     ) throws -> (EnvelopeHeader, ChunkTable, [UInt8]) {
+        try sealBody(
+            kind: kind, to: [SealRecipient(id: recipient, encryptionKey: key)], metadata: metadata, now: now,
+            files: files)
+    }
+
+    private func sealBody(
+        kind: EnvelopeKind, to recipients: [SealRecipient], metadata: Data, now: Int64, files: [AttachedFile]
+    ) throws -> (EnvelopeHeader, ChunkTable, [UInt8]) {
         let encoder = try PayloadEncoder(kind: kind, metadata: Array(metadata), files: files)
         let params = SealParameters(
-            kind: kind, urgency: .khan, origin: identity.id,
-            recipients: [SealRecipient(id: recipient, encryptionKey: key)], createdAt: now, expiresAt: now + lifetime)
+            kind: kind, urgency: .khan, origin: identity.id, recipients: recipients, createdAt: now,
+            expiresAt: now + lifetime)
         let sink = MemorySink()
         let sealed = try EnvelopeSealer.seal(
             params, signer: identity.signingKeys, payloadSize: encoder.totalSize, source: encoder, body: sink)

@@ -116,11 +116,24 @@ public enum DocumentEnvelope {
         keys: BoxKeyPair, now: Int64, into receiver: any PayloadReceiver,
         limits: EnvelopeLimits = .default
     ) throws -> EnvelopeHeader {
+        try open(
+            path: path, originKeys: { [try originKey($0.origin)] }, recipient: recipient, keys: [keys], now: now,
+            into: receiver, limits: limits)
+    }
+
+    /// The same with every key the origin may have signed `header` with, and every encryption
+    /// key of the recipient (in force, then retired by a rotation).
+    @discardableResult
+    public static func open(
+        path: String, originKeys: (EnvelopeHeader) throws -> [SigningPublicKey], recipient: NodeID,
+        keys: [BoxKeyPair], now: Int64, into receiver: any PayloadReceiver,
+        limits: EnvelopeLimits = .default
+    ) throws -> EnvelopeHeader {
         let source = try FileSource(path: path)
         let header = try EnvelopeFile.readHeader(from: source, limits: limits)
         let table = try EnvelopeFile.readTable(from: source, header: header)
         let opener = try EnvelopeOpener(
-            header: header, table: table, originKey: try originKey(header.origin),
+            header: header, table: table, originKeys: try originKeys(header),
             recipient: recipient, keys: keys, now: now)
         let decoder = PayloadDecoder(receiver: receiver)
         try opener.open(body: source, into: decoder)

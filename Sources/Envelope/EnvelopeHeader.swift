@@ -204,10 +204,14 @@ public struct EnvelopeHeader: Sendable, Equatable {
     }
 
     /// Checks the origin's signature. Relays call this with the origin's key from the topology.
-    public func verifySignature(originKey: SigningPublicKey) throws {
+    public func verifySignature(originKey: SigningPublicKey) throws { try verifySignature(originKeys: [originKey]) }
+
+    /// Checks the origin's signature against any of `originKeys` (its key, and during a key
+    /// rotation's grace period its previous one).
+    public func verifySignature(originKeys: [SigningPublicKey]) throws {
         let ok = encoded.withUnsafeBytes { all in
-            originKey.isValidSignature(
-                signature, for: UnsafeRawBufferPointer(rebasing: all[0..<(all.count - Self.signatureByteCount)]))
+            let signed = UnsafeRawBufferPointer(rebasing: all[0..<(all.count - Self.signatureByteCount)])
+            return originKeys.contains { $0.isValidSignature(signature, for: signed) }
         }
         guard ok else {
             throw EnvelopeError(

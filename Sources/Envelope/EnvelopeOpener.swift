@@ -24,12 +24,23 @@ public struct EnvelopeOpener {
         header: EnvelopeHeader, table: ChunkTable, originKey: SigningPublicKey,
         recipient: NodeID, keys: BoxKeyPair, now: Int64, signatureVerifiedOnArrival: Bool = false
     ) throws {
-        if !signatureVerifiedOnArrival { try header.verifySignature(originKey: originKey) }
+        try self.init(
+            header: header, table: table, originKeys: [originKey], recipient: recipient, keys: [keys], now: now,
+            signatureVerifiedOnArrival: signatureVerifiedOnArrival)
+    }
+
+    /// The same, with every key the origin may have signed with and every encryption key of
+    /// this recipient (the one in force first, then those a key rotation retired).
+    public init(
+        header: EnvelopeHeader, table: ChunkTable, originKeys: [SigningPublicKey],
+        recipient: NodeID, keys: [BoxKeyPair], now: Int64, signatureVerifiedOnArrival: Bool = false
+    ) throws {
+        if !signatureVerifiedOnArrival { try header.verifySignature(originKeys: originKeys) }
         try header.checkNotExpired(now: now)
         let sealed = try header.sealedKey(for: recipient)
         try table.check(against: header)
         do {
-            contentKey = try keys.openSealed(sealed)
+            contentKey = try Self.openSealed(sealed, with: keys)
         } catch {
             throw EnvelopeError(
                 .decryptionFailed,
@@ -44,6 +55,14 @@ public struct EnvelopeOpener {
         }
         self.header = header
         self.table = table
+    }
+
+    private static func openSealed(_ sealed: [UInt8], with keys: [BoxKeyPair]) throws -> SecretBytes {
+        var failure: (any Error)?
+        for k in keys {
+            do { return try k.openSealed(sealed) } catch { failure = error }
+        }
+        throw failure ?? EnvelopeError(.decryptionFailed, "no encryption key to open it with")
     }
 
     /// Reads the whole body from `body`, verifies and decrypts it, and writes the plaintext to `sink`.

@@ -80,14 +80,20 @@ public struct CustodyGate: Sendable {
             throw IngressError(
                 .unknownOrigin, "envelope \(id)… comes from \(header.origin), which is not in the topology")
         }
-        guard let key = origin.signingKey else {
+        // Its key, and during a rotation's grace period the previous one for what it signed before.
+        let keys = origin.signingKeys(signedAt: header.createdAt, checkedAt: now)
+        guard !keys.isEmpty else {
             throw IngressError(
                 .unknownOrigin, "the topology has no signing key for \(header.origin); cannot verify envelope \(id)…")
         }
         if !(sealedHere && header.origin == me) {
-            do { try header.verifySignature(originKey: key) } catch {
+            do { try header.verifySignature(originKeys: keys) } catch {
                 throw IngressError(
-                    .badSignature, "envelope \(id)… does not carry a valid signature of its origin \(header.origin)")
+                    .badSignature,
+                    """
+                    envelope \(id)… does not carry a valid signature of its origin \(header.origin) with a key \
+                    the topology in force (version \(topology.version)) accepts for it
+                    """)
             }
         }
         do { try header.checkNotExpired(now: now) } catch {

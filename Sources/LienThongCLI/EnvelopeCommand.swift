@@ -90,10 +90,12 @@ struct EnvelopeCommand: ParsableCommand {
             let t = try Topology.load(path: topology)
             let source = try FileSource(path: file)
             let header = try EnvelopeFile.readHeader(from: source)
-            guard let key = t[header.origin]?.signingKey else {
+            let keys =
+                t[header.origin]?.signingKeys(signedAt: header.createdAt, checkedAt: CLITime.nowMilliseconds()) ?? []
+            guard !keys.isEmpty else {
                 throw CLIError(.inspectUnknownOrigin, "origin \(header.origin) has no signing key in \(topology)")
             }
-            try header.verifySignature(originKey: key)
+            try header.verifySignature(originKeys: keys)
             let verifier = try ChunkVerifier(
                 header: header, table: try EnvelopeFile.readTable(from: source, header: header))
             var buffer = [UInt8](repeating: 0, count: header.layout.chunkSize + SecretStream.chunkOverhead)
@@ -150,13 +152,16 @@ struct EnvelopeCommand: ParsableCommand {
             let writer = try DirectoryPayloadWriter(directory: out)
             let header = try DocumentEnvelope.open(
                 path: file,
-                originKey: { origin in
-                    guard let key = node.topology[origin]?.signingKey else {
+                originKeys: { header in
+                    let keys =
+                        node.topology[header.origin]?.signingKeys(signedAt: header.createdAt, checkedAt: nil) ?? []
+                    guard !keys.isEmpty else {
                         throw CLIError(
-                            .openUnknownOrigin, "origin \(origin) is not in this node's topology (or has no key)")
+                            .openUnknownOrigin,
+                            "origin \(header.origin) is not in this node's topology (or has no key)")
                     }
-                    return key
-                }, recipient: node.id, keys: node.boxKeys, now: CLITime.nowMilliseconds(), into: writer)
+                    return keys
+                }, recipient: node.id, keys: node.keys.openingKeys, now: CLITime.nowMilliseconds(), into: writer)
             let metadata = try JSONDecoder().decode(DocumentMetadata.self, from: Data(writer.metadataBytes))
             print("Opened \(header.id.hex) from \(header.origin) (\(node.topology[header.origin]?.name ?? "?"))")
             print("  \(metadata.reference.map { $0 + ": " } ?? "")\(metadata.subject)")

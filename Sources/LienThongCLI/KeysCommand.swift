@@ -8,8 +8,8 @@ import Topology
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Show this node's public keys; adopt a retired unit's encryption key.",
-        subcommands: [Show.self, Adopt.self])
+        abstract: "Show this node's public keys; rotate them; adopt a retired unit's encryption key.",
+        subcommands: [Show.self, Rotate.self, Adopt.self])
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -104,6 +104,55 @@ extension KeysCommand {
                 throw CLIError(.keysAdopt, "\(h.path) pins no topology authority; pin one first (docs/TOPOLOGY.md)")
             }
             return key
+        }
+    }
+}
+
+extension KeysCommand {
+    /// `lienthong keys rotate --home DIR`: new key pairs, waiting for the authority's topology.
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make new key pairs for this node and print their public halves for the topology authority.",
+            discussion: """
+                The node keeps using its keys until a topology pinning the new ones arrives; then they come \
+                into force without a restart. Give the printed keys to the authority, which sets them as this \
+                node's signingKey and encryptionKey, the old signing key as previousSigningKey with a \
+                previousKeyUntil (the grace period; leave both out to revoke a leaked key), signs and \
+                publishes (docs/TOPOLOGY.md §Key rotation). Run again, it prints the same pending keys.
+                """)
+
+        @OptionGroup var home: HomeOptions
+        @Flag(help: "Print JSON for scripts.") var json = false
+
+        func run() throws {
+            let (h, config) = try NodeHome.open(home.home)
+            let current = try SigningKeyPair(keyFile: h.signingKeyPath)
+            let (sign, box, new) = try NodeKeys.rotate(home: h)
+            if json {
+                struct Out: Encodable {
+                    let node: String, signingKey: String, encryptionKey: String, previousSigningKey: String,
+                        signingFingerprint: String, encryptionFingerprint: String, new: Bool
+                }
+                let out = Out(
+                    node: config.node.rawValue, signingKey: Base64.encode(sign.publicKey.bytes),
+                    encryptionKey: Base64.encode(box.publicKey.bytes),
+                    previousSigningKey: Base64.encode(current.publicKey.bytes),
+                    signingFingerprint: sign.publicKey.fingerprint, encryptionFingerprint: box.publicKey.fingerprint,
+                    new: new)
+                print(String(decoding: try NodeHome.json(out), as: UTF8.self), terminator: "")
+                return
+            }
+            print(new ? "New keys for \(config.node), waiting in \(h.nextKeysPath):" : "Pending keys (made earlier):")
+            print("  \"signingKey\": \"\(Base64.encode(sign.publicKey.bytes))\"")
+            print("      fingerprint \(sign.publicKey.fingerprint)")
+            print("  \"encryptionKey\": \"\(Base64.encode(box.publicKey.bytes))\"")
+            print("      fingerprint \(box.publicKey.fingerprint)")
+            print("  \"previousSigningKey\": \"\(Base64.encode(current.publicKey.bytes))\" (the key in force now)")
+            print(
+                """
+                Next: give these to the topology authority (read the fingerprints over the phone). This node \
+                goes on with its current keys until a topology pinning the new ones reaches it.
+                """)
         }
     }
 }

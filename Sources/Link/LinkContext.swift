@@ -12,7 +12,9 @@ import Wire
 /// Passed explicitly (no globals).
 public struct LinkContext: Sendable {
     public let me: NodeID
-    public let keys: SigningKeyPair
+    /// The keys this node authenticates links with, read at each handshake: a key rotation
+    /// changes them while the node runs (the default: `keys` alone, for ever).
+    public var linkKeys: @Sendable () -> LinkKeys
     /// The topology in force (replaced by an applied update) and the one before it.
     public let live: LiveTopology
     public var topology: Topology { live.current }
@@ -58,7 +60,8 @@ public struct LinkContext: Sendable {
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
         self.me = me
-        self.keys = keys
+        let fixed = LinkKeys(keys)
+        self.linkKeys = { fixed }
         self.live = live
         self.spool = spool
         self.gate = CustodyGate(
@@ -82,9 +85,12 @@ public struct LinkContext: Sendable {
     var acceptorIdentity: AcceptorIdentity {
         let live = self.live
         let me = self.me
+        let clock = self.clock
         return AcceptorIdentity(
-            network: live.current.network, me: me, keys: keys,
-            neighbourKey: { id in live.mayLink(me, id) ? live.signingKey(of: id) : nil }, replayGuard: replayGuard)
+            network: live.current.network, me: me, keys: linkKeys(),
+            neighbourKeys: { id in
+                live.mayLink(me, id) ? live.signingKeys(of: id, now: clock()) : []
+            }, replayGuard: replayGuard)
     }
 
     /// Runs a blocking spool operation off the event loops. Not cancelled with the calling task:

@@ -59,7 +59,8 @@ public enum LinkEndpoints {
     public static func dial(
         _ target: NodeID, at endpoint: Endpoint, context: LinkContext, group: any EventLoopGroup
     ) async throws -> SessionSummary {
-        guard let targetKey = context.live.signingKey(of: target) else {
+        let targetKeys = context.live.signingKeys(of: target, now: context.clock())
+        guard !targetKeys.isEmpty else {
             throw WireError(.wrongPeer, "\(target) has no signing key in the topology; cannot authenticate it")
         }
         let maxFrame = context.configuration.maxFrameSize
@@ -70,7 +71,8 @@ public enum LinkEndpoints {
                 configure(channel, maxFrameSize: maxFrame, unsentLowWater: context.configuration.unsentLowWater)
             }
         let identity = DiallerIdentity(
-            network: context.network, me: context.me, keys: context.keys, target: target, targetKey: targetKey)
+            network: context.network, me: context.me, keys: context.linkKeys(), target: target,
+            targetKeys: targetKeys)
         return try await connection.executeThenClose { inbound, outbound in
             var frames = inbound.makeAsyncIterator()
             let deadline = closeAfter(context.configuration.handshakeTimeout, connection.channel)

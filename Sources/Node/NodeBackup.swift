@@ -110,6 +110,14 @@ public enum NodeBackup {
             let name = "keys/adopted/\(id).box.key"
             try addFile(home.path + "/" + name, as: name, mode: 0o600, to: writer)
         }
+        // A rotation's keys: the pending pair (its topology may arrive after a restore) and the
+        // retired ones (what was sealed to the old encryption key must still open).
+        for sub in ["next", "previous"] {
+            let names = (try? files.contentsOfDirectory(atPath: home.path + "/keys/" + sub)) ?? []
+            for name in names.sorted().map({ "keys/\(sub)/\($0)" }) where Self.extraKeyEntry(name) != nil {
+                try addFile(home.path + "/" + name, as: name, mode: 0o600, to: writer)
+            }
+        }
         try writer.finish()
         guard fsync(fd) == 0 else {
             throw NodeError(.backupIo, "cannot flush \(partial): \(String(cString: strerror(errno)))")
@@ -172,12 +180,12 @@ public enum NodeBackup {
         let manifest = try readManifest(reader)
         var found: Set<String> = []
         while let header = try reader.nextEntry() {
-            if let adopted = Self.adoptedKeyEntry(header.name), !found.contains(header.name),
+            if let adopted = Self.extraKeyEntry(header.name), !found.contains(header.name),
                 header.size <= smallEntryLimit
             {
                 try FileManager.default.createDirectory(
-                    atPath: dir + "/keys/adopted", withIntermediateDirectories: true,
-                    attributes: [.posixPermissions: 0o700])
+                    atPath: dir + "/" + (adopted as NSString).deletingLastPathComponent,
+                    withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 found.insert(header.name)
                 try extract(reader, size: header.size, to: dir + "/" + adopted, mode: 0o600)
                 continue
@@ -244,8 +252,16 @@ public enum NodeBackup {
         guard fsync(fd) == 0 else { throw NodeError(.backupIo, "cannot flush \(path); check free space") }
     }
 
-    /// `keys/adopted/ID.box.key` with a valid node id: the name itself, else nil (no other path).
-    static func adoptedKeyEntry(_ name: String) -> String? {
+    /// `keys/adopted/ID.box.key` with a valid node id, or a rotation's `keys/next/sign.key`,
+    /// `keys/next/box.key`, `keys/previous/sign.key`, `keys/previous/box.MS.key`: the name
+    /// itself, else nil (no other path is ever written).
+    static func extraKeyEntry(_ name: String) -> String? {
+        if ["keys/next/sign.key", "keys/next/box.key", "keys/previous/sign.key"].contains(name) { return name }
+        let retired = "keys/previous/box."
+        if name.hasPrefix(retired), name.hasSuffix(".key") {
+            let ms = name.dropFirst(retired.count).dropLast(".key".count)
+            return !ms.isEmpty && ms.count <= 19 && ms.allSatisfy({ $0 >= "0" && $0 <= "9" }) ? name : nil
+        }
         let prefix = "keys/adopted/"
         let suffix = ".box.key"
         guard name.hasPrefix(prefix), name.hasSuffix(suffix),
@@ -257,11 +273,10 @@ public enum NodeBackup {
     /// Removes what a failed restore wrote, and nothing else (the names are fixed).
     private static func cleanUp(_ dir: String) {
         for entry in entries { unlink(dir + "/" + entry.path) }
-        if let adopted = try? FileManager.default.contentsOfDirectory(atPath: dir + "/keys/adopted") {
-            for name in adopted where adoptedKeyEntry("keys/adopted/" + name) != nil {
-                unlink(dir + "/keys/adopted/" + name)
-            }
-            rmdir(dir + "/keys/adopted")
+        for sub in ["adopted", "next", "previous"] {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/keys/" + sub)) ?? []
+            for name in names where extraKeyEntry("keys/\(sub)/" + name) != nil { unlink(dir + "/keys/\(sub)/" + name) }
+            rmdir(dir + "/keys/" + sub)
         }
         for suffix in ["-wal", "-shm"] { unlink(dir + "/spool.sqlite" + suffix) }
         rmdir(dir + "/keys")

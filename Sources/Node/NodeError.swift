@@ -35,6 +35,7 @@ public struct NodeError: Error, CustomStringConvertible, Sendable, LienThongErro
         case inboxRecalled = "INBOX-RECALLED"
         case inboxStatus = "INBOX-STATUS"
         case inboxUnknownOrigin = "INBOX-UNKNOWN-ORIGIN"
+        case keysRotate = "KEYS-ROTATE"
         case nodeAlreadyRunning = "NODE-ALREADY-RUNNING"
         case nodeControlSocket = "NODE-CONTROL-SOCKET"
         case nodeLock = "NODE-LOCK"

@@ -33,6 +33,11 @@ public struct NodeHome: Sendable {
     public var publicKeysPath: String { path + "/keys/public.json" }
     /// Encryption keys of retired units this node answers for (`keys adopt`), one `ID.box.key` each.
     public var adoptedKeysPath: String { path + "/keys/adopted" }
+    public var keysPath: String { path + "/keys" }
+    /// New key pairs from `keys rotate`, waiting for a topology that pins them.
+    public var nextKeysPath: String { path + "/keys/next" }
+    /// Keys a rotation retired, kept while still needed (docs/TOPOLOGY.md §Key rotation).
+    public var previousKeysPath: String { path + "/keys/previous" }
 
     /// Creates a new home with fresh keys. Refuses a directory that already holds a node.
     @discardableResult

@@ -16,8 +16,12 @@ public struct NodeIdentity: Sendable {
     /// The topology authority this node pins (`authority.pub`).
     public let authority: SigningPublicKey
     public let settings: NodeSettings
-    public let signingKeys: SigningKeyPair
-    public let boxKeys: BoxKeyPair
+    /// The node's key pairs, rotated while it runs (`keys rotate`, then a topology pinning them).
+    public let keys: NodeKeys
+    /// The signing key in force.
+    public var signingKeys: SigningKeyPair { keys.signing }
+    /// The encryption key in force.
+    public var boxKeys: BoxKeyPair { keys.box }
     /// The encryption keys of retired units merged into this node (`keys adopt`), by their id:
     /// what was sealed to them opens here.
     public let adoptedBoxKeys: [NodeID: BoxKeyPair]
@@ -56,18 +60,11 @@ public struct NodeIdentity: Sendable {
         guard topology[id] != nil else {
             throw NodeError(.homeNotInTopology, "this node (\(id)) is not in its own topology \(home.topologyPath)")
         }
-        signingKeys = try SigningKeyPair(keyFile: home.signingKeyPath)
-        boxKeys = try BoxKeyPair(keyFile: home.boxKeyPath)
+        keys = try NodeKeys(home: home)
         adoptedBoxKeys = try Self.loadAdopted(home.adoptedKeysPath)
-        guard topology[id]?.signingKey == nil || topology[id]?.signingKey == signingKeys.publicKey else {
-            throw NodeError(
-                .homeKeyMismatch,
-                """
-                the topology pins a different signing key for \(id) than \(home.signingKeyPath); the keys or \
-                the topology were replaced
-                """
-            )
-        }
+        // A rotation whose topology was stored just before a crash (or arrived while stopped)
+        // is completed here; keys the topology does not pin are refused (HOME-KEY-MISMATCH).
+        if let me = topology[id] { try keys.follow(me, now: Int64(Date().timeIntervalSince1970 * 1000)) }
     }
 
     /// The keys in `keys/adopted/` (`ID.box.key`, 0600 like the node's own); none when absent.
@@ -90,6 +87,12 @@ public struct NodeIdentity: Sendable {
             if let keys = adoptedBoxKeys[r] { return (r, keys) }
         }
         return nil
+    }
+
+    /// The same with every key to try: this node's in force, then those a rotation retired.
+    public func openingKeys(for header: EnvelopeHeader) -> (NodeID, [BoxKeyPair]) {
+        guard let (recipient, key) = recipientKeys(for: header) else { return (id, keys.openingKeys) }
+        return recipient == id ? (id, keys.openingKeys) : (recipient, [key])
     }
 
     /// A signed topology file checked against the pinned authority, the file named in errors.

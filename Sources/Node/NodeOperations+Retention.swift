@@ -37,6 +37,31 @@ extension NodeOperations {
             """)
     }
 
+    /// Erases the keys a rotation retired once nothing needs them (`NodeKeys.sweep`): an old
+    /// encryption key after the network's longest lifetime since it was retired (nothing sealed
+    /// to it can still be on its way) and when no document in the inbox is sealed to it only.
+    /// Returns what was erased, also audited.
+    @discardableResult
+    public func sweepRetiredKeys() throws -> [String] {
+        guard let me = identity.topology[identity.id] else { return [] }
+        let now = clock()
+        let current = identity.boxKeys
+        let erased = try identity.keys.sweep(me, now: now, keepFor: gate.limitsNow.maxLifetimeMs) { old in
+            var after: EnvelopeID?
+            while true {
+                let page = try spool.inboxHeaders(after: after, limit: 500)
+                guard let last = page.last else { return false }
+                for case (_, let header?) in page {
+                    guard let sealed = try? header.sealedKey(for: identity.id) else { continue }
+                    if (try? current.openSealed(sealed)) == nil, (try? old.openSealed(sealed)) != nil { return true }
+                }
+                after = last.0
+            }
+        }
+        for line in erased { try spool.recordTopology(detail: line, actor: "lienthong", now: now) }
+        return erased
+    }
+
     /// Archives up to `limit` documents older than `retentionDays` (by this operations' clock) and
     /// removes their content from the spool. Returns the directories written.
     @discardableResult

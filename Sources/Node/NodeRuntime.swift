@@ -58,6 +58,8 @@ public struct NodeRuntime: Sendable {
             blockingPool: blockingPool, configuration: identity.settings.link, logger: logger,
             monitor: monitor, clock: clock)
         link.gate.adoptedKeys = Set(identity.adoptedBoxKeys.keys)
+        let keys = identity.keys
+        link.linkKeys = { keys.linkKeys }
         self.link = link
         self.startedAt = clock()
         let live = LiveSettings(identity.settings)

@@ -280,16 +280,21 @@ public enum DeliveredEnvelope {
         } else {
             throw NodeError(.inboxNotFound, "envelope \(id.hex.prefix(16))… is not (completely) in this node's spool")
         }
-        guard let key = identity.topology[stored.header.origin]?.signingKey else {
+        // What the gate let in once stays readable: the origin's previous key counts for what it
+        // signed before its grace period ended, whenever the clerk opens it.
+        let originKeys =
+            identity.topology[stored.header.origin]?.signingKeys(signedAt: stored.header.createdAt, checkedAt: nil)
+            ?? []
+        guard !originKeys.isEmpty else {
             throw NodeError(
                 .inboxUnknownOrigin, "origin \(stored.header.origin) has no signing key in this node's topology")
         }
         // A clerk may export a document after it expired: expiry governs transport, not reading.
         let now = checkExpiry ? Int64(Date().timeIntervalSince1970 * 1000) : stored.header.createdAt
         // Opened as this node, or as a retired unit merged into it (with the key it adopted).
-        let (recipient, keys) = identity.recipientKeys(for: stored.header) ?? (identity.id, identity.boxKeys)
+        let (recipient, keys) = identity.openingKeys(for: stored.header)
         let opener = try EnvelopeOpener(
-            header: stored.header, table: stored.table, originKey: key,
+            header: stored.header, table: stored.table, originKeys: originKeys,
             recipient: recipient, keys: keys, now: now, signatureVerifiedOnArrival: prefixOnly)
         let decoder = PayloadDecoder(receiver: receiver)
         let body = SpoolBodySource(

@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// level — a warning under `diskWarnFreePercent`, an error under `diskRefuseFreePercent`, a notice
 /// when there is room again — and archives documents older than `retentionDays`. A minute, like
 /// the janitor's sweep on its interval: both conditions change over hours, and each look is a
-/// `statvfs` and one indexed read.
+/// `statvfs` and one indexed read. It also erases the keys a rotation retired once nothing needs them.
 struct RetentionService: Service {
     let runtime: NodeRuntime
     static let interval: Duration = .seconds(60)
@@ -27,6 +27,13 @@ struct RetentionService: Service {
                     }
                 } catch {
                     runtime.logger.error("retention failed; will retry in a minute", metadata: ["error": "\(error)"])
+                }
+                do {
+                    let erased = try await runtime.blocking { [runtime] in try runtime.operations.sweepRetiredKeys() }
+                    for line in erased { runtime.logger.notice("\(line)") }
+                } catch {
+                    runtime.logger.error(
+                        "erasing retired keys failed; will retry in a minute", metadata: ["error": "\(error)"])
                 }
                 try await Task.sleep(for: Self.interval)
             }

@@ -46,9 +46,14 @@ public struct TopologyUpdater: Sendable {
             guard let me = update.topology[identity.id] else {
                 throw TopologyError(.nodeMissing, "version \(version) does not name this node (\(identity.id))")
             }
-            guard me.signingKey == identity.signingKeys.publicKey else {
+            // The keys in force, or the pair `keys rotate` made, which come into force with it.
+            guard identity.keys.holds(me) else {
                 throw TopologyError(
-                    .badKey, "version \(version) pins another signing key for this node (\(identity.id))")
+                    .badKey,
+                    """
+                    version \(version) pins keys for this node (\(identity.id)) that it holds neither in force nor \
+                    from `keys rotate`
+                    """)
             }
             guard update.topology.network == old.network else {
                 throw TopologyError(.badNetwork, "version \(version) is for network \(update.topology.network)")
@@ -83,6 +88,12 @@ public struct TopologyUpdater: Sendable {
             }
         }
         if !copies.isEmpty { _ = try spool.acceptBatch(copies, now: now) }
+        // Only now, the copies signed with the key the neighbours still know: a rotation's new
+        // keys come into force (their old ones kept as the topology allows).
+        if let me = new[identity.id], let rotated = try identity.keys.follow(me, now: now) {
+            try spool.recordTopology(detail: rotated, actor: actorName(from), now: now)
+            logger?.notice("\(rotated)", metadata: ["version": "\(new.version)"])
+        }
         try spool.recordTopology(
             detail: "applied version \(new.version) (was \(old.version)) from \(from); \(moved) queue entries moved; "
                 + "passed on to \(copies.count) neighbours",

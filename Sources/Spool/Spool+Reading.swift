@@ -54,6 +54,26 @@ extension Spool {
         }
     }
 
+    /// The signed headers of the documents in this node's inbox (archived ones, whose files are
+    /// out of the spool, left out), `limit` at a time in id order
+    /// after `after`: a key rotation asks which of them are still sealed to a retired key.
+    /// (A row whose header does not parse comes back as nil, so the paging goes on past it.)
+    public func inboxHeaders(after: EnvelopeID?, limit: Int) throws -> [(EnvelopeID, EnvelopeHeader?)] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.id, e.header FROM inbox i JOIN envelope e ON e.id = i.envelope_id \
+                    WHERE i.envelope_id > ? AND i.envelope_id NOT IN (SELECT envelope_id FROM archived) \
+                    ORDER BY i.envelope_id LIMIT ?
+                    """, arguments: [Data(after?.bytes ?? []), limit]
+            ).compactMap { row in
+                guard let id = try? EnvelopeID(bytes: Array(row[0] as Data)) else { return nil }
+                return (id, try? EnvelopeHeader.parse(Array(row[1] as Data)))
+            }
+        }
+    }
+
     /// Up to `limit` stored chunks from `first` on: an envelope streams out a few chunks at a time.
     public func chunks(of id: EnvelopeID, from first: Int, limit: Int) throws -> [[UInt8]] {
         try read { db in

@@ -187,4 +187,14 @@ public final class LiveTopology: Sendable {
     public func signingKey(of peer: NodeID) -> SigningPublicKey? {
         state.withLock { $0.current[peer]?.signingKey ?? $0.previous?[peer]?.signingKey }
     }
+
+    /// Every key a peer may authenticate with at `now`, the one pinned now first: its key in
+    /// the current topology and, during a rotation's grace period, its previous one; for a node
+    /// the current topology no longer has, its key in the previous topology. Empty for a stranger.
+    public func signingKeys(of peer: NodeID, now: Int64) -> [SigningPublicKey] {
+        state.withLock { s in
+            if let node = s.current[peer] { return node.signingKeys(signedAt: now, checkedAt: now) }
+            return s.previous?[peer]?.signingKey.map { [$0] } ?? []
+        }
+    }
 }

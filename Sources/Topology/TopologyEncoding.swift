@@ -1,4 +1,5 @@
 import Envelope
+import Foundation
 import SodiumKit
 
 extension Topology {
@@ -43,6 +44,11 @@ extension Topology {
         if let k = n.signingKey { fields.append("\"signingKey\": \(quoted(Base64.encode(k.bytes)))") }
         if let k = n.encryptionKey { fields.append("\"encryptionKey\": \(quoted(Base64.encode(k.bytes)))") }
         if let m = n.mergedInto { fields.append("\"mergedInto\": \(quoted(m.rawValue))") }
+        if let k = n.previousSigningKey, let until = n.previousKeyUntil {
+            fields.append("\"previousSigningKey\": \(quoted(Base64.encode(k.bytes)))")
+            let date = Date(timeIntervalSince1970: Double(until) / 1000)
+            fields.append("\"previousKeyUntil\": \(quoted(ISO8601DateFormatter().string(from: date)))")
+        }
         return "{" + fields.joined(separator: ", ") + "}"
     }
 

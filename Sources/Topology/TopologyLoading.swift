@@ -126,6 +126,7 @@ extension Topology {
     static let topFields = ["format", "network", "version", "note", "maxLifetimeDays", "nodes"]
     static let nodeFields = [
         "id", "name", "level", "gso", "parents", "endpoint", "signingKey", "encryptionKey", "mergedInto",
+        "previousSigningKey", "previousKeyUntil",
     ]
 
     private static func decodeNode(_ value: Any, position: Int) throws -> TopologyNode {
@@ -207,7 +208,39 @@ extension Topology {
                     node: id, cause: String(describing: error))
             }
         }
+        try decodePreviousKey(obj, into: &node)
         return node
+    }
+
+    /// `previousSigningKey` and `previousKeyUntil` (a key rotation's grace period), both or neither.
+    private static func decodePreviousKey(_ obj: [String: Any], into node: inout TopologyNode) throws {
+        let id = node.id
+        switch (obj["previousSigningKey"] != nil, obj["previousKeyUntil"] != nil) {
+        case (false, false):
+            return
+        case (true, false), (false, true):
+            throw TopologyError(
+                .syntax,
+                """
+                node \(id): "previousSigningKey" and "previousKeyUntil" go together (the old key and the end of \
+                its grace period, e.g. "2027-01-31T00:00:00Z"); give both, or neither to revoke the old key
+                """,
+                node: id)
+        case (true, true):
+            let bytes = try keyBytes(obj, "previousSigningKey", node: id, expected: SigningPublicKey.byteCount)
+            node.previousSigningKey = try SigningPublicKey(bytes: bytes)
+            let text = try string(obj, "previousKeyUntil", node: id)
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                throw TopologyError(
+                    .syntax,
+                    """
+                    node \(id): previousKeyUntil '\(Endpoint.printable(text))' is not a UTC time like \
+                    2027-01-31T00:00:00Z
+                    """,
+                    node: id)
+            }
+            node.previousKeyUntil = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        }
     }
 
     private static func string(_ obj: [String: Any], _ field: String, node: NodeID) throws -> String {

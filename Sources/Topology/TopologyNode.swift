@@ -55,6 +55,12 @@ public struct TopologyNode: Sendable, Hashable {
     /// parents (a retired node still running hands on what it holds through them), but no node
     /// may have it as a parent.
     public var mergedInto: NodeID?
+    /// The signing key this node used before its last rotation (`lienthong keys rotate`), with
+    /// the end of its grace period (ms since the epoch): until then envelopes it signed with the
+    /// old key are still carried, and it may still authenticate with it. A leaked key is revoked
+    /// by leaving both out.
+    public var previousSigningKey: SigningPublicKey?
+    public var previousKeyUntil: Int64?
 
     public init(
         id: NodeID, name: String, level: NodeLevel, parents: [NodeID], gso: String? = nil,
@@ -80,6 +86,18 @@ public struct TopologyNode: Sendable, Hashable {
 
     /// The parents after the first, tried when the primary parent cannot be reached.
     public var failoverParents: [NodeID] { Array(parents.dropFirst()) }
+
+    /// The keys a signature of this node made at `signedAt` verifies with: its signing key, and
+    /// the previous one for what was signed before its grace period ended. `checkedAt` is the
+    /// transport's clock: an envelope in transit (or a link) is refused the old key once the
+    /// grace period is over; a document opened later from the spool (`checkedAt` nil) is not.
+    public func signingKeys(signedAt: Int64, checkedAt now: Int64?) -> [SigningPublicKey] {
+        guard let key = signingKey else { return [] }
+        guard let previous = previousSigningKey, let until = previousKeyUntil, signedAt < until,
+            (now ?? Int64.min) < until
+        else { return [key] }
+        return [key, previous]
+    }
 
     /// True when both public keys are present.
     public var hasKeys: Bool { signingKey != nil && encryptionKey != nil }

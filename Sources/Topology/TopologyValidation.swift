@@ -255,6 +255,16 @@ extension Topology {
                     """,
                     node: n.id)
             }
+            if let k = n.previousSigningKey, let other = signing.updateValue(n.id, forKey: k) {
+                let whose = other == n.id ? "its own signingKey" : "the signing key of \(other)"
+                throw TopologyError(
+                    .badKey,
+                    """
+                    node \(n.id)'s previousSigningKey (fingerprint \(k.fingerprint)) is also \(whose); a rotation \
+                    needs a new key pair
+                    """,
+                    node: n.id)
+            }
             if let k = n.encryptionKey, let other = encryption.updateValue(n.id, forKey: k) {
                 throw TopologyError(
                     .badKey,

@@ -10,45 +10,81 @@ public enum HandshakeFrame: UInt8, Sendable {
     case stream = 0x05
 }
 
-/// What the dialler needs: who it is, whom it means to reach, and that peer's pinned key.
+/// A node's signing keys for link authentication: the one in force, and others a peer may still
+/// pin for it during a key rotation (the previous key in its grace period; the new key before
+/// this node has the topology that carries it). Each side of a handshake names the key it pins
+/// for the other (docs/PROTOCOL.md §4), and the other signs with that one when it holds it.
+public struct LinkKeys: Sendable {
+    public let current: SigningKeyPair
+    public let others: [SigningKeyPair]
+
+    public init(_ current: SigningKeyPair, others: [SigningKeyPair] = []) {
+        self.current = current
+        self.others = others
+    }
+
+    /// The pair whose public key is `pinned` (what the peer knows this node by), else the current one.
+    public func matching(_ pinned: SigningPublicKey?) -> SigningKeyPair {
+        guard let pinned, pinned != current.publicKey else { return current }
+        return others.first { $0.publicKey == pinned } ?? current
+    }
+}
+
+/// What the dialler needs: who it is, whom it means to reach, and the keys it accepts for that peer.
 public struct DiallerIdentity: Sendable {
     public let network: String
     public let me: NodeID
-    public let keys: SigningKeyPair
+    public let keys: LinkKeys
     public let target: NodeID
-    public let targetKey: SigningPublicKey
+    /// The keys the target may prove itself with, the one pinned now first (named in HELLO).
+    public let targetKeys: [SigningPublicKey]
 
-    public init(network: String, me: NodeID, keys: SigningKeyPair, target: NodeID, targetKey: SigningPublicKey) {
+    public init(network: String, me: NodeID, keys: LinkKeys, target: NodeID, targetKeys: [SigningPublicKey]) {
         self.network = network
         self.me = me
         self.keys = keys
         self.target = target
-        self.targetKey = targetKey
+        self.targetKeys = targetKeys
+    }
+
+    public init(network: String, me: NodeID, keys: SigningKeyPair, target: NodeID, targetKey: SigningPublicKey) {
+        self.init(network: network, me: me, keys: LinkKeys(keys), target: target, targetKeys: [targetKey])
     }
 }
 
-/// What the acceptor needs: who it is, and the pinned key of each neighbour allowed to connect.
+/// What the acceptor needs: who it is, and the keys each neighbour allowed to connect may use.
 public struct AcceptorIdentity: Sendable {
     public let network: String
     public let me: NodeID
-    public let keys: SigningKeyPair
-    /// The pinned signing key of `id` if `id` is a neighbour of this node, else nil.
-    public let neighbourKey: @Sendable (NodeID) -> SigningPublicKey?
+    public let keys: LinkKeys
+    /// The keys `id` may authenticate with, the one pinned now first (named in REPLY); empty if
+    /// `id` is not a neighbour of this node.
+    public let neighbourKeys: @Sendable (NodeID) -> [SigningPublicKey]
     public let replayGuard: ReplayGuard
     /// Largest accepted difference between the dialler's clock and ours.
     public let maxClockSkew: Int64
+
+    public init(
+        network: String, me: NodeID, keys: LinkKeys,
+        neighbourKeys: @escaping @Sendable (NodeID) -> [SigningPublicKey],
+        replayGuard: ReplayGuard, maxClockSkew: Int64 = 300_000
+    ) {
+        self.network = network
+        self.me = me
+        self.keys = keys
+        self.neighbourKeys = neighbourKeys
+        self.replayGuard = replayGuard
+        self.maxClockSkew = maxClockSkew
+    }
 
     public init(
         network: String, me: NodeID, keys: SigningKeyPair,
         neighbourKey: @escaping @Sendable (NodeID) -> SigningPublicKey?,
         replayGuard: ReplayGuard, maxClockSkew: Int64 = 300_000
     ) {
-        self.network = network
-        self.me = me
-        self.keys = keys
-        self.neighbourKey = neighbourKey
-        self.replayGuard = replayGuard
-        self.maxClockSkew = maxClockSkew
+        self.init(
+            network: network, me: me, keys: LinkKeys(keys), neighbourKeys: { neighbourKey($0).map { [$0] } ?? [] },
+            replayGuard: replayGuard, maxClockSkew: maxClockSkew)
     }
 }
 

@@ -11,7 +11,7 @@ public struct HandshakeAcceptor {
     enum State {
         case awaitingHello
         case sentReply(
-            transcript: [UInt8], client: NodeID, clientKey: SigningPublicKey, sealer: FrameSealer,
+            transcript: [UInt8], client: NodeID, clientKeys: [SigningPublicKey], sealer: FrameSealer,
             receiveKey: SecretBytes,
             nonce: [UInt8])
         case established
@@ -58,6 +58,8 @@ public struct HandshakeAcceptor {
             let clientEphemeral = try r.take(32)
             let nonce = try r.take(32)
             let timestamp = Int64(bitPattern: try r.u64())
+            // The key the dialler pins for us (absent from a dialler before key rotation).
+            let pinnedForUs = r.remaining == 32 ? try SigningPublicKey(bytes: r.take(32)) : nil
             try r.end()
             guard network == identity.network else {
                 throw WireError(
@@ -66,7 +68,8 @@ public struct HandshakeAcceptor {
             guard target == identity.me else {
                 throw WireError(.wrongPeer, "dialler \(client) wanted \(target), this is \(identity.me)")
             }
-            guard let clientKey = identity.neighbourKey(client) else {
+            let clientKeys = identity.neighbourKeys(client)
+            guard let clientKey = clientKeys.first else {
                 throw WireError(.notANeighbour, "\(client) is not a neighbour of \(identity.me) in the topology")
             }
             // The dialler's clock is untrusted: any Int64, so the difference is taken without
@@ -87,8 +90,9 @@ public struct HandshakeAcceptor {
             w.shortString(identity.me.rawValue)
             w.raw(ephemeral.publicKey)
             w.raw(Sodium.randomBytes(32))
+            w.raw(clientKey.bytes)
             let transcript = HandshakeCrypto.transcript(hello: frame, replyUnsigned: w.bytes)
-            w.raw(identity.keys.sign(HandshakeCrypto.signed("server", transcript)))
+            w.raw(identity.keys.matching(pinnedForUs).sign(HandshakeCrypto.signed("server", transcript)))
             let keys: (receive: SecretBytes, transmit: SecretBytes)
             do { keys = try ephemeral.serverSessionKeys(clientPublicKey: clientEphemeral) } catch {
                 throw WireError(.malformed, "the dialler's ephemeral key is invalid")
@@ -96,17 +100,18 @@ public struct HandshakeAcceptor {
             let sealer = try FrameSealer(
                 key: HandshakeCrypto.bind(keys.transmit, direction: "s2c", transcript: transcript))
             state = .sentReply(
-                transcript: transcript, client: client, clientKey: clientKey, sealer: sealer,
+                transcript: transcript, client: client, clientKeys: clientKeys, sealer: sealer,
                 receiveKey: HandshakeCrypto.bind(keys.receive, direction: "c2s", transcript: transcript),
                 nonce: nonce)
             return .send([w.bytes])
-        case (.sentReply(let transcript, let client, let clientKey, let sealer, let receiveKey, let nonce), .auth):
+        case (.sentReply(let transcript, let client, let clientKeys, let sealer, let receiveKey, let nonce), .auth):
             var r = WireReader(frame, what: "AUTH")
             _ = try r.u8()
             let signature = try r.take(64)
             let streamHeader = try r.take(SecretStream.headerByteCount)
             try r.end()
-            guard clientKey.isValidSignature(signature, for: HandshakeCrypto.signed("client", transcript)) else {
+            let clientSigned = HandshakeCrypto.signed("client", transcript)
+            guard clientKeys.contains(where: { $0.isValidSignature(signature, for: clientSigned) }) else {
                 throw WireError(
                     .badSignature, "the dialler claiming to be \(client) did not prove it with \(client)'s pinned key")
             }

@@ -37,6 +37,8 @@ public struct HandshakeDialler {
         w.raw(ephemeral.publicKey)
         w.raw(Sodium.randomBytes(32))
         w.u64(UInt64(bitPattern: now))
+        // The key we pin for the target: during a rotation it signs with that one if it holds it.
+        if let pinned = identity.targetKeys.first { w.raw(pinned.bytes) }
         state = .sentHello(hello: w.bytes, ephemeral: ephemeral)
         return w.bytes
     }
@@ -59,6 +61,8 @@ public struct HandshakeDialler {
                 let server = try r.nodeID()
                 let serverEphemeral = try r.take(32)
                 _ = try r.take(32)  // server nonce, covered by the transcript
+                // The key the acceptor pins for us (absent from an acceptor before key rotation).
+                let pinnedForUs = r.remaining == 32 + 64 ? try SigningPublicKey(bytes: r.take(32)) : nil
                 let unsignedEnd = r.offset
                 let signature = try r.take(64)
                 try r.end()
@@ -66,7 +70,8 @@ public struct HandshakeDialler {
                     throw WireError(.wrongPeer, "reached \(server), not \(identity.target) as intended")
                 }
                 let transcript = HandshakeCrypto.transcript(hello: hello, replyUnsigned: Array(frame[0..<unsignedEnd]))
-                guard identity.targetKey.isValidSignature(signature, for: HandshakeCrypto.signed("server", transcript))
+                let serverSigned = HandshakeCrypto.signed("server", transcript)
+                guard identity.targetKeys.contains(where: { $0.isValidSignature(signature, for: serverSigned) })
                 else {
                     throw WireError(
                         .badSignature, "\(server) did not prove its identity with the key pinned in the topology")
@@ -80,7 +85,7 @@ public struct HandshakeDialler {
                 let receiveKey = HandshakeCrypto.bind(keys.receive, direction: "s2c", transcript: transcript)
                 var w = WireWriter()
                 w.u8(HandshakeFrame.auth.rawValue)
-                w.raw(identity.keys.sign(HandshakeCrypto.signed("client", transcript)))
+                w.raw(identity.keys.matching(pinnedForUs).sign(HandshakeCrypto.signed("client", transcript)))
                 w.raw(sealer.header)
                 state = .sentAuth(sealer: sealer, receiveKey: receiveKey)
                 return .send([w.bytes])

@@ -99,6 +99,8 @@ struct BackupRestoreTests {
         let pass = try Self.passphraseFile(net)
         // 01.01 answers for a merged neighbour: that key is in the backup too.
         try net.cli(commune11, "keys", "adopt", "--from", net.home(commune12))
+        // And a rotation waits for its topology: the pending pair is in the backup too.
+        try net.cli(commune11, "keys", "rotate")
         try net.cli(["backup", "--home", net.home(commune11), "--out", archive, "--passphrase-file", pass])
         #expect(throws: TestFailure.self) {
             try net.cli(["backup", "--home", net.home(commune11), "--out", archive, "--passphrase-file", pass])
@@ -150,6 +152,11 @@ struct BackupRestoreTests {
         let adopted = "/keys/adopted/\(commune12).box.key"
         #expect(FileManager.default.contents(atPath: target + adopted) == FileManager.default.contents(atPath: net.home(commune11) + adopted))
         #expect(try FileManager.default.attributesOfItem(atPath: target + adopted)[.posixPermissions] as? Int == 0o600)
+        for pending in ["/keys/next/sign.key", "/keys/next/box.key"] {
+            let original = FileManager.default.contents(atPath: net.home(commune11) + pending)
+            #expect(original != nil && FileManager.default.contents(atPath: target + pending) == original)
+        }
+        #expect(try net.cli(["keys", "rotate", "--home", target]) == net.cli(commune11, "keys", "rotate"))
     }
 
     static func failure(_ body: () throws -> Void) -> String {

@@ -1,7 +1,7 @@
 """LienThong benchmark suite (issue 6): real lienthongd processes on 127.0.0.1, driven through their
 control sockets, measured side by side with NNCP where the issue asks for it.
 
-    python3 Scripts/lib/bench.py [--runs N] [--only a,b,c,d,e,f,g,h,i] [--views N] [--bin .build/release] [--no-nncp]
+    python3 Scripts/lib/bench.py [--runs N] [--only a,b,c,d,e,f,g,h,i,j] [--views N] [--bin .build/release] [--no-nncp]
 
 a  relay small: 1,000 x 4 KiB province -> district -> commune, send to all in the inbox (+ NNCP)
 b  relay large: 5 x 20 MiB the same way (+ NNCP)
@@ -17,6 +17,9 @@ h  reorganisation: on the running 167-node network the hub publishes version 2 (
 i  operator views at scale: --views N (100,000) small documents queued at the province for a
    stopped district, then delivered: `queue list --json` with N queued, `inbox list --json --limit N`
    through the control socket, `track --json --limit N` (every sent document): wall time each, complete
+j  fan-out from cold: the flat tree (Hoa Binh without its districts: the hub's 151 communes and the
+   provincial bodies as its direct children) provisioned and started: time until every link is up,
+   then the directive to all 151 and every 01 back; the hub's CPU seconds and peak RSS in each phase
 
 Each figure is a median over --runs runs (default 3) unless noted, printed with what produced it.
 """
@@ -426,10 +429,64 @@ def bench_i(args):
             "track_s": t_s, "tracked": len(sent)}
 
 
+def flat_topology(path):
+    """Topology/hoa-binh.json without its districts: every commune a direct child of the hub."""
+    t = json.load(open(os.path.join(ROOT, "Topology/hoa-binh.json")))
+    t["nodes"] = [dict(n, parents=[HUB]) if n["level"] == "commune" else n
+                  for n in t["nodes"] if n["level"] != "district"]
+    json.dump(t, open(path, "w"), ensure_ascii=False)
+    return path
+
+
+def bench_j(args):
+    runs = []
+    for _ in range(args.runs):
+        flat = flat_topology(os.path.join(tempfile.mkdtemp(prefix="lt-flat-"), "flat.json"))
+        net = Net(args.bin, topology=flat)
+        try:
+            nodes = [n["id"] for n in net.topology["nodes"]]
+            children = [n for n in nodes if n != HUB]
+            communes = [n["id"] for n in net.topology["nodes"] if n["level"] == "commune"]
+            t0 = time.time()
+            net.start(nodes)
+            hub, peak = net.procs[HUB].pid, 0
+            def linked():
+                nonlocal peak
+                peak = max(peak, net.rss(HUB))
+                up = {p["peer"] for p in net.peers(HUB) if p["connected"]}
+                return all(c in up for c in children)
+            net.wait("every child linked to the hub", linked, step=0.1)
+            up_s, cpu_up, peak_up = time.time() - t0, cpu_seconds(hub), peak
+            sender = "000.00.01.H27"
+            directive = os.path.join(ROOT, "Scripts/demo-data/chi-thi-21-CT-TU.txt")
+            t1, peak = time.time(), 0
+            sent = net.send(sender, communes, [directive], urgency="khan", subject="Chỉ thị 21-CT/TU")
+            def arrived():
+                nonlocal peak
+                peak = max(peak, net.rss(HUB))
+                t = net.control(sender, {"track": {"id": sent["id"]}})
+                return sum(1 for e in t["entries"] if e["status"] not in ("00", "undeliverable")) == len(communes)
+            net.wait("all 151 receipts on the flat tree", arrived, step=0.05)
+            runs.append({"nodes": len(nodes), "children": len(children), "up_s": up_s, "directive_s": time.time() - t1,
+                         "cpu_up_s": cpu_up, "cpu_directive_s": cpu_seconds(hub) - cpu_up,
+                         "rss_up_mib": peak_up / 2**20, "rss_directive_mib": peak / 2**20})
+        finally:
+            net.close()
+    m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    print("j. fan-out from cold: the flat tree, %d daemons, the hub with %d direct children (medians of %d)"
+          % (m["nodes"], m["children"], len(runs)))
+    print("   started -> every link up: %.1f s (%s); hub CPU %.2f s, peak RSS %.1f MiB"
+          % (m["up_s"], ", ".join("%.1f" % r["up_s"] for r in runs), m["cpu_up_s"], m["rss_up_mib"]))
+    print("   directive to all 151 communes, every 01 back: %.2f s (%s); hub CPU %.2f s, peak RSS %.1f MiB"
+          % (m["directive_s"], ", ".join("%.2f" % r["directive_s"] for r in runs), m["cpu_directive_s"],
+             m["rss_directive_mib"]))
+    return {"median": m, "runs": runs}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--only", default="a,b,c,d,e,f,g,h,i")
+    ap.add_argument("--only", default="a,b,c,d,e,f,g,h,i,j")
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build/release"))
     ap.add_argument("--no-nncp", action="store_true")
     ap.add_argument("--views", type=int, default=100_000, help="documents for i (operator views at scale)")
@@ -437,7 +494,8 @@ def main():
     only = set(args.only.split(","))
     print("$ Scripts/bench --runs %d --only %s%s" % (args.runs, args.only, " --no-nncp" if args.no_nncp else ""))
     results = {}
-    for key, fn in [("a", bench_a), ("b", bench_b), ("c", bench_c), ("e", bench_e), ("f", bench_f), ("i", bench_i)]:
+    for key, fn in [("a", bench_a), ("b", bench_b), ("c", bench_c), ("e", bench_e), ("f", bench_f), ("i", bench_i),
+                    ("j", bench_j)]:
         if key in only:
             results[key] = fn(args)
             sys.stdout.flush()

@@ -67,6 +67,18 @@ public struct ControlClient: Sendable {
         return response
     }
 
+    /// Sends `request` (no files either way) and returns the answer's line undecoded: a long
+    /// list printed as JSON is passed through (`ControlCodec.rawResult`), not decoded and encoded again.
+    public func callLine(_ request: ControlRequest) throws -> [UInt8] {
+        let fd = try connectSocket()
+        defer { close(fd) }
+        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        try writeAll(fd, try ControlCodec.encode(request))
+        var reader = SocketReader(fd: fd, path: socketPath)
+        return try reader.line(max: ControlLimits.maxResponseBytes)
+    }
+
     private func connectSocket() throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ControlError(.io, "cannot create a socket: \(String(cString: strerror(errno)))") }

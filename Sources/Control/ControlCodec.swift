@@ -83,9 +83,33 @@ public enum ControlCodec {
     }
 
     public static func encode(_ response: ControlResponse) throws -> [UInt8] {
+        // The long list by hand (`JSONText`): the same text, a fraction of the time.
+        if response.ok, response.error == nil, response.downloads == nil, case .inbox(let items)? = response.result {
+            var json = JSONText(capacity: items.count * 320 + 64)
+            json.beginObject()
+            json.field("ok", true)
+            json.key("result")
+            json.beginObject()
+            json.key("inbox")
+            json.beginArray()
+            for item in items { item.write(to: &json) }
+            json.endArray()
+            json.endObject()
+            json.endObject()
+            return json.bytes + [0x0a]
+        }
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try e.encode(response)) + [0x0a]
+    }
+
+    /// The JSON of a successful answer's `result.KEY` as it is in `line`, without decoding it —
+    /// for printing a long list as JSON. Nil for any other answer (a refusal, another result).
+    public static func rawResult(_ line: [UInt8], key: String) -> ArraySlice<UInt8>? {
+        let prefix = Array("{\"ok\":true,\"result\":{\"\(key)\":".utf8)
+        guard line.count >= prefix.count + 2, line.starts(with: prefix), line.suffix(2).elementsEqual([0x7d, 0x7d])
+        else { return nil }
+        return line[prefix.count..<(line.count - 2)]
     }
 
     public static func decodeResponse(_ line: [UInt8]) throws -> ControlResponse {

@@ -155,7 +155,7 @@ enum SessionFuzzer {
                 let ids: [EnvelopeID]
                 switch effect {
                 case .acknowledged(let acked): ids = acked
-                case .deferEntry(let id, _), .quarantine(let id, _): ids = [id]
+                case .deferEntry(let id, _), .quarantine(let id, _), .signatureDisputed(let id, _): ids = [id]
                 }
                 if let stray = ids.first(where: { verifiers[$0] == nil }) {
                     throw FuzzFinding(.session, "an effect named \(stray), which was never offered")

@@ -154,7 +154,8 @@ struct EnvelopeCommand: ParsableCommand {
                 path: file,
                 originKeys: { header in
                     let keys =
-                        node.topology[header.origin]?.signingKeys(signedAt: header.createdAt, checkedAt: nil) ?? []
+                        node.topology[header.origin]?.signingKeys(
+                            signedAt: header.createdAt, checkedAt: CLITime.nowMilliseconds()) ?? []
                     guard !keys.isEmpty else {
                         throw CLIError(
                             .openUnknownOrigin,

@@ -28,12 +28,12 @@ struct InboxCommand: ParsableCommand {
         @Flag(help: "Print JSON for scripts.") var json = false
 
         func run() throws {
+            if json {
+                print(try node.performJSON(.inboxList(limit: limit), key: "inbox"), terminator: "")
+                return
+            }
             guard case .inbox(let items) = try node.perform(.inboxList(limit: limit)) else {
                 throw CLIError(.controlUnexpected, "unexpected answer")
-            }
-            if json {
-                print(try Output.json(items), terminator: "")
-                return
             }
             guard !items.isEmpty else {
                 print("The inbox is empty.")

@@ -38,6 +38,24 @@ struct NodeAccess: ParsableArguments {
         return result
     }
 
+    /// A list answer as JSON text: the daemon's own bytes passed through when it runs (a
+    /// 100,000-entry inbox is not decoded to be encoded again), else `perform` encoded.
+    func performJSON(_ request: ControlRequest, key: String) throws -> String {
+        if !offline {
+            let (h, _) = try NodeHome.open(home.home)
+            let line = try ControlClient(socketPath: h.controlSocketPath).callLine(request)
+            if let raw = ControlCodec.rawResult(line, key: key) { return String(decoding: raw, as: UTF8.self) + "\n" }
+            let response = try ControlCodec.decodeResponse(line)
+            guard response.ok, response.result != nil else {
+                throw response.error ?? ControlFailure(code: "CONTROL-EMPTY", message: "the node gave no answer")
+            }
+        }
+        guard case .inbox(let items) = try perform(request) else {
+            throw CLIError(.controlUnexpected, "the node answered with something else than \(key)")
+        }
+        return try Output.json(items)
+    }
+
     /// Paths the daemon opens must not depend on the CLI's working directory.
     static func absolute(_ path: String) -> String {
         URL(fileURLWithPath: path).standardizedFileURL.path

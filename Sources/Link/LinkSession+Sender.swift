@@ -113,6 +113,33 @@ extension LinkSession {
                     try spool.deferEntry(id, peer: peer, error: why, delay: retry.delay(attempts: attempts), now: now)
                 }
                 deferred = true
+            case .signatureDisputed(let id, let why):
+                let holds = try await context.blocking { [context] in
+                    guard let header = try spool.storedEnvelope(id)?.header else { return false }
+                    let keys =
+                        context.topology[header.origin]?.signingKeys(signedAt: header.createdAt, checkedAt: now) ?? []
+                    return (try? header.verifySignature(originKeys: keys)) != nil
+                }
+                guard holds else {
+                    logger.warning(
+                        "peer refused an envelope whose signature this node no longer accepts either; quarantined",
+                        metadata: ["envelope": "\(id.hex.prefix(16))", "reason": "\(why)"])
+                    try await context.blocking {
+                        try spool.quarantine(id, peer: peer, reason: why + ", permanent", now: now)
+                    }
+                    continue
+                }
+                // Valid here: the peer has not applied the topology with the origin's new key yet.
+                logger.notice(
+                    "peer does not know the origin's key yet (a key rotation still flooding); will offer it again",
+                    metadata: ["envelope": "\(id.hex.prefix(16))", "reason": "\(why)"])
+                try await context.blocking {
+                    let attempts = try spool.queueEntries(peer: peer, envelope: id).first?.attempts ?? 1
+                    try spool.deferEntry(
+                        id, peer: peer, error: why + ", temporary: the peer's topology is behind",
+                        delay: retry.delay(attempts: attempts), now: now)
+                }
+                deferred = true
             case .quarantine(let id, let why):
                 logger.warning(
                     "peer refused an envelope for good; quarantined",

@@ -35,6 +35,10 @@ package struct OutboundState {
         case deferEntry(EnvelopeID, String)
         /// A permanent refusal: quarantine with the reason.
         case quarantine(EnvelopeID, String)
+        /// The peer does not verify the origin's signature, which this node's gate did: a key
+        /// rotation whose topology the peer has not applied yet, or a forgery. The session
+        /// checks the signature again under this node's topology: defer if it holds, else quarantine.
+        case signatureDisputed(EnvelopeID, String)
     }
 
     package let window: Int
@@ -138,6 +142,7 @@ package struct OutboundState {
             guard transfers[id] != nil else { return [] }
             finish(id)
             let why = "refused by peer: \(reason) (\(text))"
+            if reason == .badSignature { return [.signatureDisputed(id, why)] }
             return [reason.isPermanent ? .quarantine(id, why + ", permanent") : .deferEntry(id, why + ", temporary")]
         case .stored(let id, let count):
             guard var t = transfers[id] else { return [] }

@@ -62,9 +62,16 @@ public struct NodeIdentity: Sendable {
         }
         keys = try NodeKeys(home: home)
         adoptedBoxKeys = try Self.loadAdopted(home.adoptedKeysPath)
-        // A rotation whose topology was stored just before a crash (or arrived while stopped)
-        // is completed here; keys the topology does not pin are refused (HOME-KEY-MISMATCH).
-        if let me = topology[id] { try keys.follow(me, now: Int64(Date().timeIntervalSince1970 * 1000)) }
+        // Read-only here (any CLI loads a home): keys the topology pins that this node holds
+        // neither in force nor pending are refused; the daemon completes a rotation (`NodeRuntime`).
+        if let me = topology[id], !keys.holds(me) {
+            throw NodeError(
+                .homeKeyMismatch,
+                """
+                the topology pins other keys for \(id) than this node holds (in force, or pending from `keys \
+                rotate`); the keys or the topology were replaced
+                """)
+        }
     }
 
     /// The keys in `keys/adopted/` (`ID.box.key`, 0600 like the node's own); none when absent.

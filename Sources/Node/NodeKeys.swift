@@ -55,6 +55,19 @@ public final class NodeKeys: Sendable {
         FileManager.default.fileExists(atPath: path) ? try load(path) : nil
     }
 
+    /// Loads a pending pair `keys rotate` wrote while the daemon runs (one `stat` when there is
+    /// none; a half-written pair is not taken).
+    private func refreshPending(_ s: inout State) {
+        guard s.nextSigning == nil || s.nextBox == nil else { return }
+        let next = home.nextKeysPath
+        guard access(next + "/sign.key", F_OK) == 0, access(next + "/box.key", F_OK) == 0,
+            let sign = try? SigningKeyPair(keyFile: next + "/sign.key"),
+            let box = try? BoxKeyPair(keyFile: next + "/box.key")
+        else { return }
+        s.nextSigning = sign
+        s.nextBox = box
+    }
+
     /// The signing key in force: documents, notices and links are signed with it.
     public var signing: SigningKeyPair { state.withLockedValue { $0.signing } }
     /// The encryption key in force (the one the topology pins).
@@ -63,7 +76,10 @@ public final class NodeKeys: Sendable {
     /// then the pending one (a neighbour that already has the topology pinning it seals the
     /// update itself to it).
     public var openingKeys: [BoxKeyPair] {
-        state.withLockedValue { [$0.box] + $0.previousBox.map(\.key) + [$0.nextBox].compactMap { $0 } }
+        state.withLockedValue { s in
+            refreshPending(&s)
+            return [s.box] + s.previousBox.map(\.key) + [s.nextBox].compactMap { $0 }
+        }
     }
     /// Retired encryption keys still kept, with when each was retired.
     public var retiredBoxKeys: [(key: BoxKeyPair, retiredAt: Int64)] { state.withLockedValue { $0.previousBox } }
@@ -75,13 +91,15 @@ public final class NodeKeys: Sendable {
     /// (the previous one in its grace period, the pending one before its topology arrives).
     public var linkKeys: LinkKeys {
         state.withLockedValue { s in
-            LinkKeys(s.signing, others: [s.previousSigning, s.nextSigning].compactMap { $0 })
+            refreshPending(&s)
+            return LinkKeys(s.signing, others: [s.previousSigning, s.nextSigning].compactMap { $0 })
         }
     }
 
     /// Whether this node holds the keys `node` pins for it: the ones in force or the pending ones.
     public func holds(_ node: TopologyNode) -> Bool {
         state.withLockedValue { s in
+            refreshPending(&s)
             let signing = [s.signing.publicKey, s.nextSigning?.publicKey].compactMap { $0 }
             let box = [s.box.publicKey, s.nextBox?.publicKey].compactMap { $0 }
             return node.signingKey.map(signing.contains) ?? true && node.encryptionKey.map(box.contains) ?? true
@@ -94,7 +112,29 @@ public final class NodeKeys: Sendable {
     @discardableResult
     public func follow(_ node: TopologyNode, now: Int64) throws -> String? {
         try state.withLockedValue { s in
+            refreshPending(&s)
             var changed: [String] = []
+            // A later version that revokes the kept old key (no grace, or another key): dropped now.
+            if let kept = s.previousSigning, node.previousSigningKey != kept.publicKey {
+                try? FileManager.default.removeItem(atPath: home.previousKeysPath + "/sign.key")
+                s.previousSigning = nil
+                changed.append("the previous signing key \(kept.publicKey.fingerprint) revoked")
+            }
+            // The encryption key first: `keys/next/sign.key` alone then means half in force (`rotate`).
+            if let pinned = node.encryptionKey, pinned != s.box.publicKey {
+                guard let next = s.nextBox, next.publicKey == pinned else { throw mismatch("encryption", node) }
+                let old = s.box
+                try ensureDirectory(home.previousKeysPath)
+                if !s.previousBox.contains(where: { $0.key.publicKey == old.publicKey }) {
+                    // Durable (file and directory) before the rename below replaces the only other copy.
+                    try Self.writeDurably(to: home.previousKeysPath + "/box.\(now).key") { try old.write(to: $0) }
+                    s.previousBox.append((old, now))
+                }
+                try rename(home.nextKeysPath + "/box.key", to: home.boxKeyPath)
+                s.box = next
+                s.nextBox = nil
+                changed.append("encryption key \(next.publicKey.fingerprint) in force, the old one kept to open")
+            }
             if let pinned = node.signingKey, pinned != s.signing.publicKey {
                 guard let next = s.nextSigning, next.publicKey == pinned else { throw mismatch("signing", node) }
                 let old = s.signing
@@ -103,26 +143,13 @@ public final class NodeKeys: Sendable {
                 try? FileManager.default.removeItem(atPath: kept)
                 s.previousSigning = nil
                 if node.previousSigningKey == old.publicKey, let until = node.previousKeyUntil, now < until {
-                    try old.write(to: kept)
+                    try Self.writeDurably(to: kept) { try old.write(to: $0) }
                     s.previousSigning = old
                 }
                 try rename(home.nextKeysPath + "/sign.key", to: home.signingKeyPath)
                 s.signing = next
                 s.nextSigning = nil
                 changed.append("signing key \(next.publicKey.fingerprint) in force")
-            }
-            if let pinned = node.encryptionKey, pinned != s.box.publicKey {
-                guard let next = s.nextBox, next.publicKey == pinned else { throw mismatch("encryption", node) }
-                let old = s.box
-                try ensureDirectory(home.previousKeysPath)
-                if !s.previousBox.contains(where: { $0.key.publicKey == old.publicKey }) {
-                    try old.write(to: home.previousKeysPath + "/box.\(now).key")
-                    s.previousBox.append((old, now))
-                }
-                try rename(home.nextKeysPath + "/box.key", to: home.boxKeyPath)
-                s.box = next
-                s.nextBox = nil
-                changed.append("encryption key \(next.publicKey.fingerprint) in force, the old one kept to open")
             }
             guard !changed.isEmpty else { return nil }
             try? FileManager.default.removeItem(atPath: home.nextKeysPath)  // only once both are in force
@@ -139,22 +166,25 @@ public final class NodeKeys: Sendable {
         _ node: TopologyNode, now: Int64, keepFor: Int64, stillNeeded: (BoxKeyPair) throws -> Bool
     ) throws -> [String] {
         var erased: [String] = []
-        let (previous, boxes) = state.withLockedValue { ($0.previousSigning, $0.previousBox) }
-        if let previous {
+        state.withLockedValue { s in
+            guard let previous = s.previousSigning else { return }
             let inGrace =
                 node.previousSigningKey == previous.publicKey && now < (node.previousKeyUntil ?? Int64.min)
-            if !inGrace {
-                try? FileManager.default.removeItem(atPath: home.previousKeysPath + "/sign.key")
-                state.withLockedValue { $0.previousSigning = nil }
-                erased.append("erased the previous signing key \(previous.publicKey.fingerprint): its grace ended")
-            }
+            guard !inGrace else { return }
+            try? FileManager.default.removeItem(atPath: home.previousKeysPath + "/sign.key")
+            s.previousSigning = nil
+            erased.append("erased the previous signing key \(previous.publicKey.fingerprint): its grace ended")
         }
-        for (key, at) in boxes where now - at >= keepFor {
+        // The look through the inbox runs outside the lock; the erasure checks again under it.
+        for (key, at) in state.withLockedValue({ $0.previousBox }) where now - at >= keepFor {
             guard try !stillNeeded(key) else { continue }
-            try? FileManager.default.removeItem(atPath: home.previousKeysPath + "/box.\(at).key")
-            state.withLockedValue { s in s.previousBox.removeAll { $0.key.publicKey == key.publicKey } }
-            erased.append(
-                "erased the retired encryption key \(key.publicKey.fingerprint): nothing here is sealed to it")
+            state.withLockedValue { s in
+                guard s.previousBox.contains(where: { $0.key.publicKey == key.publicKey }) else { return }
+                try? FileManager.default.removeItem(atPath: home.previousKeysPath + "/box.\(at).key")
+                s.previousBox.removeAll { $0.key.publicKey == key.publicKey }
+                erased.append(
+                    "erased the retired encryption key \(key.publicKey.fingerprint): nothing here is sealed to it")
+            }
         }
         return erased
     }
@@ -164,17 +194,49 @@ public final class NodeKeys: Sendable {
         let dir = home.nextKeysPath
         let sign = dir + "/sign.key"
         let box = dir + "/box.key"
-        if FileManager.default.fileExists(atPath: sign) && FileManager.default.fileExists(atPath: box) {
+        switch (FileManager.default.fileExists(atPath: sign), FileManager.default.fileExists(atPath: box)) {
+        case (true, true):
             return (try SigningKeyPair(keyFile: sign), try BoxKeyPair(keyFile: box), false)
+        case (false, true):
+            try? FileManager.default.removeItem(atPath: box)  // a rotate a crash interrupted: made again
+        case (true, false):
+            // The encryption key already in force (a rotation stopped half-way): the signing key
+            // is pinned by the topology too and must not be replaced.
+            throw NodeError(
+                .keysRotate,
+                """
+                a rotation is half done in \(dir) (one of the two keys is already in force); start the daemon \
+                (systemctl start lienthong) to finish it, then rotate again
+                """)
+        case (false, false):
+            break
         }
         try ensureDirectory(home.keysPath)
         try ensureDirectory(dir)
-        // A half-written pair from an interrupted rotate is replaced whole.
-        for path in [sign, box] { try? FileManager.default.removeItem(atPath: path) }
         let pair = (SigningKeyPair(), BoxKeyPair())
-        try pair.0.write(to: sign)
-        try pair.1.write(to: box)
+        // The encryption key first: `sign.key` present means the pair is whole (each written durably).
+        try writeDurably(to: box) { try pair.1.write(to: $0) }
+        try writeDurably(to: sign) { try pair.0.write(to: $0) }
         return (pair.0, pair.1, true)
+    }
+
+    /// Writes a key file under a temporary name, then renames it into place and syncs the
+    /// directory: a crash leaves the old state or the whole new file, never part of one.
+    static func writeDurably(to path: String, _ write: (String) throws -> Void) throws {
+        let temporary = path + ".tmp"
+        try? FileManager.default.removeItem(atPath: temporary)  // from a write a crash interrupted
+        try write(temporary)  // fsync'd by `KeyFile`
+        guard Glibc.rename(temporary, path) == 0 else {
+            throw NodeError(.homeIo, "cannot move \(temporary) to \(path): \(String(cString: strerror(errno)))")
+        }
+        syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    static func syncDirectory(_ dir: String) {
+        let fd = open(dir, O_RDONLY | O_DIRECTORY)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
     }
 
     private func mismatch(_ which: String, _ node: TopologyNode) -> NodeError {
@@ -207,11 +269,6 @@ public final class NodeKeys: Sendable {
         guard Glibc.rename(from, to) == 0 else {
             throw NodeError(.homeIo, "cannot move \(from) to \(to): \(String(cString: strerror(errno)))")
         }
-        let dir = (to as NSString).deletingLastPathComponent
-        let fd = open(dir, O_RDONLY | O_DIRECTORY)
-        if fd >= 0 {
-            _ = fsync(fd)
-            close(fd)
-        }
+        Self.syncDirectory((to as NSString).deletingLastPathComponent)
     }
 }

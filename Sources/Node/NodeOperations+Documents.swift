@@ -125,16 +125,7 @@ extension NodeOperations {
         let records = try spool.documentRecords(entries.map(\.envelopeID))
         return entries.map { entry in
             var item = self.item(entry)
-            if let identity = records[entry.envelopeID]?.identity {
-                item.documentId = identity.documentId
-                item.reference =
-                    DocumentMetadata(
-                        subject: "", codeNumber: identity.codeNumber,
-                        codeNotation: identity.codeNotation
-                    ).reference
-                item.businessDocType = identity.businessType
-                item.subject = identity.subject
-            }
+            if let identity = records[entry.envelopeID]?.identity { Self.annotate(&item, identity) }
             return item
         }
     }

@@ -13,13 +13,28 @@ extension NodeOperations {
     // MARK: - Inbox
 
     public func inbox(limit: Int) throws -> [InboxItem] {
-        try items(spool.inboxDocuments(limit: max(1, min(limit, 100_000))))
+        let topology = identity.topology  // once, not under the topology's lock per document
+        return try spool.inboxListing(limit: max(1, min(limit, 100_000))).map { entry, record in
+            var item = self.item(entry, topology: topology)
+            if let record { Self.annotate(&item, record) }
+            return item
+        }
     }
 
-    func item(_ e: InboxEntry) -> InboxItem {
+    /// The edXML identity's fields of a list entry.
+    static func annotate(_ item: inout InboxItem, _ identity: DocumentIdentity) {
+        item.documentId = identity.documentId
+        item.reference =
+            DocumentMetadata(subject: "", codeNumber: identity.codeNumber, codeNotation: identity.codeNotation)
+            .reference
+        item.businessDocType = identity.businessType
+        item.subject = identity.subject
+    }
+
+    func item(_ e: InboxEntry, topology: Topology? = nil) -> InboxItem {
         var item = InboxItem(
             id: e.envelopeID.hex, origin: e.origin.rawValue,
-            originName: identity.topology[e.origin]?.name ?? "?", urgency: e.urgency.cliName,
+            originName: (topology ?? identity.topology)[e.origin]?.name ?? "?", urgency: e.urgency.cliName,
             receivedAt: e.receivedAt, status: e.status.rawValue, statusAt: e.statusAt,
             payloadBytes: e.payloadSize)
         item.recall = e.recall?.rawValue

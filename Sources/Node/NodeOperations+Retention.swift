@@ -51,7 +51,8 @@ extension NodeOperations {
             while true {
                 let page = try spool.inboxHeaders(after: after, limit: 500)
                 guard let last = page.last else { return false }
-                for case (_, let header?) in page {
+                for (_, header) in page {
+                    guard let header else { return true }  // a row that does not parse: keep the key
                     guard let sealed = try? header.sealedKey(for: identity.id) else { continue }
                     if (try? current.openSealed(sealed)) == nil, (try? old.openSealed(sealed)) != nil { return true }
                 }

@@ -42,6 +42,15 @@ public struct NodeRuntime: Sendable {
         // for the operator to keep and restore (found by StartupRefusalTests: without it the
         // migrator wrote a page into a damaged file before SQLite noticed the damage).
         let spool = try Spool(path: identity.home.spoolPath, integrityCheck: true)
+        // Under the home's lock: a rotation whose topology was stored just before a crash, or
+        // arrived while the node was stopped, is completed now.
+        if let me = identity.topology[identity.id],
+            let rotated = try identity.keys.follow(me, now: Int64(Date().timeIntervalSince1970 * 1000))
+        {
+            logger.notice("\(rotated)")
+            try? spool.recordTopology(
+                detail: rotated, actor: "lienthongd", now: Int64(Date().timeIntervalSince1970 * 1000))
+        }
         let reset = try spool.resetInFlight()
         if reset > 0 { logger.notice("in-flight entries returned to ready", metadata: ["count": "\(reset)"]) }
         // A send interrupted while it sealed into the spool left a placeholder; nobody finishes it.

@@ -39,6 +39,44 @@ extension Spool {
         }
     }
 
+    /// The documents delivered here, newest first, each with its recorded edXML identity: one
+    /// query, read by column position — `inbox list` of 100,000 spent more time looking rows and
+    /// columns up than reading them (docs/BENCHMARKS.md).
+    public func inboxListing(limit: Int) throws -> [(entry: InboxEntry, identity: DocumentIdentity?)] {
+        try read { db in
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT i.envelope_id, i.origin, i.received_at, i.status, i.status_at, i.reason, e.urgency,
+                      e.payload_size, i.recall, i.recall_reason, d.organ_id, d.document_id, d.code_number,
+                      d.code_notation, d.promulgation_date, d.business_type, d.refers_to, d.subject
+                    FROM inbox i JOIN envelope e ON e.id = i.envelope_id
+                      LEFT JOIN document d ON d.envelope_id = i.envelope_id
+                    WHERE e.kind = ? ORDER BY i.received_at DESC, i.envelope_id LIMIT ?
+                    """, arguments: [Int(EnvelopeKind.document.rawValue), limit])
+            var out: [(entry: InboxEntry, identity: DocumentIdentity?)] = []
+            out.reserveCapacity(min(max(limit, 0), 100_000))
+            while let row = try rows.next() {
+                guard let status = ReceiptStatus(rawValue: row[3]),
+                    let urgency = Urgency(rawValue: UInt8(row[6] as Int))
+                else { throw SpoolError(.corrupt, "an inbox row has an unknown status or urgency") }
+                var entry = InboxEntry(
+                    envelopeID: try EnvelopeID(bytes: Array(row[0] as Data)), origin: try NodeID(row[1]),
+                    kind: .document, urgency: urgency, receivedAt: row[2], status: status, statusAt: row[4],
+                    reason: row[5], payloadSize: UInt64(row[7] as Int64))
+                entry.recall = (row[8] as String?).flatMap(ReceiptStatus.init(rawValue:))
+                entry.recallReason = row[9]
+                let identity = (row[10] as String?).map { organ in
+                    DocumentIdentity(
+                        documentId: row[11], organId: organ, codeNumber: row[12], codeNotation: row[13],
+                        promulgationDate: row[14], businessType: row[15], refersTo: row[16], subject: row[17])
+                }
+                out.append((entry, identity))
+            }
+            return out
+        }
+    }
+
     public func inboxEntry(_ id: EnvelopeID) throws -> InboxEntry? {
         try read { db in
             try Row.fetchOne(db, sql: Self.inboxSelect + " WHERE i.envelope_id = ?", arguments: [Data(id.bytes)]).map(

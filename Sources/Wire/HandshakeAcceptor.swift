@@ -90,7 +90,7 @@ public struct HandshakeAcceptor {
             w.shortString(identity.me.rawValue)
             w.raw(ephemeral.publicKey)
             w.raw(Sodium.randomBytes(32))
-            w.raw(clientKey.bytes)
+            if pinnedForUs != nil { w.raw(clientKey.bytes) }  // a dialler before rotation reads no such field
             let transcript = HandshakeCrypto.transcript(hello: frame, replyUnsigned: w.bytes)
             w.raw(identity.keys.matching(pinnedForUs).sign(HandshakeCrypto.signed("server", transcript)))
             let keys: (receive: SecretBytes, transmit: SecretBytes)

@@ -45,9 +45,12 @@ import Wire
         #expect(s.inFlightBytes == 0)
         // REFUSE: permanent → quarantine, temporary → defer.
         s = state(phase)
-        let perm = try s.receive(.refuse(x, .badSignature, "x"))
+        let perm = try s.receive(.refuse(x, .malformed, "x"))
         #expect(perm.count == (known ? 1 : 0))
         if known, case .quarantine(let qid, let why) = perm[0] { #expect(qid == x && why.contains("permanent")) } else if known { Issue.record("expected quarantine") }
+        // A disputed signature goes to the session, which checks it again under its own topology.
+        s = state(phase)
+        #expect(try s.receive(.refuse(x, .badSignature, "x")) == (known ? [.signatureDisputed(x, "refused by peer: badSignature (x)")] : []))
         s = state(phase)
         let temp = try s.receive(.refuse(x, .diskFull, "full"))
         if known, case .deferEntry(let did, let why) = temp.first { #expect(did == x && why.contains("temporary")) } else if known { Issue.record("expected defer") }

@@ -114,4 +114,52 @@ struct KeyRotationTests {
         #expect(erased.count == 1 && erased.first?.contains("encryption key") == true)
         #expect(try NodeIdentity(home: net.home(commune11)).keys.openingKeys.count == 1)
     }
+
+    /// A relay rotates while it runs: `keys rotate` on the running district, the new version
+    /// published; the district switches without a restart, and a commune that was offline (still
+    /// pinning the district's old key) links with it — the district answers with the old key in
+    /// its grace period — receives the new version, and an urgent document the district signed
+    /// with its new key while the commune was away arrives once.
+    @Test func aRunningRelayRotatesAndAChildThatMissedItStillLinksAndCatchesUp() throws {
+        let net = try TestNetwork()
+        try net.start([hub, district1, commune11])
+        defer { net.stopAll() }
+        let pid = net.pid(district1)
+        let rotated = try net.json(Rotated.self, district1, "keys", "rotate")
+        let until = ISO8601DateFormatter().string(from: Date().addingTimeInterval(600))
+        let file = try TopologyUpdateTests.signed(net, version: 2) { nodes in
+            for i in nodes.indices where nodes[i]["id"] as? String == district1 {
+                nodes[i]["signingKey"] = rotated.signingKey
+                nodes[i]["encryptionKey"] = rotated.encryptionKey
+                nodes[i]["previousSigningKey"] = rotated.previousSigningKey
+                nodes[i]["previousKeyUntil"] = until
+            }
+        }
+        try net.cli(hub, "topology", "publish", file)
+        try waitUntil("the district, the province and the commune have version 2") {
+            try [hub, district1, commune11].allSatisfy { try net.json(Status.self, $0, "status").topologyVersion == 2 }
+        }
+        try waitUntil("the running district signs with its new key") {
+            try net.json(Keys.self, district1, "keys", "show").signingKey == rotated.signingKey
+        }
+        #expect(net.pid(district1) == pid, "no restart")
+        // Signed with the new key while commune 01.02 is away (it still has version 1).
+        let urgent = try net.send(
+            from: district1, to: commune12, subject: "Hỏa tốc sau đổi khóa", extra: ["--urgency", "hoa-toc"])
+        let fromHub = try net.send(from: hub, to: commune11, subject: "Công văn qua huyện đã đổi khóa")
+        try waitUntil("the commune under the rotated district receives through it") {
+            try net.inbox(commune11).contains { $0.id == fromHub }
+        }
+        try net.start([commune12])
+        try waitUntil("the commune that missed it links and has version 2", timeout: 30) {
+            try net.json(Status.self, commune12, "status").topologyVersion == 2
+        }
+        try waitUntil("the district's urgent document arrives", timeout: 60) {
+            try net.inbox(commune12).contains { $0.id == urgent }
+        }
+        #expect(try net.inbox(commune12).filter { $0.id == urgent }.count == 1)
+        try waitUntil("its 01 is back at the district", timeout: 30) {
+            try net.track(district1, urgent).counts["01"] == 1
+        }
+    }
 }

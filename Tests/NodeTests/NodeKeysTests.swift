@@ -31,9 +31,13 @@ import Topology
         #expect(made.new)
         let again = try NodeKeys.rotate(home: home)
         #expect(!again.new && again.signing.publicKey == made.signing.publicKey)
+        // A node loaded before the rotate (a running daemon) sees the pending pair.
+        #expect(before.linkKeys.others.map(\.publicKey) == [made.signing.publicKey])
+        #expect(before.openingKeys.map(\.publicKey) == [oldBox, made.box.publicKey])
         #expect(try mode(home.nextKeysPath + "/sign.key") == 0o600)
         #expect(try mode(home.nextKeysPath) == 0o700)
 
+        // Loaded before the rotate (a running daemon): the pending pair is picked up from disk.
         let keys = try NodeKeys(home: home)
         var node = try me(keys)
         // Until a topology pins them, the old keys stay in force; the pending one may answer a
@@ -99,14 +103,39 @@ import Topology
         let (home, _) = try NodeHome.open(net.home(commune11))
         let oldBox = try NodeKeys(home: home).box.publicKey
         let made = try NodeKeys.rotate(home: home)
-        // A crash after the signing key was moved into force, before the encryption key was.
-        #expect(rename(home.nextKeysPath + "/sign.key", home.signingKeyPath) == 0)
+        // A crash after the encryption key was moved into force (the old one kept), before the
+        // signing key was.
+        try FileManager.default.createDirectory(atPath: home.previousKeysPath, withIntermediateDirectories: true)
+        #expect(
+            copyfile(home.boxKeyPath, home.previousKeysPath + "/box.\(Self.now).key")
+                && rename(home.nextKeysPath + "/box.key", home.boxKeyPath) == 0)
+        // `keys rotate` now refuses to make another pair over the half in force.
+        #expect { try NodeKeys.rotate(home: home) } throws: { ($0 as? NodeError)?.code == .keysRotate }
         let keys = try NodeKeys(home: home)
         var node = try me(keys)
-        node.encryptionKey = made.box.publicKey
-        #expect(keys.signing.publicKey == made.signing.publicKey && keys.box.publicKey == oldBox)
-        try keys.follow(node, now: Self.now)
+        node.signingKey = made.signing.publicKey
         #expect(keys.box.publicKey == made.box.publicKey && keys.openingKeys.map(\.publicKey).last == oldBox)
-        #expect(try NodeKeys(home: home).box.publicKey == made.box.publicKey)
+        try keys.follow(node, now: Self.now)
+        #expect(keys.signing.publicKey == made.signing.publicKey)
+        #expect(try NodeKeys(home: home).signing.publicKey == made.signing.publicKey)
+        #expect(try NodeKeys(home: home).openingKeys.map(\.publicKey) == [made.box.publicKey, oldBox])
+    }
+
+    func copyfile(_ from: String, _ to: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: from) else { return false }
+        return FileManager.default.createFile(atPath: to, contents: data, attributes: [.posixPermissions: 0o600])
+    }
+
+    @Test func aRotateACrashInterruptedIsMadeAgainAndLeftoverTemporariesAreIgnored() throws {
+        let net = try TestNetwork()
+        let (home, _) = try NodeHome.open(net.home(commune11))
+        let first = try NodeKeys.rotate(home: home)
+        // Interrupted after the encryption key, before the signing key: made again, whole.
+        try FileManager.default.removeItem(atPath: home.nextKeysPath + "/sign.key")
+        FileManager.default.createFile(atPath: home.nextKeysPath + "/sign.key.tmp", contents: Data("# half".utf8))
+        let again = try NodeKeys.rotate(home: home)
+        #expect(again.new && again.box.publicKey != first.box.publicKey)
+        let keys = try NodeKeys(home: home)
+        #expect(keys.next?.signing.publicKey == again.signing.publicKey)
     }
 }

@@ -6,34 +6,51 @@ import ServiceLifecycle
 import Spool
 import Topology
 
-/// Accepts the node's children (and failover children) on its endpoint from the topology.
+/// Accepts the node's children (and failover children) on its endpoint from the topology, and
+/// those of the previous topology: a retired district restarted after the update still lets in a
+/// commune that missed it (the commune was down), tells it, and the commune moves. A node that
+/// has no children to accept waits until an update gives it some (a commune made a parent).
 struct ListenerService: Service {
     let runtime: NodeRuntime
 
+    /// Where to listen, or nil while no topology in force or before it gives this node children.
+    static func endpoint(of me: NodeID, _ live: LiveTopology) -> Endpoint? {
+        let now = live.signedTopology
+        let previous = live.previous
+        guard now.hasChildren(me) || previous?.hasChildren(me) == true else { return nil }
+        return now[me]?.endpoint ?? previous?[me]?.endpoint
+    }
+
     func run() async throws {
         let me = runtime.identity.id
-        let topology = runtime.identity.topology
-        guard let endpoint = topology[me]?.endpoint, topology.hasChildren(me) else {
-            runtime.logger.info("no children to accept; not listening")
-            return
+        let live = runtime.identity.liveTopology
+        try await untilShutdown {
+            if Self.endpoint(of: me, live) == nil {
+                runtime.logger.info(
+                    "no children to accept; not listening until a topology update gives this node some")
+                await runtime.topologyChanges.wait { Self.endpoint(of: me, live) != nil }
+            }
+            guard !Task.isCancelled, let endpoint = Self.endpoint(of: me, live) else { return }
+            try await listen(on: endpoint)
         }
+    }
+
+    private func listen(on endpoint: Endpoint) async throws {
         let host = runtime.settings.listenHost ?? endpoint.host
         let logger = runtime.logger
-        try await untilShutdown {
-            try await LinkEndpoints.listen(
-                host: host, port: endpoint.port, context: runtime.link, group: runtime.group,
-                onBound: { port in logger.info("listening for children", metadata: ["address": "\(host):\(port)"]) },
-                onSession: { result in
-                    // Handshake refusals are already logged, in aggregate
-                    // (`RefusalLog`): one line per source and minute.
-                    switch result {
-                    case .failure(let error):
-                        logger.debug("incoming connection ended", metadata: ["error": "\(error)"])
-                    case .success:
-                        AllocatorTuning.release()
-                    }
-                })
-        }
+        try await LinkEndpoints.listen(
+            host: host, port: endpoint.port, context: runtime.link, group: runtime.group,
+            onBound: { port in logger.info("listening for children", metadata: ["address": "\(host):\(port)"]) },
+            onSession: { result in
+                // Handshake refusals are already logged, in aggregate
+                // (`RefusalLog`): one line per source and minute.
+                switch result {
+                case .failure(let error):
+                    logger.debug("incoming connection ended", metadata: ["error": "\(error)"])
+                case .success:
+                    AllocatorTuning.release()
+                }
+            })
     }
 }
 

@@ -43,17 +43,9 @@ extension Spool {
     /// query, read by column position — `inbox list` of 100,000 spent more time looking rows and
     /// columns up than reading them (docs/BENCHMARKS.md).
     public func inboxListing(limit: Int) throws -> [(entry: InboxEntry, identity: DocumentIdentity?)] {
-        try read { db in
+        try bulkRead { db in
             let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT i.envelope_id, i.origin, i.received_at, i.status, i.status_at, i.reason, e.urgency,
-                      e.payload_size, i.recall, i.recall_reason, d.organ_id, d.document_id, d.code_number,
-                      d.code_notation, d.promulgation_date, d.business_type, d.refers_to, d.subject
-                    FROM inbox i JOIN envelope e ON e.id = i.envelope_id
-                      LEFT JOIN document d ON d.envelope_id = i.envelope_id
-                    WHERE e.kind = ? ORDER BY i.received_at DESC, i.envelope_id LIMIT ?
-                    """, arguments: [Int(EnvelopeKind.document.rawValue), limit])
+                db, sql: Self.inboxListingSQL, arguments: [Int(EnvelopeKind.document.rawValue), limit])
             var out: [(entry: InboxEntry, identity: DocumentIdentity?)] = []
             out.reserveCapacity(min(max(limit, 0), 100_000))
             while let row = try rows.next() {
@@ -76,6 +68,18 @@ extension Spool {
             return out
         }
     }
+
+    /// The listing's one query. CROSS JOIN keeps the inbox outermost, walked in
+    /// `inbox_newest_first` order, so the rows come sorted and the limit stops the walk (SQLite
+    /// otherwise scanned `envelope` and sorted); `SpoolInboxListingTests` checks the plan.
+    static let inboxListingSQL = """
+        SELECT i.envelope_id, i.origin, i.received_at, i.status, i.status_at, i.reason, e.urgency,
+          e.payload_size, i.recall, i.recall_reason, d.organ_id, d.document_id, d.code_number,
+          d.code_notation, d.promulgation_date, d.business_type, d.refers_to, d.subject
+        FROM inbox i CROSS JOIN envelope e ON e.id = i.envelope_id
+          LEFT JOIN document d ON d.envelope_id = i.envelope_id
+        WHERE e.kind = ? ORDER BY i.received_at DESC, i.envelope_id LIMIT ?
+        """
 
     public func inboxEntry(_ id: EnvelopeID) throws -> InboxEntry? {
         try read { db in

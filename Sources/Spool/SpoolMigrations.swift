@@ -203,6 +203,11 @@ enum SpoolMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v8-inbox-newest-first") { db in
+            // The inbox listed newest first (`inbox list`, the desk) walks this index and stops at
+            // its limit, instead of sorting every inbox row each time (issue 22).
+            try db.execute(sql: "CREATE INDEX inbox_newest_first ON inbox(received_at DESC, envelope_id)")
+        }
         return m
     }
 }

@@ -57,6 +57,16 @@ struct ChaosTests {
         }
     }
 
+    /// What is left where, printed when the run times out: the failure is otherwise silent about
+    /// which entry or receipt stuck.
+    static func dump(_ net: TestNetwork, _ sent: [Sent]) {
+        for n in net.nodes { print("chaos: \(n) queue:\n\((try? net.cli(n, "queue", "list")) ?? "?")") }
+        for (i, s) in sent.enumerated() {
+            print("chaos: document \(i) \(s.id) from \(s.origin) to \(s.recipients):\n"
+                + ((try? net.cli(s.origin, "track", s.id)) ?? "?"))
+        }
+    }
+
     func run(reorganise: Bool) throws {
         let env = ProcessInfo.processInfo.environment
         let seed = env["LT_CHAOS_SEED"].flatMap(UInt64.init) ?? 1
@@ -137,11 +147,16 @@ struct ChaosTests {
         print("chaos: \(sent.count) documents sent, \(kills) SIGKILLs; quiet period")
 
         // Every 01 receipt back at every origin.
-        try waitUntil("every recipient's 01 receipt is back (seed \(seed))", timeout: max(240, Double(docs) * 0.8)) {
-            try sent.allSatisfy { s in
-                let t = try net.track(s.origin, s.id)
-                return t.recipients == s.recipients.count && t.entries.allSatisfy { $0.status != "00" && $0.status != "undeliverable" }
+        do {
+            try waitUntil("every recipient's 01 receipt is back (seed \(seed))", timeout: max(240, Double(docs) * 0.8)) {
+                try sent.allSatisfy { s in
+                    let t = try net.track(s.origin, s.id)
+                    return t.recipients == s.recipients.count && t.entries.allSatisfy { $0.status != "00" && $0.status != "undeliverable" }
+                }
             }
+        } catch {
+            Self.dump(net, sent)
+            throw error
         }
         // Exactly once, byte-identical, in every intended inbox (and in no other) — or, for a
         // retired recipient, in its own or its successor's (the one envelope, opened there).
@@ -164,8 +179,13 @@ struct ChaosTests {
             }
         }
         // No queue holds anything; every audit chain verifies.
-        try waitUntil("every queue is empty (seed \(seed))", timeout: max(120, Double(docs) * 0.3)) {
-            try all.allSatisfy { try net.json(NodeStatusReport.self, $0, "status").queueTotal == 0 }
+        do {
+            try waitUntil("every queue is empty (seed \(seed))", timeout: max(120, Double(docs) * 0.3)) {
+                try all.allSatisfy { try net.json(NodeStatusReport.self, $0, "status").queueTotal == 0 }
+            }
+        } catch {
+            Self.dump(net, sent)
+            throw error
         }
         for n in all { _ = try net.cli(n, "audit", "verify") }
         #expect(publishAt == nil, "version 2 was published")

@@ -113,4 +113,85 @@ struct ReorganisationTests {
         }
         print("reorganisation: version 2 on the five running nodes \(String(format: "%.1f", reached)) s after publish")
     }
+
+    /// A commune that was down through the update, whose retired district then restarted (and so
+    /// has no children under the new tree): the district still listens for the previous tree's
+    /// children, tells the commune, and the commune moves to the province and gets what waits there.
+    @Test func aCommuneThatMissedTheUpdateStillMovesAfterItsRetiredDistrictRestarted() throws {
+        let net = try TestNetwork()
+        try net.startAll()
+        defer { net.stopAll() }
+        _ = net.stop(commune22)
+        let file = try TopologyUpdateTests.signed(net, version: 2) { nodes in
+            for i in nodes.indices {
+                switch nodes[i]["id"] as? String {
+                case district2: nodes[i]["mergedInto"] = hub
+                case commune21, commune22: nodes[i]["parents"] = [hub]
+                default: break
+                }
+            }
+        }
+        try net.cli(hub, "topology", "publish", file)
+        try waitUntil("the running nodes have version 2") {
+            try [hub, district1, district2, commune11, commune12, commune21].allSatisfy {
+                try net.json(Status.self, $0, "status").topologyVersion == 2
+            }
+        }
+        _ = net.stop(district2)
+        try net.start([district2])
+        let id = try net.send(from: hub, to: commune22, subject: "Gửi xã vắng mặt khi đổi cây")
+        try net.start([commune22])
+        do {
+            try waitUntil("02.02 is told version 2 and has the document", timeout: 60) {
+                try net.json(Status.self, commune22, "status").topologyVersion == 2
+                    && net.inbox(commune22).map(\.id) == [id]
+            }
+            try waitUntil("its 01 is back at the province") { try net.track(hub, id).counts["01"] == 1 }
+        } catch {
+            for n in [district2, commune22] { print("=== \(n)\n" + net.log(n)) }
+            throw error
+        }
+        #expect(net.log(district2).contains("listening for children"), "the retired district listened after its restart")
+    }
+
+    /// The province had a district's broadcast (for the other district's communes) and handed it on;
+    /// the district is retired, so the copy it still holds for its offline commune moves up to the
+    /// province. The province has seen that envelope, from that district: it takes it again (the
+    /// route changed since) instead of answering "duplicate", and the commune gets it once.
+    @Test func theProvinceTakesAgainWhatARetiredDistrictMovesToItAfterHandingItOnBefore() throws {
+        let net = try TestNetwork()
+        try net.startAll()
+        defer { net.stopAll() }
+        _ = net.stop(commune12)
+        let id = try net.send(from: district1, to: [commune11, commune12, commune21, commune22].joined(separator: ","))
+        try waitUntil("three communes have it; 01.02's copy waits at its district") {
+            try [commune11, commune21, commune22].allSatisfy { try net.inbox($0).map(\.id) == [id] }
+                && net.json(QueueList.self, district1, "queue", "list").entries.map(\.peer) == [commune12]
+        }
+        let file = try TopologyUpdateTests.signed(net, version: 2) { nodes in
+            for i in nodes.indices {
+                switch nodes[i]["id"] as? String {
+                case district1: nodes[i]["mergedInto"] = hub
+                case commune11, commune12: nodes[i]["parents"] = [hub]
+                default: break
+                }
+            }
+        }
+        try net.cli(hub, "topology", "publish", file)
+        try net.start([commune12])
+        do {
+            try waitUntil("01.02 has it, once, and its 01 is back at the district", timeout: 60) {
+                try net.inbox(commune12).map(\.id) == [id] && net.track(district1, id).counts["01"] == 4
+            }
+        } catch {
+            for n in [hub, district1, commune12] {
+                print("=== \(n)\n" + ((try? net.cli(n, "audit", "list", "--limit", "200")) ?? ""))
+            }
+            throw error
+        }
+        let hubAudit = try net.cli(hub, "audit", "list", "--limit", "500")
+        #expect(hubAudit.contains("taken again from \(district1)"))
+        for c in [commune11, commune21, commune22] { #expect(try net.inbox(c).map(\.id) == [id], "still once at \(c)") }
+    }
 }
+

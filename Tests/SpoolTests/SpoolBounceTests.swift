@@ -48,4 +48,28 @@ import Testing
         let entries = try spool.queueEntries(state: .ready).filter { $0.envelopeID == id }
         #expect(Set(entries.map(\.peer.rawValue)) == [d2.rawValue, c11])
     }
+
+    /// The province had a district's broadcast and passed it on; after a route change here the
+    /// district moves its copy for another commune up: taken again. The same offer before any
+    /// route change is a resend after a lost ACK, answered "duplicate" as ever.
+    @Test func anEnvelopeHandedHereAgainAfterARouteChangeIsTakenAgainAndOnlyThen() throws {
+        let f = try SpoolFixture()
+        let spool = try f.open()
+        let e = try f.envelope(recipients: [c11, c21])
+        let id = e.0.header.id
+        let first = try f.incoming(e, from: d1.rawValue, hops: [d2.rawValue: [c21]])
+        #expect(try spool.accept(first, now: SpoolFixture.now) == .accepted)
+        #expect(try spool.claim(peer: d2, now: SpoolFixture.now, limit: 5).count == 1)
+        #expect(try spool.ack(id, peer: d2, now: SpoolFixture.now + 1))
+        let again = try f.incoming(e, from: d1.rawValue, hops: [c11: [c11], d2.rawValue: [c21]])
+        #expect(try spool.accept(again, now: SpoolFixture.now + 2) == .duplicate, "no route change yet")
+        try spool.recordRouteChange("topology version 2 (was 1) from \(d1)", actor: d1.rawValue, now: SpoolFixture.now + 3)
+        #expect(try spool.accept(again, now: SpoolFixture.now + 4) == .accepted)
+        let entries = try spool.queueEntries(state: .ready).filter { $0.envelopeID == id }
+        #expect(Set(entries.map(\.peer.rawValue)) == [c11, d2.rawValue])
+        // A neighbour that neither handed it here nor had it from here still gets "duplicate".
+        let stranger = try f.incoming(e, from: "000.03.00.H27", hops: [c11: [c11]])
+        #expect(try spool.accept(stranger, now: SpoolFixture.now + 5) == .duplicate)
+    }
 }
+

@@ -83,24 +83,35 @@ public enum ControlCodec {
     }
 
     public static func encode(_ response: ControlResponse) throws -> [UInt8] {
-        // The long list by hand (`JSONText`): the same text, a fraction of the time.
-        if response.ok, response.error == nil, response.downloads == nil, case .inbox(let items)? = response.result {
-            var json = JSONText(capacity: items.count * 320 + 64)
-            json.beginObject()
-            json.field("ok", true)
-            json.key("result")
-            json.beginObject()
-            json.key("inbox")
-            json.beginArray()
-            for item in items { item.write(to: &json) }
-            json.endArray()
-            json.endObject()
-            json.endObject()
-            return json.bytes + [0x0a]
+        // The long lists by hand (`JSONText`): the same text, a fraction of the time.
+        if response.ok, response.error == nil, response.downloads == nil {
+            switch response.result {
+            case .inbox(let items)?: return list("inbox", items, bytesEach: 320) { $0.write(to: &$1) }
+            case .sentList(let list)?: return Self.list("sentList", list, bytesEach: 160) { $0.write(to: &$1) }
+            default: break
+            }
         }
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try e.encode(response)) + [0x0a]
+    }
+
+    /// `{"ok":true,"result":{"KEY":[…]}}` and a newline, as `JSONEncoder` with sorted keys writes it.
+    private static func list<T>(
+        _ key: StaticString, _ items: [T], bytesEach: Int, _ write: (T, inout JSONText) -> Void
+    ) -> [UInt8] {
+        var json = JSONText(capacity: items.count * bytesEach + 64)
+        json.beginObject()
+        json.field("ok", true)
+        json.key("result")
+        json.beginObject()
+        json.key(key)
+        json.beginArray()
+        for item in items { write(item, &json) }
+        json.endArray()
+        json.endObject()
+        json.endObject()
+        return json.bytes + [0x0a]
     }
 
     /// The JSON of a successful answer's `result.KEY` as it is in `line`, without decoding it —

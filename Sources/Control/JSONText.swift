@@ -74,6 +74,18 @@ public struct JSONText: Sendable {
         needsComma = true
     }
 
+    public mutating func field(_ key: StaticString, _ values: [String]?) {
+        guard let values else { return }
+        self.key(key)
+        beginArray()
+        for v in values {
+            separate()
+            string(v)
+            needsComma = true
+        }
+        endArray()
+    }
+
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
@@ -120,6 +132,20 @@ extension InboxItem {
         json.field("statusAt", statusAt)
         json.field("subject", subject)
         json.field("urgency", urgency)
+        json.endObject()
+    }
+}
+
+extension TrackSummary {
+    /// This summary as `JSONEncoder` with sorted keys writes it.
+    public func write(to json: inout JSONText) {
+        json.beginObject()
+        json.field("arrived", arrived)
+        json.field("id", id)
+        json.field("recipients", recipients)
+        json.field("reference", reference)
+        json.field("sentAt", sentAt)
+        json.field("subject", subject)
         json.endObject()
     }
 }

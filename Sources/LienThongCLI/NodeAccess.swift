@@ -50,10 +50,11 @@ struct NodeAccess: ParsableArguments {
                 throw response.error ?? ControlFailure(code: "CONTROL-EMPTY", message: "the node gave no answer")
             }
         }
-        guard case .inbox(let items) = try perform(request) else {
-            throw CLIError(.controlUnexpected, "the node answered with something else than \(key)")
+        switch try perform(request) {
+        case .inbox(let items) where key == "inbox": return try Output.json(items)
+        case .sentList(let list) where key == "sentList": return try Output.json(list)
+        default: throw CLIError(.controlUnexpected, "the node answered with something else than \(key)")
         }
-        return try Output.json(items)
     }
 
     /// Paths the daemon opens must not depend on the CLI's working directory.

@@ -1,3 +1,4 @@
+import Control
 import Envelope
 import Foundation
 import Spool
@@ -19,20 +20,36 @@ enum QueueReport {
         let entries: [Entry]
     }
 
+    /// `ListJSON` written by hand (`JSONText`, keys sorted as `JSONEncoder` sorts them): 100,000
+    /// entries in a fraction of the encoder's time.
     static func listJSON(_ entries: [QueueEntry], now: Int64) throws -> String {
-        let out = ListJSON(
-            now: now, count: entries.count, totalBytes: entries.reduce(0) { $0 + $1.bodySize },
-            entries: entries.map {
-                ListJSON.Entry(
-                    id: $0.envelopeID.hex, peer: $0.peer.rawValue, state: $0.state.rawValue,
-                    urgency: $0.urgency.cliName,
-                    origin: $0.origin.rawValue, recipients: $0.recipients.map(\.rawValue), size: $0.bodySize,
-                    enqueuedAt: $0.enqueuedAt,
-                    ageSeconds: Output.span(now, $0.enqueuedAt) / 1000, attempts: $0.attempts,
-                    nextAttemptAt: $0.nextAttemptAt,
-                    lastError: $0.lastError, expiresAt: $0.expiresAt)
-            })
-        return try json(out)
+        var json = JSONText(capacity: entries.count * 360 + 64)
+        json.beginObject()
+        json.field("count", entries.count)
+        json.key("entries")
+        json.beginArray()
+        for e in entries {
+            json.beginObject()
+            json.field("ageSeconds", Output.span(now, e.enqueuedAt) / 1000)
+            json.field("attempts", e.attempts)
+            json.field("enqueuedAt", e.enqueuedAt)
+            json.field("expiresAt", e.expiresAt)
+            json.field("id", e.envelopeID.hex)
+            json.field("lastError", e.lastError)
+            json.field("nextAttemptAt", e.nextAttemptAt)
+            json.field("origin", e.origin.rawValue)
+            json.field("peer", e.peer.rawValue)
+            json.field("recipients", e.recipients.map(\.rawValue))
+            json.field("size", e.bodySize)
+            json.field("state", e.state.rawValue)
+            json.field("urgency", e.urgency.cliName)
+            json.endObject()
+        }
+        json.endArray()
+        json.field("now", now)
+        json.field("totalBytes", entries.reduce(UInt64(0)) { $0 + $1.bodySize })
+        json.endObject()
+        return String(decoding: json.bytes, as: UTF8.self) + "\n"
     }
 
     static func listText(_ entries: [QueueEntry], now: Int64) -> String {

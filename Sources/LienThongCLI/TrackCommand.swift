@@ -38,6 +38,11 @@ struct TrackCommand: ParsableCommand {
                         + "\(r.files.joined(separator: ", "))")
             return
         }
+        if id == nil, json {
+            // The daemon's JSON passed through: 100,000 summaries are not decoded to be encoded again.
+            print(try node.performJSON(.track(id: nil, limit: limit), key: "sentList"), terminator: "")
+            return
+        }
         switch try node.perform(.track(id: id, limit: id == nil ? limit : nil)) {
         case .tracking(let t):
             if json {

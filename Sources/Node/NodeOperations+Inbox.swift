@@ -135,16 +135,12 @@ extension NodeOperations {
 
     /// The newest `limit` documents this node sent (1…100,000), with their counts: one query.
     public func sentList(limit: Int = 200) throws -> [TrackSummary] {
-        let sent = try spool.sentSummaries(limit: max(1, min(limit, 100_000)))
-        let records = try spool.documentRecords(sent.map(\.id))
-        return sent.map { s in
+        try spool.sentSummaries(limit: max(1, min(limit, 100_000))).map { s in
             var summary = TrackSummary(id: s.id.hex, sentAt: s.sentAt, recipients: s.recipients, arrived: s.arrived)
-            let id = s.id
-            if let identity = records[id]?.identity {
-                summary.subject = identity.subject.isEmpty ? nil : identity.subject
+            if s.recorded {
+                summary.subject = (s.subject ?? "").isEmpty ? nil : s.subject
                 summary.reference =
-                    DocumentMetadata(subject: "", codeNumber: identity.codeNumber, codeNotation: identity.codeNotation)
-                    .reference
+                    DocumentMetadata(subject: "", codeNumber: s.codeNumber, codeNotation: s.codeNotation).reference
             }
             return summary
         }

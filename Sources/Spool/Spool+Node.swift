@@ -33,6 +33,20 @@ public struct PeerBacklog: Sendable, Equatable, Codable {
     }
 }
 
+/// One document this node sent, for `track` without an id: its counts and, when the spool
+/// recorded its edXML identity, trích yếu and số/ký hiệu.
+public struct SentSummary: Sendable, Equatable {
+    public var id: EnvelopeID
+    public var sentAt: Int64
+    public var recipients: Int
+    public var arrived: Int
+    /// Whether the spool holds a document record (its fields below may still be empty).
+    public var recorded: Bool
+    public var subject: String?
+    public var codeNumber: String?
+    public var codeNotation: String?
+}
+
 extension Spool {
     // MARK: - Settling deliveries
 
@@ -296,19 +310,34 @@ extension Spool {
         }
     }
 
-    /// Documents this node sent (tracked), newest first, with how many recipients each has and
-    /// how many of them it reached (01 or beyond): one grouped query, however many there are.
-    public func sentSummaries(limit: Int) throws -> [(id: EnvelopeID, sentAt: Int64, recipients: Int, arrived: Int)] {
-        try read { db in
-            try Row.fetchAll(
+    /// Documents this node sent (tracked), newest first, with how many recipients each has, how
+    /// many of them it reached (01 or beyond) and its recorded trích yếu and số/ký hiệu: one grouped
+    /// query, read by position, however many there are (`track --limit 100000`).
+    public func sentSummaries(limit: Int) throws -> [SentSummary] {
+        try bulkRead { db in
+            let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT r.envelope_id, coalesce(e.created_at, min(r.updated_at)) AS at, count(*) AS n, \
-                    sum(r.rank >= ?) AS arrived FROM receipt r LEFT JOIN envelope e ON e.id = r.envelope_id
-                    GROUP BY r.envelope_id ORDER BY at DESC LIMIT ?
+                    SELECT s.envelope_id, s.at, s.n, s.arrived, d.organ_id, d.subject, d.code_number, d.code_notation
+                    FROM (SELECT r.envelope_id, coalesce(e.created_at, min(r.updated_at)) AS at, count(*) AS n,
+                            sum(r.rank >= ?) AS arrived
+                          FROM receipt r LEFT JOIN envelope e ON e.id = r.envelope_id
+                          GROUP BY r.envelope_id ORDER BY at DESC LIMIT ?) s
+                      LEFT JOIN document d ON d.envelope_id = s.envelope_id
+                    ORDER BY s.at DESC
                     """,
-                arguments: [ReceiptStatus.arrived.rank, limit]
-            ).map { (try EnvelopeID(bytes: Array($0["envelope_id"] as Data)), $0["at"], $0["n"], $0["arrived"]) }
+                arguments: [ReceiptStatus.arrived.rank, limit])
+            var out: [SentSummary] = []
+            out.reserveCapacity(min(max(limit, 0), 100_000))
+            while let row = try rows.next() {
+                let recorded = (row[4] as String?) != nil
+                out.append(
+                    SentSummary(
+                        id: try EnvelopeID(bytes: Array(row[0] as Data)), sentAt: row[1], recipients: row[2],
+                        arrived: row[3], recorded: recorded, subject: recorded ? row[5] : nil,
+                        codeNumber: row[6], codeNotation: row[7]))
+            }
+            return out
         }
     }
 

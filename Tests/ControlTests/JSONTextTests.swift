@@ -52,4 +52,32 @@ import Testing
         #expect(ControlCodec.rawResult(Array(refusal.dropLast()), key: "inbox") == nil)
         #expect(ControlCodec.rawResult(Array("{\"ok\":true,\"result\":{\"inbox\":".utf8), key: "inbox") == nil)
     }
+
+    @Test func aSentListAnswerIsWhatJSONEncoderWrites() throws {
+        let list = (0..<50).map { i -> TrackSummary in
+            var s = TrackSummary(
+                id: String(repeating: "cd", count: 32), sentAt: 1_765_000_000_000 + Int64(i), recipients: i, arrived: i / 2)
+            if i % 2 == 0 {
+                s.subject = "Trích yếu \(Self.hostile[i % Self.hostile.count])"
+                s.reference = "\(i)/CT-TU"
+            }
+            return s
+        }
+        let line = try ControlCodec.encode(ControlResponse.success(.sentList(list)))
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(try ControlCodec.decodeResponse(Array(line.dropLast())) == ControlResponse.success(.sentList(list)))
+        // Byte for byte where no string needs an escape Foundation writes differently.
+        let plain = list.map { s in
+            var s = s
+            s.subject = s.subject.map { _ in "Trích yếu" }
+            return s
+        }
+        #expect(
+            try ControlCodec.encode(ControlResponse.success(.sentList(plain)))
+                == Array(try e.encode(ControlResponse.success(.sentList(plain)))) + [0x0a])
+        let raw = try #require(ControlCodec.rawResult(Array(line.dropLast()), key: "sentList"))
+        #expect(try JSONDecoder().decode([TrackSummary].self, from: Data(raw)) == list)
+    }
 }
+

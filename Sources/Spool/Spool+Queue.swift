@@ -331,9 +331,11 @@ extension Spool {
                 arguments.append(Data(envelope.bytes))
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            // The whole queue: read the table straight through (SQLite otherwise walked an index
+            // and looked every row up again, twice the time for 100,000), then sort.
+            let select = peer == nil && state == nil && envelope == nil ? Self.entryScan : Self.entrySelect
             let cursor = try Row.fetchCursor(
-                db, sql: Self.entrySelect + whereClause + " ORDER BY q.enqueued_at, q.id",
-                arguments: StatementArguments(arguments))
+                db, sql: select + whereClause + " ORDER BY q.enqueued_at, q.id", arguments: StatementArguments(arguments))
             var out: [QueueEntry] = []
             while let row = try cursor.next() { out.append(try Self.entry(row)) }
             return out
@@ -354,12 +356,14 @@ extension Spool {
         }
     }
 
-    static let entrySelect = """
+    static let entryColumns = """
         SELECT q.envelope_id, q.peer, q.recipients, q.state, q.enqueued_at, q.attempts, q.next_attempt_at, q.last_error,
                q.expires_at, e.urgency, e.origin, e.body_size
-        FROM queue_entry q JOIN envelope e ON e.id = q.envelope_id
 
         """
+    static let entrySelect = entryColumns + "FROM queue_entry q JOIN envelope e ON e.id = q.envelope_id\n"
+    /// The whole queue read straight through (`queueEntries` without a filter on the entries).
+    static let entryScan = entryColumns + "FROM queue_entry q NOT INDEXED CROSS JOIN envelope e ON e.id = q.envelope_id\n"
 
     /// A queue entry from a row whose first columns are `entrySelect`'s, read by position: looking
     /// columns up by name lowercases each name, a sizeable part of a 100,000-entry listing.

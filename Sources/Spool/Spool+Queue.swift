@@ -335,7 +335,8 @@ extension Spool {
             // and looked every row up again, twice the time for 100,000), then sort.
             let select = peer == nil && state == nil && envelope == nil ? Self.entryScan : Self.entrySelect
             let cursor = try Row.fetchCursor(
-                db, sql: select + whereClause + " ORDER BY q.enqueued_at, q.id", arguments: StatementArguments(arguments))
+                db, sql: select + whereClause + " ORDER BY q.enqueued_at, q.id",
+                arguments: StatementArguments(arguments))
             var out: [QueueEntry] = []
             while let row = try cursor.next() { out.append(try Self.entry(row)) }
             return out
@@ -363,7 +364,8 @@ extension Spool {
         """
     static let entrySelect = entryColumns + "FROM queue_entry q JOIN envelope e ON e.id = q.envelope_id\n"
     /// The whole queue read straight through (`queueEntries` without a filter on the entries).
-    static let entryScan = entryColumns + "FROM queue_entry q NOT INDEXED CROSS JOIN envelope e ON e.id = q.envelope_id\n"
+    static let entryScan =
+        entryColumns + "FROM queue_entry q NOT INDEXED CROSS JOIN envelope e ON e.id = q.envelope_id\n"
 
     /// A queue entry from a row whose first columns are `entrySelect`'s, read by position: looking
     /// columns up by name lowercases each name, a sizeable part of a 100,000-entry listing.

@@ -56,7 +56,8 @@ import Testing
     @Test func aSentListAnswerIsWhatJSONEncoderWrites() throws {
         let list = (0..<50).map { i -> TrackSummary in
             var s = TrackSummary(
-                id: String(repeating: "cd", count: 32), sentAt: 1_765_000_000_000 + Int64(i), recipients: i, arrived: i / 2)
+                id: String(repeating: "cd", count: 32), sentAt: 1_765_000_000_000 + Int64(i), recipients: i,
+                arrived: i / 2)
             if i % 2 == 0 {
                 s.subject = "Trích yếu \(Self.hostile[i % Self.hostile.count])"
                 s.reference = "\(i)/CT-TU"

@@ -198,7 +198,7 @@ public struct CustodyGate: Sendable {
         let verifier = try ChunkVerifier(
             header: header, table: try EnvelopeFile.readTable(from: source, header: header))
         let custody = try custody(for: header, from: from)
-        guard case .resume(let start) = try spool.begin(verifier, from: from, now: now) else {
+        guard case .resume(let start) = try spool.begin(verifier, from: from, now: now, custody: custody) else {
             return (header, .duplicate, custody)
         }
         var batch: [[UInt8]] = []

@@ -51,7 +51,9 @@ extension LinkSession {
         let now = context.clock()
         let actions: [InboundState.Action]
         do {
-            let result = try await context.blocking { try spool.begin(verifier, from: from, now: now, quota: quota) }
+            let result = try await context.blocking {
+                try spool.begin(verifier, from: from, now: now, quota: quota, custody: custody)
+            }
             if case .resume(let k) = result, k > 0 {
                 logger.info(
                     "resuming a partial envelope", metadata: ["envelope": "\(id.hex.prefix(16))", "fromChunk": "\(k)"])

@@ -52,7 +52,6 @@ struct Attachments: Sendable {
     func announce(_ child: NodeID, at: Int64) throws {
         let me = identity.id
         _ = live.attach(child, to: me, at: at)
-        try operations.spool.recordRouteChange("\(child) attached to \(me)", actor: "node", now: operations.clock())
         try persist()
         let tree = live.signedTopology
         var recipients = Set<NodeID>()
@@ -88,8 +87,6 @@ struct Attachments: Sendable {
             return true
         }
         guard live.attach(child, to: origin, at: body.at) else { return false }
-        try operations.spool.recordRouteChange(
-            "\(child) attached to \(origin) since \(body.at)", actor: origin.rawValue, now: operations.clock())
         try persist()
         let moved = try operations.topologyUpdater.rerouteQueue(now: operations.clock())
         operations.gate.notify()

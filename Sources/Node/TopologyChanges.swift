@@ -6,6 +6,9 @@ import NIOConcurrencyHelpers
 final class TopologyChanges: Sendable {
     private struct State {
         var next = 0
+        /// Updates so far: a waiter registers only if none came since it checked its condition,
+        /// so a `notify` between the check and the registration is not lost.
+        var updates = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
     }
     private let state = NIOLockedValueBox(State())
@@ -14,6 +17,7 @@ final class TopologyChanges: Sendable {
     func notify() {
         let waiting = state.withLockedValue { s in
             defer { s.waiters = [:] }
+            s.updates += 1
             return Array(s.waiters.values)
         }
         for w in waiting { w.resume() }
@@ -21,7 +25,9 @@ final class TopologyChanges: Sendable {
 
     /// Returns once `changed()` is true, checking it after each update.
     func wait(until changed: @Sendable () -> Bool) async {
-        while !Task.isCancelled, !changed() {
+        while !Task.isCancelled {
+            let seen = state.withLockedValue { $0.updates }
+            if changed() { return }
             let id = state.withLockedValue { s in
                 defer { s.next += 1 }
                 return s.next
@@ -29,7 +35,7 @@ final class TopologyChanges: Sendable {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
                     let resumeNow = state.withLockedValue { s -> Bool in
-                        if Task.isCancelled { return true }
+                        if Task.isCancelled || s.updates != seen { return true }
                         s.waiters[id] = continuation
                         return false
                     }

@@ -67,8 +67,6 @@ public struct TopologyUpdater: Sendable {
             throw error
         }
         let new = update.topology
-        try spool.recordRouteChange(
-            "topology version \(new.version) (was \(old.version)) from \(from)", actor: actorName(from), now: now)
         // Stored before it is in force: a crash after this point starts with the new version.
         if let current = live.signed { try NodeHome.write(current, to: identity.home.previousTopologyPath) }
         try NodeHome.write(update.bytes, to: identity.home.topologyPath)

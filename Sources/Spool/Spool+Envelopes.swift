@@ -29,14 +29,17 @@ extension Spool {
     /// The caller has verified the header's signature; the chunk table is checked here.
     /// A new partial envelope from a peer is held to `quota` (`SPOOL-PARTIAL-QUOTA`); resuming one
     /// is not.
+    /// `custody`, where the envelope would go from here, lets a seen envelope a route change sent
+    /// here again be taken (`admitBounce`); without it a seen envelope is a duplicate unless it
+    /// comes back from a neighbour this node handed it to.
     public func begin(
-        _ verifier: ChunkVerifier, from: String, now: Int64, quota: PartialQuota? = nil
+        _ verifier: ChunkVerifier, from: String, now: Int64, quota: PartialQuota? = nil, custody: Custody? = nil
     ) throws -> BeginResult {
         let h = verifier.header
         let id = Data(h.id.bytes)
         return try write { db in
             if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM seen WHERE id = ?"), arguments: [id]) == true,
-                try !Self.admitBounce(db, id, from: from, now: now)
+                try !Self.admitBounce(db, id, from: from, custody: custody, now: now)
             {
                 return .duplicate
             }
@@ -169,7 +172,7 @@ extension Spool {
             let key = Data(e.header.id.bytes)
             var returned = false
             if try Bool.fetchOne(seen, arguments: [key]) == true {
-                guard try Self.admitBounce(db, key, from: e.from, now: now) else {
+                guard try Self.admitBounce(db, key, from: e.from, custody: e.custody, now: now) else {
                     results.append(.duplicate)
                     continue
                 }

@@ -156,16 +156,17 @@ extension Spool {
     }
 
     /// A neighbour offering an envelope this node has seen, which it must take into custody again
-    /// because a topology update changed the routes: either the neighbour got it from here
-    /// (acknowledged) and its new route goes back through here, or the neighbour handed it here
-    /// before and, since this node's routes changed (`recordRouteChange`), has moved another of its
-    /// entries for it here (a relay's own next hop for some recipients became this node). Either way a
-    /// "duplicate" would make the neighbour drop the recipients it carried. Then the seen-set entry
-    /// is dropped so the envelope is taken into custody again — merged into the entries (and inbox
-    /// row) this node may still have for it, the body kept if it is still here; next hops that
-    /// already have it answer so, and inboxes never hold it twice. Any other seen envelope stays a
-    /// duplicate.
-    static func admitBounce(_ db: Database, _ key: Data, from: String, now: Int64) throws -> Bool {
+    /// because routes changed: the neighbour got it from here (acknowledged) and its new route goes
+    /// back through here, or — `custody` being where it would go from here now — it would go to a
+    /// next hop this node has neither handed it to nor holds it for, or into an inbox here it never
+    /// reached (a retired district's copy for its offline commune, moved up to the province after
+    /// the province had passed the same broadcast on to the other district). A "duplicate" would
+    /// make the neighbour drop the recipients it carried. Then the seen-set entry is dropped so the
+    /// envelope is taken into custody again — merged into the entries (and inbox row) this node may
+    /// still have for it, the body kept if it is still here. Any other seen envelope, a resend
+    /// after a lost ACK among them, stays a duplicate, so a re-admission never runs on down a
+    /// subtree that already has it.
+    static func admitBounce(_ db: Database, _ key: Data, from: String, custody: Custody?, now: Int64) throws -> Bool {
         guard (try? NodeID(from)) != nil else { return false }
         let handedBack =
             try Bool.fetchOne(
@@ -173,39 +174,36 @@ extension Spool {
                 sql: """
                     SELECT EXISTS (SELECT 1 FROM audit WHERE envelope_id = ?1 AND event = 'acked' AND peer = ?2)
                     """, arguments: [key, from]) ?? false
-        // The changes since: audit events of no envelope (few, by `audit_by_envelope`).
-        let handedAgain =
-            try !handedBack
-            && Bool.fetchOne(
-                db,
-                sql: """
-                    SELECT EXISTS (SELECT 1 FROM audit a WHERE a.envelope_id = ?1 AND a.event = 'accepted'
-                      AND a.peer = ?2 AND EXISTS (SELECT 1 FROM audit t WHERE t.envelope_id IS NULL
-                      AND t.event = 'topology' AND t.seq > a.seq AND t.detail LIKE ?3))
-                    """, arguments: [key, from, Self.routeChangeMarker + "%"]) ?? false
-        guard handedBack || handedAgain else { return false }
-        try db.execute(sql: "DELETE FROM seen WHERE id = ?", arguments: [key])
-        try AuditLog.append(
-            db, at: now, event: .topology,
-            envelope: try EnvelopeID(bytes: Array(key)), peer: from, actor: from,
-            detail: handedBack
-                ? "taken back from \(from), which re-routed it after a topology change"
-                : "taken again from \(from), which moved more of it here after a topology change")
-        return true
-    }
-
-    /// How a change of routes begins in the audit log (`recordRouteChange`): offers of seen
-    /// envelopes after it may be re-routes (`admitBounce`).
-    static let routeChangeMarker = "route change:"
-
-    /// Records, before anything else of it happens, that this node's routes change (a topology
-    /// update, a child attached elsewhere): a crash part-way leaves the mark, and at worst an
-    /// envelope is taken twice (never delivered twice) rather than answered as a duplicate and lost.
-    public func recordRouteChange(_ detail: String, actor: String, now: Int64) throws {
-        try write { db in
-            try AuditLog.append(
-                db, at: now, event: .topology, actor: actor, detail: "\(Self.routeChangeMarker) \(detail)")
+        var newHops: [String] = []
+        var newHere = false
+        if !handedBack, let custody {
+            // Handed on, taken out of the queue by an operator, or still queued: nothing new there.
+            let done = Set(
+                try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT peer FROM audit WHERE envelope_id = ?1 AND event IN ('acked', 'deleted')
+                          AND peer IS NOT NULL
+                        UNION SELECT peer FROM queue_entry WHERE envelope_id = ?1
+                        """, arguments: [key]))
+            newHops = custody.nextHops.keys.map(\.rawValue).filter { !done.contains($0) }.sorted()
+            newHere =
+                try custody.deliverLocally
+                && Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM audit WHERE envelope_id = ? AND event = 'delivered')",
+                    arguments: [key]) == false
         }
+        guard handedBack || !newHops.isEmpty || newHere else { return false }
+        try db.execute(sql: "DELETE FROM seen WHERE id = ?", arguments: [key])
+        let detail =
+            handedBack
+            ? "taken back from \(from), which re-routed it after a topology change"
+            : "taken again from \(from) after a route change: now also for "
+                + (newHops + (newHere ? ["inbox"] : [])).joined(separator: ",")
+        try AuditLog.append(
+            db, at: now, event: .topology, envelope: try EnvelopeID(bytes: Array(key)), peer: from, actor: from,
+            detail: detail)
+        return true
     }
 
     /// After a merge, the documents this node sent to a retired unit and to its successor alike:

@@ -49,10 +49,11 @@ import Testing
         #expect(Set(entries.map(\.peer.rawValue)) == [d2.rawValue, c11])
     }
 
-    /// The province had a district's broadcast and passed it on; after a route change here the
-    /// district moves its copy for another commune up: taken again. The same offer before any
-    /// route change is a resend after a lost ACK, answered "duplicate" as ever.
-    @Test func anEnvelopeHandedHereAgainAfterARouteChangeIsTakenAgainAndOnlyThen() throws {
+    /// The province had a district's broadcast and passed it on; after the change the district
+    /// moves its copy for another commune up: where it would go from here now includes a next hop
+    /// the province never handed it to, so it is taken again. The same offer for the hops it
+    /// already served (a resend after a lost ACK) is answered "duplicate" as ever.
+    @Test func anEnvelopeThatWouldNowGoToANewNextHopIsTakenAgainAndOnlyThen() throws {
         let f = try SpoolFixture()
         let spool = try f.open()
         let e = try f.envelope(recipients: [c11, c21])
@@ -61,15 +62,30 @@ import Testing
         #expect(try spool.accept(first, now: SpoolFixture.now) == .accepted)
         #expect(try spool.claim(peer: d2, now: SpoolFixture.now, limit: 5).count == 1)
         #expect(try spool.ack(id, peer: d2, now: SpoolFixture.now + 1))
-        let again = try f.incoming(e, from: d1.rawValue, hops: [c11: [c11], d2.rawValue: [c21]])
-        #expect(try spool.accept(again, now: SpoolFixture.now + 2) == .duplicate, "no route change yet")
-        try spool.recordRouteChange("topology version 2 (was 1) from \(d1)", actor: d1.rawValue, now: SpoolFixture.now + 3)
-        #expect(try spool.accept(again, now: SpoolFixture.now + 4) == .accepted)
+        #expect(try spool.accept(first, now: SpoolFixture.now + 2) == .duplicate, "nothing new: a resend")
+        let moved = try f.incoming(e, from: d1.rawValue, hops: [c11: [c11], d2.rawValue: [c21]])
+        #expect(try spool.accept(moved, now: SpoolFixture.now + 3) == .accepted)
         let entries = try spool.queueEntries(state: .ready).filter { $0.envelopeID == id }
         #expect(Set(entries.map(\.peer.rawValue)) == [c11, d2.rawValue])
-        // A neighbour that neither handed it here nor had it from here still gets "duplicate".
+        // Offered once more while held for both: nothing new.
+        #expect(try spool.accept(moved, now: SpoolFixture.now + 4) == .duplicate)
+        // A neighbour that neither handed it here nor had it from here, for a hop it is held for.
         let stranger = try f.incoming(e, from: "000.03.00.H27", hops: [c11: [c11]])
         #expect(try spool.accept(stranger, now: SpoolFixture.now + 5) == .duplicate)
     }
-}
 
+    @Test func aLargeEnvelopeOfferedChunkByChunkForANewNextHopIsTakenAgain() throws {
+        let f = try SpoolFixture()
+        let spool = try f.open()
+        let e = try f.envelope(size: 200_000, recipients: [c11, c21])
+        let id = e.0.header.id
+        let first = try f.incoming(e, from: d1.rawValue, hops: [d2.rawValue: [c21]])
+        #expect(try spool.accept(first, now: SpoolFixture.now) == .accepted)
+        _ = try spool.claim(peer: d2, now: SpoolFixture.now, limit: 5)
+        #expect(try spool.ack(id, peer: d2, now: SpoolFixture.now + 1))
+        let same = Custody(nextHops: [d2: [node(c21)]], deliverLocally: false)
+        #expect(try spool.begin(e.0, from: d1.rawValue, now: SpoolFixture.now + 2, custody: same) == .duplicate)
+        let moved = Custody(nextHops: [node(c11): [node(c11)], d2: [node(c21)]], deliverLocally: false)
+        #expect(try spool.begin(e.0, from: d1.rawValue, now: SpoolFixture.now + 3, custody: moved) == .resume(from: 0))
+    }
+}

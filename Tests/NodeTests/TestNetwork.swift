@@ -97,8 +97,17 @@ final class TestNetwork: @unchecked Sendable {
 
     /// A run of free consecutive TCP ports on 127.0.0.1 (checked by binding each one).
     static func freePortBase(count: Int) throws -> Int {
+        // Outside the kernel's ephemeral range: a port checked free there can be taken by some
+        // process's outgoing connection before the daemon binds it (seen once in the full suite:
+        // a district never started). Scripts/lib/ports.py does the same.
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+            .split(whereSeparator: \.isWhitespace).compactMap { Int($0) } ?? []
+        let (low, high) = range.count == 2 ? (range[0], range[1]) : (32_768, 60_999)
+        let spans = [(10_000, low - count), (high + 1, 65_535 - count)].filter { $0.0 <= $0.1 }
+        guard !spans.isEmpty else { throw TestFailure("no room for \(count) ports outside \(low)-\(high)") }
         for _ in 0..<50 {
-            let base = Int.random(in: 20_000...60_000)
+            let span = spans[Int.random(in: 0..<spans.count)]
+            let base = Int.random(in: span.0...span.1)
             if (base..<base + count).allSatisfy(portIsFree) { return base }
         }
         throw TestFailure("no run of \(count) free ports found")

@@ -87,7 +87,7 @@ public enum ControlCodec {
         if response.ok, response.error == nil, response.downloads == nil {
             switch response.result {
             case .inbox(let items)?: return list("inbox", items, bytesEach: 320) { $0.write(to: &$1) }
-            case .sentList(let list)?: return Self.list("sentList", list, bytesEach: 160) { $0.write(to: &$1) }
+            case .sentList(let summaries)?: return list("sentList", summaries, bytesEach: 160) { $0.write(to: &$1) }
             default: break
             }
         }

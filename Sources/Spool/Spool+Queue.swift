@@ -311,7 +311,10 @@ extension Spool {
     public func queueEntries(
         peer: NodeID? = nil, state: QueueState? = nil, urgency: Urgency? = nil, envelope: EnvelopeID? = nil
     ) throws -> [QueueEntry] {
-        try bulkRead { db in
+        // The whole queue (an operator's listing) reads with the bulk page cache; a filtered one
+        // (a peer's entries, checked by a link's watchdog) with the usual one.
+        let whole = peer == nil && state == nil && envelope == nil
+        return try (whole ? bulkRead : read) { db in
             var conditions: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
             if let peer {
@@ -333,7 +336,7 @@ extension Spool {
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             // The whole queue: read the table straight through (SQLite otherwise walked an index
             // and looked every row up again, twice the time for 100,000), then sort.
-            let select = peer == nil && state == nil && envelope == nil ? Self.entryScan : Self.entrySelect
+            let select = whole ? Self.entryScan : Self.entrySelect
             let cursor = try Row.fetchCursor(
                 db, sql: select + whereClause + " ORDER BY q.enqueued_at, q.id",
                 arguments: StatementArguments(arguments))
